@@ -1,0 +1,90 @@
+/**
+ * `fn run <function-dir>`: the local one-shot runner (like `sam local invoke`). Bundles the function,
+ * boots one microVM, invokes it N times on that VM and prints each response body on its own line,
+ * or with --json one JSON object per invocation.
+ */
+import { parseArgs } from 'node:util';
+import { MicroVM, probeKvm, type InvokeResult } from '@fn/vmm';
+import { bundleFunction } from '../bundle.js';
+import { readFunctionDir } from '../function-config.js';
+import { UsageError } from '../usage-error.js';
+
+export const runUsage = `usage: fn run <function-dir> [--method M] [--path P] [-d BODY] [-H 'name: value']... [--repeat N] [--json] [--backend kvm|process|auto]`;
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      method: { type: 'string', short: 'X' },
+      path: { type: 'string', short: 'p', default: '/' },
+      data: { type: 'string', short: 'd' },
+      header: { type: 'string', short: 'H', multiple: true, default: [] },
+      repeat: { type: 'string', short: 'n', default: '1' },
+      json: { type: 'boolean', default: false },
+      backend: { type: 'string', default: process.env.FN_BACKEND ?? 'auto' },
+    },
+  });
+  const dir = positionals[0];
+  if (!dir || positionals.length > 1) throw new UsageError(runUsage);
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new UsageError(`--repeat must be a positive integer, not "${values.repeat}"`);
+  const backend = values.backend;
+  if (backend !== 'kvm' && backend !== 'process' && backend !== 'auto') throw new UsageError(`--backend must be kvm, process or auto, not "${backend}"`);
+  const headers = values.header.map(parseHeader);
+
+  const fn = readFunctionDir(dir);
+  const bundle = await bundleFunction(fn.entryPath);
+  if (backend === 'auto' && !probeKvm().ok) {
+    const probe = probeKvm();
+    process.stderr.write(`fn: KVM is not usable here (${probe.message ?? probe.code}); running in the process sandbox (seccomp strict, no VM isolation)\n`);
+  }
+  const vm = await MicroVM.boot({ memoryMiB: fn.config.memoryMiB, timeoutMs: fn.config.timeoutMs, backend });
+  try {
+    await vm.load(bundle.code, { name: fn.config.name, env: fn.config.env });
+    for (let i = 0; i < repeat; i++) {
+      const result = await vm.invoke({
+        method: values.method ?? (values.data !== undefined ? 'POST' : 'GET'),
+        url: values.path,
+        headers,
+        ...(values.data !== undefined ? { body: values.data } : {}),
+      });
+      print(result, values.json);
+    }
+  } finally {
+    vm.close();
+  }
+  return 0;
+}
+
+function parseHeader(raw: string): [string, string] {
+  const colon = raw.indexOf(':');
+  if (colon <= 0) throw new UsageError(`header "${raw}" must look like 'name: value'`);
+  return [raw.slice(0, colon).trim().toLowerCase(), raw.slice(colon + 1).trim()];
+}
+
+function print(result: InvokeResult, json: boolean): void {
+  const { response, logs } = result;
+  if (json) {
+    const text = new TextDecoder('utf-8', { fatal: true });
+    let body: string | undefined;
+    try {
+      body = text.decode(response.body);
+    } catch {
+      body = undefined;
+    }
+    const line = {
+      status: response.status,
+      headers: Object.fromEntries(response.headers),
+      ...(body !== undefined ? { body } : { bodyBase64: response.body.toString('base64') }),
+      logs,
+      ...(result.error ? { error: result.error } : {}),
+      durationMs: Math.round(result.timings.totalUs) / 1000,
+    };
+    process.stdout.write(JSON.stringify(line) + '\n');
+    return;
+  }
+  for (const log of logs) process.stderr.write(`[${log.level}] ${log.message}\n`);
+  const body = response.body.toString('utf8');
+  process.stdout.write(body.endsWith('\n') ? body : body + '\n');
+}

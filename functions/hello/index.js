@@ -1,0 +1,6 @@
+// The smallest fn function: a Web-standard fetch handler.
+export default {
+  fetch() {
+    return new Response('Hello from fn!\n');
+  },
+};

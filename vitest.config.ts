@@ -1,0 +1,25 @@
+import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests run against the TypeScript sources of sibling workspaces, not their dist/ builds.
+    alias: {
+      '@fn/vmm': here('./vmm/src/index.ts'),
+      '@fn/cli': here('./cli/src/index.ts'),
+    },
+  },
+  test: {
+    include: ['**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**', '**/build/**'],
+    // VMs are real processes or real KVM guests: give them room, and don't oversubscribe 2 cores.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    fileParallelism: false,
+    // The JSON report lets .ci/run prove that no KVM test was skipped on a machine with /dev/kvm.
+    reporters: ['default', 'json'],
+    outputFile: { json: './build/test-report.json' },
+  },
+});

@@ -1,0 +1,14 @@
+export { MicroVM, type InvokeResult } from './microvm.js';
+export { probeKvm, kvmDevicePresent, KVM_DEVICE } from './kvm-probe.js';
+export * from './errors.js';
+export {
+  MEMORY_MIB_MIN,
+  MEMORY_MIB_MAX,
+  TIMEOUT_MS_MAX,
+  REQUEST_BODY_MAX,
+  type BootOptions,
+  type LoadOptions,
+  type InvokeRequest,
+  type LogEntry,
+} from './schemas.js';
+export type { Platform } from './transport.js';

@@ -1,0 +1,62 @@
+/**
+ * The KVM microVM transport: a thin adapter over the native NativeMicroVm, which owns the VM, its
+ * vCPU thread and the watchdog. Maps the native error kinds onto fn's error classes.
+ */
+import { FnVmError, GuestCrashedError, GuestTimeoutError, KvmUnavailableError, VmBusyError, VmClosedError } from './errors.js';
+import { freshEntropy, nowUnixNs } from './host-inputs.js';
+import { loadNative, type NativeError, type NativeMicroVm } from './native.js';
+import type { ExchangeRequest, ExchangeResult, GuestTransport } from './transport.js';
+
+export class KvmTransport implements GuestTransport {
+  readonly platform = 'kvm' as const;
+  private readonly vm: NativeMicroVm;
+
+  constructor(guestElf: Buffer, memoryBytes: number) {
+    const native = loadNative();
+    const probe = native.probe();
+    if (!probe.ok) throw new KvmUnavailableError(probe.code ?? 'EUNKNOWN', probe.message ?? '/dev/kvm is not usable');
+    try {
+      this.vm = new native.NativeMicroVm({ memoryBytes, guestElf });
+    } catch (err) {
+      const e = err as NativeError;
+      if (e.code === 'KVM_UNAVAILABLE') throw new KvmUnavailableError('EKVM', e.message, { cause: err });
+      throw new FnVmError(`could not create the microVM: ${e.message}`, { cause: err });
+    }
+  }
+
+  exchange(request: ExchangeRequest): Promise<ExchangeResult> {
+    return new Promise((resolve, reject) => {
+      this.vm.exchange(
+        {
+          command: request.command,
+          input: request.input,
+          nowUnixNs: nowUnixNs(),
+          entropy: freshEntropy(),
+          timeoutMs: request.timeoutMs,
+        },
+        (err, res) => {
+          if (err) reject(mapNativeError(err, request.timeoutMs));
+          else resolve(res!);
+        },
+      );
+    });
+  }
+
+  close(): void {
+    this.vm.close();
+  }
+}
+
+function mapNativeError(err: NativeError, timeoutMs: number): Error {
+  switch (err.kind) {
+    case 'timeout':
+      return new GuestTimeoutError(timeoutMs);
+    case 'busy':
+      return new VmBusyError();
+    case 'closed':
+    case 'dead':
+      return new VmClosedError(err.message);
+    default:
+      return new GuestCrashedError(err.kind ?? 'unknown', err.message, { cause: err });
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * MicroVM: one kernel-less guest running one function. The public TypeScript API of the core:
+ *
+ *   const vm = await MicroVM.boot({ memoryMiB: 64, timeoutMs: 5000 });
+ *   await vm.load(bundleSource, { name: 'hello', env: {} });
+ *   const { response, logs, timings } = await vm.invoke({ method: 'GET', url: '/' });
+ *   vm.close();
+ *
+ * Everything is validated here before it reaches a transport. A VM runs one call at a time; after
+ * a timeout, a crash or an out-of-memory it is discarded (closed) and the caller boots a new one.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { guestElfPath, guestProcessPath } from '@fn/guest';
+import { GuestCommand, GuestEvent, GuestStatus } from './abi.js';
+import {
+  GuestCrashedError,
+  GuestLoadError,
+  GuestOutOfMemoryError,
+  InvalidInputError,
+  PayloadTooLargeError,
+  VmBusyError,
+  VmClosedError,
+} from './errors.js';
+import { KvmTransport } from './kvm-transport.js';
+import { probeKvm } from './kvm-probe.js';
+import { decodeInvokeOutput, encodeMetaAndBytes, parseJsonOutput } from './payload.js';
+import { ProcessTransport } from './process-transport.js';
+import {
+  BootOptionsSchema,
+  InvokeRequestSchema,
+  LoadOptionsSchema,
+  LoadOutputSchema,
+  REQUEST_BODY_MAX,
+  type BootOptions,
+  type InvokeRequest,
+  type LoadOptions,
+  type LogEntry,
+} from './schemas.js';
+import type { ExchangeResult, GuestTransport, Platform } from './transport.js';
+import { ZodError } from 'zod';
+
+export interface InvokeResult {
+  response: { status: number; headers: [string, string][]; body: Buffer };
+  logs: LogEntry[];
+  /** Set when the handler threw: its name, message and stack (the response is then a 500). */
+  error?: { name: string; message: string; stack?: string | undefined };
+  timings: { totalUs: number; guestUs: number };
+  memory: { heapUsedBytes: number; heapPeakBytes: number };
+}
+
+let elfCache: Buffer | undefined;
+
+export class MicroVM {
+  private busy = false;
+  private closedReason: string | undefined;
+  private loaded = false;
+  private functionName = 'function';
+
+  private constructor(
+    private readonly transport: GuestTransport,
+    readonly memoryMiB: number,
+    readonly timeoutMs: number,
+    /** Milliseconds from the call to boot() until the runtime signalled READY. */
+    readonly bootMs: number,
+  ) {}
+
+  /** Creates the VM and runs the guest runtime until it is ready for a function. */
+  static async boot(options: BootOptions = {}): Promise<MicroVM> {
+    const opts = parseOrThrow(BootOptionsSchema, options, 'boot options');
+    const started = performance.now();
+    const platform = choosePlatform(opts.backend);
+    const transport: GuestTransport =
+      platform === 'kvm'
+        ? new KvmTransport((elfCache ??= readFileSync(guestElfPath)), opts.memoryMiB * 1024 * 1024)
+        : new ProcessTransport(guestProcessPath, opts.memoryMiB);
+    try {
+      const ready = await transport.exchange({ command: GuestCommand.None, input: null, timeoutMs: opts.timeoutMs });
+      if (ready.event !== GuestEvent.Ready) throw unexpectedEvent(ready, 'READY');
+    } catch (err) {
+      transport.close();
+      throw err;
+    }
+    return new MicroVM(transport, opts.memoryMiB, opts.timeoutMs, performance.now() - started);
+  }
+
+  get platform(): Platform {
+    return this.transport.platform;
+  }
+
+  get closed(): boolean {
+    return this.closedReason !== undefined;
+  }
+
+  /** Loads and evaluates the function module (its init). Throws GuestLoadError with the JS error. */
+  async load(bundle: string, options: LoadOptions = {}): Promise<{ loadMs: number }> {
+    const opts = parseOrThrow(LoadOptionsSchema, options, 'load options');
+    if (this.loaded) throw new InvalidInputError('a function is already loaded in this microVM — boot a new VM for another function');
+    const input = encodeMetaAndBytes({ name: opts.name, env: opts.env, memoryMiB: this.memoryMiB }, Buffer.from(bundle, 'utf8'), 'bundle');
+    const started = performance.now();
+    const result = await this.run(GuestCommand.Load, input);
+    if (result.status === GuestStatus.OutOfMemory) this.fatal(new GuestOutOfMemoryError(this.memoryMiB, 'while loading the module'));
+    const out = LoadOutputSchema.safeParse(parseJsonOutput(result.output));
+    if (!out.success) this.fatal(new GuestCrashedError('bad_output', 'the guest wrote an invalid load result'));
+    if ('error' in out.data) {
+      const e = out.data.error;
+      this.fatal(new GuestLoadError(e.name, e.message, e.stack ?? ''));
+    }
+    if (result.status !== GuestStatus.Ok) this.fatal(new GuestCrashedError('bad_output', `load finished with status ${result.status} but no error`));
+    this.loaded = true;
+    this.functionName = opts.name;
+    return { loadMs: performance.now() - started };
+  }
+
+  /** Runs one invocation. A handler that throws gives a 500 result, not an exception. */
+  async invoke(request: InvokeRequest = {}): Promise<InvokeResult> {
+    const req = parseOrThrow(InvokeRequestSchema, request, 'invocation request');
+    if (!this.loaded) throw new InvalidInputError('no function is loaded — call load() before invoke()');
+    const body = typeof req.body === 'string' ? Buffer.from(req.body, 'utf8') : (req.body ?? new Uint8Array(0));
+    if (body.length > REQUEST_BODY_MAX) throw new PayloadTooLargeError('request', body.length, REQUEST_BODY_MAX);
+    const headers = Array.isArray(req.headers) ? req.headers : Object.entries(req.headers);
+    const meta = {
+      method: req.method.toUpperCase(),
+      url: absoluteUrl(req.url),
+      headers,
+      invocationId: req.invocationId ?? randomUUID(),
+      deadlineMs: Date.now() + this.timeoutMs,
+    };
+    const input = encodeMetaAndBytes(meta, body, 'request');
+    const started = performance.now();
+    const result = await this.run(GuestCommand.Invoke, input);
+    const totalUs = (performance.now() - started) * 1000;
+    if (result.status === GuestStatus.OutOfMemory) this.fatal(new GuestOutOfMemoryError(this.memoryMiB, `in function ${this.functionName}`));
+    if (result.status !== GuestStatus.Ok) this.fatal(new GuestCrashedError('bad_output', `invoke finished with status ${result.status}: ${preview(result.output)}`));
+    let decoded: ReturnType<typeof decodeInvokeOutput>;
+    try {
+      decoded = decodeInvokeOutput(result.output);
+    } catch (err) {
+      this.fatal(err as Error);
+    }
+    const { meta: outMeta, body: outBody } = decoded;
+    return {
+      response: { status: outMeta.status, headers: outMeta.headers, body: outBody },
+      logs: outMeta.logs,
+      ...(outMeta.error ? { error: outMeta.error } : {}),
+      timings: { totalUs, guestUs: Number(result.guestNs) / 1000 },
+      memory: { heapUsedBytes: Number(result.heapUsed), heapPeakBytes: Number(result.heapPeak) },
+    };
+  }
+
+  close(): void {
+    if (this.closedReason === undefined) this.closedReason = 'closed by the caller';
+    this.transport.close();
+  }
+
+  private async run(command: GuestCommand, input: Buffer): Promise<ExchangeResult> {
+    if (this.closedReason !== undefined) throw new VmClosedError(this.closedReason);
+    if (this.busy) throw new VmBusyError();
+    this.busy = true;
+    try {
+      const result = await this.transport.exchange({ command, input, timeoutMs: this.timeoutMs });
+      if (result.event === GuestEvent.Panic) this.fatal(new GuestCrashedError('panic', preview(result.output)));
+      if (result.event !== GuestEvent.Done) this.fatal(unexpectedEvent(result, 'DONE'));
+      return result;
+    } catch (err) {
+      // Any transport failure leaves the guest in an unknown state: discard the VM.
+      if (this.closedReason === undefined) this.closedReason = (err as Error).message;
+      this.transport.close();
+      throw err;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private fatal(err: Error): never {
+    if (this.closedReason === undefined) this.closedReason = err.message;
+    this.transport.close();
+    throw err;
+  }
+}
+
+function choosePlatform(backend: 'kvm' | 'process' | 'auto'): Platform {
+  if (backend !== 'auto') return backend;
+  return probeKvm().ok ? 'kvm' : 'process';
+}
+
+function absoluteUrl(url: string): string {
+  if (/^https?:\/\//i.test(url)) return url;
+  if (!url.startsWith('/')) throw new InvalidInputError(`the request url "${url}" must be a path starting with / or an absolute http(s) URL`);
+  return `http://localhost${url}`;
+}
+
+function unexpectedEvent(result: ExchangeResult, expected: string): GuestCrashedError {
+  return new GuestCrashedError('protocol', `the guest rang the doorbell with event ${result.event} where ${expected} was expected`);
+}
+
+function preview(output: Buffer): string {
+  const text = output.subarray(0, 2000).toString('utf8').replace(/[^\x20-\x7e\n\t]/g, '?');
+  return text.length > 0 ? text : '(no message)';
+}
+
+function parseOrThrow<T extends import('zod').ZodType>(schema: T, value: unknown, what: string): import('zod').output<T> {
+  try {
+    return schema.parse(value);
+  } catch (err) {
+    if (err instanceof ZodError) {
+      const issue = err.issues[0];
+      const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+      throw new InvalidInputError(`invalid ${what}${where}: ${issue?.message ?? 'rejected'}`, { cause: err });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Loads the native core (vmm/native, built by node-gyp into vmm/build/Release/fn_vmm.node) and
+ * describes its surface. Only this file knows the addon's shape; everything passed to it has been
+ * validated already (DESIGN.md §3: the native boundary takes plain, validated values).
+ */
+import { createRequire } from 'node:module';
+import { FnVmError } from './errors.js';
+
+export interface NativeProbe {
+  ok: boolean;
+  code?: string;
+  message?: string;
+  apiVersion?: number;
+}
+
+export interface NativeExchangeRequest {
+  command: number;
+  input: Buffer | null;
+  nowUnixNs: bigint;
+  entropy: Buffer;
+  timeoutMs: number;
+}
+
+export interface NativeExchangeResult {
+  event: number;
+  status: number;
+  output: Buffer;
+  guestNs: bigint;
+  heapUsed: bigint;
+  heapPeak: bigint;
+  hostRunNs: bigint;
+}
+
+export interface NativeError extends Error {
+  kind?: string;
+  code?: string;
+}
+
+export interface NativeMicroVm {
+  exchange(req: NativeExchangeRequest, callback: (err: NativeError | null, res?: NativeExchangeResult) => void): void;
+  close(): void;
+  stats(): { memoryBytes: number; rssBytes?: number };
+}
+
+export interface NativeAddon {
+  probe(): NativeProbe;
+  NativeMicroVm: new (opts: { memoryBytes: number; guestElf: Buffer }) => NativeMicroVm;
+}
+
+let cached: NativeAddon | undefined;
+
+export function loadNative(): NativeAddon {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  try {
+    cached = require('../build/Release/fn_vmm.node') as NativeAddon;
+  } catch (err) {
+    throw new FnVmError('the native core (vmm/build/Release/fn_vmm.node) is not built — run `npm run build` (needs g++, make and python3)', { cause: err });
+  }
+  return cached;
+}

@@ -1,0 +1,67 @@
+/**
+ * zod schemas for every edge of the VM: options and requests from callers (validated before
+ * anything reaches the guest) and the meta JSON the guest writes back (hostile by assumption).
+ */
+import { z } from 'zod';
+
+export const MEMORY_MIB_MIN = 16;
+export const MEMORY_MIB_MAX = 1024;
+export const TIMEOUT_MS_MAX = 15 * 60 * 1000;
+/** Lambda's synchronous payload limit: 6 MB each way. */
+export const REQUEST_BODY_MAX = 6 * 1024 * 1024;
+
+export const BootOptionsSchema = z
+  .object({
+    memoryMiB: z.number().int().min(MEMORY_MIB_MIN).max(MEMORY_MIB_MAX).default(64),
+    timeoutMs: z.number().int().min(1).max(TIMEOUT_MS_MAX).default(10_000),
+    /** kvm: a real microVM (the default); process: the seccomp sandbox for machines without KVM; auto: kvm if usable, else process. */
+    backend: z.enum(['kvm', 'process', 'auto']).default('kvm'),
+  })
+  .strict();
+export type BootOptions = z.input<typeof BootOptionsSchema>;
+
+export const LoadOptionsSchema = z
+  .object({
+    name: z.string().min(1).max(128).default('function'),
+    env: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+export type LoadOptions = z.input<typeof LoadOptionsSchema>;
+
+const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HeaderValue = z.string().refine((v) => !/[\r\n\0]/.test(v), 'header values must not contain CR, LF or NUL');
+const HeaderPairs = z.array(z.tuple([z.string().regex(HTTP_TOKEN, 'not a valid header name'), HeaderValue]));
+
+export const InvokeRequestSchema = z
+  .object({
+    method: z.string().regex(HTTP_TOKEN, 'not a valid HTTP method').default('GET'),
+    /** A path ("/x?y=1") or an absolute http(s) URL. */
+    url: z.string().min(1).max(16 * 1024).default('/'),
+    headers: z.union([HeaderPairs, z.record(z.string().regex(HTTP_TOKEN, 'not a valid header name'), HeaderValue)]).default([]),
+    body: z.union([z.string(), z.instanceof(Uint8Array)]).optional(),
+    invocationId: z.string().min(1).max(128).optional(),
+  })
+  .strict();
+export type InvokeRequest = z.input<typeof InvokeRequestSchema>;
+
+const GuestError = z.object({ name: z.string(), message: z.string(), stack: z.string().optional() });
+
+export const LogEntrySchema = z.object({
+  level: z.enum(['log', 'info', 'warn', 'error', 'debug', 'trace']),
+  message: z.string(),
+  ms: z.number(),
+});
+export type LogEntry = z.infer<typeof LogEntrySchema>;
+
+export const InvokeOutputMetaSchema = z.object({
+  status: z.number().int().min(200).max(599),
+  headers: z.array(z.tuple([z.string(), z.string()])).max(10_000),
+  logs: z.array(LogEntrySchema).max(100_000),
+  error: GuestError.optional(),
+});
+export type InvokeOutputMeta = z.infer<typeof InvokeOutputMetaSchema>;
+
+export const LoadOutputSchema = z.union([
+  z.object({ ok: z.literal(true) }),
+  z.object({ error: GuestError }),
+]);
