@@ -9,6 +9,7 @@ import type { ExchangeRequest, ExchangeResult, GuestTransport } from './transpor
 
 export class KvmTransport implements GuestTransport {
   readonly platform = 'kvm' as const;
+  readonly hostPid = process.pid;
   private readonly vm: NativeMicroVm;
 
   constructor(guestElf: Buffer, memoryBytes: number) {

@@ -74,18 +74,31 @@ export class MicroVM {
       platform === 'kvm'
         ? new KvmTransport((elfCache ??= readFileSync(guestElfPath)), opts.memoryMiB * 1024 * 1024)
         : new ProcessTransport(guestProcessPath, opts.memoryMiB);
+    return MicroVM.attach(transport, opts.memoryMiB, opts.timeoutMs, started);
+  }
+
+  /**
+   * Waits for a freshly started guest on `transport` to signal READY. Exported for tests that run a
+   * deliberately hostile guest; everyone else calls boot().
+   */
+  static async attach(transport: GuestTransport, memoryMiB: number, timeoutMs: number, started = performance.now()): Promise<MicroVM> {
     try {
-      const ready = await transport.exchange({ command: GuestCommand.None, input: null, timeoutMs: opts.timeoutMs });
+      const ready = await transport.exchange({ command: GuestCommand.None, input: null, timeoutMs });
       if (ready.event !== GuestEvent.Ready) throw unexpectedEvent(ready, 'READY');
     } catch (err) {
       transport.close();
       throw err;
     }
-    return new MicroVM(transport, opts.memoryMiB, opts.timeoutMs, performance.now() - started);
+    return new MicroVM(transport, memoryMiB, timeoutMs, performance.now() - started);
   }
 
   get platform(): Platform {
     return this.transport.platform;
+  }
+
+  /** The host process whose memory holds this guest (for memory accounting). */
+  get hostPid(): number {
+    return this.transport.hostPid;
   }
 
   get closed(): boolean {

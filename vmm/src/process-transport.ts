@@ -63,6 +63,10 @@ export class ProcessTransport implements GuestTransport {
     });
   }
 
+  get hostPid(): number {
+    return this.child.pid ?? -1;
+  }
+
   close(): void {
     if (this.deadReason === undefined) this.deadReason = 'closed by the caller';
     this.pending?.reject(new VmClosedError(this.deadReason));

@@ -28,6 +28,8 @@ export interface ExchangeResult {
 
 export interface GuestTransport {
   readonly platform: Platform;
+  /** The host process whose memory holds this guest: the sandbox child, or this process for KVM. */
+  readonly hostPid: number;
   /**
    * Runs the guest until its next doorbell (READY, DONE or PANIC). Rejects with GuestTimeoutError,
    * GuestCrashedError or VmClosedError; after a rejection the transport is dead.

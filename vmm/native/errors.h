@@ -1,0 +1,90 @@
+// errors.h — the native core's failure types.
+//
+// C++ exceptions carry setup failures (KVM ioctls, a bad ELF, bad options) up to addon.cc, which turns
+// them into JS errors with a `.code`. A failed exchange is not an exception crossing threads: it is a
+// VmError value (kind + message + details) handed back to JS through the ThreadSafeFunction.
+#ifndef FN_VMM_ERRORS_H
+#define FN_VMM_ERRORS_H
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace fnvmm {
+
+// "EINVAL" for EINVAL; "E<n>" for values not in our table.
+std::string errno_name(int err);
+// "EINVAL (Invalid argument)".
+std::string errno_text(int err);
+
+// A failed ioctl or system call on a KVM object or on guest memory.
+class KvmError : public std::runtime_error {
+ public:
+  KvmError(const std::string& op, int err);
+  KvmError(const std::string& op, int err, const std::string& detail);
+  const std::string& op() const { return op_; }
+  int error() const { return err_; }
+
+ private:
+  std::string op_;
+  int err_;
+};
+
+// /dev/kvm cannot be used: missing, no permission, wrong API version, missing capability.
+// code() is 'ENOENT' | 'EACCES' | 'EPERM' | 'ENODEV' | 'ENXIO' | 'EAPI' | 'ECAP' | another errno name.
+class KvmUnavailableError : public std::runtime_error {
+ public:
+  KvmUnavailableError(std::string code, const std::string& message)
+      : std::runtime_error(message), code_(std::move(code)) {}
+  const std::string& code() const { return code_; }
+
+ private:
+  std::string code_;
+};
+
+// The guest ELF is malformed or does not fit the guest memory layout.
+class ElfError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Options that cannot describe a microVM (memory size out of range, ...).
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// An access outside every guest memory region. Callers validate first; this is a programming error.
+class GuestMemoryError : public std::out_of_range {
+ public:
+  using std::out_of_range::out_of_range;
+};
+
+// One named detail of a failed exchange, exposed as a property of the JS error.
+struct ErrorDetail {
+  enum class Type { BigInt, Number, String };
+  std::string name;
+  Type type;
+  uint64_t u = 0;      // BigInt (addresses, 64-bit values) or Number (small integers)
+  std::string s;       // String
+
+  static ErrorDetail big(std::string n, uint64_t v) { return {std::move(n), Type::BigInt, v, {}}; }
+  static ErrorDetail num(std::string n, uint64_t v) { return {std::move(n), Type::Number, v, {}}; }
+  static ErrorDetail str(std::string n, std::string v) { return {std::move(n), Type::String, 0, std::move(v)}; }
+};
+
+// A failed exchange. kind is one of: 'timeout' | 'guest_fault' | 'syscall' | 'halt' | 'internal' |
+// 'fail_entry' | 'unknown_exit' | 'bad_io' | 'bad_window' | 'kvm' | 'closed'.
+struct VmError {
+  std::string kind;
+  std::string message;
+  std::vector<ErrorDetail> details;
+};
+
+// printf-style formatting into a std::string (for messages with hex addresses).
+std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+
+}  // namespace fnvmm
+
+#endif
