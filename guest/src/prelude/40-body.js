@@ -1,0 +1,313 @@
+// 40-body.js — Request and Response with fully buffered bodies.
+//
+// Bodies are byte arrays, not streams: fn hands the whole request to the guest and takes the whole
+// response back, so there is no `body` ReadableStream. text(), json(), arrayBuffer() and bytes()
+// read the buffer once; blob() and formData() reject with an explanation.
+
+// Body state of every Request/Response: { bytes: Uint8Array | null, used: boolean }.
+const bodyStates = new WeakMap();
+
+const UNSUPPORTED_BODY = 'is not supported as a body in fn; pass a string, an ArrayBuffer, a TypedArray, a DataView or URLSearchParams';
+
+// The standard's "extract a body": the bytes (a private copy) and the content type it implies.
+function extractBody(init, what) {
+  if (typeof init === 'string') return { bytes: utf8Encode(init), type: 'text/plain;charset=UTF-8' };
+  if (init instanceof URLSearchParams) {
+    return { bytes: utf8Encode(init.toString()), type: 'application/x-www-form-urlencoded;charset=UTF-8' };
+  }
+  const view = bytesView(init);
+  if (view !== null) return { bytes: view.slice(), type: null };
+  if (isObjectLike(init)) {
+    if (typeof init.getReader === 'function') throw new TypeError(`${what}: a ReadableStream ${UNSUPPORTED_BODY}`);
+    if (typeof init.arrayBuffer === 'function' && typeof init.type === 'string') throw new TypeError(`${what}: a Blob ${UNSUPPORTED_BODY}`);
+    if (typeof init.append === 'function' && typeof init.getAll === 'function') throw new TypeError(`${what}: FormData ${UNSUPPORTED_BODY}`);
+  }
+  // Anything else is converted like the USVString member of BodyInit.
+  return { bytes: utf8Encode(init), type: 'text/plain;charset=UTF-8' };
+}
+
+function bodyStateOf(object, what) {
+  const state = bodyStates.get(object);
+  if (state === undefined) throw new TypeError(`${what} called on an object that is not a Request or Response`);
+  return state;
+}
+
+// Marks the body used and returns its bytes (empty for a null body, which is never "used").
+function consumeBody(object, what) {
+  const state = bodyStateOf(object, what);
+  if (state.used) throw new TypeError(`${what}: the body has already been read; clone() the object first to read it twice`);
+  if (state.bytes === null) return new Uint8Array(0);
+  state.used = true;
+  return state.bytes;
+}
+
+function decodeBodyText(bytes) {
+  // The standard's "UTF-8 decode" drops a leading byte order mark.
+  if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+  return utf8Decode(bytes, false);
+}
+
+// Body methods shared by Request and Response (the standard's Body mixin).
+function installBodyMethods(Class) {
+  const name = Class.name;
+  const methods = {
+    async text() {
+      return decodeBodyText(consumeBody(this, `${name}.text()`));
+    },
+    async json() {
+      return JSON.parse(decodeBodyText(consumeBody(this, `${name}.json()`)));
+    },
+    async arrayBuffer() {
+      return exactArrayBuffer(consumeBody(this, `${name}.arrayBuffer()`));
+    },
+    async bytes() {
+      return consumeBody(this, `${name}.bytes()`);
+    },
+    async blob() {
+      bodyStateOf(this, `${name}.blob()`);
+      throw new TypeError(`${name}.blob() is not supported in fn; use arrayBuffer(), bytes(), text() or json()`);
+    },
+    async formData() {
+      bodyStateOf(this, `${name}.formData()`);
+      throw new TypeError(`${name}.formData() is not supported in fn; use text() with URLSearchParams for urlencoded forms`);
+    },
+  };
+  defineMethods(Class.prototype, methods);
+  Object.defineProperty(Class.prototype, 'bodyUsed', {
+    get() {
+      return bodyStateOf(this, `${name}.bodyUsed`).used;
+    },
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+// A copy of the body for clone(): the two objects must not share a buffer.
+function cloneBodyState(object, what) {
+  const state = bodyStateOf(object, what);
+  if (state.used) throw new TypeError(`${what}: cannot clone after the body has been read`);
+  return { bytes: state.bytes === null ? null : state.bytes.slice(), used: false };
+}
+
+// ---- Request ----------------------------------------------------------------------------------
+
+const NORMALIZED_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
+const FORBIDDEN_METHODS = ['CONNECT', 'TRACE', 'TRACK'];
+
+function normalizeMethod(method) {
+  const m = String(method);
+  if (!HTTP_TOKEN.test(m)) throw new TypeError(`Request: "${m}" is not a valid HTTP method`);
+  const upper = m.toUpperCase();
+  if (FORBIDDEN_METHODS.indexOf(upper) >= 0) throw new TypeError(`Request: the method ${upper} is not allowed`);
+  return NORMALIZED_METHODS.indexOf(upper) >= 0 ? upper : m;
+}
+
+class Request {
+  #method = 'GET';
+  #url;
+  #headers;
+  #redirect = 'follow';
+
+  constructor(input, init = undefined) {
+    requireArgs(arguments, 1, 'Request');
+    if (init === null || init === undefined) init = {};
+    else if (typeof init !== 'object') throw new TypeError(`Request: init must be an object, got ${describeValue(init)}`);
+    let source = null;
+    if (input instanceof Request) {
+      source = input;
+      this.#url = input.#url;
+      this.#method = input.#method;
+      this.#redirect = input.#redirect;
+    } else {
+      const parsed = URL.parse(toUSVString(input));
+      if (parsed === null) throw new TypeError(`Request: invalid URL ${JSON.stringify(String(input))}; fn needs an absolute URL such as "https://example.com/path"`);
+      this.#url = parsed.href;
+    }
+    if (init.method !== undefined) this.#method = normalizeMethod(init.method);
+    if (init.redirect !== undefined) {
+      const r = String(init.redirect);
+      if (r !== 'follow' && r !== 'error' && r !== 'manual') throw new TypeError(`Request: redirect must be "follow", "error" or "manual", got "${r}"`);
+      this.#redirect = r;
+    }
+    this.#headers = new Headers(init.headers !== undefined ? init.headers : source !== null ? source.#headers : undefined);
+
+    // A Request given as init (new Request(url, otherRequest)) brings its body along too.
+    const initBody = init.body !== undefined ? init.body : init instanceof Request ? init : undefined;
+    let state = { bytes: null, used: false };
+    if (initBody instanceof Request) {
+      state = cloneBodyState(initBody, 'Request');
+    } else if (initBody !== undefined && initBody !== null) {
+      const body = extractBody(initBody, 'Request');
+      state.bytes = body.bytes;
+      if (body.type !== null && !this.#headers.has('content-type')) this.#headers.set('content-type', body.type);
+    } else if (initBody === undefined && source !== null) {
+      state = cloneBodyState(source, 'Request');
+    }
+    if (state.bytes !== null && (this.#method === 'GET' || this.#method === 'HEAD')) {
+      throw new TypeError(`Request: a ${this.#method} request cannot have a body`);
+    }
+    bodyStates.set(this, state);
+  }
+
+  get method() {
+    return this.#method;
+  }
+
+  get url() {
+    return this.#url;
+  }
+
+  get headers() {
+    return this.#headers;
+  }
+
+  get redirect() {
+    return this.#redirect;
+  }
+
+  clone() {
+    const state = cloneBodyState(this, 'Request.clone()');
+    const copy = new Request(this.#url, { method: this.#method, headers: this.#headers, redirect: this.#redirect });
+    bodyStates.set(copy, state);
+    return copy;
+  }
+}
+installBodyMethods(Request);
+setToStringTag(Request.prototype, 'Request');
+
+// The request handed to fetch(): built from what the host sent, so it may carry a body whatever
+// its method (a GET with a body is unusual but the bytes are kept, not rejected).
+function createIncomingRequest(method, url, headerPairs, bytes) {
+  const headers = new Headers();
+  for (const pair of headerPairs) {
+    try {
+      headers.append(pair[0], pair[1]);
+    } catch (e) {
+      // The gateway validates headers; anything that still fails here is dropped, not fatal.
+    }
+  }
+  const request = new Request(url, { method, headers });
+  bodyStates.set(request, { bytes: bytes.length === 0 ? null : bytes, used: false });
+  return request;
+}
+
+// ---- Response ---------------------------------------------------------------------------------
+
+const NULL_BODY_STATUSES = [101, 103, 204, 205, 304];
+const REDIRECT_STATUSES = [301, 302, 303, 307, 308];
+
+// WebIDL `unsigned short` conversion, as browsers apply it to `status`.
+function toUnsignedShort(value) {
+  const n = Number(value);
+  if (!isFinite(n)) return 0;
+  const t = Math.trunc(n) % 65536;
+  return t < 0 ? t + 65536 : t;
+}
+
+class Response {
+  #status = 200;
+  #statusText = '';
+  #headers;
+  #type = 'default';
+
+  constructor(body = null, init = undefined) {
+    if (init === null || init === undefined) init = {};
+    else if (typeof init !== 'object') throw new TypeError(`Response: init must be an object, got ${describeValue(init)}`);
+    if (init.status !== undefined) {
+      const status = toUnsignedShort(init.status);
+      if (status < 200 || status > 599) throw new RangeError(`Response: status ${status} is outside the range 200 to 599`);
+      this.#status = status;
+    }
+    if (init.statusText !== undefined) {
+      const text = String(init.statusText);
+      if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(text)) throw new TypeError('Response: statusText contains characters that are not allowed in an HTTP reason phrase');
+      this.#statusText = text;
+    }
+    this.#headers = new Headers(init.headers);
+    const state = { bytes: null, used: false };
+    if (body !== null && body !== undefined) {
+      if (NULL_BODY_STATUSES.indexOf(this.#status) >= 0) {
+        throw new TypeError(`Response: a response with status ${this.#status} cannot have a body; pass null`);
+      }
+      const extracted = extractBody(body, 'Response');
+      state.bytes = extracted.bytes;
+      if (extracted.type !== null && !this.#headers.has('content-type')) this.#headers.set('content-type', extracted.type);
+    }
+    bodyStates.set(this, state);
+  }
+
+  static json(data, init = undefined) {
+    const text = JSON.stringify(data);
+    if (text === undefined) throw new TypeError(`Response.json: ${describeValue(data)} cannot be serialized as JSON`);
+    const response = new Response(utf8Encode(text), init);
+    if (!response.#headers.has('content-type')) response.#headers.set('content-type', 'application/json');
+    return response;
+  }
+
+  static redirect(url, status = 302) {
+    const parsed = URL.parse(toUSVString(url));
+    if (parsed === null) throw new TypeError(`Response.redirect: invalid URL ${JSON.stringify(String(url))}; an absolute URL is needed`);
+    const s = toUnsignedShort(status);
+    if (REDIRECT_STATUSES.indexOf(s) < 0) throw new RangeError(`Response.redirect: ${s} is not a redirect status (301, 302, 303, 307 or 308)`);
+    const response = new Response(null, { status: s });
+    response.#headers.set('location', parsed.href);
+    return response;
+  }
+
+  static error() {
+    const response = new Response(null);
+    response.#status = 0;
+    response.#type = 'error';
+    return response;
+  }
+
+  get type() {
+    return this.#type;
+  }
+
+  get url() {
+    return '';
+  }
+
+  get redirected() {
+    return false;
+  }
+
+  get status() {
+    return this.#status;
+  }
+
+  get ok() {
+    return this.#status >= 200 && this.#status <= 299;
+  }
+
+  get statusText() {
+    return this.#statusText;
+  }
+
+  get headers() {
+    return this.#headers;
+  }
+
+  clone() {
+    const state = cloneBodyState(this, 'Response.clone()');
+    const copy = new Response(null, { headers: this.#headers });
+    copy.#status = this.#status;
+    copy.#statusText = this.#statusText;
+    copy.#type = this.#type;
+    bodyStates.set(copy, state);
+    return copy;
+  }
+}
+installBodyMethods(Response);
+setToStringTag(Response.prototype, 'Response');
+
+// The bytes a response will send, without marking the body used. Null when there is no body.
+function responseBodyBytes(response) {
+  const state = bodyStateOf(response, 'responseBodyBytes');
+  if (state.used) throw new TypeError('the Response body was already read by the handler; return a new Response (or a clone()) instead');
+  return state.bytes;
+}
+
+defineGlobal('Request', Request);
+defineGlobal('Response', Response);

@@ -1,0 +1,210 @@
+// 90-dispatch.js — globalThis.__fn_hooks, the entry points the C runtime calls.
+//
+//   setModule(ns, metaJson)  after the user module evaluated: find its handler, keep name/env/memory
+//   invoke(metaJson, body)   one invocation → Promise<{ meta: string, body: ArrayBuffer|Uint8Array|null }>
+//   nextTimer()              unix ms of the earliest pending timer, or -1
+//   runTimers()              run the timers that are due
+//   failure(name, message, stack)  output meta for an invocation the runtime had to abandon
+//
+// invoke() throws synchronously (a TypeError) only when metaJson is not valid JSON; otherwise its
+// promise always resolves, with status 500 and an "error" member when the handler failed.
+
+const loaded = { mode: null, target: null, handler: null, name: '', memoryMiB: 128, env: Object.freeze({}) };
+
+// The invocation in progress: { id, done, waitUntil: [] } — or null between invocations.
+let currentInvocation = null;
+
+const EXPORT_HINT = 'export `default { async fetch(request, env, ctx) { return new Response("...") } }` ' +
+  'or `async function handler(event, context) { ... }`';
+
+function parseJsonArgument(json, what) {
+  let value;
+  try {
+    value = JSON.parse(json);
+  } catch (e) {
+    throw new TypeError(`${what}: the metadata is not valid JSON (${errorParts(e).message})`);
+  }
+  if (value === null || typeof value !== 'object') throw new TypeError(`${what}: the metadata must be a JSON object`);
+  return value;
+}
+
+function setModule(ns, metaJson) {
+  const meta = parseJsonArgument(metaJson, 'setModule');
+  const def = isObjectLike(ns) ? ns.default : undefined;
+  if (isObjectLike(def) && typeof def.fetch === 'function') {
+    loaded.mode = 'fetch';
+    loaded.target = def;
+    loaded.handler = def.fetch;
+  } else if (isObjectLike(ns) && typeof ns.handler === 'function') {
+    loaded.mode = 'lambda';
+    loaded.target = undefined;
+    loaded.handler = ns.handler;
+  } else if (isObjectLike(def) && typeof def.handler === 'function') {
+    // A CommonJS Lambda bundled to ESM by esbuild: `exports.handler` ends up on the default export.
+    loaded.mode = 'lambda';
+    loaded.target = def;
+    loaded.handler = def.handler;
+  } else {
+    throw new TypeError(`the module exports neither a default object with fetch() nor a handler() function: ${EXPORT_HINT}`);
+  }
+  loaded.name = typeof meta.name === 'string' ? meta.name : '';
+  loaded.memoryMiB = typeof meta.memoryMiB === 'number' ? meta.memoryMiB : 128;
+  const env = {};
+  if (isObjectLike(meta.env)) for (const key of Object.keys(meta.env)) setOwn(env, key, String(meta.env[key]));
+  loaded.env = Object.freeze(env);
+}
+
+// The standard error body and meta for a failed invocation.
+function errorOutput(err, logs) {
+  const p = errorParts(err);
+  const body = utf8Encode(JSON.stringify({ error: { name: p.name, message: p.message } }));
+  const meta = {
+    status: 500,
+    headers: [['content-type', 'application/json']],
+    logs,
+    error: { name: p.name, message: p.message, stack: formatError(err) },
+  };
+  return { meta: JSON.stringify(meta), body };
+}
+
+function responseOutput(response, logs) {
+  if (response.type === 'error') throw new TypeError('the handler returned Response.error(), which has no HTTP status to send');
+  const bytes = responseBodyBytes(response);
+  const headers = [];
+  for (const pair of response.headers) headers.push([pair[0], pair[1]]);
+  return { meta: JSON.stringify({ status: response.status, headers, logs }), body: bytes };
+}
+
+function beginInvocation(meta) {
+  clearAllTimers();
+  resetLogs();
+  resetConsoleState();
+  clock.startMs = native.now();
+  const invocation = {
+    id: typeof meta.invocationId === 'string' ? meta.invocationId : '',
+    deadlineMs: typeof meta.deadlineMs === 'number' ? meta.deadlineMs : Infinity,
+    done: false,
+    waitUntil: [],
+  };
+  currentInvocation = invocation;
+  return invocation;
+}
+
+function endInvocation(invocation) {
+  invocation.done = true;
+  if (currentInvocation === invocation) {
+    currentInvocation = null;
+    clearAllTimers(); // leftover timers never outlive their invocation
+  }
+}
+
+// waitUntil() promises may register more of them; wait until none are left.
+async function drainWaitUntil(invocation) {
+  while (invocation.waitUntil.length > 0) {
+    const batch = invocation.waitUntil;
+    invocation.waitUntil = [];
+    await Promise.all(batch);
+  }
+}
+
+function makeFetchContext(invocation) {
+  const ctx = {};
+  defineMethods(ctx, {
+    waitUntil(promise) {
+      if (invocation.done) return; // too late: the invocation has been answered
+      invocation.waitUntil.push(Promise.resolve(promise).then(undefined, (e) => reportUncaught(e, 'waitUntil')));
+    },
+    passThroughOnException() {
+      // Nothing to pass through to: there is no origin behind an fn function.
+    },
+  });
+  Object.defineProperty(ctx, 'invocationId', { value: invocation.id, enumerable: true });
+  return ctx;
+}
+
+async function runHandler(meta, bytes, invocation) {
+  const method = typeof meta.method === 'string' ? meta.method : 'GET';
+  const url = typeof meta.url === 'string' ? meta.url : '';
+  const headerPairs = Array.isArray(meta.headers) ? meta.headers.filter((p) => Array.isArray(p) && p.length === 2) : [];
+  if (loaded.mode === 'fetch') {
+    const request = createIncomingRequest(method, url, headerPairs, bytes);
+    const result = await loaded.handler.call(loaded.target, request, loaded.env, makeFetchContext(invocation));
+    if (!(result instanceof Response)) {
+      throw new TypeError(`fetch() must return a Response (or a Promise of one), but it returned ${describeValue(result)}; ` +
+        'return new Response(body, { status, headers }) or Response.json(data)');
+    }
+    return result;
+  }
+  if (loaded.mode === 'lambda') {
+    const parsed = URL.parse(url);
+    if (parsed === null) throw new TypeError(`the runtime passed an invalid request URL ${JSON.stringify(url)}`);
+    const event = buildLambdaEvent({ method, url: parsed, headerPairs, bytes, invocationId: invocation.id, startMs: clock.startMs });
+    const context = buildLambdaContext(loaded, invocation);
+    return lambdaResultToResponse(await callLambdaHandler(loaded.handler, loaded.target, event, context));
+  }
+  throw new TypeError('no function module is loaded (setModule was not called)');
+}
+
+function invoke(metaJson, body) {
+  const meta = parseJsonArgument(metaJson, 'invoke');
+  const bytes = body === null || body === undefined ? new Uint8Array(0) : bytesView(body);
+  if (bytes === null) throw new TypeError('invoke: the body must be an ArrayBuffer, a Uint8Array or null');
+  const invocation = beginInvocation(meta);
+  const finish = async () => {
+    let response = null;
+    let failed = null;
+    try {
+      response = await runHandler(meta, bytes, invocation);
+    } catch (e) {
+      failed = { error: e };
+    }
+    await drainWaitUntil(invocation); // never rejects: each promise reports its own error
+    // An invocation abandoned through failure() no longer owns the log buffer or the timers.
+    const logs = invocation.done ? [] : logBuffer.entries;
+    let output;
+    try {
+      output = failed === null ? responseOutput(response, logs) : errorOutput(failed.error, logs);
+    } catch (e) {
+      output = errorOutput(e, logs);
+    }
+    if (!invocation.done) {
+      endInvocation(invocation);
+      resetLogs();
+    }
+    return output;
+  };
+  return finish();
+}
+
+function failure(name, message, stack) {
+  const err = { name: String(name), message: String(message), stack: stack === undefined || stack === null ? '' : String(stack) };
+  const meta = {
+    status: 500,
+    headers: [['content-type', 'application/json']],
+    logs: takeLogs(),
+    error: err,
+  };
+  if (currentInvocation !== null) endInvocation(currentInvocation);
+  return JSON.stringify(meta);
+}
+
+const hooks = {};
+defineMethods(hooks, {
+  setModule,
+  invoke,
+  nextTimer: nextTimerAt,
+  runTimers: runDueTimers,
+  failure,
+});
+Object.freeze(hooks);
+// Not writable or configurable: user code cannot swap the entry points of its own runtime.
+Object.defineProperty(globalThis, '__fn_hooks', { value: hooks, writable: false, enumerable: false, configurable: false });
+
+// Nice-to-haves many libraries probe for.
+defineGlobal('self', globalThis);
+const navigatorObject = {};
+Object.defineProperty(navigatorObject, 'userAgent', {
+  value: `${nativeInfo.runtime || 'fn'}/${nativeInfo.version || '0'}`, enumerable: true,
+});
+setToStringTag(navigatorObject, 'Navigator');
+defineGlobal('navigator', navigatorObject);

@@ -1,0 +1,130 @@
+#include "kvm.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+
+#include <cerrno>
+
+#include "errors.h"
+#include "vm.h"
+
+namespace fnvmm {
+
+const std::vector<RequiredCap>& required_caps() {
+  static const std::vector<RequiredCap> caps = {
+      {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+      {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
+      {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
+  };
+  return caps;
+}
+
+namespace {
+
+std::string open_advice(int err, const char* path) {
+  switch (err) {
+    case ENOENT:
+      return std::string(path) + " not found: load kvm_intel/kvm_amd (or kvm_pvm), or run on a host with KVM";
+    case EACCES:
+    case EPERM:
+      return std::string(path) + " is not accessible: add the user to the 'kvm' group or run as root";
+    case ENODEV:
+    case ENXIO:
+      return std::string(path) + " exists but no KVM driver is bound to it: load kvm_intel/kvm_amd (or kvm_pvm)";
+    default:
+      return "cannot open " + std::string(path) + ": " + errno_text(err);
+  }
+}
+
+}  // namespace
+
+ProbeResult probe_kvm(const char* path) {
+  ProbeResult r;
+  int fd = ::open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    r.code = errno_name(err);
+    r.message = open_advice(err, path);
+    return r;
+  }
+  UniqueFd owner(fd);
+  int version = ::ioctl(fd, KVM_GET_API_VERSION, 0);
+  if (version < 0) {
+    int err = errno;
+    r.code = errno_name(err);
+    r.message = "KVM_GET_API_VERSION failed: " + errno_text(err);
+    return r;
+  }
+  r.api_version = version;
+  if (version != kKvmApiVersion) {
+    r.code = "EAPI";
+    r.message = format("KVM API version is %d, expected %d", version, kKvmApiVersion);
+    return r;
+  }
+  for (const RequiredCap& c : required_caps()) {
+    if (::ioctl(fd, KVM_CHECK_EXTENSION, c.cap) <= 0) {
+      r.code = "ECAP";
+      r.message = std::string("KVM lacks the capability ") + c.name + ", which the microVM needs (Linux 4.11+)";
+      return r;
+    }
+  }
+  r.ok = true;
+  return r;
+}
+
+Kvm Kvm::open(const char* path) {
+  ProbeResult p = probe_kvm(path);
+  if (!p.ok) throw KvmUnavailableError(p.code, p.message);
+  int fd = ::open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    throw KvmUnavailableError(errno_name(err), open_advice(err, path));
+  }
+  return Kvm(UniqueFd(fd));
+}
+
+int Kvm::api_version() const {
+  int v = ::ioctl(fd_.get(), KVM_GET_API_VERSION, 0);
+  if (v < 0) throw KvmError("KVM_GET_API_VERSION", errno);
+  return v;
+}
+
+int Kvm::check_extension(int cap) const {
+  int v = ::ioctl(fd_.get(), KVM_CHECK_EXTENSION, cap);
+  if (v < 0) throw KvmError("KVM_CHECK_EXTENSION", errno);
+  return v;
+}
+
+size_t Kvm::vcpu_mmap_size() const {
+  int v = ::ioctl(fd_.get(), KVM_GET_VCPU_MMAP_SIZE, 0);
+  if (v < 0) throw KvmError("KVM_GET_VCPU_MMAP_SIZE", errno);
+  if (static_cast<size_t>(v) < sizeof(kvm_run))
+    throw KvmError("KVM_GET_VCPU_MMAP_SIZE", EINVAL, format("%d bytes is smaller than struct kvm_run", v));
+  return static_cast<size_t>(v);
+}
+
+std::vector<kvm_cpuid_entry2> Kvm::supported_cpuid() const {
+  // The ioctl fails with E2BIG while the buffer is too small; grow until it fits.
+  for (uint32_t n = 64; n <= 4096; n *= 2) {
+    std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + n * sizeof(kvm_cpuid_entry2));
+    auto* c = reinterpret_cast<kvm_cpuid2*>(buf.data());
+    c->nent = n;
+    if (::ioctl(fd_.get(), KVM_GET_SUPPORTED_CPUID, c) == 0) {
+      const kvm_cpuid_entry2* first = c->entries;
+      return std::vector<kvm_cpuid_entry2>(first, first + c->nent);
+    }
+    if (errno != E2BIG) throw KvmError("KVM_GET_SUPPORTED_CPUID", errno);
+  }
+  throw KvmError("KVM_GET_SUPPORTED_CPUID", E2BIG, "more than 4096 entries");
+}
+
+Vm Kvm::create_vm() const {
+  int fd;
+  do {
+    fd = ::ioctl(fd_.get(), KVM_CREATE_VM, 0);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) throw KvmError("KVM_CREATE_VM", errno);
+  return Vm(UniqueFd(fd), vcpu_mmap_size());
+}
+
+}  // namespace fnvmm

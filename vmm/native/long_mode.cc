@@ -1,0 +1,278 @@
+#include "long_mode.h"
+
+#include <cstring>
+
+#include "errors.h"
+
+namespace fnvmm {
+namespace long_mode {
+
+namespace {
+using ull = unsigned long long;
+
+constexpr uint8_t kAccessPresent = 0x80;
+constexpr uint8_t kAccessS = 0x10;  // code/data (not system)
+constexpr uint8_t kTypeCodeExecReadAccessed = 0xB;
+constexpr uint8_t kTypeDataRwAccessed = 0x3;
+constexpr uint8_t kTypeTss64Busy = 0xB;
+constexpr uint8_t kFlagG = 0x8;
+constexpr uint8_t kFlagDb = 0x4;
+constexpr uint8_t kFlagL = 0x2;
+
+constexpr uint8_t dpl(unsigned d) { return static_cast<uint8_t>(d << 5); }
+
+bool overlaps(uint64_t a, uint64_t alen, const GuestRange& r) {
+  return a < r.start.raw() + r.len && r.start.raw() < a + alen;
+}
+bool overlaps_any(uint64_t a, uint64_t alen, const std::vector<GuestRange>& rs) {
+  for (const GuestRange& r : rs)
+    if (r.len != 0 && overlaps(a, alen, r)) return true;
+  return false;
+}
+
+// Flags for the 4 KiB pages of the first 2 MiB.
+uint64_t low_page_flags(uint64_t addr, const std::vector<GuestRange>& exec) {
+  constexpr uint64_t A = kPteAccessed, D = kPteDirty;
+  if (addr == 0) return 0;                                                 // NULL page
+  if (addr == FN_GDT_ADDR) return kPtePresent | kPteWritable | A | D | kPteNx;  // supervisor
+  if (addr == FN_TSS_ADDR) return kPtePresent | A | kPteNx;                     // supervisor RO
+  if (addr == FN_SYSCALL_STUB_ADDR) return kPtePresent | A;                     // supervisor RO, exec
+  if (addr == FN_BOOT_INFO_ADDR) return kPtePresent | kPteUser | A | kPteNx;    // user RO
+  if (addr == FN_TLS_ADDR) return kPtePresent | kPteWritable | kPteUser | A | D | kPteNx;
+  if (addr >= FN_PAGE_TABLES_ADDR && addr < FN_PAGE_TABLES_END) return kPtePresent | A | kPteNx;
+  if (addr < FN_PAGE_TABLES_END) return 0;  // unused system pages
+  uint64_t f = kPtePresent | kPteWritable | kPteUser | A | D;
+  if (!overlaps_any(addr, FN_PAGE_SIZE, exec)) f |= kPteNx;
+  return f;
+}
+}  // namespace
+
+uint64_t segment_descriptor(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {
+  return (uint64_t{limit} & 0xFFFF) | ((uint64_t{base} & 0xFFFFFF) << 16) | (uint64_t{access} << 40) |
+         (((uint64_t{limit} >> 16) & 0xF) << 48) | ((uint64_t{flags} & 0xF) << 52) |
+         (((uint64_t{base} >> 24) & 0xFF) << 56);
+}
+
+std::array<uint64_t, 2> tss_descriptor(uint64_t base, uint32_t limit, uint8_t type) {
+  uint64_t lo = segment_descriptor(static_cast<uint32_t>(base), limit,
+                                   static_cast<uint8_t>(kAccessPresent | dpl(0) | (type & 0xF)), 0);
+  return {lo, base >> 32};
+}
+
+std::array<uint64_t, kGdtSlots> build_gdt() {
+  std::array<uint64_t, kGdtSlots> g{};
+  g[0] = 0;
+  g[kSelKernelCode / 8] =
+      segment_descriptor(0, 0xFFFFF, kAccessPresent | dpl(0) | kAccessS | kTypeCodeExecReadAccessed, kFlagG | kFlagL);
+  g[kSelKernelData / 8] =
+      segment_descriptor(0, 0xFFFFF, kAccessPresent | dpl(0) | kAccessS | kTypeDataRwAccessed, kFlagG | kFlagDb);
+  g[kSelUserData / 8] =
+      segment_descriptor(0, 0xFFFFF, kAccessPresent | dpl(3) | kAccessS | kTypeDataRwAccessed, kFlagG | kFlagDb);
+  g[kSelUserCode / 8] =
+      segment_descriptor(0, 0xFFFFF, kAccessPresent | dpl(3) | kAccessS | kTypeCodeExecReadAccessed, kFlagG | kFlagL);
+  std::array<uint64_t, 2> t = tss_descriptor(FN_TSS_ADDR, kTssLimit, kTypeTss64Busy);
+  g[kSelTss / 8] = t[0];
+  g[kSelTss / 8 + 1] = t[1];
+  return g;
+}
+
+std::vector<uint8_t> build_tss() {
+  std::vector<uint8_t> tss(kTssBytes, 0);
+  // I/O map base address: the 16-bit field at offset 0x66 of the 64-bit TSS.
+  uint16_t iomap = FN_TSS_IOMAP_OFFSET;
+  std::memcpy(&tss[0x66], &iomap, sizeof iomap);
+  static_assert(FN_PORT_DOORBELL + kDoorbellAccessBytes <= kIoBitmapBytes * 8, "doorbell port outside the I/O bitmap");
+  for (uint32_t i = 0; i < kIoBitmapBytes; ++i) tss[FN_TSS_IOMAP_OFFSET + i] = 0xFF;
+  for (uint32_t port = FN_PORT_DOORBELL; port < FN_PORT_DOORBELL + kDoorbellAccessBytes; ++port)
+    tss[FN_TSS_IOMAP_OFFSET + port / 8] &= static_cast<uint8_t>(~(1u << (port % 8)));
+  tss[FN_TSS_IOMAP_OFFSET + kIoBitmapBytes] = 0xFF;  // terminator
+  return tss;
+}
+
+std::vector<uint8_t> syscall_stub() {
+  static_assert(FN_PORT_SYSCALL <= 0xFFFF, "port must fit dx");
+  return {
+      0xBA, FN_PORT_SYSCALL & 0xFF, (FN_PORT_SYSCALL >> 8) & 0xFF, 0x00, 0x00,  // mov edx, imm32
+      0xEF,                                                                    // out dx, eax
+      0xF4,                                                                    // hlt
+      0xEB, 0xFD,                                                              // jmp back to hlt
+  };
+}
+
+void write_descriptor_tables(GuestMemory& mem) {
+  std::array<uint64_t, kGdtSlots> gdt = build_gdt();
+  mem.fill(GuestAddress(FN_GDT_ADDR), 0, FN_PAGE_SIZE);
+  mem.write(GuestAddress(FN_GDT_ADDR), gdt.data(), sizeof(uint64_t) * gdt.size());
+
+  std::vector<uint8_t> tss = build_tss();
+  mem.fill(GuestAddress(FN_TSS_ADDR), 0, FN_PAGE_SIZE);
+  mem.write(GuestAddress(FN_TSS_ADDR), tss.data(), tss.size());
+
+  std::vector<uint8_t> stub = syscall_stub();
+  mem.fill(GuestAddress(FN_SYSCALL_STUB_ADDR), 0xF4, FN_PAGE_SIZE);  // hlt everywhere else in the page
+  mem.write(GuestAddress(FN_SYSCALL_STUB_ADDR), stub.data(), stub.size());
+}
+
+void write_page_tables(GuestMemory& mem, uint64_t mem_size, const std::vector<GuestRange>& exec) {
+  if (mem_size < k2MiB || mem_size % k2MiB != 0 || mem_size > kMaxRamBytes)
+    throw ConfigError(format("guest RAM size 0x%llx must be a multiple of 2 MiB between 2 MiB and 0x%llx",
+                             (ull)mem_size, (ull)kMaxRamBytes));
+  const uint64_t table = kPtePresent | kPteWritable | kPteUser | kPteAccessed;  // non-leaf entries
+  const uint64_t big = kPtePresent | kPteWritable | kPteUser | kPteAccessed | kPteDirty | kPteLarge;
+
+  mem.fill(GuestAddress(FN_PAGE_TABLES_ADDR), 0, FN_PAGE_TABLES_END - FN_PAGE_TABLES_ADDR);
+
+  mem.write_obj<uint64_t>(GuestAddress(kPml4Addr), kPdptAddr | table);
+
+  // Page directories for RAM.
+  const uint64_t ram_gibs = (mem_size + k1GiB - 1) / k1GiB;
+  for (uint64_t g = 0; g < ram_gibs; ++g) mem.write_obj<uint64_t>(GuestAddress(kPdptAddr + g * 8), pd_addr(g) | table);
+  for (uint64_t a = 0; a < mem_size; a += k2MiB) {
+    uint64_t pde;
+    if (a == 0) {
+      pde = kPtLowAddr | table;
+    } else {
+      pde = a | big;
+      if (!overlaps_any(a, k2MiB, exec)) pde |= kPteNx;
+    }
+    mem.write_obj<uint64_t>(GuestAddress(pd_addr(a / k1GiB) + ((a % k1GiB) / k2MiB) * 8), pde);
+  }
+  // The first 2 MiB in 4 KiB pages.
+  for (uint64_t a = 0; a < k2MiB; a += FN_PAGE_SIZE) {
+    uint64_t f = low_page_flags(a, exec);
+    mem.write_obj<uint64_t>(GuestAddress(kPtLowAddr + (a / FN_PAGE_SIZE) * 8), f ? (a | f) : 0);
+  }
+  // The window: user read/write, never executable.
+  mem.write_obj<uint64_t>(GuestAddress(kPdptAddr + kWindowGiB * 8), pd_addr(kWindowGiB) | table);
+  for (uint64_t a = FN_WINDOW_ADDR; a < FN_WINDOW_ADDR + FN_WINDOW_SIZE; a += k2MiB)
+    mem.write_obj<uint64_t>(GuestAddress(pd_addr(kWindowGiB) + ((a % k1GiB) / k2MiB) * 8), a | big | kPteNx);
+}
+
+Translation translate(const GuestMemory& mem, uint64_t cr3, uint64_t vaddr) {
+  Translation t;
+  // Canonical check: bits 63..47 all equal.
+  uint64_t top = vaddr >> 47;
+  if (top != 0 && top != 0x1FFFF) return t;
+  uint64_t table = cr3 & kPteAddrMask;
+  bool user = true, writable = true, nx = false;
+  const int shifts[4] = {39, 30, 21, 12};
+  for (int level = 0; level < 4; ++level) {
+    uint64_t idx = (vaddr >> shifts[level]) & 0x1FF;
+    GuestAddress ea(table + idx * 8);
+    if (!mem.contains(ea, 8)) return t;
+    uint64_t e = mem.read_obj<uint64_t>(ea);
+    if (!(e & kPtePresent)) return t;
+    user = user && (e & kPteUser);
+    writable = writable && (e & kPteWritable);
+    nx = nx || (e & kPteNx);
+    bool leaf = level == 3 || ((level == 1 || level == 2) && (e & kPteLarge));
+    if (leaf) {
+      uint64_t size = 1ull << shifts[level];
+      t.present = true;
+      t.page_size = size;
+      t.phys = (e & kPteAddrMask & ~(size - 1)) | (vaddr & (size - 1));
+      t.user = user;
+      t.writable = writable;
+      t.nx = nx;
+      return t;
+    }
+    table = e & kPteAddrMask;
+  }
+  return t;
+}
+
+namespace {
+kvm_segment code_segment(uint16_t selector, unsigned d) {
+  kvm_segment s{};
+  s.base = 0;
+  s.limit = 0xFFFFFFFF;
+  s.selector = selector;
+  s.type = kTypeCodeExecReadAccessed;
+  s.present = 1;
+  s.dpl = static_cast<uint8_t>(d);
+  s.db = 0;
+  s.s = 1;
+  s.l = 1;
+  s.g = 1;
+  return s;
+}
+kvm_segment data_segment(uint16_t selector, unsigned d, uint64_t base) {
+  kvm_segment s{};
+  s.base = base;
+  s.limit = 0xFFFFFFFF;
+  s.selector = selector;
+  s.type = kTypeDataRwAccessed;
+  s.present = 1;
+  s.dpl = static_cast<uint8_t>(d);
+  s.db = 1;
+  s.s = 1;
+  s.l = 0;
+  s.g = 1;
+  return s;
+}
+}  // namespace
+
+void setup_sregs(kvm_sregs& s) {
+  const uint16_t user_data = kSelUserData | 3;
+  s.cs = code_segment(kSelUserCode | 3, 3);
+  s.ss = data_segment(user_data, 3, 0);
+  s.ds = data_segment(user_data, 3, 0);
+  s.es = data_segment(user_data, 3, 0);
+  s.fs = data_segment(user_data, 3, FN_TLS_ADDR);
+  s.gs = data_segment(user_data, 3, 0);
+
+  s.tr = kvm_segment{};
+  s.tr.base = FN_TSS_ADDR;
+  s.tr.limit = kTssLimit;
+  s.tr.selector = kSelTss;
+  s.tr.type = kTypeTss64Busy;
+  s.tr.present = 1;
+  s.tr.dpl = 0;
+  s.tr.s = 0;
+  s.tr.g = 0;
+
+  s.ldt = kvm_segment{};
+  s.ldt.type = 0x2;  // LDT, marked unusable
+  s.ldt.unusable = 1;
+
+  s.gdt = kvm_dtable{};
+  s.gdt.base = FN_GDT_ADDR;
+  s.gdt.limit = kGdtLimit;
+  s.idt = kvm_dtable{};  // base 0, limit 0: any exception escalates to a triple fault (SHUTDOWN)
+
+  s.cr0 = kCr0;
+  s.cr2 = 0;
+  s.cr3 = kPml4Addr;
+  s.cr4 = kCr4;
+  s.cr8 = 0;
+  s.efer = kEfer;
+}
+
+kvm_regs initial_regs(GuestAddress entry, uint64_t mem_size) {
+  kvm_regs r{};
+  r.rip = entry.raw();
+  r.rsp = mem_size & ~uint64_t{15};
+  r.rdi = FN_BOOT_INFO_ADDR;
+  r.rflags = 0x2;
+  return r;
+}
+
+kvm_fpu initial_fpu() {
+  kvm_fpu f{};
+  f.fcw = 0x37f;
+  f.mxcsr = 0x1f80;
+  return f;
+}
+
+std::vector<MsrValue> syscall_msrs() {
+  const uint64_t star = (uint64_t{kSelKernelData} << 48) | (uint64_t{kSelKernelCode} << 32);
+  return {
+      {kMsrStar, star},
+      {kMsrLstar, FN_SYSCALL_STUB_ADDR},
+      {kMsrSfmask, kSfmask},
+      {kMsrCstar, FN_SYSCALL_STUB_ADDR},
+  };
+}
+
+}  // namespace long_mode
+}  // namespace fnvmm

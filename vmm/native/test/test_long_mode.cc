@@ -1,0 +1,290 @@
+// Long-mode setup: page tables (walked in software), GDT/TSS encoding, the I/O bitmap as the CPU
+// reads it, the syscall stub, and the register values.
+#include <cstring>
+
+#include "../errors.h"
+#include "../long_mode.h"
+#include "check.h"
+#include "fn_abi.h"
+
+using namespace fnvmm;
+using namespace fnvmm::long_mode;
+
+namespace {
+
+constexpr uint64_t kMem = 64ull << 20;
+
+GuestMemory make_memory(uint64_t ram = kMem) {
+  GuestMemory m;
+  m.add_region(GuestAddress(0), ram);
+  m.add_region(GuestAddress(FN_WINDOW_ADDR), FN_WINDOW_SIZE);
+  return m;
+}
+
+// An independent decoder for an 8-byte code/data descriptor.
+struct Desc {
+  uint32_t base, limit;
+  unsigned type, s, dpl, p, avl, l, db, g;
+};
+Desc decode(uint64_t d) {
+  Desc x;
+  x.limit = static_cast<uint32_t>((d & 0xFFFF) | ((d >> 32) & 0xF0000));
+  x.base = static_cast<uint32_t>(((d >> 16) & 0xFFFFFF) | ((d >> 32) & 0xFF000000));
+  x.type = (d >> 40) & 0xF;
+  x.s = (d >> 44) & 1;
+  x.dpl = (d >> 45) & 3;
+  x.p = (d >> 47) & 1;
+  x.avl = (d >> 52) & 1;
+  x.l = (d >> 53) & 1;
+  x.db = (d >> 54) & 1;
+  x.g = (d >> 55) & 1;
+  return x;
+}
+
+// The CPU's I/O permission check for CPL > IOPL: the bytes at iomap_base + port/8 (two of them) must
+// lie within the TSS limit, and the `size` bits from port%8 must all be clear.
+bool io_allowed(const std::vector<uint8_t>& tss, uint32_t tss_limit, uint16_t port, unsigned size) {
+  uint16_t base;
+  std::memcpy(&base, &tss[0x66], 2);
+  uint32_t at = base + port / 8u;
+  if (at + 1 > tss_limit) return false;
+  uint16_t perm = static_cast<uint16_t>(tss[at] | (tss[at + 1] << 8));
+  unsigned mask = (1u << size) - 1;
+  return ((perm >> (port & 7)) & mask) == 0;
+}
+
+}  // namespace
+
+TEST(page_tables_map_the_layout) {
+  GuestMemory mem = make_memory();
+  std::vector<GuestRange> exec = {{GuestAddress(0x401000), 0x1f7}};
+  write_page_tables(mem, kMem, exec);
+  const uint64_t cr3 = kPml4Addr;
+
+  struct Expect {
+    uint64_t addr;
+    bool present, user, writable, nx;
+    uint64_t page;
+  };
+  const Expect cases[] = {
+      {0x0, false, false, false, false, 0},                 // NULL page
+      {0xFF8, false, false, false, false, 0},
+      {FN_GDT_ADDR, true, false, true, true, 0x1000},       // supervisor only
+      {FN_TSS_ADDR + 0x68, true, false, false, true, 0x1000},
+      {0x3000, false, false, false, false, 0},              // unused system pages
+      {0x4000, false, false, false, false, 0},
+      {FN_SYSCALL_STUB_ADDR, true, false, false, false, 0x1000},  // supervisor, executable
+      {FN_BOOT_INFO_ADDR, true, true, false, true, 0x1000},       // user read-only
+      {FN_TLS_ADDR + 0x28, true, true, true, true, 0x1000},       // user read/write
+      {FN_PAGE_TABLES_ADDR, true, false, false, true, 0x1000},
+      {FN_PAGE_TABLES_END - 8, true, false, false, true, 0x1000},
+      {FN_PAGE_TABLES_END, true, true, true, true, 0x1000},       // ordinary RAM from here
+      {0x1FF000, true, true, true, true, 0x1000},
+      {0x200000, true, true, true, true, 2ull << 20},
+      {0x401000, true, true, true, false, 2ull << 20},            // text: executable
+      {0x600000, true, true, true, true, 2ull << 20},             // data, heap: NX
+      {kMem - FN_STACK_SIZE, true, true, true, true, 2ull << 20}, // stack: NX
+      {kMem - 8, true, true, true, true, 2ull << 20},
+      {kMem, false, false, false, false, 0},                      // past RAM
+      {1ull << 30, false, false, false, false, 0},
+      {FN_WINDOW_ADDR, true, true, true, true, 2ull << 20},       // the window
+      {FN_WINDOW_ADDR + FN_WINDOW_DATA_OFFSET, true, true, true, true, 2ull << 20},
+      {FN_WINDOW_ADDR + FN_WINDOW_SIZE - 1, true, true, true, true, 2ull << 20},
+      {FN_WINDOW_ADDR + FN_WINDOW_SIZE, false, false, false, false, 0},
+      {FN_WINDOW_ADDR - 1, false, false, false, false, 0},
+      {0x0000800000000000ull, false, false, false, false, 0},     // non-canonical
+      {0xFFFF800000000000ull, false, false, false, false, 0},     // canonical, unmapped
+  };
+  for (const Expect& e : cases) {
+    Translation t = translate(mem, cr3, e.addr);
+    CHECK_MSG(t.present == e.present, "0x%llx present=%d, expected %d", (unsigned long long)e.addr, t.present, e.present);
+    if (!t.present || !e.present) continue;
+    CHECK_MSG(t.phys == e.addr, "0x%llx maps to 0x%llx, not identity", (unsigned long long)e.addr, (unsigned long long)t.phys);
+    CHECK_MSG(t.user == e.user, "0x%llx user=%d, expected %d", (unsigned long long)e.addr, t.user, e.user);
+    CHECK_MSG(t.writable == e.writable, "0x%llx writable=%d, expected %d", (unsigned long long)e.addr, t.writable, e.writable);
+    CHECK_MSG(t.nx == e.nx, "0x%llx nx=%d, expected %d", (unsigned long long)e.addr, t.nx, e.nx);
+    CHECK_MSG(t.page_size == e.page, "0x%llx page size 0x%llx, expected 0x%llx", (unsigned long long)e.addr,
+              (unsigned long long)t.page_size, (unsigned long long)e.page);
+  }
+}
+
+TEST(page_tables_identity_map_every_2mib_page_of_ram) {
+  for (uint64_t ram : {8ull << 20, 64ull << 20, 1ull << 30, (1ull << 30) + (2ull << 20), 3ull << 30}) {
+    GuestMemory mem = make_memory(ram);
+    write_page_tables(mem, ram, {});
+    for (uint64_t a = 2ull << 20; a < ram; a += 2ull << 20) {
+      Translation t = translate(mem, kPml4Addr, a + 0x1234);
+      if (!t.present || t.phys != a + 0x1234 || !t.user || !t.writable || !t.nx) {
+        CHECK_MSG(false, "RAM %llu MiB: 0x%llx badly mapped", (unsigned long long)(ram >> 20), (unsigned long long)a);
+        break;
+      }
+    }
+    CHECK_MSG(!translate(mem, kPml4Addr, ram).present, "RAM %llu MiB: end mapped", (unsigned long long)(ram >> 20));
+    CHECK(translate(mem, kPml4Addr, FN_WINDOW_ADDR).present);
+  }
+}
+
+TEST(page_tables_stay_inside_their_pages_and_preset_accessed_bits) {
+  GuestMemory mem = make_memory();
+  write_page_tables(mem, kMem, {});
+  CHECK_EQ(mem.read_obj<uint64_t>(GuestAddress(kPml4Addr)) & kPteAddrMask, kPdptAddr);
+  for (uint64_t g = 0; g < kPdCount; ++g) {
+    uint64_t e = mem.read_obj<uint64_t>(GuestAddress(kPdptAddr + g * 8));
+    if (!(e & kPtePresent)) continue;
+    uint64_t t = e & kPteAddrMask;
+    CHECK_MSG(t >= FN_PAGE_TABLES_ADDR && t < FN_PAGE_TABLES_END, "PD %llu at 0x%llx", (unsigned long long)g, (unsigned long long)t);
+    CHECK(e & kPteAccessed);
+  }
+  // Leaf entries carry accessed + dirty so the CPU never writes to the tables.
+  uint64_t leaf = mem.read_obj<uint64_t>(GuestAddress(pd_addr(0) + 8));  // 2..4 MiB
+  CHECK((leaf & (kPteAccessed | kPteDirty | kPteLarge)) == (kPteAccessed | kPteDirty | kPteLarge));
+  // Only one PD for a 64 MiB guest, plus the window's.
+  CHECK_EQ(mem.read_obj<uint64_t>(GuestAddress(kPdptAddr + 8)), 0u);
+  CHECK(mem.read_obj<uint64_t>(GuestAddress(kPdptAddr + kWindowGiB * 8)) & kPtePresent);
+}
+
+TEST(page_tables_reject_bad_sizes) {
+  GuestMemory mem = make_memory();
+  CHECK_THROWS(ConfigError, write_page_tables(mem, kMem + 4096, {}), "multiple of 2 MiB");
+  CHECK_THROWS(ConfigError, write_page_tables(mem, 0, {}), "multiple of 2 MiB");
+  CHECK_THROWS(ConfigError, write_page_tables(mem, FN_WINDOW_ADDR + (2ull << 20), {}), "multiple of 2 MiB");
+}
+
+TEST(gdt_descriptors) {
+  auto g = build_gdt();
+  CHECK_EQ(g[0], 0u);
+  CHECK_EQ(g[kSelKernelCode / 8], 0x00AF9B000000FFFFull);
+  CHECK_EQ(g[kSelKernelData / 8], 0x00CF93000000FFFFull);
+  CHECK_EQ(g[kSelUserData / 8], 0x00CFF3000000FFFFull);
+  CHECK_EQ(g[kSelUserCode / 8], 0x00AFFB000000FFFFull);
+
+  Desc uc = decode(g[kSelUserCode / 8]);
+  CHECK(uc.p == 1 && uc.dpl == 3 && uc.s == 1 && uc.type == 0xB && uc.l == 1 && uc.db == 0 && uc.g == 1);
+  Desc ud = decode(g[kSelUserData / 8]);
+  CHECK(ud.p == 1 && ud.dpl == 3 && ud.s == 1 && ud.type == 0x3 && ud.l == 0 && ud.g == 1);
+  Desc kc = decode(g[kSelKernelCode / 8]);
+  CHECK(kc.dpl == 0 && kc.l == 1 && kc.type == 0xB);
+  Desc kd = decode(g[kSelKernelData / 8]);
+  CHECK(kd.dpl == 0 && kd.type == 0x3);
+
+  // The 16-byte TSS descriptor.
+  Desc t = decode(g[kSelTss / 8]);
+  uint64_t base = t.base | (g[kSelTss / 8 + 1] << 32);
+  CHECK_EQ(base, FN_TSS_ADDR);
+  CHECK_EQ(t.limit, kTssLimit);
+  CHECK(t.p == 1 && t.s == 0 && t.dpl == 0 && t.type == 0xB && t.g == 0);
+  CHECK_EQ(g[kSelTss / 8 + 1] >> 32, 0u);  // reserved upper half
+  CHECK_EQ(kGdtLimit, kGdtSlots * 8 - 1);
+
+  // Written where fn_abi.h says.
+  GuestMemory mem = make_memory();
+  write_descriptor_tables(mem);
+  CHECK_EQ(mem.read_obj<uint64_t>(GuestAddress(FN_GDT_ADDR + kSelUserCode)), g[kSelUserCode / 8]);
+}
+
+TEST(tss_io_bitmap_allows_only_the_doorbell) {
+  std::vector<uint8_t> tss = build_tss();
+  CHECK_EQ(tss.size(), kTssLimit + 1u);
+  uint16_t base;
+  std::memcpy(&base, &tss[0x66], 2);
+  CHECK_EQ(base, FN_TSS_IOMAP_OFFSET);
+  CHECK_EQ(tss[FN_TSS_IOMAP_OFFSET + kIoBitmapBytes], 0xFFu);  // terminator
+  CHECK_EQ(kTssLimit, FN_TSS_IOMAP_OFFSET + kIoBitmapBytes);   // the terminator is inside the limit
+
+  // The doorbell, as the guest uses it (`out dx, eax`), and narrower accesses to it.
+  CHECK(io_allowed(tss, kTssLimit, FN_PORT_DOORBELL, 4));
+  CHECK(io_allowed(tss, kTssLimit, FN_PORT_DOORBELL, 2));
+  CHECK(io_allowed(tss, kTssLimit, FN_PORT_DOORBELL, 1));
+  // Everything else, every width, every port number up to 0xFFFF, except inside the doorbell dword.
+  for (uint32_t port = 0; port <= 0xFFFF; ++port) {
+    for (unsigned size : {1u, 2u, 4u}) {
+      bool inside = port >= FN_PORT_DOORBELL && port + size <= FN_PORT_DOORBELL + kDoorbellAccessBytes;
+      bool ok = io_allowed(tss, kTssLimit, static_cast<uint16_t>(port), size);
+      if (ok != inside) {
+        CHECK_MSG(false, "port 0x%x size %u allowed=%d, expected %d", port, size, ok, inside);
+        return;
+      }
+    }
+  }
+  // In particular: the syscall port is not reachable with a dword, nor serial, nor the POST port.
+  CHECK(!io_allowed(tss, kTssLimit, FN_PORT_SYSCALL, 4));
+  CHECK(!io_allowed(tss, kTssLimit, 0x3F8, 1));
+  CHECK(!io_allowed(tss, kTssLimit, 0x80, 1));
+  CHECK(!io_allowed(tss, kTssLimit, 0xFF, 1));   // reads the terminator
+  CHECK(!io_allowed(tss, kTssLimit, 0xDF, 2));   // straddles into the doorbell
+}
+
+TEST(syscall_stub_bytes) {
+  std::vector<uint8_t> s = syscall_stub();
+  const std::vector<uint8_t> want = {0xBA, FN_PORT_SYSCALL, 0, 0, 0, 0xEF, 0xF4, 0xEB, 0xFD};
+  CHECK(s == want);
+  // The jmp (rel8 at offset 8, next instruction at 9) goes back to the hlt.
+  CHECK_EQ(9 + static_cast<int8_t>(s[8]), static_cast<int>(kStubHltOffset));
+  CHECK_EQ(s[kStubHltOffset], 0xF4u);
+  GuestMemory mem = make_memory();
+  write_descriptor_tables(mem);
+  CHECK_EQ(mem.read_obj<uint8_t>(GuestAddress(FN_SYSCALL_STUB_ADDR + 5)), 0xEFu);
+  CHECK_EQ(mem.read_obj<uint8_t>(GuestAddress(FN_SYSCALL_STUB_ADDR + 100)), 0xF4u);  // hlt padding
+}
+
+TEST(registers_for_cpl3_long_mode) {
+  kvm_sregs s;
+  std::memset(&s, 0xA5, sizeof s);  // whatever KVM_GET_SREGS returned
+  s.apic_base = 0xFEE00900;
+  setup_sregs(s);
+  CHECK_EQ(s.apic_base, 0xFEE00900u);  // untouched
+  CHECK_EQ(s.cs.selector, kSelUserCode | 3);
+  CHECK(s.cs.dpl == 3 && s.cs.l == 1 && s.cs.db == 0 && s.cs.present == 1 && s.cs.s == 1 && s.cs.type == 0xB && s.cs.g == 1);
+  CHECK_EQ(s.cs.limit, 0xFFFFFFFFu);
+  for (const kvm_segment* seg : {&s.ss, &s.ds, &s.es, &s.fs, &s.gs}) {
+    CHECK_EQ(seg->selector, kSelUserData | 3);
+    CHECK(seg->dpl == 3 && seg->present == 1 && seg->type == 0x3 && seg->s == 1 && seg->unusable == 0);
+  }
+  CHECK_EQ(s.fs.base, FN_TLS_ADDR);
+  CHECK_EQ(s.gs.base, 0u);
+  CHECK_EQ(s.tr.selector, kSelTss);
+  CHECK_EQ(s.tr.base, FN_TSS_ADDR);
+  CHECK_EQ(s.tr.limit, kTssLimit);
+  CHECK(s.tr.type == 0xB && s.tr.present == 1 && s.tr.s == 0);
+  CHECK(s.ldt.unusable == 1);
+  CHECK_EQ(s.gdt.base, FN_GDT_ADDR);
+  CHECK_EQ(s.gdt.limit, kGdtLimit);
+  CHECK_EQ(s.idt.base, 0u);
+  CHECK_EQ(s.idt.limit, 0u);
+  CHECK_EQ(s.cr0, 0x80010033ull);
+  CHECK_EQ(s.cr3, FN_PAGE_TABLES_ADDR);
+  CHECK_EQ(s.cr4, 0x620ull);
+  CHECK_EQ(s.efer, 0xD00ull);
+  CHECK_EQ(s.efer & 1, 0u);  // SCE off
+  // The selectors point at descriptors that agree with the cached segment state.
+  auto g = build_gdt();
+  CHECK_EQ(decode(g[s.cs.selector >> 3]).dpl, 3u);
+  CHECK_EQ(decode(g[s.ss.selector >> 3]).dpl, 3u);
+  CHECK_EQ(decode(g[s.tr.selector >> 3]).type, s.tr.type);
+
+  kvm_regs r = initial_regs(GuestAddress(0x401000), kMem);
+  CHECK_EQ(r.rip, 0x401000u);
+  CHECK_EQ(r.rsp, kMem);
+  CHECK_EQ(r.rsp % 16, 0u);
+  CHECK_EQ(r.rdi, FN_BOOT_INFO_ADDR);
+  CHECK_EQ(r.rflags, 2u);
+  CHECK_EQ(r.rax, 0u);
+
+  kvm_fpu f = initial_fpu();
+  CHECK_EQ(f.fcw, 0x37Fu);
+  CHECK_EQ(f.mxcsr, 0x1F80u);
+}
+
+TEST(syscall_msrs_land_on_the_stub) {
+  std::vector<MsrValue> m = syscall_msrs();
+  CHECK_EQ(m.size(), 4u);
+  CHECK_EQ(m[0].index, kMsrStar);
+  CHECK_EQ((m[0].value >> 32) & 0xFFFF, kSelKernelCode);       // SYSCALL CS (SS = CS + 8)
+  CHECK_EQ(((m[0].value >> 32) & 0xFFFF) + 8, kSelKernelData);
+  CHECK_EQ(m[1].index, kMsrLstar);
+  CHECK_EQ(m[1].value, FN_SYSCALL_STUB_ADDR);
+  CHECK_EQ(m[2].index, kMsrSfmask);
+  CHECK((m[2].value & 0x700) == 0x700);  // TF, IF, DF cleared
+  CHECK_EQ(m[3].index, kMsrCstar);
+  CHECK_EQ(kRequiredMsrCount, 3u);
+}

@@ -1,0 +1,105 @@
+#include "vcpu.h"
+
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <cerrno>
+
+#include "errors.h"
+
+namespace fnvmm {
+
+Vcpu::~Vcpu() {
+  if (run_ != nullptr) ::munmap(run_, run_size_);
+}
+
+Vcpu::Vcpu(Vcpu&& o) noexcept : fd_(std::move(o.fd_)), run_(o.run_), run_size_(o.run_size_) {
+  o.run_ = nullptr;
+  o.run_size_ = 0;
+}
+
+Vcpu& Vcpu::operator=(Vcpu&& o) noexcept {
+  if (this != &o) {
+    if (run_ != nullptr) ::munmap(run_, run_size_);
+    fd_ = std::move(o.fd_);
+    run_ = o.run_;
+    run_size_ = o.run_size_;
+    o.run_ = nullptr;
+    o.run_size_ = 0;
+  }
+  return *this;
+}
+
+int Vcpu::run() { return ::ioctl(fd_.get(), KVM_RUN, 0) == 0 ? 0 : errno; }
+
+kvm_regs Vcpu::get_regs() const {
+  kvm_regs r{};
+  if (::ioctl(fd_.get(), KVM_GET_REGS, &r) != 0) throw KvmError("KVM_GET_REGS", errno);
+  return r;
+}
+
+void Vcpu::set_regs(const kvm_regs& r) {
+  if (::ioctl(fd_.get(), KVM_SET_REGS, &r) != 0) throw KvmError("KVM_SET_REGS", errno);
+}
+
+kvm_sregs Vcpu::get_sregs() const {
+  kvm_sregs s{};
+  if (::ioctl(fd_.get(), KVM_GET_SREGS, &s) != 0) throw KvmError("KVM_GET_SREGS", errno);
+  return s;
+}
+
+void Vcpu::set_sregs(const kvm_sregs& s) {
+  if (::ioctl(fd_.get(), KVM_SET_SREGS, &s) != 0) throw KvmError("KVM_SET_SREGS", errno);
+}
+
+kvm_fpu Vcpu::get_fpu() const {
+  kvm_fpu f{};
+  if (::ioctl(fd_.get(), KVM_GET_FPU, &f) != 0) throw KvmError("KVM_GET_FPU", errno);
+  return f;
+}
+
+void Vcpu::set_fpu(const kvm_fpu& f) {
+  if (::ioctl(fd_.get(), KVM_SET_FPU, &f) != 0) throw KvmError("KVM_SET_FPU", errno);
+}
+
+void Vcpu::set_cpuid2(const std::vector<kvm_cpuid_entry2>& entries) {
+  std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + entries.size() * sizeof(kvm_cpuid_entry2));
+  auto* c = reinterpret_cast<kvm_cpuid2*>(buf.data());
+  c->nent = static_cast<uint32_t>(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) c->entries[i] = entries[i];
+  if (::ioctl(fd_.get(), KVM_SET_CPUID2, c) != 0) throw KvmError("KVM_SET_CPUID2", errno);
+}
+
+namespace {
+std::vector<uint8_t> msr_buffer(const std::vector<kvm_msr_entry>& msrs) {
+  std::vector<uint8_t> buf(sizeof(kvm_msrs) + msrs.size() * sizeof(kvm_msr_entry));
+  auto* m = reinterpret_cast<kvm_msrs*>(buf.data());
+  m->nmsrs = static_cast<uint32_t>(msrs.size());
+  for (size_t i = 0; i < msrs.size(); ++i) m->entries[i] = msrs[i];
+  return buf;
+}
+}  // namespace
+
+size_t Vcpu::set_msrs(const std::vector<kvm_msr_entry>& msrs) {
+  std::vector<uint8_t> buf = msr_buffer(msrs);
+  int n = ::ioctl(fd_.get(), KVM_SET_MSRS, buf.data());
+  if (n < 0) throw KvmError("KVM_SET_MSRS", errno);
+  return static_cast<size_t>(n);
+}
+
+size_t Vcpu::get_msrs(std::vector<kvm_msr_entry>& msrs) const {
+  std::vector<uint8_t> buf = msr_buffer(msrs);
+  int n = ::ioctl(fd_.get(), KVM_GET_MSRS, buf.data());
+  if (n < 0) throw KvmError("KVM_GET_MSRS", errno);
+  auto* m = reinterpret_cast<kvm_msrs*>(buf.data());
+  for (size_t i = 0; i < msrs.size(); ++i) msrs[i] = m->entries[i];
+  return static_cast<size_t>(n);
+}
+
+uint32_t Vcpu::tsc_khz() const {
+  int v = ::ioctl(fd_.get(), KVM_GET_TSC_KHZ, 0);
+  if (v < 0) throw KvmError("KVM_GET_TSC_KHZ", errno);
+  return static_cast<uint32_t>(v);
+}
+
+}  // namespace fnvmm
