@@ -8,8 +8,9 @@ export default {
       engine: info.engine,
       platform: info.platform,
       memoryBytes: info.memoryBytes,
-      typeofProcess: typeof process,
-      typeofRequire: typeof require,
+      // Through globalThis: a bare `typeof require` would see the bundler's own shim.
+      typeofProcess: typeof globalThis.process,
+      typeofRequire: typeof globalThis.require,
     });
   },
 };

@@ -18,10 +18,12 @@ import {
   ENGINE_SOURCES,
   EXTRA_FLAGS,
   FORBIDDEN_MUSL_MEMBERS,
+  HOST_CC,
   KVM_SOURCES,
   LINK_FLAGS,
   NATIVE_SOURCES,
   PROCESS_SOURCES,
+  PTRACE_VMM_SOURCE,
   RUNTIME_SOURCES,
   TOOL_SOURCES,
   engineFlags,
@@ -35,9 +37,9 @@ const L = layout(join(dirname(fileURLToPath(import.meta.url)), '..'));
 let didWork = false;
 
 /** A compile job for one source: returns the object path; runs gcc only when stale. */
-function compileJob(source, object, flags) {
+function compileJob(source, object, flags, cc = CC) {
   const depfile = `${object}.d`;
-  const command = [CC, ...flags, '-MMD', '-MF', depfile, '-c', source, '-o', object];
+  const command = [cc, ...flags, '-MMD', '-MF', depfile, '-c', source, '-o', object];
   return {
     object,
     job: async () => {
@@ -53,8 +55,8 @@ function compileJob(source, object, flags) {
   };
 }
 
-async function link(output, objects, flags) {
-  const command = [CC, ...flags, '-o', output, ...objects];
+async function link(output, objects, flags, cc = CC) {
+  const command = [cc, ...flags, '-o', output, ...objects];
   if (!isStale(output, objects, command)) return;
   didWork = true;
   log(`linking ${basename(output)}`);
@@ -91,9 +93,12 @@ async function main() {
   const proc = fromSrc('process', PROCESS_SOURCES);
   const native = fromSrc('native', NATIVE_SOURCES);
   const tool = fromSrc('tools', TOOL_SOURCES);
+  const ptraceVmm = haveCommand(HOST_CC)
+    ? [compileJob(join(L.srcDir, PTRACE_VMM_SOURCE), obj('host', PTRACE_VMM_SOURCE), ['-O2', '-Wall', '-Wextra', '-I', L.includeDir], HOST_CC)]
+    : [];
 
   // quickjs.c dominates (about half the build time): start it first.
-  const all = [...engine, ...tool, ...native, ...runtime, ...kvm, ...proc];
+  const all = [...engine, ...tool, ...native, ...runtime, ...kvm, ...proc, ...ptraceVmm];
   await runPool(all.map((c) => c.job), availableParallelism());
 
   // The prelude is embedded as bytecode made by a tool that links the same engine objects.
@@ -111,6 +116,7 @@ async function main() {
     link(L.outputs.kvm, [...objs(kvm), ...objs(runtime), ...objs(engine)], LINK_FLAGS.kvm(kvmMap)),
     link(L.outputs.process, [...objs(proc), ...objs(runtime), ...objs(engine)], LINK_FLAGS.process(procMap)),
     link(L.outputs.native, [...objs(native), ...objs(engine)], LINK_FLAGS.native()),
+    ...ptraceVmm.map((c) => link(L.outputs.ptraceVmm, [c.object], [], HOST_CC)),
   ]);
   checkNoMuslMalloc(kvmMap, 'fn-guest.elf');
   checkNoMuslMalloc(procMap, 'fn-guest-process');

@@ -55,9 +55,11 @@ export function decodeInvokeOutput(output) {
 }
 
 export class ProcessGuest {
-  constructor(executable, { memoryMiB = 64 } = {}) {
+  /** `executable` speaks the process transport: fn-guest-process, or ptrace-vmm with the KVM ELF
+   * (pass it as `prefixArgs: [elfPath]`). */
+  constructor(executable, { memoryMiB = 64, prefixArgs = [] } = {}) {
     this.spawnedAt = process.hrtime.bigint();
-    this.child = spawn(executable, ['--memory-mib', String(memoryMiB)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child = spawn(executable, [...prefixArgs, '--memory-mib', String(memoryMiB)], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.chunks = []; // unread stdout, joined only once a whole frame is there (big bodies stay O(n))
     this.pending = 0;
     this.waiters = [];

@@ -21,6 +21,7 @@ export function layout(guestDir) {
       process: join(buildDir, 'fn-guest-process'),
       native: join(buildDir, 'qjs-native'),
       preludeCompiler: join(buildDir, 'tools', 'prelude-compiler'),
+      ptraceVmm: join(buildDir, 'tools', 'ptrace-vmm'),
     },
   };
 }
@@ -102,6 +103,11 @@ export const KVM_SOURCES = ['start_kvm.S', 'platform_kvm.c'];
 export const PROCESS_SOURCES = ['platform_process.c', 'process_io.c'];
 export const NATIVE_SOURCES = ['native/qjs_native.c', 'native/native_shims.c'];
 export const TOOL_SOURCES = ['native/prelude_compiler.c'];
+
+// A test tool that runs fn-guest.elf without KVM (see ptrace_vmm.c). Built with the host's gcc as
+// a PIE: a static musl program would itself sit at 0x400000, where the guest image must go.
+export const HOST_CC = 'gcc';
+export const PTRACE_VMM_SOURCE = 'native/ptrace_vmm.c';
 
 export const LINK_FLAGS = {
   kvm: (mapFile) => [

@@ -1,0 +1,54 @@
+// `fn run` as a user runs it: the real bin, a real function folder, real output.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { describeEachBackend } from '../../../vmm/src/test-support/backends.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+function fn(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, ['cli/bin/fn.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describeEachBackend('fn run', (backend) => {
+  it('prints the greeting of functions/hello', () => {
+    const r = fn(['run', 'functions/hello', '--backend', backend]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Hello from fn!\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('--repeat runs on one VM and --json prints one object per invocation', () => {
+    const r = fn(['run', 'functions/echo', '--backend', backend, '--path', '/p?q=1', '-d', '{"a":1}', '--repeat', '3', '--json']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      expect(line.status).toBe(200);
+      expect(JSON.parse(line.body)).toMatchObject({ method: 'POST', path: '/p', query: { q: '1' }, body: { a: 1 } });
+      expect(typeof line.durationMs).toBe('number');
+      expect(line.logs).toEqual([]);
+    }
+  });
+});
+
+describe('fn run errors', () => {
+  it('says clearly when the folder has no fn.json', () => {
+    const r = fn(['run', 'functions'], { FN_BACKEND: 'process' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^fn: .*fn\.json not found/);
+  });
+
+  it('rejects bad arguments with the usage line and exit code 2', () => {
+    const r = fn(['run']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/usage: fn run <function-dir>/);
+  });
+
+  it('reports a function that fails to load with its JS error', () => {
+    const r = fn(['run', 'vmm/src/test-support/broken-function', '--backend', 'process']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/fn: the function failed to load: ReferenceError: .*notDefinedAnywhere/);
+  });
+});
