@@ -190,6 +190,24 @@ async function infiniteLoop() {
   check('… and the host can kill it', guest.exited.signal === 'SIGKILL');
 }
 
+async function nativeStackOverflow() {
+  // QuickJS 2021's JSON.stringify recurses in C without a depth check: a value nested 200000 deep
+  // runs the C stack off its end. That must end the VM (PANIC, or the process dying), never leave
+  // it running on a corrupted heap.
+  const { guest } = await boot();
+  await load(guest, 'export default { fetch() { let a = []; for (let i = 0; i < 200000; i++) a = [a]; return new Response(JSON.stringify(a)); } }');
+  guest.send(COMMAND.INVOKE, encodeWithMeta({ method: 'GET', url: 'https://fn.local/', headers: [] }));
+  let outcome;
+  try {
+    const frame = await guest.nextFrame(10000);
+    outcome = frame ? `event ${frame.event}: ${frame.output.toString().slice(0, 120)}` : 'no answer';
+  } catch (error) {
+    outcome = error.message;
+  }
+  check('C stack overflow (deep JSON.stringify) ends the VM', /event 3|guest exited/.test(outcome), outcome);
+  guest.kill();
+}
+
 for (const path of underPtrace ? [ptraceVmm, guestElfPath] : [guestProcessPath]) {
   if (!existsSync(path)) {
     console.error(`${path} is missing: run npm run build -w @fn/guest first`);
@@ -197,7 +215,7 @@ for (const path of underPtrace ? [ptraceVmm, guestElfPath] : [guestProcessPath])
   }
 }
 console.log(underPtrace ? `fn-guest.elf under ptrace-vmm (no KVM; any syscall is a failure)` : 'fn-guest-process');
-for (const part of [helloWorld, runtimeBehaviour, errorPaths, outOfMemory, infiniteLoop]) {
+for (const part of [helloWorld, runtimeBehaviour, errorPaths, outOfMemory, infiniteLoop, nativeStackOverflow]) {
   try {
     await part();
   } catch (error) {

@@ -4,8 +4,10 @@
  *
  * Re-basing on every command (and after every sleep) means drift between the TSC and the host's
  * clock never accumulates past one command, and a VM restored from a snapshot gets the current
- * time instead of the time the snapshot was taken. Readings are clamped so time never runs
- * backwards, even when a fresh host reading is a little behind our extrapolation.
+ * time instead of the time the snapshot was taken. Within a command, readings are clamped so time
+ * never runs backwards (a fresh reading after a sleep may be a little behind our extrapolation).
+ * Across commands the host is the authority: a snapshot taken on a host whose clock ran ahead
+ * must not freeze Date.now() in its clones until real time catches up.
  */
 #include "clock.h"
 
@@ -34,6 +36,7 @@ void fn_clock_begin_command(uint64_t now_unix_ns, uint64_t tsc_khz)
   base_tsc = fn_rdtsc();
   command_tsc = base_tsc;
   command_slept_ticks = 0;
+  last_ns = 0;
 }
 
 void fn_clock_after_sleep(uint64_t now_unix_ns, uint64_t slept_ticks)

@@ -195,6 +195,13 @@ static uint32_t reply_result(JSContext *ctx, struct fn_out *out, JSValueConst re
   return status;
 }
 
+/* After an OOM the VM is only as usable as QuickJS left it. In practice it recovers: the failing
+ * allocation returns NULL, QuickJS unwinds with an exception, this invocation's objects become
+ * garbage and are freed, and the reserve above the JS limit lets the reply be built. What can't
+ * be undone: memory the function keeps reachable (globals, module state) stays allocated, so a
+ * function that leaks will keep failing; and a half-finished operation inside QuickJS may have
+ * left some object in an odd state. The host resets pooled VMs to their snapshot after each
+ * invocation anyway; a host that reuses a VM after OUT_OF_MEMORY accepts that risk. */
 static uint32_t reply_out_of_memory(JSContext *ctx, struct fn_out *out)
 {
   char message[160];

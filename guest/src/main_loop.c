@@ -13,6 +13,8 @@
 #include "js_memory.h"
 #include "out.h"
 #include "runtime.h"
+#include "fatal.h"
+#include "stack_moat.h"
 
 uint32_t fn_reply_error(struct fn_out *out, uint32_t status, const char *name, const char *message,
                         const char *stack)
@@ -45,6 +47,9 @@ static void handle_command(void)
   }
   if (out.overflow) /* only error JSON can get here: the invoke path checks sizes itself */
     status = fn_reply_error(&out, status, "Error", "the reply did not fit in the window", "");
+  if (!fn_stack_moat_intact())
+    fn_panic("the C stack overflowed into the heap (unchecked native recursion, e.g. JSON.stringify of a "
+             "value nested tens of thousands deep); this VM's memory can no longer be trusted");
   fn_channel_set_reply(status, (uint32_t)out.len, fn_clock_command_guest_ns());
 }
 
@@ -52,7 +57,7 @@ _Noreturn void fn_serve(void)
 {
   const struct fn_platform_info *p = fn_platform();
   uint64_t boot_tsc = fn_rdtsc();
-  fn_arena_init(p->heap_start, p->heap_end);
+  fn_arena_init(p->heap_start, fn_stack_moat_reserve(p->heap_start, p->heap_end));
   fn_entropy_init();
   fn_clock_begin_command(0, 0); /* no wall clock until the first command brings one */
   fn_runtime_init();

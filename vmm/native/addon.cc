@@ -131,12 +131,21 @@ class NativeMicroVm : public Napi::ObjectWrap<NativeMicroVm> {
     tsfn_.Unref(env);
     napi_add_env_cleanup_hook(env, &NativeMicroVm::OnEnvCleanup, this);
     hook_installed_ = true;
-    vm_->start(
-        [this](ExchangeOutcome&& out) {
-          auto* d = new ExchangeOutcome(std::move(out));
-          if (tsfn_.NonBlockingCall(d) != napi_ok) delete d;  // env is being torn down
-        },
-        [this] { tsfn_.Release(); });
+    try {
+      vm_->start(
+          [this](ExchangeOutcome&& out) {
+            auto* d = new ExchangeOutcome(std::move(out));
+            if (tsfn_.NonBlockingCall(d) != napi_ok) delete d;  // env is being torn down
+          },
+          [this] { tsfn_.Release(); });
+    } catch (const std::exception& e) {  // the thread could not be created
+      tsfn_.Release();
+      closed_ = true;
+      napi_remove_env_cleanup_hook(env, &NativeMicroVm::OnEnvCleanup, this);
+      hook_installed_ = false;
+      vm_->close();
+      ThrowCode(env, "KVM_ERROR", std::string("NativeMicroVm: cannot start the vCPU thread: ") + e.what());
+    }
   }
 
   ~NativeMicroVm() override { DoClose(); }
@@ -152,10 +161,16 @@ class NativeMicroVm : public Napi::ObjectWrap<NativeMicroVm> {
     Unref();  // balances the Ref() in Exchange
     Napi::Value arg = out.ok ? MakeResult(env, out) : MakeVmError(env, out.error);
     if (cb.IsEmpty()) return;
-    if (out.ok)
-      cb.Call(self, {env.Null(), arg});
-    else
-      cb.Call(self, {arg});
+    try {
+      if (out.ok)
+        cb.Call(self, {env.Null(), arg});
+      else
+        cb.Call(self, {arg});
+    } catch (const Napi::Error& e) {
+      // A throwing callback is an uncaught exception, as for any other async callback (Node 20
+      // would otherwise only print a deprecation warning for an exception left pending here).
+      napi_fatal_exception(env, e.Value());
+    }
   }
 
  private:

@@ -36,23 +36,14 @@ std::string open_advice(int err, const char* path) {
   }
 }
 
-}  // namespace
-
-ProbeResult probe_kvm(const char* path) {
+// Checks an open /dev/kvm fd: API version and required capabilities.
+ProbeResult check_kvm_fd(int fd) {
   ProbeResult r;
-  int fd = ::open(path, O_RDWR | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    r.code = errno_name(err);
-    r.message = open_advice(err, path);
-    return r;
-  }
-  UniqueFd owner(fd);
   int version = ::ioctl(fd, KVM_GET_API_VERSION, 0);
   if (version < 0) {
     int err = errno;
     r.code = errno_name(err);
-    r.message = "KVM_GET_API_VERSION failed: " + errno_text(err);
+    r.message = "KVM_GET_API_VERSION failed: " + errno_text(err) + " (is this really /dev/kvm?)";
     return r;
   }
   r.api_version = version;
@@ -72,15 +63,31 @@ ProbeResult probe_kvm(const char* path) {
   return r;
 }
 
+}  // namespace
+
+ProbeResult probe_kvm(const char* path) {
+  int fd = ::open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    ProbeResult r;
+    r.code = errno_name(err);
+    r.message = open_advice(err, path);
+    return r;
+  }
+  UniqueFd owner(fd);
+  return check_kvm_fd(fd);
+}
+
 Kvm Kvm::open(const char* path) {
-  ProbeResult p = probe_kvm(path);
-  if (!p.ok) throw KvmUnavailableError(p.code, p.message);
   int fd = ::open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
     throw KvmUnavailableError(errno_name(err), open_advice(err, path));
   }
-  return Kvm(UniqueFd(fd));
+  UniqueFd owner(fd);
+  ProbeResult p = check_kvm_fd(fd);
+  if (!p.ok) throw KvmUnavailableError(p.code, p.message);
+  return Kvm(std::move(owner));
 }
 
 int Kvm::api_version() const {

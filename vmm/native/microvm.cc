@@ -39,9 +39,9 @@ class KvmVcpuAdapter final : public RunnableVcpu {
 namespace {
 constexpr uint32_t kRamSlot = 0;
 constexpr uint32_t kWindowSlot = 1;
-// Intel's real-mode TSS pages (unused by a long-mode guest, but KVM wants them set on some hosts).
-constexpr uint64_t kIntelTssAddr = 0xFFFBD000;
-static_assert(kMaxMemoryBytes <= kIntelTssAddr, "RAM would overlap the KVM TSS pages");
+// Where KVM_SET_TSS_ADDR / the EPT identity map would go on Intel if ever needed: keep RAM below.
+constexpr uint64_t kIntelTssAddr = 0xFFFBC000;
+static_assert(kMaxMemoryBytes <= kIntelTssAddr, "RAM would overlap KVM's Intel private pages");
 static_assert(kMaxMemoryBytes <= FN_WINDOW_ADDR, "RAM would overlap the window");
 }  // namespace
 
@@ -85,14 +85,9 @@ std::unique_ptr<MicroVm> MicroVm::create(const MicroVmOptions& opts) {
   m->window_->init();
 
   // The VM and its memory slots.
+  // No KVM_SET_TSS_ADDR: it only serves real-mode emulation on Intel hosts without unrestricted
+  // guest support, and this vCPU never runs in real mode; the PVM prototype ran without it.
   m->vm_.reset(new Vm(kvm.create_vm()));
-  if (kvm.check_extension(KVM_CAP_SET_TSS_ADDR) > 0) {
-    try {
-      m->vm_->set_tss_address(kIntelTssAddr);
-    } catch (const KvmError&) {
-      // Best effort: only hosts without unrestricted-guest support need it, and never for long mode.
-    }
-  }
   const GuestRegion& ram = m->memory_.region(ram_index);
   m->vm_->set_user_memory_region(kRamSlot, ram.base, ram.size(), ram.mapping.host());
   m->vm_->set_user_memory_region(kWindowSlot, win.base, win.size(), win.mapping.host());

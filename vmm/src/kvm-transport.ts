@@ -12,7 +12,9 @@ export class KvmTransport implements GuestTransport {
   readonly hostPid = process.pid;
   private readonly vm: NativeMicroVm;
 
-  constructor(guestElf: Buffer, memoryBytes: number) {
+  constructor(guestElf: Buffer, memoryMiB: number) {
+    // KVM maps guest RAM in 2 MiB pages: the guest gets memoryMiB rounded up to the next 2 MiB.
+    const memoryBytes = Math.ceil(memoryMiB / 2) * 2 * 1024 * 1024;
     const native = loadNative();
     const probe = native.probe();
     if (!probe.ok) throw new KvmUnavailableError(probe.code ?? 'EUNKNOWN', probe.message ?? '/dev/kvm is not usable');
@@ -27,19 +29,25 @@ export class KvmTransport implements GuestTransport {
 
   exchange(request: ExchangeRequest): Promise<ExchangeResult> {
     return new Promise((resolve, reject) => {
-      this.vm.exchange(
-        {
-          command: request.command,
-          input: request.input,
-          nowUnixNs: nowUnixNs(),
-          entropy: freshEntropy(),
-          timeoutMs: request.timeoutMs,
-        },
-        (err, res) => {
-          if (err) reject(mapNativeError(err, request.timeoutMs));
-          else resolve(res!);
-        },
-      );
+      // The native side throws synchronously (busy, closed, dead, bad_input) and otherwise answers
+      // through the callback; both paths go through the same mapping.
+      try {
+        this.vm.exchange(
+          {
+            command: request.command,
+            input: request.input,
+            nowUnixNs: nowUnixNs(),
+            entropy: freshEntropy(),
+            timeoutMs: request.timeoutMs,
+          },
+          (err, res) => {
+            if (err) reject(mapNativeError(err, request.timeoutMs));
+            else resolve(res!);
+          },
+        );
+      } catch (err) {
+        reject(mapNativeError(err as NativeError, request.timeoutMs));
+      }
     });
   }
 
@@ -57,6 +65,9 @@ function mapNativeError(err: NativeError, timeoutMs: number): Error {
     case 'closed':
     case 'dead':
       return new VmClosedError(err.message);
+    case 'bad_input':
+      // MicroVM validates before calling, so this is a host-side bug, not the guest's doing.
+      return new FnVmError(`the native core refused the request: ${err.message}`, { cause: err });
     default:
       return new GuestCrashedError(err.kind ?? 'unknown', err.message, { cause: err });
   }

@@ -72,7 +72,7 @@ export class MicroVM {
     const platform = choosePlatform(opts.backend);
     const transport: GuestTransport =
       platform === 'kvm'
-        ? new KvmTransport((elfCache ??= readFileSync(guestElfPath)), opts.memoryMiB * 1024 * 1024)
+        ? new KvmTransport((elfCache ??= readFileSync(guestElfPath)), opts.memoryMiB)
         : new ProcessTransport(guestProcessPath, opts.memoryMiB);
     return MicroVM.attach(transport, opts.memoryMiB, opts.timeoutMs, started);
   }

@@ -97,6 +97,7 @@ export const RUNTIME_SOURCES = [
   'atomics_stub.c',
   'stdio_stub.c',
   'fatal.c',
+  'stack_moat.c',
 ];
 
 export const KVM_SOURCES = ['start_kvm.S', 'platform_kvm.c'];

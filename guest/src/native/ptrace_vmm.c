@@ -238,13 +238,19 @@ int main(int argc, char **argv)
     die("cannot map the window at 4 GiB: %s", strerror(errno));
   uint64_t entry;
   uint64_t image_end = load_elf(elf, mem, &entry);
+  /* A guard page between the arena and the stack: a C stack overflow faults here instead of
+   * silently overwriting the top of the heap. (The KVM host can do the same by leaving that page
+   * out of the guest page tables.) */
+  uint64_t guard = mem - FN_STACK_SIZE - FN_PAGE_SIZE;
+  if (mprotect((void *)(uintptr_t)guard, FN_PAGE_SIZE, PROT_NONE) != 0)
+    die("mprotect guard page: %s", strerror(errno));
   struct fn_boot_info *boot = (struct fn_boot_info *)(uintptr_t)FN_BOOT_INFO_ADDR;
   *boot = (struct fn_boot_info){
       .magic = FN_BOOT_MAGIC,
       .abi_version = FN_ABI_VERSION,
       .mem_size = mem,
       .heap_start = (image_end + FN_PAGE_SIZE - 1) & ~(FN_PAGE_SIZE - 1),
-      .heap_end = mem - FN_STACK_SIZE,
+      .heap_end = guard,
       .window_addr = FN_WINDOW_ADDR,
       .window_size = FN_WINDOW_SIZE,
       .tls_addr = FN_TLS_ADDR,

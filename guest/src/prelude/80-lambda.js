@@ -72,7 +72,7 @@ function buildLambdaEvent(invocation) {
     domainName,
     domainPrefix: domainName.split('.')[0],
     http: {
-      method: invocation.method,
+      method: invocation.method.toUpperCase(),
       path: url.pathname,
       protocol: 'HTTP/1.1',
       sourceIp: forwarded || '127.0.0.1',

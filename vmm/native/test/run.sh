@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Native tests for vmm/: builds and runs the C++ unit tests (no /dev/kvm needed), then, if the addon
-# has been built (npx node-gyp rebuild), its smoke test, which also runs the KVM scenarios when
-# /dev/kvm is usable. Exits non-zero on any failure. Extra arguments filter unit tests by name.
+# Native tests for vmm/, none of which needs /dev/kvm:
+#   1. C++ unit tests (ASan + UBSan): ELF loader, page tables, GDT/TSS/I/O bitmap, registers, window
+#      validation, the exit loop, the vCPU thread, the watchdog and its races.
+#   2. If the addon is built (npx node-gyp rebuild): the N-API surface (addon_smoke.cjs), which also
+#      runs real guests when /dev/kvm is usable (kvm_scenarios.cjs), and the whole addon against a
+#      fake /dev/kvm loaded with LD_PRELOAD (fake_kvm_smoke.cjs).
+# Exits non-zero on any failure. Extra arguments filter the C++ unit tests by name.
 set -euo pipefail
 cd "$(dirname "$0")/../.."   # vmm/
 BUILD="$PWD/build/native-test"
 make -s -C native/test BUILD="$BUILD" -j"$(nproc 2>/dev/null || echo 2)"
-FN_PROBE_GUEST_ELF="$BUILD/probe_guest.elf" "$BUILD/unit_tests" "$@"
+export FN_PROBE_GUEST_ELF="$BUILD/probe_guest.elf"
+"$BUILD/unit_tests" "$@"
 if [ -f build/Release/fn_vmm.node ]; then
-  FN_PROBE_GUEST_ELF="$BUILD/probe_guest.elf" node native/test/addon_smoke.cjs
+  node native/test/addon_smoke.cjs
+  LD_PRELOAD="$BUILD/fake_kvm.so" node --expose-gc native/test/fake_kvm_smoke.cjs
 else
-  echo "addon smoke test skipped: build/Release/fn_vmm.node is not built (run: npx node-gyp rebuild)"
+  echo "addon tests skipped: build/Release/fn_vmm.node is not built (run: npx node-gyp rebuild)"
 fi

@@ -72,6 +72,8 @@ serve:
         je read_gdt
         cmp al, 0x75                          # 'u' ring an unknown event (99) -> bad_io
         je unknown_event
+        cmp al, 0x5a                          # 'Z' ask to sleep 60 s, forever (for close/timeout)
+        je long_nap
                                               # anything else: echo the input back
 echo:
         mov eax, dword ptr [r15 + H_INPUT_LEN]
@@ -140,6 +142,14 @@ nap:
         mov eax, EV_SLEEP
         out dx, eax
         jmp echo
+
+long_nap:
+        mov rax, 60000000000
+        mov qword ptr [r15 + H_SLEEP_NS], rax
+        mov edx, DOORBELL
+        mov eax, EV_SLEEP
+        out dx, eax
+        jmp long_nap
 
 panic:
         mov dword ptr [r15 + DATA], 0x6d6f6f62    # "boom"
