@@ -131,6 +131,8 @@ async function runtimeBehaviour() {
   check('env from the LOAD meta', env.text === 'hi', env.text);
   const imp = await invoke(guest, { url: 'https://fn.local/import' });
   check('import() of anything else fails clearly', /single bundled/.test(imp.text), imp.text);
+  const badUtf8 = await guest.request(COMMAND.INVOKE, Buffer.from([1, 0, 0, 0, 0xff]));
+  check('invoke meta that is not UTF-8 → BAD_INPUT', badUtf8.header.status === STATUS.BAD_INPUT, badUtf8.output.toString());
   const ok = await invoke(guest, { url: 'https://fn.local/env' });
   check('VM still serves after all of that', ok.text === 'hi');
   guest.kill();
@@ -142,6 +144,8 @@ async function errorPaths() {
   check('INVOKE before LOAD → NOT_LOADED', early.frame.header.status === STATUS.NOT_LOADED, early.meta?.error?.message);
   const tooBig = await guest.request(COMMAND.INVOKE, Buffer.alloc(16), { headerFields: { magic: 0x12345678 } });
   check('bad magic → BAD_INPUT', tooBig.header.status === STATUS.BAD_INPUT, tooBig.output.toString());
+  const oversized = await guest.request(COMMAND.INVOKE, Buffer.alloc(8 * 1024 * 1024 + 1));
+  check('input_len > FN_WINDOW_DATA_MAX → BAD_INPUT (input drained, stream stays in step)', oversized.header.status === STATUS.BAD_INPUT, oversized.output.toString());
   const badLen = Buffer.alloc(8);
   badLen.writeUInt32LE(1000, 0);
   const bad = await guest.request(COMMAND.LOAD, badLen);
