@@ -26,10 +26,17 @@
 #define FN_SYSCALL_STUB_ADDR 0x5000ull /* LSTAR points here: reports a stray syscall through the doorbell */
 #define FN_BOOT_INFO_ADDR   0x6000ull  /* struct fn_boot_info, written by the host before the first run */
 #define FN_TLS_ADDR         0x7000ull  /* FS base: musl's thread block, filled in by the guest's entry code */
-#define FN_PAGE_TABLES_ADDR 0x8000ull  /* PML4, PDPT, page directories, the page table for the first 2 MiB */
+#define FN_PAGE_TABLES_ADDR 0x8000ull  /* PML4, PDPT, page directories, the page tables for the first and last 2 MiB */
 #define FN_PAGE_TABLES_END  0x10000ull
 #define FN_GUEST_LOAD_ADDR  0x400000ull /* the guest ELF is linked here (static, non-PIE) */
 #define FN_STACK_SIZE       0x100000ull /* 1 MiB at the top of guest RAM */
+/* An unmapped page between the heap and the stack, so a stack overflow faults (KVM_EXIT_SHUTDOWN →
+ * guest_fault) instead of corrupting the heap. The top of guest RAM, mem_size = fn_boot_info.mem_size:
+ *   stack     [mem_size - FN_STACK_SIZE, mem_size)           RSP starts at mem_size
+ *   guard     [mem_size - FN_STACK_SIZE - FN_STACK_GUARD_SIZE, mem_size - FN_STACK_SIZE)  not present
+ *   heap_end   = mem_size - FN_STACK_SIZE - FN_STACK_GUARD_SIZE (the arena and the ELF image end below)
+ * The guest takes heap_end from the boot info and needs no knowledge of the guard. */
+#define FN_STACK_GUARD_SIZE FN_PAGE_SIZE
 
 /* The shared window is its own memory slot outside guest RAM, so it never counts against the
  * function's memory limit. Layout: struct fn_window_header at offset 0, data from FN_WINDOW_DATA_OFFSET. */
@@ -102,7 +109,7 @@ struct fn_boot_info {
   uint32_t abi_version;
   uint64_t mem_size;       /* bytes of guest RAM */
   uint64_t heap_start;     /* first byte of the arena (page aligned, after the ELF image) */
-  uint64_t heap_end;       /* one past the last arena byte (below the stack) */
+  uint64_t heap_end;       /* one past the last arena byte (below the stack guard page) */
   uint64_t window_addr;    /* FN_WINDOW_ADDR */
   uint64_t window_size;    /* FN_WINDOW_SIZE */
   uint64_t tls_addr;       /* FN_TLS_ADDR, also loaded into FS base */

@@ -16,7 +16,7 @@
 namespace fnvmm {
 
 // Where PT_LOAD segments may go: guest [lo, hi). For the microVM: lo = FN_GUEST_LOAD_ADDR (above the
-// system pages), hi = mem_size - FN_STACK_SIZE (below the stack).
+// system pages), hi = mem_size - FN_STACK_SIZE - FN_STACK_GUARD_SIZE (below the stack and its guard page).
 struct LoadWindow {
   GuestAddress lo;
   GuestAddress hi;

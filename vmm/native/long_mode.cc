@@ -30,6 +30,13 @@ bool overlaps_any(uint64_t a, uint64_t alen, const std::vector<GuestRange>& rs) 
   return false;
 }
 
+// Flags for an ordinary 4 KiB page of RAM: user read/write, executable only where the ELF says so.
+uint64_t ram_page_flags(uint64_t addr, const std::vector<GuestRange>& exec) {
+  uint64_t f = kPtePresent | kPteWritable | kPteUser | kPteAccessed | kPteDirty;
+  if (!overlaps_any(addr, FN_PAGE_SIZE, exec)) f |= kPteNx;
+  return f;
+}
+
 // Flags for the 4 KiB pages of the first 2 MiB.
 uint64_t low_page_flags(uint64_t addr, const std::vector<GuestRange>& exec) {
   constexpr uint64_t A = kPteAccessed, D = kPteDirty;
@@ -41,9 +48,22 @@ uint64_t low_page_flags(uint64_t addr, const std::vector<GuestRange>& exec) {
   if (addr == FN_TLS_ADDR) return kPtePresent | kPteWritable | kPteUser | A | D | kPteNx;
   if (addr >= FN_PAGE_TABLES_ADDR && addr < FN_PAGE_TABLES_END) return kPtePresent | A | kPteNx;
   if (addr < FN_PAGE_TABLES_END) return 0;  // unused system pages
-  uint64_t f = kPtePresent | kPteWritable | kPteUser | A | D;
-  if (!overlaps_any(addr, FN_PAGE_SIZE, exec)) f |= kPteNx;
-  return f;
+  return ram_page_flags(addr, exec);
+}
+
+// Flags for the 4 KiB pages of the last 2 MiB: the stack, the guard page below it, the top of the heap.
+uint64_t high_page_flags(uint64_t addr, uint64_t mem_size, const std::vector<GuestRange>& exec) {
+  if (addr >= stack_guard_addr(mem_size) && addr < stack_guard_addr(mem_size) + FN_STACK_GUARD_SIZE) return 0;
+  return ram_page_flags(addr, exec);
+}
+
+// Fills a 4 KiB page table mapping [base, base + 2 MiB) with flags(addr) per page (0: not present).
+template <typename Flags>
+void write_page_table(GuestMemory& mem, uint64_t table_addr, uint64_t base, Flags flags) {
+  for (uint64_t a = base; a < base + k2MiB; a += FN_PAGE_SIZE) {
+    uint64_t f = flags(a);
+    mem.write_obj<uint64_t>(GuestAddress(table_addr + ((a - base) / FN_PAGE_SIZE) * 8), f ? (a | f) : 0);
+  }
 }
 }  // namespace
 
@@ -114,11 +134,13 @@ void write_descriptor_tables(GuestMemory& mem) {
 }
 
 void write_page_tables(GuestMemory& mem, uint64_t mem_size, const std::vector<GuestRange>& exec) {
-  if (mem_size < k2MiB || mem_size % k2MiB != 0 || mem_size > kMaxRamBytes)
-    throw ConfigError(format("guest RAM size 0x%llx must be a multiple of 2 MiB between 2 MiB and 0x%llx",
-                             (ull)mem_size, (ull)kMaxRamBytes));
+  if (mem_size < kMinRamBytes || mem_size % k2MiB != 0 || mem_size > kMaxRamBytes)
+    throw ConfigError(format("guest RAM size 0x%llx must be a multiple of 2 MiB between 0x%llx and 0x%llx",
+                             (ull)mem_size, (ull)kMinRamBytes, (ull)kMaxRamBytes));
   const uint64_t table = kPtePresent | kPteWritable | kPteUser | kPteAccessed;  // non-leaf entries
   const uint64_t big = kPtePresent | kPteWritable | kPteUser | kPteAccessed | kPteDirty | kPteLarge;
+  // Two distinct 2 MiB regions get 4 KiB page tables (mem_size >= kMinRamBytes keeps them apart).
+  const uint64_t high_base = mem_size - k2MiB;
 
   mem.fill(GuestAddress(FN_PAGE_TABLES_ADDR), 0, FN_PAGE_TABLES_END - FN_PAGE_TABLES_ADDR);
 
@@ -131,17 +153,17 @@ void write_page_tables(GuestMemory& mem, uint64_t mem_size, const std::vector<Gu
     uint64_t pde;
     if (a == 0) {
       pde = kPtLowAddr | table;
+    } else if (a == high_base) {
+      pde = kPtHighAddr | table;
     } else {
       pde = a | big;
       if (!overlaps_any(a, k2MiB, exec)) pde |= kPteNx;
     }
     mem.write_obj<uint64_t>(GuestAddress(pd_addr(a / k1GiB) + ((a % k1GiB) / k2MiB) * 8), pde);
   }
-  // The first 2 MiB in 4 KiB pages.
-  for (uint64_t a = 0; a < k2MiB; a += FN_PAGE_SIZE) {
-    uint64_t f = low_page_flags(a, exec);
-    mem.write_obj<uint64_t>(GuestAddress(kPtLowAddr + (a / FN_PAGE_SIZE) * 8), f ? (a | f) : 0);
-  }
+  // The first and the last 2 MiB in 4 KiB pages.
+  write_page_table(mem, kPtLowAddr, 0, [&](uint64_t a) { return low_page_flags(a, exec); });
+  write_page_table(mem, kPtHighAddr, high_base, [&](uint64_t a) { return high_page_flags(a, mem_size, exec); });
   // The window: user read/write, never executable.
   mem.write_obj<uint64_t>(GuestAddress(kPdptAddr + kWindowGiB * 8), pd_addr(kWindowGiB) | table);
   for (uint64_t a = FN_WINDOW_ADDR; a < FN_WINDOW_ADDR + FN_WINDOW_SIZE; a += k2MiB)

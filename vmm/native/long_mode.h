@@ -67,33 +67,60 @@ constexpr uint64_t kPteAddrMask = 0x000FFFFFFFFFF000ull;
 constexpr uint64_t k2MiB = 2ull << 20;
 constexpr uint64_t k1GiB = 1ull << 30;
 
-// Pages inside [FN_PAGE_TABLES_ADDR, FN_PAGE_TABLES_END): PML4, PDPT, the 4 KiB page table for the
-// first 2 MiB, then one page directory per GiB of guest physical space up to and including the
-// window's GiB (index FN_WINDOW_ADDR / 1 GiB).
+// Guest RAM is [0, mem_size) with kMinRamBytes <= mem_size <= kMaxRamBytes, a multiple of 2 MiB.
+// The minimum keeps the first and the last 2 MiB apart (each has its own 4 KiB page table); the
+// maximum is what one page directory per GiB of RAM leaves room for in the page-table pages (and it
+// matches MicroVm's limit, kMaxMemoryBytes in microvm.h).
+constexpr uint64_t kMinRamBytes = 2 * k2MiB;
+constexpr uint64_t kMaxRamGiBs = 3;
+constexpr uint64_t kMaxRamBytes = kMaxRamGiBs * k1GiB;
+
+// The page-table pages, all inside [FN_PAGE_TABLES_ADDR, FN_PAGE_TABLES_END) = 0x8000..0x10000:
+//   0x8000  PML4                  one entry: the PDPT
+//   0x9000  PDPT                  entries 0..2: the RAM page directories; entry 4: the window's
+//   0xA000  page table, low       4 KiB pages for RAM [0, 2 MiB): page 0 absent, system pages
+//   0xB000  page table, high      4 KiB pages for RAM [mem_size - 2 MiB, mem_size): the stack guard
+//                                 page absent
+//   0xC000  page directory, GiB 0 \
+//   0xD000  page directory, GiB 1  > 2 MiB pages for RAM, present only as far as mem_size reaches
+//   0xE000  page directory, GiB 2 /
+//   0xF000  page directory, window 2 MiB pages for [FN_WINDOW_ADDR, FN_WINDOW_ADDR + FN_WINDOW_SIZE)
+// All eight pages are in use; there is no room for a fourth GiB of RAM.
 constexpr uint64_t kPml4Addr = FN_PAGE_TABLES_ADDR;
 constexpr uint64_t kPdptAddr = FN_PAGE_TABLES_ADDR + 0x1000;
 constexpr uint64_t kPtLowAddr = FN_PAGE_TABLES_ADDR + 0x2000;
-constexpr uint64_t kPdBase = FN_PAGE_TABLES_ADDR + 0x3000;
+constexpr uint64_t kPtHighAddr = FN_PAGE_TABLES_ADDR + 0x3000;
+constexpr uint64_t kPdRamBase = FN_PAGE_TABLES_ADDR + 0x4000;
+constexpr uint64_t kPdWindowAddr = kPdRamBase + kMaxRamGiBs * 0x1000;
 constexpr uint64_t kWindowGiB = FN_WINDOW_ADDR / k1GiB;
-constexpr uint64_t kPdCount = kWindowGiB + 1;
-constexpr uint64_t pd_addr(uint64_t gib) { return kPdBase + gib * 0x1000; }
-static_assert(pd_addr(kPdCount) <= FN_PAGE_TABLES_END, "page tables do not fit their pages");
+constexpr uint64_t kPdptEntries = kWindowGiB + 1;  // PDPT entries in use at most: RAM GiBs, gap, window
+// The page directory covering guest-physical GiB `gib` (a RAM GiB below kMaxRamGiBs, or kWindowGiB).
+constexpr uint64_t pd_addr(uint64_t gib) { return gib == kWindowGiB ? kPdWindowAddr : kPdRamBase + gib * 0x1000; }
+static_assert(kPdWindowAddr + 0x1000 <= FN_PAGE_TABLES_END, "page tables do not fit their pages");
+static_assert(kMaxRamBytes <= FN_WINDOW_ADDR && kMaxRamGiBs <= kWindowGiB, "RAM would reach the window's GiB");
 static_assert(FN_WINDOW_ADDR % k2MiB == 0 && FN_WINDOW_SIZE % k2MiB == 0, "window must be 2 MiB aligned");
 static_assert((FN_WINDOW_ADDR + FN_WINDOW_SIZE - 1) / k1GiB == kWindowGiB, "window must sit in one GiB");
+// The stack and its guard page lie inside the last 2 MiB of RAM, which the high page table maps, and
+// that 2 MiB never reaches the low one's (kMinRamBytes).
+static_assert(FN_STACK_SIZE % FN_PAGE_SIZE == 0 && FN_STACK_GUARD_SIZE == FN_PAGE_SIZE, "guard must be one page");
+static_assert(FN_STACK_SIZE + FN_STACK_GUARD_SIZE <= k2MiB, "stack and guard must fit the last 2 MiB");
 
-// Guest RAM may not reach the window: [0, mem_size) with mem_size <= FN_WINDOW_ADDR.
-constexpr uint64_t kMaxRamBytes = FN_WINDOW_ADDR;
+// The stack guard page of a guest with mem_size bytes of RAM (see fn_abi.h).
+constexpr uint64_t stack_guard_addr(uint64_t mem_size) { return mem_size - FN_STACK_SIZE - FN_STACK_GUARD_SIZE; }
 
 struct GuestRange {
   GuestAddress start;
   uint64_t len;
 };
 
-// Identity map of RAM [0, mem_size) (mem_size a multiple of 2 MiB, <= kMaxRamBytes) and of the window.
-// The first 2 MiB use 4 KiB pages: page 0 not present; GDT, TSS, stub and page tables supervisor-only;
-// boot info user read-only; TLS user read/write; the rest user read/write. Everything else uses 2 MiB
-// user read/write pages, no-execute unless the page overlaps one of `exec` (the ELF's PF_X segments).
-// Accessed/dirty bits are preset so the CPU never writes to the tables. Throws ConfigError.
+// Identity map of RAM [0, mem_size) (a multiple of 2 MiB in [kMinRamBytes, kMaxRamBytes]) and of the
+// window. The first 2 MiB use 4 KiB pages: page 0 not present; GDT, TSS, stub and page tables
+// supervisor-only; boot info user read-only; TLS user read/write; the rest user read/write. The last
+// 2 MiB use 4 KiB pages too, all user read/write except the stack guard page (stack_guard_addr), which
+// is not present, so a stack overflow faults. Everything in between uses 2 MiB user read/write pages.
+// RAM pages are no-execute unless they overlap one of `exec` (the ELF's PF_X segments); the window is
+// never executable. Accessed/dirty bits are preset so the CPU never writes to the tables. Throws
+// ConfigError.
 void write_page_tables(GuestMemory& mem, uint64_t mem_size, const std::vector<GuestRange>& exec);
 
 // Writes GDT, TSS and syscall stub at their fn_abi.h addresses.

@@ -43,6 +43,8 @@ constexpr uint32_t kWindowSlot = 1;
 constexpr uint64_t kIntelTssAddr = 0xFFFBC000;
 static_assert(kMaxMemoryBytes <= kIntelTssAddr, "RAM would overlap KVM's Intel private pages");
 static_assert(kMaxMemoryBytes <= FN_WINDOW_ADDR, "RAM would overlap the window");
+static_assert(kMinMemoryBytes >= long_mode::kMinRamBytes && kMaxMemoryBytes <= long_mode::kMaxRamBytes,
+              "the page tables cannot map every allowed memory size");
 }  // namespace
 
 void validate_memory_bytes(uint64_t m) {
@@ -54,7 +56,9 @@ void validate_memory_bytes(uint64_t m) {
 std::unique_ptr<MicroVm> MicroVm::create(const MicroVmOptions& opts) {
   validate_memory_bytes(opts.memory_bytes);
   const uint64_t mem = opts.memory_bytes;
-  const LoadWindow load_window{GuestAddress(FN_GUEST_LOAD_ADDR), GuestAddress(mem - FN_STACK_SIZE)};
+  // Everything from the stack guard page up is the stack's (fn_abi.h): the image must end below it.
+  const LoadWindow load_window{GuestAddress(FN_GUEST_LOAD_ADDR),
+                               GuestAddress(mem - FN_STACK_SIZE - FN_STACK_GUARD_SIZE)};
 
   // Validate the ELF before touching /dev/kvm: a bad input is reported as such on any host.
   ElfImage plan = parse_elf(opts.elf, opts.elf_size, load_window);

@@ -21,7 +21,8 @@ class Window;
 class KvmVcpuAdapter;
 
 constexpr uint64_t kMinMemoryBytes = 8ull << 20;
-// Below the window at 4 GiB, and below 0xFFFBD000 where KVM_SET_TSS_ADDR puts Intel's private pages.
+// Below the window at 4 GiB, below 0xFFFBD000 where KVM_SET_TSS_ADDR puts Intel's private pages, and
+// within what the page tables map (long_mode::kMaxRamBytes).
 constexpr uint64_t kMaxMemoryBytes = 3ull << 30;
 constexpr uint64_t kMemoryAlignment = 2ull << 20;
 constexpr uint64_t kMaxTimeoutMs = 24ull * 3600 * 1000;

@@ -118,10 +118,10 @@ function toUSVString(value) {
   return out;
 }
 
-// UTF-8 through the native codec. Lone surrogates are fixed here first so the C side never has to
-// care about them (QuickJS's own conversion would emit CESU-8 for them).
+// UTF-8 through the native codec, which also replaces lone surrogates with U+FFFD (the C side fixes
+// the WTF-8 that QuickJS produces for them), so strings need no pass in JavaScript first.
 function utf8Encode(value) {
-  return native.encodeUtf8(toUSVString(value));
+  return native.encodeUtf8(typeof value === 'string' ? value : String(value));
 }
 
 function utf8Decode(bytes, fatal) {

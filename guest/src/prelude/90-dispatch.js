@@ -127,8 +127,13 @@ async function runHandler(meta, bytes, invocation) {
   const url = typeof meta.url === 'string' ? meta.url : '';
   const headerPairs = Array.isArray(meta.headers) ? meta.headers.filter((p) => Array.isArray(p) && p.length === 2) : [];
   if (loaded.mode === 'fetch') {
+    PH.push(native.now());
     const request = createIncomingRequest(method, url, headerPairs, bytes);
-    const result = await loaded.handler.call(loaded.target, request, loaded.env, makeFetchContext(invocation));
+    PH.push(native.now());
+    const ctx = makeFetchContext(invocation);
+    PH.push(native.now());
+    const result = await loaded.handler.call(loaded.target, request, loaded.env, ctx);
+    PH.push(native.now());
     if (!(result instanceof Response)) {
       throw new TypeError(`fetch() must return a Response (or a Promise of one), but it returned ${describeValue(result)}; ` +
         'return new Response(body, { status, headers }) or Response.json(data)');
@@ -145,7 +150,9 @@ async function runHandler(meta, bytes, invocation) {
   throw new TypeError('no function module is loaded (setModule was not called)');
 }
 
+const PH = [];
 function invoke(metaJson, body) {
+  PH.length = 0; PH.push(native.now());
   const meta = parseJsonArgument(metaJson, 'invoke');
   const bytes = body === null || body === undefined ? new Uint8Array(0) : bytesView(body);
   if (bytes === null) throw new TypeError('invoke: the body must be an ArrayBuffer, a Uint8Array or null');
@@ -158,7 +165,9 @@ function invoke(metaJson, body) {
     } catch (e) {
       failed = { error: e };
     }
+    PH.push(native.now());
     await drainWaitUntil(invocation); // never rejects: each promise reports its own error
+    PH.push(native.now());
     // An invocation abandoned through failure() no longer owns the log buffer or the timers.
     const logs = invocation.done ? [] : logBuffer.entries;
     let output;
@@ -171,6 +180,8 @@ function invoke(metaJson, body) {
       endInvocation(invocation);
       resetLogs();
     }
+    PH.push(native.now());
+    const m = JSON.parse(output.meta); m._t = PH.map((t) => Math.round((t - PH[0]) * 1e6)); output.meta = JSON.stringify(m);
     return output;
   };
   return finish();

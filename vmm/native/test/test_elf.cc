@@ -17,7 +17,9 @@ using namespace fntest;
 namespace {
 
 constexpr uint64_t kMem = 64ull << 20;
-const LoadWindow kWindow{GuestAddress(FN_GUEST_LOAD_ADDR), GuestAddress(kMem - FN_STACK_SIZE)};
+// As MicroVm::create sets it: from the load address up to the stack guard page.
+constexpr uint64_t kGuard = kMem - FN_STACK_SIZE - FN_STACK_GUARD_SIZE;
+const LoadWindow kWindow{GuestAddress(FN_GUEST_LOAD_ADDR), GuestAddress(kGuard)};
 
 GuestMemory make_ram(uint64_t size = kMem) {
   GuestMemory m;
@@ -123,8 +125,9 @@ TEST(elf_rejects_wrong_identity) {
 
 TEST(elf_rejects_segments_out_of_bounds) {
   std::vector<uint8_t> img = build_elf(valid_spec());
-  // Above the stack.
-  { auto b = img; phdr(b, 1)->p_vaddr = kMem - FN_STACK_SIZE - 0x1000; expect_bad(b, "outside the loadable"); }
+  // In the stack guard page, in the stack.
+  { auto b = img; phdr(b, 1)->p_vaddr = kGuard; expect_bad(b, "outside the loadable"); }
+  { auto b = img; phdr(b, 1)->p_vaddr = kMem - FN_STACK_SIZE; expect_bad(b, "outside the loadable"); }
   { auto b = img; phdr(b, 1)->p_memsz = kMem; expect_bad(b, "outside the loadable"); }
   // Past the end of RAM entirely.
   { auto b = img; phdr(b, 1)->p_vaddr = 0x100000000ull; expect_bad(b, "outside the loadable"); }
@@ -142,10 +145,13 @@ TEST(elf_rejects_segments_over_the_system_pages) {
     phdr(b, 1)->p_vaddr = addr;
     expect_bad(b, "outside the loadable");
   }
-  // Starting above but reaching down is impossible; ending exactly at the stack is fine.
+  // Starting above but reaching down is impossible; ending exactly at the guard page is fine, one
+  // page further (into the guard page) is not.
   auto b = img;
-  phdr(b, 1)->p_vaddr = kMem - FN_STACK_SIZE - 0x3000;
-  CHECK(parse_elf(b.data(), b.size(), kWindow).end.raw() == kMem - FN_STACK_SIZE);
+  phdr(b, 1)->p_vaddr = kGuard - 0x3000;
+  CHECK(parse_elf(b.data(), b.size(), kWindow).end.raw() == kGuard);
+  phdr(b, 1)->p_vaddr = kGuard - 0x2000;
+  expect_bad(b, "outside the loadable");
 }
 
 TEST(elf_rejects_filesz_larger_than_memsz) {
@@ -219,14 +225,33 @@ TEST(boot_info_layout) {
   CHECK_EQ(b.abi_version, FN_ABI_VERSION);
   CHECK_EQ(b.mem_size, kMem);
   CHECK_EQ(b.heap_start, 0x604000ull);
-  CHECK_EQ(b.heap_end, kMem - FN_STACK_SIZE);
+  CHECK_EQ(b.heap_end, kMem - FN_STACK_SIZE - FN_STACK_GUARD_SIZE);  // the guard page sits between
   CHECK_EQ(b.window_addr, FN_WINDOW_ADDR);
   CHECK_EQ(b.window_size, FN_WINDOW_SIZE);
   CHECK_EQ(b.tls_addr, FN_TLS_ADDR);
   CHECK_EQ(make_boot_info(kMem, GuestAddress(0x604000)).heap_start, 0x604000ull);
-  CHECK_THROWS(ElfError, make_boot_info(kMem, GuestAddress(kMem - FN_STACK_SIZE)), "no heap");
+  CHECK_THROWS(ElfError, make_boot_info(kMem, GuestAddress(kGuard)), "no heap");
+  CHECK_THROWS(ElfError, make_boot_info(kMem, GuestAddress(kGuard - 1)), "no heap");
+  CHECK_EQ(make_boot_info(kMem, GuestAddress(kGuard - FN_PAGE_SIZE)).heap_start, kGuard - FN_PAGE_SIZE);
+  CHECK_THROWS(ElfError, make_boot_info(kMem, GuestAddress(kGuard + 1)), "above the stack guard page");
+  CHECK_THROWS(ElfError, make_boot_info(kMem, GuestAddress(kMem - FN_STACK_SIZE)), "above the stack guard page");
   CHECK_THROWS(ElfError, make_boot_info(kMem, GuestAddress(kMem)), "above the stack");
+  CHECK_THROWS(ElfError, make_boot_info(FN_STACK_SIZE + FN_STACK_GUARD_SIZE, GuestAddress(0x1000)), "above the stack");
   GuestMemory mem = make_ram();
   write_boot_info(mem, b);
   CHECK_EQ(mem.read_obj<fn_boot_info>(GuestAddress(FN_BOOT_INFO_ADDR)).heap_start, 0x604000ull);
+}
+
+TEST(boot_info_heap_ends_at_the_stack_guard_page_for_every_size) {
+  for (uint64_t mib : {8ull, 16ull, 18ull, 64ull, 1024ull, 3072ull}) {
+    const uint64_t m = mib << 20;
+    fn_boot_info b = make_boot_info(m, GuestAddress(0x603001));
+    CHECK_MSG(b.heap_end == m - FN_STACK_SIZE - FN_STACK_GUARD_SIZE, "%llu MiB: heap_end 0x%llx",
+              (unsigned long long)mib, (unsigned long long)b.heap_end);
+    CHECK_EQ(b.heap_end, long_mode::stack_guard_addr(m));            // where the page tables leave the hole
+    CHECK_EQ(b.heap_end % FN_PAGE_SIZE, 0u);
+    CHECK_EQ(b.heap_end + FN_STACK_GUARD_SIZE + FN_STACK_SIZE, m);   // guard, then the stack to the top
+    CHECK_EQ(long_mode::initial_regs(GuestAddress(0x401000), m).rsp, m);  // RSP starts at the stack top
+    CHECK_EQ(b.mem_size, m);
+  }
 }

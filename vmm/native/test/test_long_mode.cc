@@ -83,8 +83,13 @@ TEST(page_tables_map_the_layout) {
       {0x200000, true, true, true, true, 2ull << 20},
       {0x401000, true, true, true, false, 2ull << 20},            // text: executable
       {0x600000, true, true, true, true, 2ull << 20},             // data, heap: NX
-      {kMem - FN_STACK_SIZE, true, true, true, true, 2ull << 20}, // stack: NX
-      {kMem - 8, true, true, true, true, 2ull << 20},
+      {kMem - (2ull << 20) - 8, true, true, true, true, 2ull << 20},  // the last 2 MiB page
+      {kMem - (2ull << 20), true, true, true, true, 0x1000},      // the last 2 MiB: 4 KiB pages
+      {kMem - FN_STACK_SIZE - FN_STACK_GUARD_SIZE - 8, true, true, true, true, 0x1000},  // heap top
+      {kMem - FN_STACK_SIZE - FN_STACK_GUARD_SIZE, false, false, false, false, 0},       // stack guard
+      {kMem - FN_STACK_SIZE - 1, false, false, false, false, 0},
+      {kMem - FN_STACK_SIZE, true, true, true, true, 0x1000},     // stack: NX
+      {kMem - 8, true, true, true, true, 0x1000},
       {kMem, false, false, false, false, 0},                      // past RAM
       {1ull << 30, false, false, false, false, 0},
       {FN_WINDOW_ADDR, true, true, true, true, 2ull << 20},       // the window
@@ -109,10 +114,10 @@ TEST(page_tables_map_the_layout) {
 }
 
 TEST(page_tables_identity_map_every_2mib_page_of_ram) {
-  for (uint64_t ram : {8ull << 20, 64ull << 20, 1ull << 30, (1ull << 30) + (2ull << 20), 3ull << 30}) {
+  for (uint64_t ram : {4ull << 20, 8ull << 20, 64ull << 20, 1ull << 30, (1ull << 30) + (2ull << 20), 3ull << 30}) {
     GuestMemory mem = make_memory(ram);
     write_page_tables(mem, ram, {});
-    for (uint64_t a = 2ull << 20; a < ram; a += 2ull << 20) {
+    for (uint64_t a = 2ull << 20; a < ram; a += 2ull << 20) {  // +0x1234 misses the guard page
       Translation t = translate(mem, kPml4Addr, a + 0x1234);
       if (!t.present || t.phys != a + 0x1234 || !t.user || !t.writable || !t.nx) {
         CHECK_MSG(false, "RAM %llu MiB: 0x%llx badly mapped", (unsigned long long)(ram >> 20), (unsigned long long)a);
@@ -128,7 +133,7 @@ TEST(page_tables_stay_inside_their_pages_and_preset_accessed_bits) {
   GuestMemory mem = make_memory();
   write_page_tables(mem, kMem, {});
   CHECK_EQ(mem.read_obj<uint64_t>(GuestAddress(kPml4Addr)) & kPteAddrMask, kPdptAddr);
-  for (uint64_t g = 0; g < kPdCount; ++g) {
+  for (uint64_t g = 0; g < kPdptEntries; ++g) {
     uint64_t e = mem.read_obj<uint64_t>(GuestAddress(kPdptAddr + g * 8));
     if (!(e & kPtePresent)) continue;
     uint64_t t = e & kPteAddrMask;
@@ -143,11 +148,130 @@ TEST(page_tables_stay_inside_their_pages_and_preset_accessed_bits) {
   CHECK(mem.read_obj<uint64_t>(GuestAddress(kPdptAddr + kWindowGiB * 8)) & kPtePresent);
 }
 
+namespace {
+// Every table the walk can reach from CR3, by level (0 = PML4): each must be one of the documented
+// page-table pages, at the level long_mode.h assigns it, and no page may serve twice.
+void check_table_pages(const GuestMemory& mem, uint64_t ram) {
+  const auto name = [](uint64_t t) -> int {
+    if (t == kPml4Addr) return 0;
+    if (t == kPdptAddr) return 1;
+    if (t == kPdWindowAddr) return 2;
+    for (uint64_t g = 0; g < kMaxRamGiBs; ++g)
+      if (t == kPdRamBase + g * 0x1000) return 2;
+    if (t == kPtLowAddr || t == kPtHighAddr) return 3;
+    return -1;
+  };
+  std::vector<uint64_t> seen;
+  std::vector<std::pair<uint64_t, int>> todo = {{kPml4Addr, 0}};
+  while (!todo.empty()) {
+    auto [table, level] = todo.back();
+    todo.pop_back();
+    CHECK_MSG(name(table) == level, "RAM %llu MiB: table 0x%llx used at level %d", (unsigned long long)(ram >> 20),
+              (unsigned long long)table, level);
+    CHECK_MSG(table >= FN_PAGE_TABLES_ADDR && table + 0x1000 <= FN_PAGE_TABLES_END, "table 0x%llx outside its area",
+              (unsigned long long)table);
+    for (uint64_t s : seen) CHECK_MSG(s != table, "table 0x%llx reached twice", (unsigned long long)table);
+    seen.push_back(table);
+    if (level == 3) continue;
+    for (uint64_t i = 0; i < 512; ++i) {
+      uint64_t e = mem.read_obj<uint64_t>(GuestAddress(table + i * 8));
+      if ((e & kPtePresent) && !(level == 2 && (e & kPteLarge))) todo.push_back({e & kPteAddrMask, level + 1});
+    }
+  }
+  // PML4, PDPT, the PDs for RAM and the window, and both 4 KiB page tables.
+  CHECK_EQ(seen.size(), 2 + (ram + (1ull << 30) - 1) / (1ull << 30) + 1 + 2);
+}
+}  // namespace
+
+TEST(page_table_pages_are_the_documented_ones) {
+  static_assert(kPml4Addr == 0x8000 && kPdptAddr == 0x9000 && kPtLowAddr == 0xA000 && kPtHighAddr == 0xB000 &&
+                    pd_addr(0) == 0xC000 && pd_addr(1) == 0xD000 && pd_addr(2) == 0xE000 &&
+                    pd_addr(kWindowGiB) == 0xF000 && kPdWindowAddr + 0x1000 == FN_PAGE_TABLES_END,
+                "long_mode.h documents these addresses");
+  for (uint64_t ram : {kMinRamBytes, 8ull << 20, 64ull << 20, 1ull << 30, (1ull << 30) + (2ull << 20), 2ull << 30,
+                       kMaxRamBytes}) {
+    GuestMemory mem = make_memory(ram);
+    write_page_tables(mem, ram, {});
+    check_table_pages(mem, ram);
+  }
+}
+
+TEST(page_tables_leave_out_exactly_the_stack_guard_page) {
+  for (uint64_t mib : {4ull, 8ull, 16ull, 18ull, 64ull, 1024ull, 1026ull, 3072ull}) {
+    const uint64_t ram = mib << 20;
+    GuestMemory mem = make_memory(ram);
+    write_page_tables(mem, ram, {{GuestAddress(0x401000), 0x100}});
+    const uint64_t guard = stack_guard_addr(ram);
+    CHECK_EQ(guard, ram - FN_STACK_SIZE - FN_PAGE_SIZE);
+    const auto walk = [&](uint64_t a) { return translate(mem, kPml4Addr, a); };
+    const auto user_rw_4k = [&](uint64_t a, const char* what) {
+      Translation t = walk(a);
+      CHECK_MSG(t.present && t.phys == a && t.user && t.writable && t.nx && t.page_size == FN_PAGE_SIZE,
+                "%llu MiB: %s 0x%llx present=%d phys=0x%llx user=%d writable=%d nx=%d page=0x%llx",
+                (unsigned long long)mib, what, (unsigned long long)a, t.present, (unsigned long long)t.phys, t.user,
+                t.writable, t.nx, (unsigned long long)t.page_size);
+    };
+    // The guard page: not present, first byte to last.
+    for (uint64_t a : {guard, guard + 8, guard + 0x800, guard + FN_PAGE_SIZE - 1})
+      CHECK_MSG(!walk(a).present, "%llu MiB: guard byte 0x%llx is mapped", (unsigned long long)mib, (unsigned long long)a);
+    // Its neighbours: the top of the heap below, the bottom of the stack above, both user read/write.
+    user_rw_4k(guard - 1, "heap top");
+    user_rw_4k(guard - FN_PAGE_SIZE, "heap top page");
+    user_rw_4k(guard + FN_PAGE_SIZE, "stack bottom");
+    user_rw_4k(ram - FN_STACK_SIZE, "stack bottom");
+    user_rw_4k(ram - 8, "stack top");  // the first push from RSP = mem_size
+    // Exactly one page of the last 2 MiB is missing; every other one is identity mapped.
+    unsigned missing = 0;
+    for (uint64_t a = ram - (2ull << 20); a < ram; a += FN_PAGE_SIZE) {
+      Translation t = walk(a);
+      if (!t.present) {
+        ++missing;
+        CHECK_MSG(a == guard, "%llu MiB: 0x%llx not present", (unsigned long long)mib, (unsigned long long)a);
+      } else if (t.phys != a || !t.user || !t.writable || !t.nx) {
+        CHECK_MSG(false, "%llu MiB: 0x%llx badly mapped", (unsigned long long)mib, (unsigned long long)a);
+      }
+    }
+    CHECK_EQ(missing, 1u);
+    CHECK(!walk(ram).present);
+    // The rest of RAM is as before: the first 2 MiB keep their layout, the middle its 2 MiB pages.
+    CHECK(!walk(0).present);
+    CHECK(!walk(FN_PAGE_TABLES_ADDR).user);
+    user_rw_4k(FN_PAGE_TABLES_END, "low RAM");
+    if (ram > (4ull << 20)) {
+      Translation mid = walk(ram - (2ull << 20) - 1);
+      CHECK_MSG(mid.present && mid.page_size == (2ull << 20) && mid.user && mid.writable,
+                "%llu MiB: the 2 MiB below the last is not a 2 MiB page", (unsigned long long)mib);
+      CHECK(walk(0x401000).present && !walk(0x401000).nx);
+    }
+  }
+}
+
+TEST(page_tables_keep_exec_ranges_in_the_last_2mib) {
+  // A small guest whose text reaches into the last 2 MiB (still below the guard page): those 4 KiB
+  // pages stay executable, their neighbours and the stack stay no-execute.
+  const uint64_t ram = 8ull << 20;
+  const uint64_t text = stack_guard_addr(ram) - 0x3000;
+  GuestMemory mem = make_memory(ram);
+  write_page_tables(mem, ram, {{GuestAddress(text), 0x1001}});
+  CHECK(translate(mem, kPml4Addr, text - 1).nx);
+  CHECK(!translate(mem, kPml4Addr, text).nx);
+  CHECK(!translate(mem, kPml4Addr, text + 0x1000).nx);
+  CHECK(translate(mem, kPml4Addr, text + 0x2000).nx);
+  CHECK(!translate(mem, kPml4Addr, stack_guard_addr(ram)).present);
+  CHECK(translate(mem, kPml4Addr, ram - 8).nx);
+  CHECK(translate(mem, kPml4Addr, ram - (2ull << 20) - 1).nx);  // the 2 MiB page below: no text there
+}
+
 TEST(page_tables_reject_bad_sizes) {
   GuestMemory mem = make_memory();
   CHECK_THROWS(ConfigError, write_page_tables(mem, kMem + 4096, {}), "multiple of 2 MiB");
   CHECK_THROWS(ConfigError, write_page_tables(mem, 0, {}), "multiple of 2 MiB");
   CHECK_THROWS(ConfigError, write_page_tables(mem, FN_WINDOW_ADDR + (2ull << 20), {}), "multiple of 2 MiB");
+  // 2 MiB: the first and the last 2 MiB would be the same region.
+  CHECK_THROWS(ConfigError, write_page_tables(mem, 2ull << 20, {}), "multiple of 2 MiB");
+  // Past the PDs there is room for (and past MicroVm's limit).
+  CHECK_THROWS(ConfigError, write_page_tables(mem, kMaxRamBytes + (2ull << 20), {}), "multiple of 2 MiB");
+  CHECK_THROWS(ConfigError, write_page_tables(mem, FN_WINDOW_ADDR, {}), "multiple of 2 MiB");
 }
 
 TEST(gdt_descriptors) {
