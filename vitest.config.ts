@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       '@fn/vmm': here('./vmm/src/index.ts'),
       '@fn/cli': here('./cli/src/index.ts'),
+      '@fn/snapshots': here('./snapshots/src/index.ts'),
     },
   },
   test: {

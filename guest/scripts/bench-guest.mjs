@@ -4,11 +4,14 @@
 // typical functions, over fn-guest-process. No dependencies.
 //
 //   node guest/scripts/bench-guest.mjs [--n 2000] [--case hello,echo,...] [--micro] [--json]
+//                                      [--guest PATH] [--baseline PATH]
 //
 // Each case boots its own guest, warms it up, then runs n invocations one after another and prints
 // the median, p90 and p99 of guest_ns (and the round trip over the pipes, for reference).
 // --micro additionally runs single Web API operations in a loop inside the guest and prints what
 // each costs there (performance.now() around the loop, so the dispatcher is not included).
+// --guest runs another build of fn-guest-process; --baseline PATH runs that build side by side
+// with it, alternating invocations between the two, so that a busy machine slows both alike.
 
 import { guestProcessPath } from '../index.js';
 import { COMMAND, EVENT, ProcessGuest, STATUS, decodeInvokeOutput, encodeWithMeta } from './lib/process-guest.mjs';
@@ -21,6 +24,8 @@ const option = (name, fallback) => {
 const N = Number(option('n', '2000'));
 const WARMUP = Math.min(200, N);
 const asJson = args.includes('--json');
+const executable = option('guest', guestProcessPath);
+const baseline = option('baseline', null);
 
 // What a gateway typically forwards: a browser-ish request behind a proxy.
 const HEADERS = [
@@ -110,8 +115,8 @@ function stats(xs) {
 
 const us = (ns) => (ns / 1000).toFixed(1);
 
-async function startGuest(source) {
-  const guest = new ProcessGuest(guestProcessPath, { memoryMiB: 128 });
+async function startGuest(source, path = executable) {
+  const guest = new ProcessGuest(path, { memoryMiB: 128 });
   const ready = await guest.nextFrame();
   if (!ready || ready.event !== EVENT.READY) throw new Error('the guest did not become READY');
   const meta = { name: 'bench', env: { GREETING: 'hi' }, memoryMiB: 128 };
@@ -133,24 +138,28 @@ async function invokeOnce(guest, request, body) {
   return { out: decodeInvokeOutput(frame.output), guestNs: frame.header.guestNs, rtt, heapUsed: frame.header.heapUsed };
 }
 
-async function runCase(name, c) {
-  const guest = await startGuest(c.source);
+// One result per executable; with several, their invocations alternate.
+async function runCase(name, c, paths) {
+  const guests = [];
   try {
-    for (let i = 0; i < WARMUP; i++) await invokeOnce(guest, c.request, c.body);
-    const first = await invokeOnce(guest, c.request, c.body);
-    if (!c.expect(first.out)) throw new Error(`${name}: unexpected answer ${JSON.stringify(first.out.meta)} ${first.out.body}`);
-    const guestNs = [];
-    const rtts = [];
-    let heapUsed = 0;
-    for (let i = 0; i < N; i++) {
-      const r = await invokeOnce(guest, c.request, c.body);
-      guestNs.push(r.guestNs);
-      rtts.push(r.rtt);
-      heapUsed = r.heapUsed;
+    for (const path of paths) guests.push(await startGuest(c.source, path));
+    const samples = guests.map(() => ({ guestNs: [], rtts: [], heapUsed: 0 }));
+    for (let i = 0; i < WARMUP; i++) for (const guest of guests) await invokeOnce(guest, c.request, c.body);
+    for (const guest of guests) {
+      const first = await invokeOnce(guest, c.request, c.body);
+      if (!c.expect(first.out)) throw new Error(`${name}: unexpected answer ${JSON.stringify(first.out.meta)} ${first.out.body}`);
     }
-    return { name, guest: stats(guestNs), rtt: stats(rtts), heapUsed };
+    for (let i = 0; i < N; i++) {
+      for (let g = 0; g < guests.length; g++) {
+        const r = await invokeOnce(guests[g], c.request, c.body);
+        samples[g].guestNs.push(r.guestNs);
+        samples[g].rtts.push(r.rtt);
+        samples[g].heapUsed = r.heapUsed;
+      }
+    }
+    return samples.map((x, g) => ({ name, guestPath: paths[g], guest: stats(x.guestNs), rtt: stats(x.rtts), heapUsed: x.heapUsed }));
   } finally {
-    guest.kill();
+    for (const guest of guests) guest.kill();
   }
 }
 
@@ -172,7 +181,8 @@ const selected = option('case', Object.keys(CASES).join(',')).split(',');
 const results = [];
 for (const name of selected) {
   if (!CASES[name]) throw new Error(`unknown case ${name}; known: ${Object.keys(CASES).join(', ')}`);
-  results.push(await runCase(name, CASES[name]));
+  const paths = baseline === null ? [executable] : [baseline, executable];
+  results.push(...(await runCase(name, CASES[name], paths)));
 }
 const micro = args.includes('--micro') ? await runMicro() : null;
 
@@ -181,6 +191,7 @@ if (asJson) {
 } else {
   console.log(`guest_ns over ${N} invocations after ${WARMUP} warm-up (µs)`);
   console.log('case      median    p90    p99    min   | round trip median  p99 | heap used');
+  if (baseline !== null) console.log(`each case twice: first ${baseline} (baseline), then ${executable}`);
   for (const r of results) {
     const g = r.guest;
     console.log(`${r.name.padEnd(8)} ${us(g.median).padStart(7)} ${us(g.p90).padStart(6)} ${us(g.p99).padStart(6)} ${us(g.min).padStart(6)}   | ` +

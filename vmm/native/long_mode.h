@@ -81,9 +81,9 @@ constexpr uint64_t kMaxRamBytes = kMaxRamGiBs * k1GiB;
 //   0xA000  page table, low       4 KiB pages for RAM [0, 2 MiB): page 0 absent, system pages
 //   0xB000  page table, high      4 KiB pages for RAM [mem_size - 2 MiB, mem_size): the stack guard
 //                                 page absent
-//   0xC000  page directory, GiB 0 \
-//   0xD000  page directory, GiB 1  > 2 MiB pages for RAM, present only as far as mem_size reaches
-//   0xE000  page directory, GiB 2 /
+//   0xC000  page directory, GiB 0  2 MiB pages for RAM (each PD is in use only if RAM reaches its GiB)
+//   0xD000  page directory, GiB 1  ditto
+//   0xE000  page directory, GiB 2  ditto
 //   0xF000  page directory, window 2 MiB pages for [FN_WINDOW_ADDR, FN_WINDOW_ADDR + FN_WINDOW_SIZE)
 // All eight pages are in use; there is no room for a fourth GiB of RAM.
 constexpr uint64_t kPml4Addr = FN_PAGE_TABLES_ADDR;

@@ -181,7 +181,8 @@ static uint64_t load_elf(const char *path, uint64_t mem, uint64_t *entry)
       die("%s has a segment of type %u, which a kernel-less guest cannot have", path, ph->p_type);
     if (ph->p_type != PT_LOAD)
       continue;
-    if (ph->p_vaddr < FN_GUEST_LOAD_ADDR || ph->p_vaddr + ph->p_memsz > mem - FN_STACK_SIZE || ph->p_filesz > ph->p_memsz)
+    if (ph->p_vaddr < FN_GUEST_LOAD_ADDR || ph->p_vaddr + ph->p_memsz > mem - FN_STACK_SIZE - FN_STACK_GUARD_SIZE ||
+        ph->p_filesz > ph->p_memsz)
       die("segment %d does not fit in guest RAM", i);
     memcpy((void *)(uintptr_t)ph->p_vaddr, file + ph->p_offset, ph->p_filesz);
     if (ph->p_vaddr + ph->p_memsz > end)
@@ -238,11 +239,11 @@ int main(int argc, char **argv)
     die("cannot map the window at 4 GiB: %s", strerror(errno));
   uint64_t entry;
   uint64_t image_end = load_elf(elf, mem, &entry);
-  /* A guard page between the arena and the stack: a C stack overflow faults here instead of
-   * silently overwriting the top of the heap. (The KVM host can do the same by leaving that page
+  /* The stack guard page of fn_abi.h between the arena and the stack: a C stack overflow faults
+   * here instead of silently overwriting the top of the heap. (The KVM host leaves the same page
    * out of the guest page tables.) */
-  uint64_t guard = mem - FN_STACK_SIZE - FN_PAGE_SIZE;
-  if (mprotect((void *)(uintptr_t)guard, FN_PAGE_SIZE, PROT_NONE) != 0)
+  uint64_t guard = mem - FN_STACK_SIZE - FN_STACK_GUARD_SIZE;
+  if (mprotect((void *)(uintptr_t)guard, FN_STACK_GUARD_SIZE, PROT_NONE) != 0)
     die("mprotect guard page: %s", strerror(errno));
   struct fn_boot_info *boot = (struct fn_boot_info *)(uintptr_t)FN_BOOT_INFO_ADDR;
   *boot = (struct fn_boot_info){

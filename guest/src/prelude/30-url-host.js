@@ -11,14 +11,27 @@ function isSpecialScheme(scheme) {
 }
 
 // ---- percent-encoding -------------------------------------------------------------------------
+//
+// A percent-encode set is a table over ASCII (1 = encode); every code point above 0x7e is in every
+// set. Tables keep the per-character test of the parser a single array read.
 
-const isC0Control = (c) => c < 0x20 || c > 0x7e;
-const isFragmentSet = (c) => isC0Control(c) || c === 0x20 || c === 0x22 || c === 0x3c || c === 0x3e || c === 0x60;
-const isQuerySet = (c) => isC0Control(c) || c === 0x20 || c === 0x22 || c === 0x23 || c === 0x3c || c === 0x3e;
-const isSpecialQuerySet = (c) => isQuerySet(c) || c === 0x27;
-const isPathSet = (c) => isQuerySet(c) || c === 0x3f || c === 0x60 || c === 0x7b || c === 0x7d;
-const isUserinfoSet = (c) => isPathSet(c) || c === 0x2f || c === 0x3a || c === 0x3b || c === 0x3d || c === 0x40 ||
-  (c >= 0x5b && c <= 0x5e) || c === 0x7c;
+function percentEncodeSet(extra) {
+  const set = new Uint8Array(128);
+  for (let c = 0; c < 0x20; c++) set[c] = 1;
+  set[0x7f] = 1;
+  for (let i = 0; i < extra.length; i++) set[extra.charCodeAt(i)] = 1;
+  return set;
+}
+const isC0Control = percentEncodeSet('');
+const isFragmentSet = percentEncodeSet(' "<>`');
+const isQuerySet = percentEncodeSet(' "#<>');
+const isSpecialQuerySet = percentEncodeSet(' "#<>\'');
+const isPathSet = percentEncodeSet(' "#<>?`{}');
+const isUserinfoSet = percentEncodeSet(' "#<>?`{}/:;=@[\\]^|');
+
+function inEncodeSet(cp, set) {
+  return cp >= 0x80 || set[cp] === 1;
+}
 
 function utf8Bytes(codePoint) {
   if (codePoint < 0x80) return [codePoint];
@@ -32,18 +45,27 @@ function hexByte(b) {
 }
 
 // Percent-encode one code point (given as a string) if it is in the set.
-function encodeCodePoint(ch, inSet) {
+function encodeCodePoint(ch, set) {
   const cp = ch.codePointAt(0);
-  if (!inSet(cp)) return ch;
+  if (!inEncodeSet(cp, set)) return ch;
   let out = '';
   for (const b of utf8Bytes(cp)) out += hexByte(b);
   return out;
 }
 
-function encodeString(s, inSet) {
+// Runs of characters outside the set are copied with one slice instead of one by one.
+function encodeString(s, set) {
   let out = '';
-  for (const ch of s) out += encodeCodePoint(ch, inSet);
-  return out;
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80 && set[c] === 0) continue;
+    const cp = s.codePointAt(i);
+    out += s.slice(from, i) + encodeCodePoint(String.fromCodePoint(cp), set);
+    if (cp > 0xffff) i++;
+    from = i + 1;
+  }
+  return from === 0 ? s : out + s.slice(from);
 }
 
 function isHexDigit(c) {

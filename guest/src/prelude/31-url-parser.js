@@ -27,8 +27,11 @@ function copyURLRecord(from, to) {
   to.fragment = from.fragment;
 }
 
-const isAsciiAlpha = (ch) => /^[A-Za-z]$/.test(ch);
+// Characters are one-code-point strings (undefined at the end): compared directly, because a
+// regular expression per character is what made this parser slow.
+const isAsciiAlpha = (ch) => ch !== undefined && ch.length === 1 && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'));
 const isAsciiDigit = (ch) => ch !== undefined && ch >= '0' && ch <= '9';
+const isSchemeChar = (ch) => isAsciiAlpha(ch) || isAsciiDigit(ch) || ch === '+' || ch === '-' || ch === '.';
 const isWindowsDriveLetter = (s) => s.length === 2 && isAsciiAlpha(s[0]) && (s[1] === ':' || s[1] === '|');
 const isNormalizedWindowsDriveLetter = (s) => s.length === 2 && isAsciiAlpha(s[0]) && s[1] === ':';
 
@@ -69,7 +72,16 @@ function basicURLParse(input, base, url, stateOverride) {
   let insideBrackets = false;
   let passwordTokenSeen = false;
   const cps = Array.from(input);
-  const special = () => isSpecialScheme(url.scheme);
+  // Asked for nearly every character; the scheme changes only a few times per parse.
+  let specialFor = null;
+  let specialValue = false;
+  const special = () => {
+    if (url.scheme !== specialFor) {
+      specialFor = url.scheme;
+      specialValue = isSpecialScheme(specialFor);
+    }
+    return specialValue;
+  };
 
   for (let p = 0; p <= cps.length; p++) {
     const c = cps[p]; // undefined is EOF
@@ -85,7 +97,7 @@ function basicURLParse(input, base, url, stateOverride) {
         break;
 
       case S.SCHEME:
-        if (c !== undefined && /^[A-Za-z0-9+\-.]$/.test(c)) {
+        if (isSchemeChar(c)) {
           buffer += c.toLowerCase();
         } else if (c === ':') {
           if (stateOverride) {
@@ -423,6 +435,63 @@ function basicURLParse(input, base, url, stateOverride) {
     }
   }
   return url;
+}
+
+// ---- the fast path for URLs already in serialized form -----------------------------------------
+//
+// Nearly every URL a function parses is request.url or something built from it: http(s), a
+// lower-case ASCII host, no credentials, no fragment, nothing to percent-encode, no dot segments,
+// no default port. For such a string the basic URL parser's result is known in advance (the string
+// is its own serialization), so one regular expression replaces the character-by-character run.
+// Anything it does not match goes through basicURLParse as before.
+const DEC_OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const SERIALIZED_HTTP_URL = new RegExp(
+  '^(https?)://' +
+  // A domain whose last label starts with a letter (so it is not an IPv4 number), or dotted IPv4.
+  `((?:[a-z0-9-]+\\.)*[a-z][a-z0-9-]*|(?:${DEC_OCTET}\\.){3}${DEC_OCTET})` +
+  '(?::(0|[1-9][0-9]{0,4}))?' +
+  // Path segments of characters outside the path percent-encode set, none of them "." or ".."
+  // (or their %2e spellings).
+  "((?:/(?!(?:\\.|%2[eE]){1,2}(?:[/?]|$))[A-Za-z0-9\\-._~!$&'()*+,;=:@%]*)+)" +
+  // A query of characters outside the special-query percent-encode set.
+  '(?:\\?([!$%&()*+,\\-./0-9:;=?@A-Z\\[\\\\\\]^_`a-z{|}~]*))?$');
+
+// The match for a string in serialized form, or null.
+function matchSerializedHttpURL(input) {
+  const m = SERIALIZED_HTTP_URL.exec(input);
+  if (m === null) return null;
+  if (m[3] !== undefined) {
+    const port = Number(m[3]);
+    if (port > 65535 || port === SPECIAL_PORTS[m[1]]) return null; // a failure, or a port that is dropped
+  }
+  return m;
+}
+
+// basicURLParse(input, null) for a string in serialized form, without running it.
+function recordFromMatch(m) {
+  const url = newURLRecord();
+  url.scheme = m[1];
+  url.host = m[2];
+  url.port = m[3] === undefined ? null : Number(m[3]);
+  url.path = m[4].slice(1).split('/');
+  url.query = m[5] === undefined ? null : m[5];
+  return url;
+}
+
+// basicURLParse(toUSVString(input), null), taking the fast path when it can.
+function parseAbsoluteURL(input) {
+  if (typeof input === 'string') {
+    const m = matchSerializedHttpURL(input);
+    if (m !== null) return recordFromMatch(m);
+  }
+  return basicURLParse(toUSVString(input), null);
+}
+
+// The href that `new URL(input).href` would give, or FAILURE.
+function absoluteHref(input) {
+  if (typeof input === 'string' && matchSerializedHttpURL(input) !== null) return input;
+  const record = basicURLParse(toUSVString(input), null);
+  return record === FAILURE ? FAILURE : serializeURL(record, false);
 }
 
 function serializePath(url) {

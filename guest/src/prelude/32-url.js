@@ -4,7 +4,7 @@
 // ---- application/x-www-form-urlencoded --------------------------------------------------------
 
 function formDecode(s) {
-  const plus = s.replace(/\+/g, ' ');
+  const plus = s.indexOf('+') < 0 ? s : s.replace(/\+/g, ' ');
   return plus.indexOf('%') < 0 ? plus : utf8Decode(percentDecodeBytes(plus), false);
 }
 
@@ -186,25 +186,25 @@ function invalidURL(input, base) {
 }
 
 function parseWithBase(url, base) {
-  let baseRecord = null;
-  if (base !== undefined) {
-    baseRecord = basicURLParse(toUSVString(base), null);
-    if (baseRecord === FAILURE) return FAILURE;
-  }
+  if (base === undefined) return parseAbsoluteURL(url);
+  const baseRecord = parseAbsoluteURL(base);
+  if (baseRecord === FAILURE) return FAILURE;
   return basicURLParse(toUSVString(url), baseRecord);
 }
 
+// Passed as the first constructor argument (with the record as the second) by URL.parse, which has
+// parsed already. Private to the prelude, so user code cannot forge it.
+const FROM_RECORD = {};
+
 class URL {
   #url;
-  #searchParams;
+  #searchParams = null; // made on first use: most code reads a URL without touching its query
 
   constructor(url, base = undefined) {
     requireArgs(arguments, 1, 'URL');
-    const record = parseWithBase(url, base);
+    const record = url === FROM_RECORD ? arguments[1] : parseWithBase(url, base);
     if (record === FAILURE) throw invalidURL(url, base);
     this.#url = record;
-    this.#searchParams = new URLSearchParams(record.query === null ? '' : record.query);
-    searchParamsState.get(this.#searchParams).url = record;
   }
 
   static canParse(url, base = undefined) {
@@ -214,10 +214,13 @@ class URL {
 
   static parse(url, base = undefined) {
     requireArgs(arguments, 1, 'URL.parse');
-    return parseWithBase(url, base) === FAILURE ? null : new URL(url, base);
+    const record = parseWithBase(url, base);
+    return record === FAILURE ? null : new URL(FROM_RECORD, record);
   }
 
+  // After the query changed underneath: the bound URLSearchParams (if made yet) re-reads it.
   #resetSearchParams() {
+    if (this.#searchParams === null) return;
     searchParamsState.get(this.#searchParams).list = this.#url.query === null ? [] : parseFormUrlencoded(this.#url.query);
   }
 
@@ -226,7 +229,7 @@ class URL {
   }
 
   set href(value) {
-    const record = basicURLParse(toUSVString(value), null);
+    const record = parseAbsoluteURL(value);
     if (record === FAILURE) throw invalidURL(value);
     copyURLRecord(record, this.#url); // in place: the bound URLSearchParams holds this record
     this.#resetSearchParams();
@@ -313,17 +316,25 @@ class URL {
     let s = toUSVString(value);
     if (s === '') {
       url.query = null;
-      searchParamsState.get(this.#searchParams).list = [];
+      this.#resetSearchParams();
       stripTrailingSpacesFromOpaquePath(url);
       return;
     }
     if (s[0] === '?') s = s.slice(1);
     url.query = '';
     basicURLParse(s, null, url, S.QUERY);
-    searchParamsState.get(this.#searchParams).list = parseFormUrlencoded(s);
+    if (this.#searchParams !== null) searchParamsState.get(this.#searchParams).list = parseFormUrlencoded(s);
   }
 
   get searchParams() {
+    if (this.#searchParams === null) {
+      // The query of a URL record is already a USVString (percent-encoded ASCII): parsed directly.
+      const params = new URLSearchParams();
+      const state = searchParamsState.get(params);
+      state.list = this.#url.query === null ? [] : parseFormUrlencoded(this.#url.query);
+      state.url = this.#url;
+      this.#searchParams = params;
+    }
     return this.#searchParams;
   }
 

@@ -95,6 +95,7 @@ const NORMALIZED_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
 const FORBIDDEN_METHODS = ['CONNECT', 'TRACE', 'TRACK'];
 
 function normalizeMethod(method) {
+  if (NORMALIZED_METHODS.indexOf(method) >= 0) return method; // already normalized: the usual case
   const m = String(method);
   if (!HTTP_TOKEN.test(m)) throw new TypeError(`Request: "${m}" is not a valid HTTP method`);
   const upper = m.toUpperCase();
@@ -102,15 +103,38 @@ function normalizeMethod(method) {
   return NORMALIZED_METHODS.indexOf(upper) >= 0 ? upper : m;
 }
 
+function requestHref(input) {
+  const href = absoluteHref(input);
+  if (href === FAILURE) throw new TypeError(`Request: invalid URL ${JSON.stringify(String(input))}; fn needs an absolute URL such as "https://example.com/path"`);
+  return href;
+}
+
+// Stands in for a missing init: reading its members gives undefined, like reading them from {}.
+const NO_INIT = Object.freeze({});
+
+// First constructor argument of the request handed to fetch(), built by createIncomingRequest
+// (private to the prelude, so user code cannot forge it).
+const INCOMING = {};
+
 class Request {
   #method = 'GET';
   #url;
-  #headers;
+  #headers = null;
+  #headerPairs = null; // an incoming request's pairs from the host, until #headers is made from them
   #redirect = 'follow';
 
   constructor(input, init = undefined) {
     requireArgs(arguments, 1, 'Request');
-    if (init === null || init === undefined) init = {};
+    if (input === INCOMING) {
+      // (INCOMING, method, url, headerPairs, bytes): see createIncomingRequest.
+      this.#url = requestHref(arguments[2]);
+      this.#method = normalizeMethod(arguments[1]);
+      this.#headerPairs = arguments[3];
+      const bytes = arguments[4];
+      bodyStates.set(this, { bytes: bytes.length === 0 ? null : bytes, used: false });
+      return;
+    }
+    if (init === null || init === undefined) init = NO_INIT;
     else if (typeof init !== 'object') throw new TypeError(`Request: init must be an object, got ${describeValue(init)}`);
     let source = null;
     if (input instanceof Request) {
@@ -119,9 +143,7 @@ class Request {
       this.#method = input.#method;
       this.#redirect = input.#redirect;
     } else {
-      const parsed = URL.parse(toUSVString(input));
-      if (parsed === null) throw new TypeError(`Request: invalid URL ${JSON.stringify(String(input))}; fn needs an absolute URL such as "https://example.com/path"`);
-      this.#url = parsed.href;
+      this.#url = requestHref(input);
     }
     if (init.method !== undefined) this.#method = normalizeMethod(init.method);
     if (init.redirect !== undefined) {
@@ -129,7 +151,7 @@ class Request {
       if (r !== 'follow' && r !== 'error' && r !== 'manual') throw new TypeError(`Request: redirect must be "follow", "error" or "manual", got "${r}"`);
       this.#redirect = r;
     }
-    this.#headers = new Headers(init.headers !== undefined ? init.headers : source !== null ? source.#headers : undefined);
+    this.#headers = new Headers(init.headers !== undefined ? init.headers : source !== null ? source.#headerObject() : undefined);
 
     // A Request given as init (new Request(url, otherRequest)) brings its body along too.
     const initBody = init.body !== undefined ? init.body : init instanceof Request ? init : undefined;
@@ -139,7 +161,9 @@ class Request {
     } else if (initBody !== undefined && initBody !== null) {
       const body = extractBody(initBody, 'Request');
       state.bytes = body.bytes;
-      if (body.type !== null && !this.#headers.has('content-type')) this.#headers.set('content-type', body.type);
+      if (body.type !== null && !headersInternals.has(this.#headers, 'content-type')) {
+        headersInternals.appendValidated(this.#headers, 'content-type', body.type);
+      }
     } else if (initBody === undefined && source !== null) {
       state = cloneBodyState(source, 'Request');
     }
@@ -147,6 +171,15 @@ class Request {
       throw new TypeError(`Request: a ${this.#method} request cannot have a body`);
     }
     bodyStates.set(this, state);
+  }
+
+  // The incoming request's headers are validated and normalized only if the handler looks at them.
+  #headerObject() {
+    if (this.#headers === null) {
+      this.#headers = this.#headerPairs === null ? new Headers() : headersFromPairs(this.#headerPairs);
+      this.#headerPairs = null;
+    }
+    return this.#headers;
   }
 
   get method() {
@@ -158,7 +191,7 @@ class Request {
   }
 
   get headers() {
-    return this.#headers;
+    return this.#headerObject();
   }
 
   get redirect() {
@@ -167,7 +200,7 @@ class Request {
 
   clone() {
     const state = cloneBodyState(this, 'Request.clone()');
-    const copy = new Request(this.#url, { method: this.#method, headers: this.#headers, redirect: this.#redirect });
+    const copy = new Request(this.#url, { method: this.#method, headers: this.#headerObject(), redirect: this.#redirect });
     bodyStates.set(copy, state);
     return copy;
   }
@@ -175,20 +208,12 @@ class Request {
 installBodyMethods(Request);
 setToStringTag(Request.prototype, 'Request');
 
-// The request handed to fetch(): built from what the host sent, so it may carry a body whatever
-// its method (a GET with a body is unusual but the bytes are kept, not rejected).
+// The request handed to fetch(), from what the host sent: `url` must parse (it is serialized the
+// way new Request(url) would), `method` is normalized, and the body is kept whatever the method (a
+// GET with a body is unusual but the bytes are kept, not rejected). headerPairs is the host's array;
+// only pairs of valid names and values become headers, and only when the handler reads them.
 function createIncomingRequest(method, url, headerPairs, bytes) {
-  const headers = new Headers();
-  for (const pair of headerPairs) {
-    try {
-      headers.append(pair[0], pair[1]);
-    } catch (e) {
-      // The gateway validates headers; anything that still fails here is dropped, not fatal.
-    }
-  }
-  const request = new Request(url, { method, headers });
-  bodyStates.set(request, { bytes: bytes.length === 0 ? null : bytes, used: false });
-  return request;
+  return new Request(INCOMING, method, url, headerPairs, bytes);
 }
 
 // ---- Response ---------------------------------------------------------------------------------
@@ -204,6 +229,13 @@ function toUnsignedShort(value) {
   return t < 0 ? t + 65536 : t;
 }
 
+// Headers with the content type a body implies, unless the given ones already have one.
+function headersWithContentType(headers, type) {
+  if (headers === null) return headersInternals.fromList([['content-type', type]]);
+  if (!headersInternals.has(headers, 'content-type')) headersInternals.appendValidated(headers, 'content-type', type);
+  return headers;
+}
+
 class Response {
   #status = 200;
   #statusText = '';
@@ -211,7 +243,7 @@ class Response {
   #type = 'default';
 
   constructor(body = null, init = undefined) {
-    if (init === null || init === undefined) init = {};
+    if (init === null || init === undefined) init = NO_INIT;
     else if (typeof init !== 'object') throw new TypeError(`Response: init must be an object, got ${describeValue(init)}`);
     if (init.status !== undefined) {
       const status = toUnsignedShort(init.status);
@@ -223,34 +255,43 @@ class Response {
       if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(text)) throw new TypeError('Response: statusText contains characters that are not allowed in an HTTP reason phrase');
       this.#statusText = text;
     }
-    this.#headers = new Headers(init.headers);
+    const headersInit = init.headers;
+    let headers = headersInit === undefined ? null : new Headers(headersInit);
     const state = { bytes: null, used: false };
     if (body !== null && body !== undefined) {
-      if (NULL_BODY_STATUSES.indexOf(this.#status) >= 0) {
-        throw new TypeError(`Response: a response with status ${this.#status} cannot have a body; pass null`);
-      }
+      this.#checkCanHaveBody();
       const extracted = extractBody(body, 'Response');
       state.bytes = extracted.bytes;
-      if (extracted.type !== null && !this.#headers.has('content-type')) this.#headers.set('content-type', extracted.type);
+      if (extracted.type !== null) headers = headersWithContentType(headers, extracted.type);
     }
+    this.#headers = headers === null ? new Headers() : headers;
     bodyStates.set(this, state);
+  }
+
+  #checkCanHaveBody() {
+    if (NULL_BODY_STATUSES.indexOf(this.#status) >= 0) {
+      throw new TypeError(`Response: a response with status ${this.#status} cannot have a body; pass null`);
+    }
   }
 
   static json(data, init = undefined) {
     const text = JSON.stringify(data);
     if (text === undefined) throw new TypeError(`Response.json: ${describeValue(data)} cannot be serialized as JSON`);
-    const response = new Response(utf8Encode(text), init);
-    if (!response.#headers.has('content-type')) response.#headers.set('content-type', 'application/json');
+    // Like new Response(bytes, init) with the content type added, minus a copy of the bytes.
+    const response = new Response(null, init);
+    response.#checkCanHaveBody();
+    bodyStates.get(response).bytes = utf8Encode(text);
+    headersWithContentType(response.#headers, 'application/json');
     return response;
   }
 
   static redirect(url, status = 302) {
-    const parsed = URL.parse(toUSVString(url));
-    if (parsed === null) throw new TypeError(`Response.redirect: invalid URL ${JSON.stringify(String(url))}; an absolute URL is needed`);
+    const href = absoluteHref(url);
+    if (href === FAILURE) throw new TypeError(`Response.redirect: invalid URL ${JSON.stringify(String(url))}; an absolute URL is needed`);
     const s = toUnsignedShort(status);
     if (REDIRECT_STATUSES.indexOf(s) < 0) throw new RangeError(`Response.redirect: ${s} is not a redirect status (301, 302, 303, 307 or 308)`);
     const response = new Response(null, { status: s });
-    response.#headers.set('location', parsed.href);
+    response.#headers.set('location', href);
     return response;
   }
 

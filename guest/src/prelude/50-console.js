@@ -8,6 +8,7 @@ const LOG_LIMIT_BYTES = 256 * 1024;
 const logBuffer = { entries: [], bytes: 0, truncated: false };
 
 function resetLogs() {
+  if (logBuffer.entries.length === 0 && !logBuffer.truncated) return; // nothing logged: keep the empty array
   logBuffer.entries = [];
   logBuffer.bytes = 0;
   logBuffer.truncated = false;
@@ -363,8 +364,8 @@ setToStringTag(consoleObject, 'console');
 // console state that must not leak from one invocation into the next.
 function resetConsoleState() {
   groupIndent = '';
-  counters.clear();
-  timersByLabel.clear();
+  if (counters.size > 0) counters.clear();
+  if (timersByLabel.size > 0) timersByLabel.clear();
 }
 
 // An error nobody caught (timer callbacks, queueMicrotask, failed waitUntil promises).

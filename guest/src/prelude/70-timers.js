@@ -88,6 +88,7 @@ function runDueTimers() {
 }
 
 function clearAllTimers() {
+  if (pendingTimers.length === 0) return;
   for (const t of pendingTimers) t.cleared = true;
   pendingTimers = [];
 }

@@ -67,12 +67,34 @@ function errorOutput(err, logs) {
   return { meta: JSON.stringify(meta), body };
 }
 
+// JSON.stringify has a large fixed cost in QuickJS, so the usual meta is written by hand. Header
+// names in a Headers list are tokens, which never need escaping; values only when they contain a
+// quote, a backslash or a control character (they are Latin1, so nothing else).
+const JSON_NEEDS_ESCAPE = /["\\\x00-\x1f]/;
+
+function headerPairsJson(pairs) {
+  let values = '';
+  for (let i = 0; i < pairs.length; i++) values += pairs[i][1];
+  if (JSON_NEEDS_ESCAPE.test(values)) return JSON.stringify(pairs);
+  let out = '[';
+  for (let i = 0; i < pairs.length; i++) out += (i === 0 ? '["' : ',["') + pairs[i][0] + '","' + pairs[i][1] + '"]';
+  return out + ']';
+}
+
 function responseOutput(response, logs) {
   if (response.type === 'error') throw new TypeError('the handler returned Response.error(), which has no HTTP status to send');
   const bytes = responseBodyBytes(response);
-  const headers = [];
-  for (const pair of response.headers) headers.push([pair[0], pair[1]]);
-  return { meta: JSON.stringify({ status: response.status, headers, logs }), body: bytes };
+  const status = response.status;
+  const headers = response.headers;
+  // What iterating the headers gives, without an iterator and a copy of each pair. The getters are
+  // public (user code could replace them), so anything unusual goes the general way.
+  if (!(headers instanceof Headers) || !Number.isInteger(status)) {
+    const pairs = Array.from(headers, (p) => [p[0], p[1]]);
+    return { meta: JSON.stringify({ status, headers: pairs, logs }), body: bytes };
+  }
+  const meta = '{"status":' + status + ',"headers":' + headerPairsJson(headersInternals.sorted(headers)) +
+    ',"logs":' + (logs.length === 0 ? '[]' : JSON.stringify(logs)) + '}';
+  return { meta, body: bytes };
 }
 
 function beginInvocation(meta) {
@@ -107,33 +129,42 @@ async function drainWaitUntil(invocation) {
   }
 }
 
+function reportWaitUntilFailure(e) {
+  reportUncaught(e, 'waitUntil');
+}
+
+// ctx.passThroughOnException: nothing to pass through to, there is no origin behind an fn function.
+// The same function for every invocation, since it needs no state.
+const passThroughOnException = { passThroughOnException() {} }.passThroughOnException;
+
+// Reused descriptors: ctx is made for every invocation, so its three properties are defined without
+// building descriptor objects each time.
+const METHOD_DESCRIPTOR = { value: undefined, writable: true, enumerable: false, configurable: true };
+const ID_DESCRIPTOR = { value: '', writable: false, enumerable: true, configurable: false };
+
 function makeFetchContext(invocation) {
   const ctx = {};
-  defineMethods(ctx, {
-    waitUntil(promise) {
-      if (invocation.done) return; // too late: the invocation has been answered
-      invocation.waitUntil.push(Promise.resolve(promise).then(undefined, (e) => reportUncaught(e, 'waitUntil')));
-    },
-    passThroughOnException() {
-      // Nothing to pass through to: there is no origin behind an fn function.
-    },
-  });
-  Object.defineProperty(ctx, 'invocationId', { value: invocation.id, enumerable: true });
+  // waitUntil closes over its invocation, so it works detached and is ignored once that one is over.
+  METHOD_DESCRIPTOR.value = { waitUntil(promise) {
+    if (invocation.done) return; // too late: the invocation has been answered
+    invocation.waitUntil.push(Promise.resolve(promise).then(undefined, reportWaitUntilFailure));
+  } }.waitUntil;
+  Object.defineProperty(ctx, 'waitUntil', METHOD_DESCRIPTOR);
+  METHOD_DESCRIPTOR.value = passThroughOnException;
+  Object.defineProperty(ctx, 'passThroughOnException', METHOD_DESCRIPTOR);
+  METHOD_DESCRIPTOR.value = undefined;
+  ID_DESCRIPTOR.value = invocation.id;
+  Object.defineProperty(ctx, 'invocationId', ID_DESCRIPTOR);
   return ctx;
 }
 
 async function runHandler(meta, bytes, invocation) {
   const method = typeof meta.method === 'string' ? meta.method : 'GET';
   const url = typeof meta.url === 'string' ? meta.url : '';
-  const headerPairs = Array.isArray(meta.headers) ? meta.headers.filter((p) => Array.isArray(p) && p.length === 2) : [];
+  const headerPairs = Array.isArray(meta.headers) ? meta.headers : [];
   if (loaded.mode === 'fetch') {
-    PH.push(native.now());
-    const request = createIncomingRequest(method, url, headerPairs, bytes);
-    PH.push(native.now());
-    const ctx = makeFetchContext(invocation);
-    PH.push(native.now());
-    const result = await loaded.handler.call(loaded.target, request, loaded.env, ctx);
-    PH.push(native.now());
+    const request = createIncomingRequest(method, url, headerPairs, bytes); // skips what is not a pair
+    const result = await loaded.handler.call(loaded.target, request, loaded.env, makeFetchContext(invocation));
     if (!(result instanceof Response)) {
       throw new TypeError(`fetch() must return a Response (or a Promise of one), but it returned ${describeValue(result)}; ` +
         'return new Response(body, { status, headers }) or Response.json(data)');
@@ -143,48 +174,45 @@ async function runHandler(meta, bytes, invocation) {
   if (loaded.mode === 'lambda') {
     const parsed = URL.parse(url);
     if (parsed === null) throw new TypeError(`the runtime passed an invalid request URL ${JSON.stringify(url)}`);
-    const event = buildLambdaEvent({ method, url: parsed, headerPairs, bytes, invocationId: invocation.id, startMs: clock.startMs });
+    const pairs = headerPairs.filter((p) => Array.isArray(p) && p.length === 2);
+    const event = buildLambdaEvent({ method, url: parsed, headerPairs: pairs, bytes, invocationId: invocation.id, startMs: clock.startMs });
     const context = buildLambdaContext(loaded, invocation);
     return lambdaResultToResponse(await callLambdaHandler(loaded.handler, loaded.target, event, context));
   }
   throw new TypeError('no function module is loaded (setModule was not called)');
 }
 
-const PH = [];
+async function finishInvocation(meta, bytes, invocation) {
+  let response = null;
+  let failed = null;
+  try {
+    response = await runHandler(meta, bytes, invocation);
+  } catch (e) {
+    failed = { error: e };
+  }
+  // Never rejects: each promise reports its own error. With nothing to wait for this is still one
+  // await, so handlers see the same number of microtask turns before the response is taken.
+  await (invocation.waitUntil.length === 0 ? undefined : drainWaitUntil(invocation));
+  // An invocation abandoned through failure() no longer owns the log buffer or the timers.
+  const logs = invocation.done ? [] : logBuffer.entries;
+  let output;
+  try {
+    output = failed === null ? responseOutput(response, logs) : errorOutput(failed.error, logs);
+  } catch (e) {
+    output = errorOutput(e, logs);
+  }
+  if (!invocation.done) {
+    endInvocation(invocation);
+    resetLogs();
+  }
+  return output;
+}
+
 function invoke(metaJson, body) {
-  PH.length = 0; PH.push(native.now());
   const meta = parseJsonArgument(metaJson, 'invoke');
   const bytes = body === null || body === undefined ? new Uint8Array(0) : bytesView(body);
   if (bytes === null) throw new TypeError('invoke: the body must be an ArrayBuffer, a Uint8Array or null');
-  const invocation = beginInvocation(meta);
-  const finish = async () => {
-    let response = null;
-    let failed = null;
-    try {
-      response = await runHandler(meta, bytes, invocation);
-    } catch (e) {
-      failed = { error: e };
-    }
-    PH.push(native.now());
-    await drainWaitUntil(invocation); // never rejects: each promise reports its own error
-    PH.push(native.now());
-    // An invocation abandoned through failure() no longer owns the log buffer or the timers.
-    const logs = invocation.done ? [] : logBuffer.entries;
-    let output;
-    try {
-      output = failed === null ? responseOutput(response, logs) : errorOutput(failed.error, logs);
-    } catch (e) {
-      output = errorOutput(e, logs);
-    }
-    if (!invocation.done) {
-      endInvocation(invocation);
-      resetLogs();
-    }
-    PH.push(native.now());
-    const m = JSON.parse(output.meta); m._t = PH.map((t) => Math.round((t - PH[0]) * 1e6)); output.meta = JSON.stringify(m);
-    return output;
-  };
-  return finish();
+  return finishInvocation(meta, bytes, beginInvocation(meta));
 }
 
 function failure(name, message, stack) {

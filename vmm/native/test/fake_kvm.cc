@@ -101,6 +101,31 @@ T get(const uint8_t* p, size_t off) {
   return v;
 }
 
+// The page walk a CPL3 write does, over the page tables the VMM wrote into guest memory (4-level,
+// 2 MiB leaves allowed): true if every level is present, user and writable. Deliberately its own
+// code, not long_mode::translate, so the fake checks the VMM's tables independently.
+bool user_can_write(Obj& vm, uint64_t cr3, uint64_t va) {
+  constexpr uint64_t kAddr = 0x000FFFFFFFFFF000ull;
+  uint64_t table = cr3 & kAddr;
+  for (int shift = 39; shift >= 12; shift -= 9) {
+    uint8_t* e = gpa(vm, table + ((va >> shift) & 0x1FF) * 8, 8);
+    if (e == nullptr) return false;
+    uint64_t entry = get<uint64_t>(e, 0);
+    if ((entry & 7) != 7) return false;  // present | writable | user
+    if (shift == 12 || ((shift == 21 || shift == 30) && (entry & 0x80))) return true;  // a leaf
+    table = entry & kAddr;
+  }
+  return false;
+}
+
+// A page fault at CPL3 with no IDT: the CPU sets CR2 and triple-faults.
+int page_fault(kvm_run* run, Obj& v, uint64_t rip, uint64_t cr2) {
+  v.regs.rip = rip;
+  v.sregs.cr2 = cr2;
+  run->exit_reason = KVM_EXIT_SHUTDOWN;
+  return 0;
+}
+
 int io_exit(kvm_run* run, uint16_t port, uint8_t size, uint32_t value) {
   run->exit_reason = KVM_EXIT_IO;
   run->io.direction = KVM_EXIT_IO_OUT;
@@ -213,6 +238,22 @@ int kvm_run_ioctl(Obj& v) {
       v.slept = false;
       if (get<uint64_t>(win, offsetof(fn_window_header, now_unix_ns)) == 0) return fail_entry(run, 0xF00A);
       return done_echo();
+    case 'G': {  // writes the heap top, the stack bottom, then the guard page (probe_guest.S write_guard)
+      uint8_t* boot = gpa(vm, FN_BOOT_INFO_ADDR, sizeof(fn_boot_info));
+      if (boot == nullptr) return fail_entry(run, 0xF007);
+      const uint64_t guard = get<uint64_t>(boot, offsetof(fn_boot_info, mem_size)) - FN_STACK_SIZE - FN_STACK_GUARD_SIZE;
+      for (uint64_t a : {guard - 8, guard + uint64_t{FN_STACK_GUARD_SIZE}, guard})
+        if (!user_can_write(vm, v.sregs.cr3, a)) return page_fault(run, v, 0x401200, a);
+      return page_fault(run, v, 0x401210, 0);  // all three writes went through: `jmp fail` -> ud2
+    }
+    case 'O': {  // recurses until a push faults (probe_guest.S overflow)
+      for (uint64_t sp = v.regs.rsp & ~(FN_PAGE_SIZE - 1); sp >= FN_PAGE_SIZE; sp -= FN_PAGE_SIZE)
+        if (!user_can_write(vm, v.sregs.cr3, sp - 8)) {
+          v.regs.rsp = sp;
+          return page_fault(run, v, 0x401220, sp - 8);
+        }
+      return page_fault(run, v, 0x401220, 0);
+    }
     case 'Z':  // sleeps for a minute, over and over
       put<uint64_t>(win, offsetof(fn_window_header, sleep_ns), 60000000000ull);
       return io_exit(run, FN_PORT_DOORBELL, 4, FN_EVENT_SLEEP);

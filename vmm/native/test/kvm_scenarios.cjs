@@ -48,14 +48,14 @@ async function run(addon, probeElfPath, opts = {}) {
   const cpu = (name, fn) => (opts.fake ? undefined : h.test(name, fn));
   const elf = fs.readFileSync(probeElfPath);
 
-  async function booted() {
-    const vm = new addon.NativeMicroVm({ memoryBytes: 64 * MiB, guestElf: elf });
+  async function booted(memoryBytes = 64 * MiB) {
+    const vm = new addon.NativeMicroVm({ memoryBytes, guestElf: elf });
     const ready = await exchange(vm, request(FN_CMD_NONE, null));
     assert(ready.event === EV_READY, `boot event ${ready.event}`);
     return vm;
   }
-  async function scenario(letter, kind, timeoutMs = 5000) {
-    const vm = await booted();
+  async function scenario(letter, kind, timeoutMs = 5000, memoryBytes = 64 * MiB) {
+    const vm = await booted(memoryBytes);
     try {
       const e = await expectError(exchange(vm, request(FN_CMD_INVOKE, letter, timeoutMs)), kind);
       const again = throwsSync(() => vm.exchange(request(FN_CMD_INVOKE, 'e'), () => {}), 'dead');
@@ -119,6 +119,22 @@ async function run(addon, probeElfPath, opts = {}) {
   cpu('reading the GDT faults (supervisor only)', async () => {
     const e = await scenario('g', 'guest_fault');
     assert(e.cr2 === 0x1000n, `cr2 0x${e.cr2.toString(16)}`);
+  });
+  // The stack guard page (fn_abi.h FN_STACK_GUARD_SIZE): not mapped, between the heap and the stack.
+  // fake_kvm.so walks the page tables the addon wrote, so these run there too.
+  const STACK = 1 * MiB;
+  const GUARD = 4096;
+  for (const mib of [8, 18, 64]) {
+    const guard = BigInt(mib * MiB - STACK - GUARD);
+    h.test(`${mib} MiB: writing the stack guard page faults with CR2 = the guard, its neighbours do not`, async () => {
+      const e = await scenario('G', 'guest_fault', 5000, mib * MiB);
+      assert(e.cr2 === guard, `cr2 0x${e.cr2.toString(16)}, guard 0x${guard.toString(16)}`);
+    });
+  }
+  h.test('a stack overflow faults in the guard page instead of writing the heap', async () => {
+    const e = await scenario('O', 'guest_fault');
+    const guard = BigInt(64 * MiB - STACK - GUARD);
+    assert(e.cr2 >= guard && e.cr2 < guard + BigInt(GUARD), `cr2 0x${e.cr2.toString(16)}, guard 0x${guard.toString(16)}`);
   });
   h.test('PANIC is a result, and then the VM is dead', async () => {
     const vm = await booted();

@@ -188,8 +188,9 @@ TEST(page_table_pages_are_the_documented_ones) {
                     pd_addr(0) == 0xC000 && pd_addr(1) == 0xD000 && pd_addr(2) == 0xE000 &&
                     pd_addr(kWindowGiB) == 0xF000 && kPdWindowAddr + 0x1000 == FN_PAGE_TABLES_END,
                 "long_mode.h documents these addresses");
-  for (uint64_t ram : {kMinRamBytes, 8ull << 20, 64ull << 20, 1ull << 30, (1ull << 30) + (2ull << 20), 2ull << 30,
-                       kMaxRamBytes}) {
+  const std::vector<uint64_t> sizes = {kMinRamBytes, 8ull << 20,  64ull << 20, 1ull << 30, (1ull << 30) + (2ull << 20),
+                                       2ull << 30,   kMaxRamBytes};
+  for (uint64_t ram : sizes) {
     GuestMemory mem = make_memory(ram);
     write_page_tables(mem, ram, {});
     check_table_pages(mem, ram);
@@ -212,7 +213,7 @@ TEST(page_tables_leave_out_exactly_the_stack_guard_page) {
                 t.writable, t.nx, (unsigned long long)t.page_size);
     };
     // The guard page: not present, first byte to last.
-    for (uint64_t a : {guard, guard + 8, guard + 0x800, guard + FN_PAGE_SIZE - 1})
+    for (uint64_t a : std::vector<uint64_t>{guard, guard + 8, guard + 0x800, guard + FN_PAGE_SIZE - 1})
       CHECK_MSG(!walk(a).present, "%llu MiB: guard byte 0x%llx is mapped", (unsigned long long)mib, (unsigned long long)a);
     // Its neighbours: the top of the heap below, the bottom of the stack above, both user read/write.
     user_rw_4k(guard - 1, "heap top");

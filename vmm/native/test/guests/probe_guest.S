@@ -2,7 +2,7 @@
 #
 # It checks what the VMM promised at boot (RDI = boot info, boot magic, a usable stack, a writable TLS
 # page at the FS base), rings READY, then serves commands. The first input byte picks a scenario, so
-# one ELF exercises every exit path; see test/kvm_smoke.cjs for the expected outcome of each.
+# one ELF exercises every exit path; see test/kvm_scenarios.cjs for the expected outcome of each.
 # Built by test/run.sh with: gcc -nostdlib -static -no-pie (a real ET_EXEC from the real linker).
         .intel_syntax noprefix
         .set WINDOW,       0x100000000
@@ -74,6 +74,10 @@ serve:
         je unknown_event
         cmp al, 0x5a                          # 'Z' ask to sleep 60 s, forever (for close/timeout)
         je long_nap
+        cmp al, 0x47                          # 'G' write the stack guard page -> guest_fault, cr2 = the guard
+        je write_guard
+        cmp al, 0x4f                          # 'O' recurse until the stack overflows -> guest_fault, cr2 in the guard
+        je overflow
                                               # anything else: echo the input back
 echo:
         mov eax, dword ptr [r15 + H_INPUT_LEN]
@@ -175,6 +179,22 @@ write_boot:
 
 read_gdt:
         mov rax, qword ptr [0x1000]
+        jmp fail
+
+# The stack guard page (fn_abi.h) is mem_size - FN_STACK_SIZE - FN_STACK_GUARD_SIZE. Its neighbours
+# must be writable (the top of the heap below it, the bottom of the stack above it); it must fault.
+write_guard:
+        mov rax, qword ptr [0x6008]           # fn_boot_info.mem_size
+        sub rax, 0x101000                     # - FN_STACK_SIZE - FN_STACK_GUARD_SIZE
+        mov qword ptr [rax - 8], 1            # heap top
+        mov qword ptr [rax + 0x1000], 1       # stack bottom
+        mov qword ptr [rax], 1                # the guard page: #PF, no IDT -> triple fault
+        jmp fail
+
+# Unbounded recursion, like QuickJS 2021's JSON.stringify on a deeply nested value: each call
+# pushes 8 bytes until a push lands in the guard page.
+overflow:
+        call overflow
         jmp fail
 
 unknown_event:
