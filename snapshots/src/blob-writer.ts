@@ -14,33 +14,61 @@ import { SnapshotCorruptError, SnapshotError } from './errors.js';
 export const TEMP_SUFFIX = '.tmp';
 const ZEROS = Buffer.alloc(1 << 20);
 
-export class BlobWriter {
+/**
+ * sha256 of content that arrives as (offset, bytes) pieces in increasing offset order, the gaps
+ * between them counting as zeros: the digest of a sparse file, without reading its holes back.
+ */
+export class SparseDigest {
   private readonly hash: Hash = createHash('sha256');
-  /** Bytes hashed so far; writes must come in increasing offset order so the hash can stream. */
-  private position = 0;
+  position = 0;
+
+  update(offset: number, data: Uint8Array): void {
+    if (offset < this.position) throw new SnapshotError(`blob pieces must come in order (${offset} < ${this.position})`);
+    this.zeros(offset - this.position);
+    this.hash.update(data);
+    this.position = offset + data.byteLength;
+  }
+
+  digest(size: number): Digest {
+    if (size < this.position) throw new SnapshotError(`blob size ${size} is less than the ${this.position} bytes written`);
+    this.zeros(size - this.position);
+    return `sha256:${this.hash.digest('hex')}`;
+  }
+
+  private zeros(count: number): void {
+    for (let left = count; left > 0; left -= ZEROS.length) this.hash.update(ZEROS.subarray(0, Math.min(left, ZEROS.length)));
+  }
+}
+
+export class BlobWriter {
+  private readonly hash = new SparseDigest();
   private done = false;
 
   private constructor(
     private readonly fh: FileHandle,
     readonly tempPath: string,
     private readonly finalPath: string,
+    private readonly verify: boolean,
   ) {}
 
-  static async create(finalPath: string): Promise<BlobWriter> {
+  /**
+   * verify: hash what is written and compare at commit (default). Only a caller that hashed the
+   * very bytes it is about to write (putBlob of a buffer) turns it off, to avoid hashing twice.
+   */
+  static async create(finalPath: string, options: { verify?: boolean } = {}): Promise<BlobWriter> {
     await mkdir(dirname(finalPath), { recursive: true });
     // A unique name per writer: concurrent writers of the same content never share a temp file.
     const tempPath = `${finalPath}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
     const fh = await open(tempPath, 'wx', 0o444);
-    return new BlobWriter(fh, tempPath, finalPath);
+    return new BlobWriter(fh, tempPath, finalPath, options.verify ?? true);
   }
 
   /** Writes `data` at `offset` (≥ everything written before); the gap before it stays a hole. */
   async write(offset: number, data: Uint8Array): Promise<void> {
-    if (offset < this.position) throw new SnapshotError(`blob writes must not go backwards (${offset} < ${this.position})`);
-    this.hashZeros(offset - this.position);
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    this.hash.update(buf);
-    this.position = offset + buf.length;
+    if (this.verify) this.hash.update(offset, buf);
+    else if (offset < this.hash.position) throw new SnapshotError(`blob writes must not go backwards (${offset} < ${this.hash.position})`);
+    else this.hash.position = offset + buf.length;
     // Skip whole zero pages (page-aligned in the file) so they stay holes; write the runs between.
     let runStart = -1;
     for (let at = 0; at < buf.length; ) {
@@ -61,13 +89,11 @@ export class BlobWriter {
    * Sets the final length (trailing holes included), checks the content against `expected`, makes
    * it durable and renames it into place. Returns the digest of what was written.
    */
-  async commit(size: number, expected?: Digest): Promise<Digest> {
-    if (size < this.position) throw new SnapshotError(`blob size ${size} is less than the ${this.position} bytes written`);
-    this.hashZeros(size - this.position);
-    this.position = size;
-    const digest: Digest = `sha256:${this.hash.digest('hex')}`;
+  async commit(size: number, expected: Digest): Promise<Digest> {
     try {
-      if (expected !== undefined && digest !== expected) {
+      if (size < this.hash.position) throw new SnapshotError(`blob size ${size} is less than the ${this.hash.position} bytes written`);
+      const digest = this.verify ? this.hash.digest(size) : expected;
+      if (digest !== expected) {
         throw new SnapshotCorruptError(`content hashes to ${digest}, not the expected ${expected}: the source changed or was damaged while being stored; store it again`);
       }
       await this.fh.truncate(size);
@@ -91,10 +117,6 @@ export class BlobWriter {
       await this.fh.close().catch(() => {});
     }
     await rm(this.tempPath, { force: true });
-  }
-
-  private hashZeros(count: number): void {
-    for (let left = count; left > 0; left -= ZEROS.length) this.hash.update(ZEROS.subarray(0, Math.min(left, ZEROS.length)));
   }
 
   private async writeAll(buf: Buffer, position: number): Promise<void> {

@@ -42,6 +42,13 @@ export class SnapshotVersionError extends SnapshotError {
  */
 export class SnapshotMemoryFileError extends SnapshotError {
   override name = 'SnapshotMemoryFileError';
+  constructor(
+    message: string,
+    readonly reason: 'missing' | 'size' | 'digest' | 'unnamed',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 /** No blob or snapshot with that digest in the store (never written, or garbage-collected). */

@@ -98,7 +98,7 @@ export class SnapshotStore {
     if (typeof source !== 'string') {
       const digest = sha256(source);
       if (await this.touch(digest)) return digest;
-      const writer = await BlobWriter.create(this.blobPath(digest));
+      const writer = await BlobWriter.create(this.blobPath(digest), { verify: false });
       try {
         await writer.write(0, source);
       } catch (err) {
@@ -179,12 +179,16 @@ export class SnapshotStore {
    * given must already be in the store (a function snapshot's base layer usually is).
    */
   async putSnapshot(stateFile: Uint8Array, memory: ReadonlyArray<Uint8Array | string> = []): Promise<Digest> {
+    return reviving(() => this.putSnapshotOnce(stateFile, memory));
+  }
+
+  private async putSnapshotOnce(stateFile: Uint8Array, memory: ReadonlyArray<Uint8Array | string>): Promise<Digest> {
     const { state } = decodeStateFile(stateFile, 'the state file to store');
     const named = new Set(state.memory.layers.map((l) => l.digest));
     for (const [i, source] of memory.entries()) {
       const digest = await this.putBlob(source);
       if (!named.has(digest)) {
-        throw new SnapshotMemoryFileError(`memory file ${i} (${typeof source === 'string' ? source : 'bytes'}) hashes to ${digest}, which no layer of the state file names: pass the memory files the snapshot was taken with`);
+        throw new SnapshotMemoryFileError(`memory file ${i} (${typeof source === 'string' ? source : 'bytes'}) hashes to ${digest}, which no layer of the state file names: pass the memory files the snapshot was taken with`, 'unnamed');
       }
     }
     await this.checkLayers(state, 'size', true);
@@ -206,10 +210,12 @@ export class SnapshotStore {
    */
   async setRef(name: string, digest: Digest): Promise<void> {
     const file = refFile(name);
-    const { states, memory } = await this.closureOf(digest);
-    for (const d of [...states, ...memory]) {
-      if (!(await this.touch(d))) throw notFound(d);
-    }
+    await reviving(async () => {
+      const { states, memory } = await this.closureOf(digest);
+      for (const d of [...states, ...memory]) {
+        if (!(await this.touch(d))) throw notFound(d);
+      }
+    });
     await mkdir(this.refRoot, { recursive: true });
     const temp = join(this.refRoot, `.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
     const fh = await open(temp, 'wx');
@@ -336,17 +342,17 @@ export class SnapshotStore {
       const what = `memory layer ${i} (${layer.role}, ${layer.digest})`;
       const st = await statOrUndefined(path);
       if (st === undefined) {
-        throw new SnapshotMemoryFileError(`${what} is not in the store: store the snapshot with its memory files, or fetch it again`);
+        throw new SnapshotMemoryFileError(`${what} is not in the store: store the snapshot with its memory files, or fetch it again`, 'missing');
       }
       // The SIGBUS guard: a page of a MAP_PRIVATE mapping past the end of its file kills the VMM.
       if (st.size !== state.memoryBytes) {
-        throw new SnapshotMemoryFileError(`${what} is ${st.size} bytes but the guest has ${state.memoryBytes}: mapping it could crash the VMM with SIGBUS, so it is refused; take the snapshot again`);
+        throw new SnapshotMemoryFileError(`${what} is ${st.size} bytes but the guest has ${state.memoryBytes}: mapping it could crash the VMM with SIGBUS, so it is refused; take the snapshot again`, 'size');
       }
       const identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
       if (verify === 'full' || (verify === 'cached' && this.verified.get(layer.digest) !== identity)) {
         const actual = await hashFile(path);
         if (actual.digest !== layer.digest) {
-          throw new SnapshotMemoryFileError(`${what} is damaged: its content hashes to ${actual.digest}; take the snapshot again`);
+          throw new SnapshotMemoryFileError(`${what} is damaged: its content hashes to ${actual.digest}; take the snapshot again`, 'digest');
         }
         this.verified.set(layer.digest, identity);
       }
@@ -402,6 +408,23 @@ export class SnapshotStore {
     const path = trash.replace(/\.[0-9a-f]{12}\.gc$/, '');
     if ((await statOrUndefined(path)) === undefined) await rename(trash, path);
     else await rm(trash, { force: true });
+  }
+}
+
+/**
+ * gc renames an old unreferenced blob aside for a moment before it decides (see gc()), so a
+ * writer reviving exactly that content can find it missing for those microseconds. Writers try
+ * again a few times; a blob that is really gone is still reported as gone.
+ */
+async function reviving<T>(op: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await op();
+    } catch (err) {
+      const missing = err instanceof SnapshotNotFoundError || (err instanceof SnapshotMemoryFileError && err.reason === 'missing');
+      if (!missing || attempt === 3) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
   }
 }
 

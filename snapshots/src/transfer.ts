@@ -15,10 +15,10 @@
  */
 import { Readable } from 'node:stream';
 import { open } from 'node:fs/promises';
-import { createHash, type Hash } from 'node:crypto';
 import { compressSync, uncompressSync } from 'snappy';
-import { PAGE_SIZE, isZeroPage, type Digest } from './digest.js';
-import { SnapshotError, SnapshotTransferError } from './errors.js';
+import { SparseDigest } from './blob-writer.js';
+import { PAGE_SIZE, isZeroPage, sha256, type Digest } from './digest.js';
+import { SnapshotCorruptError, SnapshotError, SnapshotTransferError } from './errors.js';
 import type { SnapshotStore } from './store.js';
 
 const PACK_MAGIC = Buffer.from('FNSNAPTX', 'latin1');
@@ -53,7 +53,8 @@ export async function packForTransfer(store: SnapshotStore, digest: Digest, opti
   const { states, memory } = await store.closureOf(digest);
   const entries = [
     ...memory.filter((d) => !have.has(d)).map((d) => ({ kind: KIND_MEMORY, digest: d })),
-    ...states.filter((d) => !have.has(d)).reverse().map((d) => ({ kind: KIND_STATE, digest: d })),
+    // The root's state file always travels: it is what the receiver checks the pack against.
+    ...states.filter((d) => d === digest || !have.has(d)).reverse().map((d) => ({ kind: KIND_STATE, digest: d })),
   ];
   for (const e of entries) await store.getBlobPath(e.digest); // fail now, not mid-stream
   return Readable.from(packEntries(store, digest, entries), { objectMode: false });
@@ -79,7 +80,7 @@ async function* packEntries(store: SnapshotStore, root: Digest, entries: Array<{
       for (let offset = 0; offset < size; ) {
         const { bytesRead } = await fh.read(buf, 0, Math.min(RECORD_MAX, size - offset), offset);
         if (bytesRead === 0) throw new SnapshotError(`blob ${digest} shrank while being packed`);
-        for (const run of nonZeroRuns(buf.subarray(0, bytesRead))) yield encodeRecord(offset + run.start, run.bytes);
+        yield* encodePageRuns(buf.subarray(0, bytesRead), offset);
         offset += bytesRead;
       }
       yield Buffer.alloc(RECORD_HEADER); // end record
@@ -88,6 +89,11 @@ async function* packEntries(store: SnapshotStore, root: Digest, entries: Array<{
     }
   }
   yield Buffer.alloc(1); // end of pack
+}
+
+/** The pack records for one chunk of a blob at `offset`: its non-zero page runs, compressed. */
+export function* encodePageRuns(chunk: Buffer, offset: number): Generator<Buffer> {
+  for (const run of nonZeroRuns(chunk)) yield encodeRecord(offset + run.start, run.bytes);
 }
 
 /** Runs of whole non-zero pages (a trailing partial page counts as one). */
@@ -143,19 +149,26 @@ export async function unpackFromTransfer(store: SnapshotStore, source: Uint8Arra
     if (size > (kind === KIND_STATE ? STATE_MAX : SIZE_MAX)) throw new SnapshotTransferError(`pack entry ${digest} claims ${size} bytes: the pack is damaged; send it again`);
     if (kind === KIND_STATE) {
       const bytes = Buffer.alloc(size);
-      await readRecords(reader, size, digest, { write: async (off, data) => void data.copy(bytes, off) });
+      await readRecords(reader, size, { write: async (off, data) => void data.copy(bytes, off) });
+      if (sha256(bytes) !== digest) throw damaged(digest);
       states.push({ digest, bytes });
       continue;
     }
+    // A blob the store has is still read through and checked, but not written again.
     const writer = await store.openBlobWriter(digest);
+    const sink = writer ?? new CheckOnly();
     try {
-      await readRecords(reader, size, digest, writer ?? { write: async () => {} });
-      if (writer) await writer.commit(size, digest).catch((err) => Promise.reject(damaged(digest, err)));
+      await readRecords(reader, size, sink);
+      // A digest mismatch is the pack's fault; an I/O error (disk full) is reported as it is.
+      await sink.commit(size, digest).catch((err: unknown) => Promise.reject(err instanceof SnapshotCorruptError ? damaged(digest, err) : err));
     } catch (err) {
       await writer?.abort();
       throw err;
     }
     (writer ? result.received : result.alreadyPresent).push(digest);
+  }
+  if (states.at(-1)?.digest !== root) {
+    throw new SnapshotTransferError(`the pack announces snapshot ${root} but does not end with its state file: the pack is damaged; send it again`);
   }
   // Memory is all in; now the state files, bases first (the pack sends them in that order).
   // putSnapshot refuses one whose layers or base are not in the store, so none is left dangling.
@@ -164,7 +177,8 @@ export async function unpackFromTransfer(store: SnapshotStore, source: Uint8Arra
     if ((await store.putSnapshot(bytes)) !== digest) throw damaged(digest);
     (had ? result.alreadyPresent : result.received).push(digest);
   }
-  await store.loadSnapshot(root);
+  // Every blob that arrived was checked against its digest above; this checks the closure is whole.
+  await store.loadSnapshot(root, { verifyMemory: 'size' });
   return result;
 }
 
@@ -172,40 +186,41 @@ interface RecordSink {
   write(offset: number, data: Buffer): Promise<void>;
 }
 
-/** Decodes one entry's records into `sink`, hashing as it goes; checks the digest at the end. */
-async function readRecords(reader: ByteReader, size: number, digest: Digest, sink: RecordSink): Promise<void> {
-  const hash = createHash('sha256');
-  let hashed = 0;
+/** The sink for a blob the store already has: hashes what arrives, writes nothing. */
+class CheckOnly implements RecordSink {
+  private readonly hash = new SparseDigest();
+  async write(offset: number, data: Buffer): Promise<void> {
+    this.hash.update(offset, data);
+  }
+  async commit(size: number, expected: Digest): Promise<void> {
+    if (this.hash.digest(size) !== expected) throw damaged(expected);
+  }
+}
+
+/** Decodes one entry's records into `sink` (which checks the digest), up to the end record. */
+async function readRecords(reader: ByteReader, size: number, sink: RecordSink): Promise<void> {
+  let next = 0;
   for (;;) {
     const head = await reader.read(RECORD_HEADER);
     const offset = Number(head.readBigUInt64LE(0));
     const rawLength = head.readUInt32LE(8);
     const storedLength = head.readUInt32LE(12);
     const codec = head.readUInt8(16);
-    if (rawLength === 0) break;
-    if (rawLength > RECORD_MAX || storedLength > RECORD_MAX + RECORD_MAX / 6 + 32 || offset < hashed || offset + rawLength > size || codec > CODEC_SNAPPY) {
-      throw new SnapshotTransferError(`pack record of ${digest} is malformed (offset ${offset}, ${rawLength} bytes): the pack is damaged; send it again`);
+    if (rawLength === 0) return;
+    if (rawLength > RECORD_MAX || storedLength > RECORD_MAX + RECORD_MAX / 6 + 32 || offset < next || offset + rawLength > size || codec > CODEC_SNAPPY) {
+      throw new SnapshotTransferError(`pack record at offset ${offset} (${rawLength} bytes) is malformed: the pack is damaged; send it again`);
     }
     const stored = await reader.read(storedLength);
     let data: Buffer;
     try {
       data = codec === CODEC_SNAPPY ? (uncompressSync(stored, { asBuffer: true }) as Buffer) : stored;
     } catch (err) {
-      throw damaged(digest, err);
+      throw new SnapshotTransferError('a pack record does not decompress: the pack is damaged; send it again', { cause: err });
     }
-    if (data.length !== rawLength) throw damaged(digest);
-    hashZeros(hash, offset - hashed);
-    hash.update(data);
-    hashed = offset + rawLength;
+    if (data.length !== rawLength) throw new SnapshotTransferError('a pack record decompresses to the wrong length: the pack is damaged; send it again');
+    next = offset + rawLength;
     await sink.write(offset, data);
   }
-  hashZeros(hash, size - hashed);
-  if (`sha256:${hash.digest('hex')}` !== digest) throw damaged(digest);
-}
-
-const ZEROS = Buffer.alloc(1 << 20);
-function hashZeros(hash: Hash, count: number): void {
-  for (let left = count; left > 0; left -= ZEROS.length) hash.update(ZEROS.subarray(0, Math.min(left, ZEROS.length)));
 }
 
 function damaged(digest: Digest, cause?: unknown): SnapshotTransferError {

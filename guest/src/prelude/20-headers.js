@@ -191,12 +191,12 @@ setToStringTag(Headers.prototype, 'Headers');
 defineGlobal('Headers', Headers);
 
 // The request's Headers, from the [name, value] pairs the host sent (anything else in the array is
-// ignored). The gateway has validated
-// them, but the guest still lower-cases names, trims values and drops anything invalid, as
-// append() would. Usually everything is already fine, and then one regex run over all names and
-// one over all values replace the several per header that append() makes.
+// ignored). The gateway has validated them, but the guest still lower-cases names, trims values and
+// drops anything invalid, as append() would. Usually everything is already fine, and then one check
+// over all names and one over all values replace the several per header that append() makes.
 function headersFromPairs(pairs) {
   const n = pairs.length;
+  if (n === 0) return new Headers();
   let names = '';
   let values = '';
   for (let i = 0; i < n; i++) {
@@ -205,19 +205,22 @@ function headersFromPairs(pairs) {
     const name = pair[0];
     const value = pair[1];
     if (typeof name !== 'string' || typeof value !== 'string') return headersFromPairsOneByOne(pairs);
-    if (value.length > 0 && (isHttpWhitespace(value.charCodeAt(0)) || isHttpWhitespace(value.charCodeAt(value.length - 1)))) {
+    // Whitespace to trim starts or ends a value; a value with nothing up to U+0020 there has none.
+    if (value.length > 0 && (value.charCodeAt(0) <= 0x20 || value.charCodeAt(value.length - 1) <= 0x20)) {
       return headersFromPairsOneByOne(pairs);
     }
     names = i === 0 ? name : names + '\n' + name;
     values += value;
   }
-  if (n === 0) return new Headers();
   if (!HTTP_TOKEN_LINES.test(names) || !isPlainHeaderText(values)) return headersFromPairsOneByOne(pairs);
   // A name with a newline in it would split into more lines than there are pairs.
   const lower = names.toLowerCase().split('\n');
   if (lower.length !== n) return headersFromPairsOneByOne(pairs);
   const list = [];
-  for (let i = 0; i < n; i++) list.push([lower[i], pairs[i][1]]);
+  for (let i = 0; i < n; i++) {
+    // Pairs are never changed in place, so the host's own pair serves when its name is lower-case.
+    list.push(pairs[i][0] === lower[i] ? pairs[i] : [lower[i], pairs[i][1]]);
+  }
   return headersInternals.fromList(list);
 }
 

@@ -4,12 +4,15 @@
 
 // ---- the basic URL parser ---------------------------------------------------------------------
 
-const S = {
-  SCHEME_START: 1, SCHEME: 2, NO_SCHEME: 3, SPECIAL_RELATIVE_OR_AUTHORITY: 4, PATH_OR_AUTHORITY: 5,
-  RELATIVE: 6, RELATIVE_SLASH: 7, SPECIAL_AUTHORITY_SLASHES: 8, SPECIAL_AUTHORITY_IGNORE_SLASHES: 9,
-  AUTHORITY: 10, HOST: 11, HOSTNAME: 12, PORT: 13, FILE: 14, FILE_SLASH: 15, FILE_HOST: 16,
-  PATH_START: 17, PATH: 18, OPAQUE_PATH: 19, QUERY: 20, FRAGMENT: 21,
-};
+// The parser's states, named as in the standard ("scheme start state"...). Plain constants rather
+// than members of an object: a `switch` evaluates its cases in order, for every character.
+const SCHEME_START_STATE = 1, SCHEME_STATE = 2, NO_SCHEME_STATE = 3,
+  SPECIAL_RELATIVE_OR_AUTHORITY_STATE = 4, PATH_OR_AUTHORITY_STATE = 5, RELATIVE_STATE = 6,
+  RELATIVE_SLASH_STATE = 7, SPECIAL_AUTHORITY_SLASHES_STATE = 8,
+  SPECIAL_AUTHORITY_IGNORE_SLASHES_STATE = 9, AUTHORITY_STATE = 10, HOST_STATE = 11,
+  HOSTNAME_STATE = 12, PORT_STATE = 13, FILE_STATE = 14, FILE_SLASH_STATE = 15,
+  FILE_HOST_STATE = 16, PATH_START_STATE = 17, PATH_STATE = 18, OPAQUE_PATH_STATE = 19,
+  QUERY_STATE = 20, FRAGMENT_STATE = 21;
 const FAILURE = null;
 
 function newURLRecord() {
@@ -63,15 +66,20 @@ const hasOpaquePath = (url) => typeof url.path === 'string';
 function basicURLParse(input, base, url, stateOverride) {
   if (!url) {
     url = newURLRecord();
-    input = input.replace(/^[\0-\x20]+|[\0-\x20]+$/g, '');
+    // Cheap checks first: a regex replace costs microseconds in QuickJS even when it finds nothing.
+    if (input.length > 0 && (input.charCodeAt(0) <= 0x20 || input.charCodeAt(input.length - 1) <= 0x20)) {
+      input = input.replace(/^[\0-\x20]+|[\0-\x20]+$/g, '');
+    }
   }
-  input = input.replace(/[\t\n\r]/g, '');
-  let state = stateOverride || S.SCHEME_START;
+  if (input.indexOf('\t') >= 0 || input.indexOf('\n') >= 0 || input.indexOf('\r') >= 0) input = input.replace(/[\t\n\r]/g, '');
+  let state = stateOverride || SCHEME_START_STATE;
   let buffer = '';
   let atSignSeen = false;
   let insideBrackets = false;
   let passwordTokenSeen = false;
-  const cps = Array.from(input);
+  // Code points, indexed. Without surrogates the string itself serves (indexing it gives the same
+  // one-character strings), which spares an array of one string per character.
+  const cps = /[\uD800-\uDFFF]/.test(input) ? Array.from(input) : input;
   // Asked for nearly every character; the scheme changes only a few times per parse.
   let specialFor = null;
   let specialValue = false;
@@ -86,17 +94,17 @@ function basicURLParse(input, base, url, stateOverride) {
   for (let p = 0; p <= cps.length; p++) {
     const c = cps[p]; // undefined is EOF
     switch (state) {
-      case S.SCHEME_START:
+      case SCHEME_START_STATE:
         if (c !== undefined && isAsciiAlpha(c)) {
           buffer += c.toLowerCase();
-          state = S.SCHEME;
+          state = SCHEME_STATE;
         } else if (!stateOverride) {
-          state = S.NO_SCHEME;
+          state = NO_SCHEME_STATE;
           p--;
         } else return FAILURE;
         break;
 
-      case S.SCHEME:
+      case SCHEME_STATE:
         if (isSchemeChar(c)) {
           buffer += c.toLowerCase();
         } else if (c === ':') {
@@ -112,64 +120,64 @@ function basicURLParse(input, base, url, stateOverride) {
           }
           buffer = '';
           if (url.scheme === 'file') {
-            state = S.FILE;
+            state = FILE_STATE;
           } else if (special() && base && base.scheme === url.scheme) {
-            state = S.SPECIAL_RELATIVE_OR_AUTHORITY;
+            state = SPECIAL_RELATIVE_OR_AUTHORITY_STATE;
           } else if (special()) {
-            state = S.SPECIAL_AUTHORITY_SLASHES;
+            state = SPECIAL_AUTHORITY_SLASHES_STATE;
           } else if (cps[p + 1] === '/') {
-            state = S.PATH_OR_AUTHORITY;
+            state = PATH_OR_AUTHORITY_STATE;
             p++;
           } else {
             url.path = '';
-            state = S.OPAQUE_PATH;
+            state = OPAQUE_PATH_STATE;
           }
         } else if (!stateOverride) {
           buffer = '';
-          state = S.NO_SCHEME;
+          state = NO_SCHEME_STATE;
           p = -1;
         } else return FAILURE;
         break;
 
-      case S.NO_SCHEME:
+      case NO_SCHEME_STATE:
         if (!base || (hasOpaquePath(base) && c !== '#')) return FAILURE;
         if (hasOpaquePath(base) && c === '#') {
           url.scheme = base.scheme;
           url.path = base.path;
           url.query = base.query;
           url.fragment = '';
-          state = S.FRAGMENT;
+          state = FRAGMENT_STATE;
         } else if (base.scheme !== 'file') {
-          state = S.RELATIVE;
+          state = RELATIVE_STATE;
           p--;
         } else {
-          state = S.FILE;
+          state = FILE_STATE;
           p--;
         }
         break;
 
-      case S.SPECIAL_RELATIVE_OR_AUTHORITY:
+      case SPECIAL_RELATIVE_OR_AUTHORITY_STATE:
         if (c === '/' && cps[p + 1] === '/') {
-          state = S.SPECIAL_AUTHORITY_IGNORE_SLASHES;
+          state = SPECIAL_AUTHORITY_IGNORE_SLASHES_STATE;
           p++;
         } else {
-          state = S.RELATIVE;
+          state = RELATIVE_STATE;
           p--;
         }
         break;
 
-      case S.PATH_OR_AUTHORITY:
-        if (c === '/') state = S.AUTHORITY;
+      case PATH_OR_AUTHORITY_STATE:
+        if (c === '/') state = AUTHORITY_STATE;
         else {
-          state = S.PATH;
+          state = PATH_STATE;
           p--;
         }
         break;
 
-      case S.RELATIVE:
+      case RELATIVE_STATE:
         url.scheme = base.scheme;
         if (c === '/' || (special() && c === '\\')) {
-          state = S.RELATIVE_SLASH;
+          state = RELATIVE_SLASH_STATE;
         } else {
           url.username = base.username;
           url.password = base.password;
@@ -179,52 +187,52 @@ function basicURLParse(input, base, url, stateOverride) {
           url.query = base.query;
           if (c === '?') {
             url.query = '';
-            state = S.QUERY;
+            state = QUERY_STATE;
           } else if (c === '#') {
             url.fragment = '';
-            state = S.FRAGMENT;
+            state = FRAGMENT_STATE;
           } else if (c !== undefined) {
             url.query = null;
             shortenPath(url);
-            state = S.PATH;
+            state = PATH_STATE;
             p--;
           }
         }
         break;
 
-      case S.RELATIVE_SLASH:
+      case RELATIVE_SLASH_STATE:
         if (special() && (c === '/' || c === '\\')) {
-          state = S.SPECIAL_AUTHORITY_IGNORE_SLASHES;
+          state = SPECIAL_AUTHORITY_IGNORE_SLASHES_STATE;
         } else if (c === '/') {
-          state = S.AUTHORITY;
+          state = AUTHORITY_STATE;
         } else {
           url.username = base.username;
           url.password = base.password;
           url.host = base.host;
           url.port = base.port;
-          state = S.PATH;
+          state = PATH_STATE;
           p--;
         }
         break;
 
-      case S.SPECIAL_AUTHORITY_SLASHES:
+      case SPECIAL_AUTHORITY_SLASHES_STATE:
         if (c === '/' && cps[p + 1] === '/') {
-          state = S.SPECIAL_AUTHORITY_IGNORE_SLASHES;
+          state = SPECIAL_AUTHORITY_IGNORE_SLASHES_STATE;
           p++;
         } else {
-          state = S.SPECIAL_AUTHORITY_IGNORE_SLASHES;
+          state = SPECIAL_AUTHORITY_IGNORE_SLASHES_STATE;
           p--;
         }
         break;
 
-      case S.SPECIAL_AUTHORITY_IGNORE_SLASHES:
+      case SPECIAL_AUTHORITY_IGNORE_SLASHES_STATE:
         if (c !== '/' && c !== '\\') {
-          state = S.AUTHORITY;
+          state = AUTHORITY_STATE;
           p--;
         }
         break;
 
-      case S.AUTHORITY:
+      case AUTHORITY_STATE:
         if (c === '@') {
           if (atSignSeen) buffer = '%40' + buffer;
           atSignSeen = true;
@@ -240,27 +248,27 @@ function basicURLParse(input, base, url, stateOverride) {
           buffer = '';
         } else if (c === undefined || c === '/' || c === '?' || c === '#' || (special() && c === '\\')) {
           if (atSignSeen && buffer === '') return FAILURE;
-          p -= Array.from(buffer).length + 1;
+          p -= (typeof cps === 'string' ? buffer.length : Array.from(buffer).length) + 1;
           buffer = '';
-          state = S.HOST;
+          state = HOST_STATE;
         } else {
           buffer += c;
         }
         break;
 
-      case S.HOST:
-      case S.HOSTNAME:
+      case HOST_STATE:
+      case HOSTNAME_STATE:
         if (stateOverride && url.scheme === 'file') {
           p--;
-          state = S.FILE_HOST;
+          state = FILE_HOST_STATE;
         } else if (c === ':' && !insideBrackets) {
           if (buffer === '') return FAILURE;
-          if (stateOverride === S.HOSTNAME) return FAILURE;
+          if (stateOverride === HOSTNAME_STATE) return FAILURE;
           const host = parseHost(buffer, !special());
           if (host === null) return FAILURE;
           url.host = host;
           buffer = '';
-          state = S.PORT;
+          state = PORT_STATE;
         } else if (c === undefined || c === '/' || c === '?' || c === '#' || (special() && c === '\\')) {
           p--;
           if (special() && buffer === '') return FAILURE;
@@ -269,7 +277,7 @@ function basicURLParse(input, base, url, stateOverride) {
           if (host === null) return FAILURE;
           url.host = host;
           buffer = '';
-          state = S.PATH_START;
+          state = PATH_START_STATE;
           if (stateOverride) return url;
         } else {
           if (c === '[') insideBrackets = true;
@@ -278,7 +286,7 @@ function basicURLParse(input, base, url, stateOverride) {
         }
         break;
 
-      case S.PORT:
+      case PORT_STATE:
         if (isAsciiDigit(c)) {
           buffer += c;
         } else if (c === undefined || c === '/' || c === '?' || c === '#' || (special() && c === '\\') || stateOverride) {
@@ -289,42 +297,42 @@ function basicURLParse(input, base, url, stateOverride) {
             buffer = '';
           }
           if (stateOverride) return url;
-          state = S.PATH_START;
+          state = PATH_START_STATE;
           p--;
         } else return FAILURE;
         break;
 
-      case S.FILE:
+      case FILE_STATE:
         url.scheme = 'file';
         url.host = '';
         if (c === '/' || c === '\\') {
-          state = S.FILE_SLASH;
+          state = FILE_SLASH_STATE;
         } else if (base && base.scheme === 'file') {
           url.host = base.host;
           url.path = base.path.slice();
           url.query = base.query;
           if (c === '?') {
             url.query = '';
-            state = S.QUERY;
+            state = QUERY_STATE;
           } else if (c === '#') {
             url.fragment = '';
-            state = S.FRAGMENT;
+            state = FRAGMENT_STATE;
           } else if (c !== undefined) {
             url.query = null;
             if (!startsWithWindowsDriveLetter(cps, p)) shortenPath(url);
             else url.path = [];
-            state = S.PATH;
+            state = PATH_STATE;
             p--;
           }
         } else {
-          state = S.PATH;
+          state = PATH_STATE;
           p--;
         }
         break;
 
-      case S.FILE_SLASH:
+      case FILE_SLASH_STATE:
         if (c === '/' || c === '\\') {
-          state = S.FILE_HOST;
+          state = FILE_HOST_STATE;
         } else {
           if (base && base.scheme === 'file') {
             url.host = base.host;
@@ -332,20 +340,20 @@ function basicURLParse(input, base, url, stateOverride) {
               url.path.push(base.path[0]);
             }
           }
-          state = S.PATH;
+          state = PATH_STATE;
           p--;
         }
         break;
 
-      case S.FILE_HOST:
+      case FILE_HOST_STATE:
         if (c === undefined || c === '/' || c === '\\' || c === '?' || c === '#') {
           p--;
           if (!stateOverride && isWindowsDriveLetter(buffer)) {
-            state = S.PATH; // the buffer is kept: it becomes the first path segment
+            state = PATH_STATE; // the buffer is kept: it becomes the first path segment
           } else if (buffer === '') {
             url.host = '';
             if (stateOverride) return url;
-            state = S.PATH_START;
+            state = PATH_START_STATE;
           } else {
             let host = parseHost(buffer, false);
             if (host === null) return FAILURE;
@@ -353,32 +361,32 @@ function basicURLParse(input, base, url, stateOverride) {
             url.host = host;
             if (stateOverride) return url;
             buffer = '';
-            state = S.PATH_START;
+            state = PATH_START_STATE;
           }
         } else {
           buffer += c;
         }
         break;
 
-      case S.PATH_START:
+      case PATH_START_STATE:
         if (special()) {
-          state = S.PATH;
+          state = PATH_STATE;
           if (c !== '/' && c !== '\\') p--;
         } else if (!stateOverride && c === '?') {
           url.query = '';
-          state = S.QUERY;
+          state = QUERY_STATE;
         } else if (!stateOverride && c === '#') {
           url.fragment = '';
-          state = S.FRAGMENT;
+          state = FRAGMENT_STATE;
         } else if (c !== undefined) {
-          state = S.PATH;
+          state = PATH_STATE;
           if (c !== '/') p--;
         } else if (stateOverride && url.host === null) {
           url.path.push('');
         }
         break;
 
-      case S.PATH:
+      case PATH_STATE:
         if (c === undefined || c === '/' || (special() && c === '\\') || (!stateOverride && (c === '?' || c === '#'))) {
           const slash = c === '/' || (special() && c === '\\');
           if (isDoubleDot(buffer)) {
@@ -393,43 +401,43 @@ function basicURLParse(input, base, url, stateOverride) {
           buffer = '';
           if (c === '?') {
             url.query = '';
-            state = S.QUERY;
+            state = QUERY_STATE;
           }
           if (c === '#') {
             url.fragment = '';
-            state = S.FRAGMENT;
+            state = FRAGMENT_STATE;
           }
         } else {
           buffer += encodeCodePoint(c, isPathSet);
         }
         break;
 
-      case S.OPAQUE_PATH:
+      case OPAQUE_PATH_STATE:
         if (c === '?') {
           url.query = '';
-          state = S.QUERY;
+          state = QUERY_STATE;
         } else if (c === '#') {
           url.fragment = '';
-          state = S.FRAGMENT;
+          state = FRAGMENT_STATE;
         } else if (c !== undefined) {
           url.path += encodeCodePoint(c, isC0Control);
         }
         break;
 
-      case S.QUERY:
+      case QUERY_STATE:
         if ((!stateOverride && c === '#') || c === undefined) {
           url.query += encodeString(buffer, special() ? isSpecialQuerySet : isQuerySet);
           buffer = '';
           if (c === '#') {
             url.fragment = '';
-            state = S.FRAGMENT;
+            state = FRAGMENT_STATE;
           }
         } else {
           buffer += c;
         }
         break;
 
-      case S.FRAGMENT:
+      case FRAGMENT_STATE:
         if (c !== undefined) url.fragment += encodeCodePoint(c, isFragmentSet);
         break;
     }
@@ -496,8 +504,9 @@ function absoluteHref(input) {
 
 function serializePath(url) {
   if (hasOpaquePath(url)) return url.path;
+  const path = url.path;
   let out = '';
-  for (const segment of url.path) out += '/' + segment;
+  for (let i = 0; i < path.length; i++) out += '/' + path[i];
   return out;
 }
 

@@ -105,8 +105,9 @@ class URLSearchParams {
   get(name) {
     requireArgs(arguments, 1, 'URLSearchParams.get');
     const n = toUSVString(name);
-    const pair = paramsOf(this, 'URLSearchParams.get').list.find((entry) => entry[0] === n);
-    return pair === undefined ? null : pair[1];
+    const list = paramsOf(this, 'URLSearchParams.get').list;
+    for (let i = 0; i < list.length; i++) if (list[i][0] === n) return list[i][1];
+    return null;
   }
 
   getAll(name) {
@@ -244,7 +245,7 @@ class URL {
   }
 
   set protocol(value) {
-    basicURLParse(toUSVString(value) + ':', null, this.#url, S.SCHEME_START);
+    basicURLParse(toUSVString(value) + ':', null, this.#url, SCHEME_START_STATE);
   }
 
   get username() {
@@ -273,7 +274,7 @@ class URL {
 
   set host(value) {
     if (hasOpaquePath(this.#url)) return;
-    this.#setWithOverride(value, S.HOST);
+    this.#setWithOverride(value, HOST_STATE);
   }
 
   get hostname() {
@@ -282,7 +283,7 @@ class URL {
 
   set hostname(value) {
     if (hasOpaquePath(this.#url)) return;
-    this.#setWithOverride(value, S.HOSTNAME);
+    this.#setWithOverride(value, HOSTNAME_STATE);
   }
 
   get port() {
@@ -293,7 +294,7 @@ class URL {
     if (this.#cannotHaveCredentialsOrPort()) return;
     const s = toUSVString(value);
     if (s === '') this.#url.port = null;
-    else this.#setWithOverride(s, S.PORT);
+    else this.#setWithOverride(s, PORT_STATE);
   }
 
   get pathname() {
@@ -303,7 +304,7 @@ class URL {
   set pathname(value) {
     if (hasOpaquePath(this.#url)) return;
     this.#url.path = [];
-    basicURLParse(toUSVString(value), null, this.#url, S.PATH_START);
+    basicURLParse(toUSVString(value), null, this.#url, PATH_START_STATE);
   }
 
   get search() {
@@ -322,17 +323,17 @@ class URL {
     }
     if (s[0] === '?') s = s.slice(1);
     url.query = '';
-    basicURLParse(s, null, url, S.QUERY);
+    basicURLParse(s, null, url, QUERY_STATE);
     if (this.#searchParams !== null) searchParamsState.get(this.#searchParams).list = parseFormUrlencoded(s);
   }
 
   get searchParams() {
     if (this.#searchParams === null) {
-      // The query of a URL record is already a USVString (percent-encoded ASCII): parsed directly.
-      const params = new URLSearchParams();
-      const state = searchParamsState.get(params);
-      state.list = this.#url.query === null ? [] : parseFormUrlencoded(this.#url.query);
-      state.url = this.#url;
+      // Made without running the constructor (its state lives in the WeakMap, so nothing else
+      // tells the two apart): the query of a URL record is already a USVString, parsed directly.
+      const params = Object.create(URLSearchParams.prototype);
+      const list = this.#url.query === null ? [] : parseFormUrlencoded(this.#url.query);
+      searchParamsState.set(params, { list, url: this.#url });
       this.#searchParams = params;
     }
     return this.#searchParams;
@@ -353,7 +354,7 @@ class URL {
     }
     if (s[0] === '#') s = s.slice(1);
     url.fragment = '';
-    basicURLParse(s, null, url, S.FRAGMENT);
+    basicURLParse(s, null, url, FRAGMENT_STATE);
   }
 
   toString() {

@@ -10,8 +10,10 @@ const bodyStates = new WeakMap();
 const UNSUPPORTED_BODY = 'is not supported as a body in fn; pass a string, an ArrayBuffer, a TypedArray, a DataView or URLSearchParams';
 
 // The standard's "extract a body": the bytes (a private copy) and the content type it implies.
+const TEXT_PLAIN = 'text/plain;charset=UTF-8';
+
 function extractBody(init, what) {
-  if (typeof init === 'string') return { bytes: utf8Encode(init), type: 'text/plain;charset=UTF-8' };
+  if (typeof init === 'string') return { bytes: utf8Encode(init), type: TEXT_PLAIN };
   if (init instanceof URLSearchParams) {
     return { bytes: utf8Encode(init.toString()), type: 'application/x-www-form-urlencoded;charset=UTF-8' };
   }
@@ -23,7 +25,7 @@ function extractBody(init, what) {
     if (typeof init.append === 'function' && typeof init.getAll === 'function') throw new TypeError(`${what}: FormData ${UNSUPPORTED_BODY}`);
   }
   // Anything else is converted like the USVString member of BodyInit.
-  return { bytes: utf8Encode(init), type: 'text/plain;charset=UTF-8' };
+  return { bytes: utf8Encode(init), type: TEXT_PLAIN };
 }
 
 function bodyStateOf(object, what) {
@@ -260,9 +262,15 @@ class Response {
     const state = { bytes: null, used: false };
     if (body !== null && body !== undefined) {
       this.#checkCanHaveBody();
-      const extracted = extractBody(body, 'Response');
-      state.bytes = extracted.bytes;
-      if (extracted.type !== null) headers = headersWithContentType(headers, extracted.type);
+      if (typeof body === 'string') {
+        // The commonest body, without the intermediate object extractBody returns.
+        state.bytes = utf8Encode(body);
+        headers = headersWithContentType(headers, TEXT_PLAIN);
+      } else {
+        const extracted = extractBody(body, 'Response');
+        state.bytes = extracted.bytes;
+        if (extracted.type !== null) headers = headersWithContentType(headers, extracted.type);
+      }
     }
     this.#headers = headers === null ? new Headers() : headers;
     bodyStates.set(this, state);

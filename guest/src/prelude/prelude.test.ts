@@ -436,6 +436,51 @@ describe('URL', () => {
     expect(sb.json('return { u: new URL("https://a.test/p?q=1") }')).toEqual({ u: 'https://a.test/p?q=1' });
   });
 
+  it('takes the fast path for serialized http(s) URLs with the same result as the full parser', () => {
+    // Without a base, strings in serialized form skip the state machine; with an (unused) base the
+    // full parser runs. Both must agree with each other and with the platform on every input,
+    // including the near misses the fast path must leave to the parser.
+    const inputs = [
+      'https://fn.example.com/', 'http://localhost/x', 'https://a-b.c1.example/p/q/?x=1&y=%20z', 'http://a/?', 'http://a/p?',
+      'http://127.0.0.1/', 'http://255.255.255.255:8080/x', 'http://256.1.1.1/', 'http://1.2.3.04/', 'http://01.2.3.4/',
+      'http://0x7f.0.0.1/', 'http://a.0x10/', 'http://a.12/', 'http://a.b1/', 'http://xn--nxasmq6b.example/', 'http://a..b/',
+      'http://a.b./', 'http://A.example/', 'HTTP://a.example/', 'http://a:80/', 'https://a:443/', 'http://a:443/', 'https://a:80/',
+      'http://a:0/', 'http://a:00/', 'http://a:65535/', 'http://a:65536/', 'http://a:99999/', 'http://a:/', 'http://a',
+      'http://a/./b', 'http://a/../b', 'http://a/b/.', 'http://a/b/..', 'http://a/%2e/b', 'http://a/%2E%2e', 'http://a/.%2e/c',
+      'http://a/...', 'http://a/.x/..y/', 'http://a/b//c', 'http://a/%', 'http://a/%zz', "http://a/!$&'()*+,;=:@~_-.",
+      'http://a/b c', 'http://a/b"c', 'http://a/b|c', 'http://a/b\\c', 'http://a/b^c', 'http://a/é', 'http://a/?a b',
+      "http://a/?'", 'http://a/?"', 'http://a/?<>', 'http://a/?[]{}|\\^`', 'http://a/?é', 'http://a/#f', 'http://a/?q#f',
+      'http://u@a/', 'http://u:p@a/', ' http://a/', 'http://a/ ', 'http://a/\tb', 'https://-a.b/', 'https://a-/',
+    ];
+    const props = ['href', 'protocol', 'host', 'hostname', 'port', 'pathname', 'search', 'hash'] as const;
+    for (const input of inputs) {
+      let expected: unknown;
+      try {
+        const u = new URL(input);
+        expected = props.map((p) => u[p]);
+      } catch {
+        expected = 'throws';
+      }
+      sb.context.__input = input;
+      const read = (expr: string) => sb.json(`try { const u = ${expr}; return ${JSON.stringify(props)}.map((p) => u[p]); } catch (e) { return 'throws'; }`);
+      const fast = read('new URL(__input)');
+      expect(fast, `${JSON.stringify(input)}: fast path vs full parser`).toEqual(read('new URL(__input, "foo://unused/")'));
+      expect(fast, `${JSON.stringify(input)}: against the platform`).toEqual(expected);
+    }
+  });
+
+  it('gives searchParams the query as it is when first asked for', () => {
+    expect(sb.json(`
+      const a = new URL('http://a.test/?x=1');
+      a.search = '?y=a b+c&z=%41#';
+      const b = new URL('http://a.test/?x=1');
+      b.href = 'http://b.test/?k=v&k=w';
+      const c = URL.parse('http://c.test/?q=1');
+      c.searchParams.append('r', '2');
+      return [[...a.searchParams], a.href, [...b.searchParams], b.searchParams.getAll('k'), c.href, a.searchParams === a.searchParams];
+    `)).toEqual([[['y', 'a b c'], ['z', 'A#']], 'http://a.test/?y=a%20b+c&z=%41%23', [['k', 'v'], ['k', 'w']], ['v', 'w'], 'http://c.test/?q=1&r=2', true]);
+  });
+
   it('keeps searchParams live in both directions', () => {
     expect(sb.json(`
       const u = new URL('http://a.test/?b=2&a=1');
@@ -529,6 +574,28 @@ describe('Request and Response', () => {
     expect(sb.json('const r = Response.redirect("https://a.test/x y", 301); return [r.status, r.headers.get("location")]')).toEqual([301, 'https://a.test/x%20y']);
     expect(() => sb.run('Response.redirect("https://a.test/", 200)')).toThrow(sb.run('RangeError'));
     expect(sb.json('const r = Response.error(); return [r.type, r.status, r.ok]')).toEqual(['error', 0, false]);
+    expect(() => sb.run('Response.json({}, { status: 204 })')).toThrow(/status 204 cannot have a body/);
+    expect(() => sb.run('Response.json({}, { status: 99 })')).toThrow(sb.run('RangeError'));
+  });
+
+  it('adds the content type a body implies only when the headers have none', () => {
+    expect(sb.json(`return [
+      [...Response.json({}, { headers: { 'Content-Type': 'text/x' } }).headers],
+      [...Response.json({}, { headers: [['x-a', '1']] }).headers],
+      [...new Response('x', { headers: [['x-a', '1']] }).headers],
+      [...new Response('x', { headers: new Headers({ 'content-type': 'a/b' }) }).headers],
+      [...new Response(new Uint8Array(1)).headers],
+      [...new Response(null, { headers: { 'x-b': '2' } }).headers],
+      [...new Request('https://a.test/', { method: 'POST', body: 'x', headers: { 'x-c': '3' } }).headers],
+    ]`)).toEqual([
+      [['content-type', 'text/x']],
+      [['content-type', 'application/json'], ['x-a', '1']],
+      [['content-type', 'text/plain;charset=UTF-8'], ['x-a', '1']],
+      [['content-type', 'a/b']],
+      [],
+      [['x-b', '2']],
+      [['content-type', 'text/plain;charset=UTF-8'], ['x-c', '3']],
+    ]);
   });
 
   it('Request: methods, URL, headers, bodies and clone', async () => {
@@ -780,6 +847,45 @@ describe('invoke: fetch handlers', () => {
     expect([...out.bytes!]).toEqual([0, 1, 2, 0xc3, 0x28, 0xff, 255]);
     expect(out.logs).toEqual([{ level: 'log', message: 'got PUT /hello/world', ms: 0 }]);
     expect(out.error).toBeUndefined();
+  });
+
+  it('normalizes the host\'s header pairs like append() and drops the invalid ones', async () => {
+    const sb = new Sandbox();
+    sb.setModule(`{ default: { fetch(request) {
+      return Response.json({ all: [...request.headers], type: request.headers.get('Content-Type') });
+    } } }`);
+    const cases: { headers: unknown[]; all: [string, string][] }[] = [
+      { headers: [], all: [] },
+      { headers: [['Content-Type', 'text/plain'], ['x-a', '1'], ['X-A', '2']], all: [['content-type', 'text/plain'], ['x-a', '1, 2']] },
+      // Everything below takes the one-by-one way for the whole list; the result must be the same.
+      { headers: [['content-type', ' padded\t'], ['x-b', '']], all: [['content-type', 'padded'], ['x-b', '']] },
+      { headers: [['content-type', 'café'], ['x-c', '\u20ac']], all: [['content-type', 'café']] },
+      { headers: [['content-type', 'a\rb'], ['x-d', 'ok'], ['x-e', 'a\u0000b'], ['x-f', 'a\nb']], all: [['x-d', 'ok']] },
+      { headers: [['bad name', 'x'], ['x-g\nx-h', 'y'], ['', 'z'], ['content-type', 'ok']], all: [['content-type', 'ok']] },
+      { headers: [['content-type', 'ok'], ['x-i'], 'x-j: 1', ['x-k', 'v', 'extra'], null, [1, 2]], all: [['1', '2'], ['content-type', 'ok']] },
+      { headers: [['content-type', 'tab\tinside'], ['x-l', '\u0001ctl']], all: [['content-type', 'tab\tinside'], ['x-l', '\u0001ctl']] },
+    ];
+    for (const c of cases) {
+      const out = await sb.invoke({ headers: c.headers as [string, string][] });
+      const body = JSON.parse(out.text!);
+      expect(body.all, JSON.stringify(c.headers)).toEqual(c.all);
+      expect(body.type ?? undefined).toBe(c.all.find((p) => p[0] === 'content-type')?.[1]);
+    }
+  });
+
+  it('serializes the request URL and method, and answers 500 when the host sends ones fetch cannot take', async () => {
+    const sb = new Sandbox();
+    sb.setModule(`{ default: { fetch(request) {
+      return Response.json([request.method, request.url, String(request), request.headers instanceof Headers, request.bodyUsed]);
+    } } }`);
+    const ok = await sb.invoke({ method: 'post', url: 'HTTPS://Fn.Test:443/a/./b/../c d?x=1 2#frag' });
+    expect(JSON.parse(ok.text!)).toEqual(['POST', 'https://fn.test/a/c%20d?x=1%202#frag', '[object Request]', true, false]);
+    const custom = await sb.invoke({ method: 'PATCH', url: 'http://fn.test/' });
+    expect(JSON.parse(custom.text!)[0]).toBe('PATCH');
+    const badUrl = await sb.invoke({ url: 'https://' });
+    expect([badUrl.status, badUrl.error?.name, badUrl.error?.message]).toEqual([500, 'TypeError', expect.stringMatching(/^Request: invalid URL "https:\/\/"/)]);
+    const badMethod = await sb.invoke({ method: 'CONNECT' });
+    expect([badMethod.status, badMethod.error?.message]).toEqual([500, 'Request: the method CONNECT is not allowed']);
   });
 
   it('gives the handler a frozen env of strings', async () => {

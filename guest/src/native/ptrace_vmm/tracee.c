@@ -1,0 +1,171 @@
+/*
+ * tracee.c — creates the guest process: the traced Linux process whose address space plays the
+ * VM's guest-physical memory.
+ *
+ * The child of fork() starts as a copy of this program. Before the guest runs, it:
+ *   1. maps guest RAM at [RAM_BASE, mem): anonymous with the ELF copied in (fresh boot), or the
+ *      snapshot files MAP_PRIVATE (restore); the stack guard page PROT_NONE;
+ *   2. keeps the window (MAP_SHARED, inherited from this process) and maps the stub pages;
+ *   3. jumps to the trampoline in the stub page, which unmaps EVERYTHING else (this program, libc,
+ *      its heap and stack, the vDSO), installs a seccomp filter that turns every system call into
+ *      a ptrace stop (including the vsyscall page's emulated calls, which PTRACE_SYSCALL misses),
+ *      and stops on int3.
+ * So the guest can reach exactly what it could in the VM — its RAM and the window — plus two
+ * read-only stub pages; nothing it could write survives a RESET outside RAM and the window, which
+ * RESET puts back. The tracer then sets every register (entry point, or the snapshot's).
+ */
+#include "vmm.h"
+
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+/* rdi/rsi and rdx/rcx: two ranges to unmap, r8: the seccomp program. Uses no stack: the first
+ * munmap takes it away. A failed call ends in ud2 (SIGILL) with the error in RAX. */
+extern const char trampoline_start[], trampoline_int3[], trampoline_end[];
+__asm__(".pushsection .rodata.ptrace_vmm_trampoline,\"a\",@progbits\n"
+        "trampoline_start:\n"
+        "  mov %rdx, %r12\n"
+        "  mov %rcx, %r13\n"
+        "  mov %r8, %r14\n"
+        "  mov $11, %eax\n" /* munmap(rdi, rsi) */
+        "  syscall\n"
+        "  test %rax, %rax\n"
+        "  jnz 1f\n"
+        "  mov %r12, %rdi\n"
+        "  mov %r13, %rsi\n"
+        "  mov $11, %eax\n" /* munmap(r12, r13) */
+        "  syscall\n"
+        "  test %rax, %rax\n"
+        "  jnz 1f\n"
+        "  mov $317, %eax\n" /* seccomp(SECCOMP_SET_MODE_FILTER, 0, r14) */
+        "  mov $1, %edi\n"
+        "  xor %esi, %esi\n"
+        "  mov %r14, %rdx\n"
+        "  syscall\n"
+        "  test %rax, %rax\n"
+        "  jnz 1f\n"
+        "trampoline_int3:\n"
+        "  int3\n"
+        "1: ud2\n"
+        "trampoline_end:\n"
+        ".popsection\n");
+
+static _Noreturn void child_fail(const char *what, int error)
+{
+  dprintf(2, "ptrace-vmm: guest process: %s: %s\n", what, strerror(error));
+  _exit(3);
+}
+
+static _Noreturn void child_main(const struct tracee_spec *s)
+{
+  if (ptrace(PTRACE_TRACEME, 0, 0, 0) != 0)
+    child_fail("PTRACE_TRACEME", errno);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  setpgid(0, 0); /* a terminal's ^C goes to the VMM, whose death kills this process (EXITKILL) */
+
+  const int rwx = PROT_READ | PROT_WRITE | PROT_EXEC;
+  if (s->backing) {
+    struct err e;
+    if (backing_map(s->backing, NULL, RAM_BASE, MAP_FIXED_NOREPLACE, rwx, &e) != 0)
+      child_fail(e.msg, errno);
+  } else {
+    void *ram = mmap((void *)(uintptr_t)RAM_BASE, s->mem - RAM_BASE, rwx,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
+    if (ram != (void *)(uintptr_t)RAM_BASE)
+      child_fail("cannot map guest RAM at 0x1000 (is vm.mmap_min_addr above 4096?)", errno);
+    madvise(ram, s->mem - RAM_BASE, MADV_NOHUGEPAGE); /* dirty tracking is per 4 KiB page */
+    elf_image_install(s->elf, s->mem);
+  }
+  /* Page faults are expensive here (10-50 us on this nested-virtualised host); prefaulting the
+   * snapshot's data pages read-only costs ~0.3 us a page and shares the page cache. */
+  if (s->populate)
+    for (size_t i = 0; i < s->populate->n; i++) {
+      uint64_t a = s->populate->v[i].first * PAGE, end = a + s->populate->v[i].count * PAGE;
+      if (a < RAM_BASE)
+        a = RAM_BASE;
+      if (end > a)
+        madvise((void *)(uintptr_t)a, end - a, MADV_POPULATE_READ); /* best effort (Linux >= 5.14) */
+    }
+
+  /* The guard page between the arena and the stack (fn_abi.h): a stack overflow faults here. */
+  if (mprotect((void *)(uintptr_t)(s->mem - FN_STACK_SIZE - FN_STACK_GUARD_SIZE), PAGE, PROT_NONE) != 0)
+    child_fail("mprotect of the stack guard page", errno);
+  uint8_t *stub = mmap((void *)(uintptr_t)STUB_ADDR, STUB_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (stub != (uint8_t *)(uintptr_t)STUB_ADDR)
+    child_fail("cannot map the stub pages", errno);
+  memcpy(stub, trampoline_start, (size_t)(trampoline_end - trampoline_start));
+  struct sock_filter *filter = (struct sock_filter *)(stub + PAGE);
+  filter[0] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
+  struct sock_fprog *prog = (struct sock_fprog *)(stub + PAGE + 64);
+  *prog = (struct sock_fprog){.len = 1, .filter = filter};
+  if (mprotect(stub, PAGE, PROT_READ | PROT_EXEC) != 0 || mprotect(stub + PAGE, PAGE, PROT_READ) != 0)
+    child_fail("mprotect of the stub pages", errno);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    child_fail("PR_SET_NO_NEW_PRIVS", errno);
+
+  /* The guest holds no file descriptors (the mappings keep their files). */
+  if (syscall(SYS_close_range, 0u, ~0u, 0u) != 0)
+    for (int fd = 0; fd < 1024; fd++)
+      close(fd);
+  void (*trampoline)(uint64_t, uint64_t, uint64_t, uint64_t, void *) = (void *)stub;
+  trampoline(s->mem, FN_WINDOW_ADDR - s->mem, STUB_ADDR + STUB_SIZE, USER_TOP - (STUB_ADDR + STUB_SIZE), prog);
+  __builtin_unreachable();
+}
+
+pid_t tracee_spawn(const struct tracee_spec *s, struct err *e)
+{
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0)
+    return fail(e, FN_VMM_STATUS_IO_ERROR, "VmmError", "fork: %s", strerror(errno));
+  if (pid == 0)
+    child_main(s);
+
+  int st;
+  if (waitpid(pid, &st, __WALL) != pid)
+    return fail(e, FN_VMM_STATUS_IO_ERROR, "VmmError", "waitpid: %s", strerror(errno));
+  if (!WIFSTOPPED(st)) {
+    waitpid(pid, NULL, WNOHANG);
+    return fail(e, FN_VMM_STATUS_IO_ERROR, "VmmError", "the guest process could not be set up (status 0x%x; see above)", st);
+  }
+  struct user_regs_struct regs;
+  ptrace(PTRACE_GETREGS, pid, 0, &regs);
+  uint64_t int3_end = STUB_ADDR + (uint64_t)(trampoline_int3 - trampoline_start) + 1;
+  if (WSTOPSIG(st) != SIGTRAP || regs.rip != int3_end) {
+    tracee_kill(pid);
+    return fail(e, FN_VMM_STATUS_IO_ERROR, "VmmError",
+                "the guest process failed to isolate itself (signal %d at 0x%llx, rax %lld)", WSTOPSIG(st), regs.rip,
+                (long long)regs.rax);
+  }
+  if (ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP) != 0) {
+    int error = errno;
+    tracee_kill(pid);
+    return fail(e, FN_VMM_STATUS_IO_ERROR, "VmmError", "PTRACE_SETOPTIONS: %s", strerror(error));
+  }
+  return pid;
+}
+
+void tracee_kill(pid_t pid)
+{
+  if (pid <= 0)
+    return;
+  kill(pid, SIGKILL);
+  while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR) {
+  }
+}
