@@ -1,7 +1,7 @@
 // The example functions in functions/, bundled by esbuild exactly as `fn run` does, on every backend.
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
-import { MicroVM } from '@fn/vmm';
+import { MicroVM, type Platform } from '@fn/vmm';
 import { describeEachBackend } from '../../vmm/src/test-support/backends.js';
 import { bundleFunction } from './bundle.js';
 import { readFunctionDir } from './function-config.js';
@@ -12,7 +12,7 @@ afterEach(() => {
   while (open.length > 0) open.pop()!.close();
 });
 
-async function boot(name: string, backend: 'kvm' | 'process') {
+async function boot(name: string, backend: Platform) {
   const fn = readFunctionDir(functionsDir(name));
   const bundle = await bundleFunction(fn.entryPath);
   const vm = await MicroVM.boot({ backend, memoryMiB: fn.config.memoryMiB, timeoutMs: fn.config.timeoutMs });
@@ -35,7 +35,8 @@ describeEachBackend('example functions', (backend) => {
       runtime: 'fn-guest',
       version: '0.1.0',
       engine: 'quickjs 2021-03-27',
-      platform: backend,
+      // The guest build: the KVM ELF runs under both kvm and the ptrace stand-in.
+      platform: backend === 'process' ? 'process' : 'kvm',
       memoryBytes: config.memoryMiB * 1024 * 1024,
       typeofProcess: 'undefined',
       typeofRequire: 'undefined',

@@ -3,13 +3,15 @@
 // guest_ns: from taking the command to writing the reply, by the guest's own clock), for a few
 // typical functions, over fn-guest-process. No dependencies.
 //
-//   node guest/scripts/bench-guest.mjs [--n 2000] [--case hello,echo,...] [--micro] [--json]
+//   node guest/scripts/bench-guest.mjs [--n 2000] [--case hello,echo,...] [--micro] [--cold K] [--json]
 //                                      [--guest PATH] [--baseline PATH]
 //
 // Each case boots its own guest, warms it up, then runs n invocations one after another and prints
 // the median, p90 and p99 of guest_ns (and the round trip over the pipes, for reference).
 // --micro additionally runs single Web API operations in a loop inside the guest and prints what
 // each costs there (performance.now() around the loop, so the dispatcher is not included).
+// --cold K also measures the first invocation after LOAD, over K freshly booted guests: that is
+// what every invocation of a VM restored from a post-LOAD snapshot looks like.
 // --guest runs another build of fn-guest-process; --baseline PATH runs that build side by side
 // with it, alternating invocations between the two, so that a busy machine slows both alike.
 
@@ -186,8 +188,31 @@ for (const name of selected) {
 }
 const micro = args.includes('--micro') ? await runMicro() : null;
 
+// The first invocation of each of k fresh guests, per case (and per executable).
+async function runCold(k) {
+  const out = [];
+  for (const name of selected) {
+    const c = CASES[name];
+    const paths = baseline === null ? [executable] : [baseline, executable];
+    const samples = paths.map(() => []);
+    for (let i = 0; i < k; i++) {
+      for (let g = 0; g < paths.length; g++) {
+        const guest = await startGuest(c.source, paths[g]);
+        try {
+          samples[g].push((await invokeOnce(guest, c.request, c.body)).guestNs);
+        } finally {
+          guest.kill();
+        }
+      }
+    }
+    samples.forEach((x, g) => out.push({ name, guestPath: paths[g], guest: stats(x) }));
+  }
+  return out;
+}
+const cold = option('cold', null) === null ? null : await runCold(Number(option('cold', '0')));
+
 if (asJson) {
-  console.log(JSON.stringify({ n: N, results, micro }, null, 2));
+  console.log(JSON.stringify({ n: N, results, micro, cold }, null, 2));
 } else {
   console.log(`guest_ns over ${N} invocations after ${WARMUP} warm-up (µs)`);
   console.log('case      median    p90    p99    min   | round trip median  p99 | heap used');
@@ -196,6 +221,14 @@ if (asJson) {
     const g = r.guest;
     console.log(`${r.name.padEnd(8)} ${us(g.median).padStart(7)} ${us(g.p90).padStart(6)} ${us(g.p99).padStart(6)} ${us(g.min).padStart(6)}   | ` +
       `${us(r.rtt.median).padStart(17)} ${us(r.rtt.p99).padStart(5)} | ${r.heapUsed}`);
+  }
+  if (cold) {
+    console.log(`\nfirst invocation after LOAD, ${option('cold')} fresh guests per case (µs)`);
+    console.log('case      median    p90    p99    min');
+    for (const r of cold) {
+      const g = r.guest;
+      console.log(`${r.name.padEnd(8)} ${us(g.median).padStart(7)} ${us(g.p90).padStart(6)} ${us(g.p99).padStart(6)} ${us(g.min).padStart(6)}`);
+    }
   }
   if (micro) {
     console.log('\nsingle operations inside the guest (µs each, median of 5 runs of 2000)');

@@ -23,7 +23,8 @@ import {
   LINK_FLAGS,
   NATIVE_SOURCES,
   PROCESS_SOURCES,
-  PTRACE_VMM_SOURCE,
+  PTRACE_VMM_FLAGS,
+  PTRACE_VMM_SOURCES,
   RUNTIME_SOURCES,
   TOOL_SOURCES,
   engineFlags,
@@ -94,7 +95,7 @@ async function main() {
   const native = fromSrc('native', NATIVE_SOURCES);
   const tool = fromSrc('tools', TOOL_SOURCES);
   const ptraceVmm = haveCommand(HOST_CC)
-    ? [compileJob(join(L.srcDir, PTRACE_VMM_SOURCE), obj('host', PTRACE_VMM_SOURCE), ['-O2', '-Wall', '-Wextra', '-I', L.includeDir], HOST_CC)]
+    ? PTRACE_VMM_SOURCES.map((f) => compileJob(join(L.srcDir, f), obj('host', f), PTRACE_VMM_FLAGS(L), HOST_CC))
     : [];
 
   // quickjs.c dominates (about half the build time): start it first.
@@ -116,7 +117,7 @@ async function main() {
     link(L.outputs.kvm, [...objs(kvm), ...objs(runtime), ...objs(engine)], LINK_FLAGS.kvm(kvmMap)),
     link(L.outputs.process, [...objs(proc), ...objs(runtime), ...objs(engine)], LINK_FLAGS.process(procMap)),
     link(L.outputs.native, [...objs(native), ...objs(engine)], LINK_FLAGS.native()),
-    ...ptraceVmm.map((c) => link(L.outputs.ptraceVmm, [c.object], [], HOST_CC)),
+    ...(ptraceVmm.length ? [link(L.outputs.ptraceVmm, objs(ptraceVmm), [], HOST_CC)] : []),
   ]);
   checkNoMuslMalloc(kvmMap, 'fn-guest.elf');
   checkNoMuslMalloc(procMap, 'fn-guest-process');

@@ -37,6 +37,12 @@ std::string errno_name(int err) {
     FN_ERRNO_CASE(EOPNOTSUPP)
     FN_ERRNO_CASE(ETIMEDOUT)
     FN_ERRNO_CASE(EHWPOISON)
+    FN_ERRNO_CASE(EROFS)
+    FN_ERRNO_CASE(EDQUOT)
+    FN_ERRNO_CASE(ENOTDIR)
+    FN_ERRNO_CASE(EISDIR)
+    FN_ERRNO_CASE(ENAMETOOLONG)
+    FN_ERRNO_CASE(EFBIG)
 #undef FN_ERRNO_CASE
     default:
       return "E" + std::to_string(err);
@@ -55,6 +61,10 @@ KvmError::KvmError(const std::string& op, int err)
 
 KvmError::KvmError(const std::string& op, int err, const std::string& detail)
     : std::runtime_error(op + " failed: " + errno_text(err) + ": " + detail), op_(op), err_(err) {}
+
+SnapshotError snapshot_io_error(const std::string& op, const std::string& path, int err) {
+  return SnapshotError("SnapshotError", "io", path, op + " " + path + " failed: " + errno_text(err), err);
+}
 
 std::string format(const char* fmt, ...) {
   va_list ap;

@@ -61,6 +61,33 @@ class GuestMemoryError : public std::out_of_range {
   using std::out_of_range::out_of_range;
 };
 
+// A snapshot that cannot be written, or snapshot files that cannot be used. Nothing is half-done
+// when it is thrown: a refused restore creates no VM, a failed snapshot leaves no file behind.
+//   name():   the TypeScript class that fits (snapshots/src/errors.ts): 'SnapshotError' |
+//             'SnapshotMagicError' | 'SnapshotTruncatedError' | 'SnapshotCorruptError' |
+//             'SnapshotVersionError' | 'SnapshotMemoryFileError'
+//   reason(): finer, for code: 'missing' | 'size' (SnapshotMemoryFileError, as in TypeScript) |
+//             'io' | 'platform' | 'memory_size' | 'abi' | 'mismatch' | 'layout' | 'base' |
+//             'cpu_features' | 'state' | 'magic' | 'truncated' | 'corrupt' | 'version'
+//   path():   the file concerned ('' if none); error(): errno for 'io' and 'missing' (else 0)
+class SnapshotError : public std::runtime_error {
+ public:
+  SnapshotError(std::string name, std::string reason, std::string path, const std::string& message, int err = 0)
+      : std::runtime_error(message), name_(std::move(name)), reason_(std::move(reason)), path_(std::move(path)), err_(err) {}
+  const std::string& name() const { return name_; }
+  const std::string& reason() const { return reason_; }
+  const std::string& path() const { return path_; }
+  int error() const { return err_; }
+
+ private:
+  std::string name_, reason_, path_;
+  int err_;
+};
+
+// A system call on a snapshot file failed (open, write, fsync, rename...): a SnapshotError with
+// reason 'io', the errno, and a message naming the call and the path.
+SnapshotError snapshot_io_error(const std::string& op, const std::string& path, int err);
+
 // One named detail of a failed exchange, exposed as a property of the JS error.
 struct ErrorDetail {
   enum class Type { BigInt, Number, String };

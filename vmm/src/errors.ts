@@ -113,3 +113,8 @@ export class VmBusyError extends FnVmError {
     super('the microVM is busy with another call — await the previous call, or use one VM per concurrent invocation');
   }
 }
+
+/** A snapshot could not be taken, restored or reset to (bad files, unsupported backend). */
+export class VmSnapshotError extends FnVmError {
+  override name = 'VmSnapshotError';
+}

@@ -16,7 +16,7 @@ afterEach(() => {
 
 async function hostile(scenario: string, timeoutMs = 2000): Promise<MicroVM> {
   process.env.FN_HOSTILE_SCENARIO = scenario;
-  return MicroVM.attach(new ProcessTransport(hostileGuest, 64), 64, timeoutMs);
+  return MicroVM.attach(new ProcessTransport({ platform: 'process', path: hostileGuest, args: [] }), 64, timeoutMs);
 }
 
 describe('a hostile guest on the process transport', () => {

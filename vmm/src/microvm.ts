@@ -11,7 +11,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { guestElfPath, guestProcessPath } from '@fn/guest';
+import { join } from 'node:path';
+import { guestElfPath } from '@fn/guest';
 import { GuestCommand, GuestEvent, GuestStatus } from './abi.js';
 import {
   GuestCrashedError,
@@ -21,11 +22,13 @@ import {
   PayloadTooLargeError,
   VmBusyError,
   VmClosedError,
+  VmSnapshotError,
 } from './errors.js';
 import { KvmTransport } from './kvm-transport.js';
-import { probeKvm } from './kvm-probe.js';
 import { decodeInvokeOutput, encodeMetaAndBytes, parseJsonOutput } from './payload.js';
 import { ProcessTransport } from './process-transport.js';
+import { processSandboxSpec, ptraceSpec } from './child-specs.js';
+import { choosePlatform } from './platform-choice.js';
 import {
   BootOptionsSchema,
   InvokeRequestSchema,
@@ -37,7 +40,7 @@ import {
   type LoadOptions,
   type LogEntry,
 } from './schemas.js';
-import type { ExchangeResult, GuestTransport, Platform } from './transport.js';
+import type { ExchangeResult, GuestTransport, Platform, ResetInfo } from './transport.js';
 import { ZodError } from 'zod';
 
 export interface InvokeResult {
@@ -49,6 +52,23 @@ export interface InvokeResult {
   memory: { heapUsedBytes: number; heapPeakBytes: number };
 }
 
+/**
+ * A snapshot on disk, as MicroVM.snapshot() wrote it: the files in `dir` (cpu.bin, memory.img,
+ * pages.bin), and what a restore needs to know. Plain data: it can be stored and sent.
+ */
+export interface VmSnapshot {
+  platform: Platform;
+  dir: string;
+  memoryMiB: number;
+  /** memory.img of the base layer when this snapshot is a diff over it. */
+  baseMemoryPath?: string | undefined;
+  /** The function loaded when the snapshot was taken (absent for a base snapshot). */
+  functionName?: string | undefined;
+  pages: number;
+  diffPages: number;
+  ms: number;
+}
+
 let elfCache: Buffer | undefined;
 
 export class MicroVM {
@@ -56,6 +76,17 @@ export class MicroVM {
   private closedReason: string | undefined;
   private loaded = false;
   private functionName = 'function';
+  /** Set once the VM has a snapshot to return to (taken or restored from). */
+  private hasSnapshot = false;
+  /** The reset after the last invocation; the next call waits for it. */
+  private pendingReset: Promise<ResetInfo> | undefined;
+  /**
+   * Return to the snapshot after every invocation (the default once a snapshot exists): no
+   * invocation ever sees another's state. Turn off only to observe state across invocations.
+   */
+  resetAfterInvoke = true;
+  /** The last completed reset, for metrics. */
+  lastReset: ResetInfo | undefined;
 
   private constructor(
     private readonly transport: GuestTransport,
@@ -73,8 +104,32 @@ export class MicroVM {
     const transport: GuestTransport =
       platform === 'kvm'
         ? new KvmTransport((elfCache ??= readFileSync(guestElfPath)), opts.memoryMiB)
-        : new ProcessTransport(guestProcessPath, opts.memoryMiB);
+        : new ProcessTransport(platform === 'ptrace' ? ptraceSpec(opts.memoryMiB) : processSandboxSpec(opts.memoryMiB));
     return MicroVM.attach(transport, opts.memoryMiB, opts.timeoutMs, started);
+  }
+
+  /**
+   * A new VM from a snapshot: memory mapped from its files (shared page cache, copy on write),
+   * registers restored, the guest waiting for its next command. Every invocation then resets to it.
+   */
+  static async restore(snapshot: VmSnapshot, options: { timeoutMs?: number } = {}): Promise<MicroVM> {
+    const timeoutMs = parseOrThrow(BootOptionsSchema.shape.timeoutMs, options.timeoutMs, 'timeoutMs');
+    const started = performance.now();
+    let transport: GuestTransport;
+    if (snapshot.platform === 'ptrace') {
+      transport = new ProcessTransport(ptraceSpec(snapshot.memoryMiB, snapshot));
+    } else if (snapshot.platform === 'kvm') {
+      transport = KvmTransport.restore(snapshot.memoryMiB, snapshot);
+    } else {
+      throw new VmSnapshotError(`snapshots of the ${snapshot.platform} backend cannot exist — use kvm or ptrace`);
+    }
+    const vm = await MicroVM.attach(transport, snapshot.memoryMiB, timeoutMs, started);
+    vm.hasSnapshot = true;
+    if (snapshot.functionName !== undefined) {
+      vm.loaded = true;
+      vm.functionName = snapshot.functionName;
+    }
+    return vm;
   }
 
   /**
@@ -125,6 +180,32 @@ export class MicroVM {
     return { loadMs: performance.now() - started };
   }
 
+  /**
+   * Writes this VM's state into `dir` (created if missing). With `base`, only the pages that differ
+   * from the base snapshot are written (a function snapshot layered on the runtime's base).
+   * From now on every invocation starts from this state.
+   */
+  async snapshot(dir: string, options: { base?: VmSnapshot } = {}): Promise<VmSnapshot> {
+    const { base } = options;
+    if (base && base.platform !== this.platform) throw new VmSnapshotError(`a ${this.platform} VM cannot layer on a ${base.platform} base snapshot`);
+    if (base && base.memoryMiB !== this.memoryMiB) throw new VmSnapshotError(`the base snapshot has ${base.memoryMiB} MiB of memory, this VM ${this.memoryMiB} MiB`);
+    const snapshotFn = this.transport.snapshot?.bind(this.transport);
+    if (!snapshotFn) throw new VmSnapshotError(`the ${this.platform} backend has no snapshots — use kvm or ptrace`);
+    const baseMemoryPath = base ? join(base.dir, 'memory.img') : undefined;
+    const info = await this.exclusive(() => snapshotFn({ dir, baseMemoryPath }));
+    this.hasSnapshot = true;
+    return {
+      platform: this.platform,
+      dir,
+      memoryMiB: this.memoryMiB,
+      baseMemoryPath,
+      functionName: this.loaded ? this.functionName : undefined,
+      pages: info.pages,
+      diffPages: info.diffPages,
+      ms: info.ms,
+    };
+  }
+
   /** Runs one invocation. A handler that throws gives a 500 result, not an exception. */
   async invoke(request: InvokeRequest = {}): Promise<InvokeResult> {
     const req = parseOrThrow(InvokeRequestSchema, request, 'invocation request');
@@ -167,16 +248,54 @@ export class MicroVM {
   }
 
   private async run(command: GuestCommand, input: Buffer): Promise<ExchangeResult> {
+    const result = await this.exclusive(async () => {
+      const r = await this.transport.exchange({ command, input, timeoutMs: this.timeoutMs });
+      if (r.event === GuestEvent.Panic) this.fatal(new GuestCrashedError('panic', preview(r.output)));
+      if (r.event !== GuestEvent.Done) this.fatal(unexpectedEvent(r, 'DONE'));
+      return r;
+    });
+    if (command === GuestCommand.Invoke && this.hasSnapshot && this.resetAfterInvoke) this.scheduleReset();
+    return result;
+  }
+
+  /**
+   * The reset runs after the response is handed back, off the caller's path; the next call waits
+   * for it. A failed reset discards the VM: it must never serve from an unknown state.
+   */
+  private scheduleReset(): void {
+    const reset = this.transport.reset?.bind(this.transport);
+    if (!reset) return;
+    this.pendingReset = this.exclusive(reset, true).then(
+      (info) => {
+        this.lastReset = info;
+        return info;
+      },
+      (err: unknown) => {
+        if (this.closedReason === undefined) this.closedReason = `reset failed: ${(err as Error).message}`;
+        this.transport.close();
+        return { dirtyPages: 0, us: 0 };
+      },
+    );
+  }
+
+  /** Waits until the last invocation's reset is done (for measurements and orderly shutdown). */
+  async settled(): Promise<void> {
+    await this.pendingReset;
+  }
+
+  /** One guest operation at a time; any failure leaves the guest in an unknown state and discards the VM. */
+  private async exclusive<T>(operation: () => Promise<T>, isReset = false): Promise<T> {
+    while (!isReset && this.pendingReset) {
+      const pending = this.pendingReset;
+      this.pendingReset = undefined;
+      await pending;
+    }
     if (this.closedReason !== undefined) throw new VmClosedError(this.closedReason);
     if (this.busy) throw new VmBusyError();
     this.busy = true;
     try {
-      const result = await this.transport.exchange({ command, input, timeoutMs: this.timeoutMs });
-      if (result.event === GuestEvent.Panic) this.fatal(new GuestCrashedError('panic', preview(result.output)));
-      if (result.event !== GuestEvent.Done) this.fatal(unexpectedEvent(result, 'DONE'));
-      return result;
+      return await operation();
     } catch (err) {
-      // Any transport failure leaves the guest in an unknown state: discard the VM.
       if (this.closedReason === undefined) this.closedReason = (err as Error).message;
       this.transport.close();
       throw err;
@@ -192,10 +311,6 @@ export class MicroVM {
   }
 }
 
-function choosePlatform(backend: 'kvm' | 'process' | 'auto'): Platform {
-  if (backend !== 'auto') return backend;
-  return probeKvm().ok ? 'kvm' : 'process';
-}
 
 function absoluteUrl(url: string): string {
   if (/^https?:\/\//i.test(url)) return url;

@@ -1,21 +1,36 @@
 /**
- * The process sandbox: the guest runtime built for Linux (guest/build/fn-guest-process) in its own
- * process under seccomp strict mode (only read, write and exit are allowed; anything else kills
- * it). The window travels over its pipes as frames (fn_abi.h, "Process sandbox transport").
- *
- * This is the development backend for machines without /dev/kvm: the same runtime, the same
- * protocol, memory limited by the guest's own arena, time limited by SIGKILL. It is NOT a VM: a
- * kernel bug reachable through read/write would be reachable from it. Production uses KVM.
+ * Guests in a child process, reached over its pipes with the frames of fn_abi.h ("Process sandbox
+ * transport"). Two programs speak it:
+ *  - ptrace: guest/build/tools/ptrace-vmm runs the KVM guest ELF at its guest-physical addresses
+ *    in a traced process; every syscall is refused, the doorbell is handled like a VM exit, and
+ *    it implements SNAPSHOT, RESET and restore (guest/include/fn_vmm_control.h).
+ *  - process: guest/build/fn-guest-process, the runtime built for Linux under seccomp strict mode
+ *    (only read, write and exit); no snapshots.
+ * Both are development backends for machines without /dev/kvm, NOT a VM boundary: a kernel bug
+ * reachable through ptrace stops or read/write would be reachable from them. Production uses KVM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { GuestCommand, GuestEvent, WINDOW_DATA_MAX } from './abi.js';
-import { GuestCrashedError, GuestTimeoutError, VmClosedError, VmBusyError } from './errors.js';
+import { GuestCrashedError, GuestTimeoutError, VmClosedError, VmBusyError, VmSnapshotError } from './errors.js';
 import { freshEntropy, nowUnixNs } from './host-inputs.js';
-import type { ExchangeRequest, ExchangeResult, GuestTransport } from './transport.js';
+import type { ExchangeRequest, ExchangeResult, GuestTransport, ResetInfo, SnapshotInfo, SnapshotRequest } from './transport.js';
 import { decodeGuestHeader, encodeHostHeader } from './window-header.js';
 import { FrameReader, type GuestFrame } from './frame-reader.js';
 
 const STDERR_KEEP_BYTES = 4096;
+/** guest/include/fn_vmm_control.h */
+const VMM_CMD_SNAPSHOT = 0x100;
+const VMM_CMD_RESET = 0x101;
+const CONTROL_TIMEOUT_MS = 60_000;
+
+/** Which program to start and how. */
+export interface ChildSpec {
+  platform: 'process' | 'ptrace';
+  path: string;
+  args: string[];
+  /** Set when the child restores a snapshot: a refusal then means a bad snapshot, not a crash. */
+  restoring?: boolean;
+}
 
 interface Pending {
   request: ExchangeRequest;
@@ -27,7 +42,7 @@ interface Pending {
 }
 
 export class ProcessTransport implements GuestTransport {
-  readonly platform = 'process' as const;
+  readonly platform: 'process' | 'ptrace';
   private readonly child: ChildProcess;
   private readonly reader = new FrameReader(WINDOW_DATA_MAX);
   private pending: Pending | undefined;
@@ -36,17 +51,16 @@ export class ProcessTransport implements GuestTransport {
   private deadReason: string | undefined;
   private stderrTail = '';
 
-  constructor(guestPath: string, memoryMiB: number) {
-    this.child = spawn(guestPath, ['--memory-mib', String(memoryMiB)], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+  constructor(private readonly spec: ChildSpec) {
+    this.platform = spec.platform;
+    this.child = spawn(spec.path, spec.args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
     this.child.stderr!.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_KEEP_BYTES);
     });
     // EPIPE after the guest died is reported through 'exit'; don't let it crash the host.
     this.child.stdin!.on('error', () => {});
-    this.child.on('error', (err) => this.fail(new GuestCrashedError('spawn', `could not start ${guestPath}: ${err.message}`, { cause: err })));
+    this.child.on('error', (err) => this.fail(new GuestCrashedError('spawn', `could not start ${spec.path}: ${err.message}`, { cause: err })));
     this.child.on('exit', (code, signal) => this.onExit(code, signal));
   }
 
@@ -61,6 +75,38 @@ export class ProcessTransport implements GuestTransport {
       const early = this.early.shift();
       if (early) this.onFrame(early);
     });
+  }
+
+  async snapshot(request: SnapshotRequest): Promise<SnapshotInfo> {
+    this.requireControl('snapshots');
+    const out = await this.control(VMM_CMD_SNAPSHOT, { dir: request.dir, base: request.baseMemoryPath ?? null });
+    return { pages: num(out.pages), diffPages: num(out.diffPages), bytes: num(out.bytes), ms: num(out.ms) };
+  }
+
+  async reset(): Promise<ResetInfo> {
+    this.requireControl('reset');
+    const out = await this.control(VMM_CMD_RESET, {});
+    return { dirtyPages: num(out.dirtyPages), us: num(out.us) };
+  }
+
+  private requireControl(what: string): void {
+    if (this.platform !== 'ptrace') throw new VmSnapshotError(`the ${this.platform} backend has no ${what} — use kvm or ptrace`);
+  }
+
+  /** A command for the VMM itself; its reply is a DONE frame with JSON output. */
+  private async control(command: number, input: object): Promise<Record<string, unknown>> {
+    const r = await this.exchange({ command, input: Buffer.from(JSON.stringify(input)), timeoutMs: CONTROL_TIMEOUT_MS });
+    let out: Record<string, unknown>;
+    try {
+      out = JSON.parse(r.output.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      throw new GuestCrashedError('bad_output', 'the VMM answered a control command with output that is not JSON');
+    }
+    if (r.status !== 0) {
+      const err = (out.error ?? {}) as { message?: string };
+      throw new VmSnapshotError(`the VMM refused command 0x${command.toString(16)}: ${err.message ?? `status ${r.status}`}`);
+    }
+    return out;
   }
 
   get hostPid(): number {
@@ -137,6 +183,11 @@ export class ProcessTransport implements GuestTransport {
           ? `the guest process died from ${signal}`
           : `the guest process exited with code ${code}`;
     const tail = this.stderrTail.trim();
+    if (this.spec.restoring && code === 2) {
+      // ptrace-vmm refuses unusable snapshot files with exit status 2 before its first frame.
+      this.fail(new VmSnapshotError(`the snapshot could not be restored: ${tail || 'no reason given'}`));
+      return;
+    }
     this.fail(new GuestCrashedError(signal === 'SIGKILL' ? 'syscall' : 'crash', tail ? `${how}; it said: ${tail}` : how));
   }
 
@@ -154,4 +205,8 @@ export class ProcessTransport implements GuestTransport {
     if (this.pending.sleepTimer) clearTimeout(this.pending.sleepTimer);
     this.pending = undefined;
   }
+}
+
+function num(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
 }

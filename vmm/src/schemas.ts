@@ -14,8 +14,8 @@ export const BootOptionsSchema = z
   .object({
     memoryMiB: z.number().int().min(MEMORY_MIB_MIN).max(MEMORY_MIB_MAX).default(64),
     timeoutMs: z.number().int().min(1).max(TIMEOUT_MS_MAX).default(10_000),
-    /** kvm: a real microVM (the default); process: the seccomp sandbox for machines without KVM; auto: kvm if usable, else process. */
-    backend: z.enum(['kvm', 'process', 'auto']).default('kvm'),
+    /** kvm: a real microVM (the default); ptrace and process: development stand-ins without KVM (see transport.ts); auto: the best one usable here. */
+    backend: z.enum(['kvm', 'ptrace', 'process', 'auto']).default('kvm'),
   })
   .strict();
 export type BootOptions = z.input<typeof BootOptionsSchema>;

@@ -6,7 +6,12 @@
  */
 import type { GuestCommand, GuestEvent, GuestStatus } from './abi.js';
 
-export type Platform = 'kvm' | 'process';
+/**
+ * kvm: a KVM microVM (production). ptrace: the same guest ELF and memory layout in a traced Linux
+ * process (no /dev/kvm needed; snapshots and resets work the same way). process: the runtime built
+ * for Linux under seccomp strict mode (no snapshots).
+ */
+export type Platform = 'kvm' | 'ptrace' | 'process';
 
 export interface ExchangeRequest {
   command: GuestCommand;
@@ -35,8 +40,35 @@ export interface GuestTransport {
    * GuestCrashedError or VmClosedError; after a rejection the transport is dead.
    */
   exchange(request: ExchangeRequest): Promise<ExchangeResult>;
+  /**
+   * Writes the VM's state into `dir` (cpu.bin, memory.img, pages.bin; see
+   * guest/include/fn_vmm_control.h). With a base memory.img only pages that differ are written.
+   * Afterwards reset() returns the VM to this state. Undefined where the platform has no snapshots.
+   */
+  snapshot?(request: SnapshotRequest): Promise<SnapshotInfo>;
+  /** Returns the VM to its last snapshot (taken or restored from): memory, registers, FPU. */
+  reset?(): Promise<ResetInfo>;
   /** Idempotent; stops a running guest. */
   close(): void;
+}
+
+export interface SnapshotRequest {
+  dir: string;
+  baseMemoryPath?: string | undefined;
+}
+
+export interface SnapshotInfo {
+  /** Non-zero pages of guest RAM. */
+  pages: number;
+  /** Pages that differ from the base (0 without a base). */
+  diffPages: number;
+  bytes: number;
+  ms: number;
+}
+
+export interface ResetInfo {
+  dirtyPages: number;
+  us: number;
 }
 
 export type { GuestStatus };

@@ -14,10 +14,24 @@ function fn(args: string[], env: Record<string, string> = {}) {
 describeEachBackend('fn run', (backend) => {
   it('prints the greeting of functions/hello', () => {
     const r = fn(['run', 'functions/hello', '--backend', backend]);
-    expect(r.stderr).toBe('');
+    // Only the process backend has something to say: it cannot reset between invocations.
+    expect(r.stderr).toBe(backend === 'process' ? 'fn: the process backend has no snapshots: state carries over between invocations\n' : '');
     expect(r.stdout).toBe('Hello from fn!\n');
     expect(r.code).toBe(0);
   });
+
+  if (backend !== 'process') {
+    it('--repeat starts every invocation from the snapshot: counter prints 1 five times', () => {
+      const r = fn(['run', 'functions/counter', '--backend', backend, '--repeat', '5']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe('1\n1\n1\n1\n1\n');
+    });
+
+    it('--no-reset lets state carry over, so the same VM counts up', () => {
+      const r = fn(['run', 'functions/counter', '--backend', backend, '--repeat', '3', '--no-reset']);
+      expect(r.stdout).toBe('1\n2\n3\n');
+    });
+  }
 
   it('--repeat runs on one VM and --json prints one object per invocation', () => {
     const r = fn(['run', 'functions/echo', '--backend', backend, '--path', '/p?q=1', '-d', '{"a":1}', '--repeat', '3', '--json']);

@@ -1,15 +1,20 @@
 /**
  * `fn run <function-dir>`: the local one-shot runner (like `sam local invoke`). Bundles the function,
- * boots one microVM, invokes it N times on that VM and prints each response body on its own line,
- * or with --json one JSON object per invocation.
+ * boots one microVM, loads the function, snapshots it (SnapStart), then invokes it N times on that
+ * VM, resetting it to the snapshot after every invocation, and prints each response body on its own
+ * line, or with --json one JSON object per invocation.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MicroVM, probeKvm, type InvokeResult } from '@fn/vmm';
 import { bundleFunction } from '../bundle.js';
 import { readFunctionDir } from '../function-config.js';
 import { UsageError } from '../usage-error.js';
 
-export const runUsage = `usage: fn run <function-dir> [--method M] [--path P] [-d BODY] [-H 'name: value']... [--repeat N] [--json] [--backend kvm|process|auto]`;
+export const runUsage = `usage: fn run <function-dir> [--method M] [--path P] [-d BODY] [-H 'name: value']... [--repeat N] [--json] [--no-reset] [--backend kvm|ptrace|process|auto]`;
+const BACKENDS = ['kvm', 'ptrace', 'process', 'auto'] as const;
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -22,6 +27,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       header: { type: 'string', short: 'H', multiple: true, default: [] },
       repeat: { type: 'string', short: 'n', default: '1' },
       json: { type: 'boolean', default: false },
+      'no-reset': { type: 'boolean', default: false },
       backend: { type: 'string', default: process.env.FN_BACKEND ?? 'auto' },
     },
   });
@@ -29,19 +35,25 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (!dir || positionals.length > 1) throw new UsageError(runUsage);
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1) throw new UsageError(`--repeat must be a positive integer, not "${values.repeat}"`);
-  const backend = values.backend;
-  if (backend !== 'kvm' && backend !== 'process' && backend !== 'auto') throw new UsageError(`--backend must be kvm, process or auto, not "${backend}"`);
+  const backend = BACKENDS.find((b) => b === values.backend);
+  if (!backend) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, not "${values.backend}"`);
   const headers = values.header.map(parseHeader);
 
   const fn = readFunctionDir(dir);
   const bundle = await bundleFunction(fn.entryPath);
-  if (backend === 'auto' && !probeKvm().ok) {
-    const probe = probeKvm();
-    process.stderr.write(`fn: KVM is not usable here (${probe.message ?? probe.code}); running in the process sandbox (seccomp strict, no VM isolation)\n`);
-  }
   const vm = await MicroVM.boot({ memoryMiB: fn.config.memoryMiB, timeoutMs: fn.config.timeoutMs, backend });
+  if (backend === 'auto' && vm.platform !== 'kvm') {
+    const probe = probeKvm();
+    process.stderr.write(`fn: KVM is not usable here (${probe.message ?? probe.code}); running on the ${vm.platform} stand-in (no VM isolation)\n`);
+  }
+  const snapshotDir = mkdtempSync(join(tmpdir(), 'fn-run-'));
   try {
     await vm.load(bundle.code, { name: fn.config.name, env: fn.config.env });
+    if (vm.platform !== 'process' && !values['no-reset']) {
+      await vm.snapshot(snapshotDir);
+    } else if (!values['no-reset']) {
+      process.stderr.write('fn: the process backend has no snapshots: state carries over between invocations\n');
+    }
     for (let i = 0; i < repeat; i++) {
       const result = await vm.invoke({
         method: values.method ?? (values.data !== undefined ? 'POST' : 'GET'),
@@ -53,6 +65,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     }
   } finally {
     vm.close();
+    rmSync(snapshotDir, { recursive: true, force: true });
   }
   return 0;
 }

@@ -11,7 +11,10 @@ import { randomBytes } from 'node:crypto';
 export const EVENT = { READY: 1, DONE: 2, PANIC: 3, SLEEP: 4 };
 export const COMMAND = { NONE: 0, LOAD: 1, INVOKE: 2 };
 export const STATUS = { OK: 0, LOAD_ERROR: 1, OUT_OF_MEMORY: 2, BAD_INPUT: 3, NOT_LOADED: 4 };
-export const STATUS_NAME = Object.fromEntries(Object.entries(STATUS).map(([k, v]) => [v, k]));
+/** VMM commands and statuses of include/fn_vmm_control.h (ptrace-vmm; never seen by the guest). */
+export const VMM_COMMAND = { SNAPSHOT: 0x100, RESET: 0x101 };
+export const VMM_STATUS = { BAD_REQUEST: 0x100, BAD_STATE: 0x101, BAD_SNAPSHOT: 0x102, IO_ERROR: 0x103 };
+export const STATUS_NAME = Object.fromEntries([...Object.entries(STATUS), ...Object.entries(VMM_STATUS)].map(([k, v]) => [v, k]));
 export const WINDOW_MAGIC = 0x4e57464e;
 export const ABI_VERSION = 1;
 export const HEADER_SIZE = 128;
@@ -136,6 +139,13 @@ export class ProcessGuest {
       await new Promise((r) => setTimeout(r, Math.min(frame.header.sleepNs / 1e6, timeoutMs)));
       this.send(command, Buffer.alloc(0)); // a fresh header: the guest only takes the new clock
     }
+  }
+
+  /** A VMM command (fn_vmm_control.h): sends `input` as JSON and returns {frame, json}. */
+  async control(command, input = {}, { timeoutMs = 30000 } = {}) {
+    const frame = await this.request(command, Buffer.from(input === null ? '' : JSON.stringify(input)), { timeoutMs });
+    if (!frame) throw new Error(`no answer to VMM command 0x${command.toString(16)} within ${timeoutMs} ms`);
+    return { frame, json: frame.output.length ? JSON.parse(frame.output.toString()) : null };
   }
 
   kill() {

@@ -68,8 +68,13 @@ class Headers {
     const iteratorMethod = init[Symbol.iterator];
     if (iteratorMethod !== undefined && iteratorMethod !== null) {
       if (typeof iteratorMethod !== 'function') throw new TypeError('Headers: init[Symbol.iterator] is not a function');
+      if (iteratesAsSortedList(init, iteratorMethod)) {
+        // Iterating another Headers gives its sorted list, normalized already: copied directly.
+        this.#list = init.#sortAndCombine().slice();
+        return;
+      }
       for (const pair of iteratorMethod.call(init)) {
-        const items = isObjectLike(pair) && typeof pair[Symbol.iterator] === 'function' ? Array.from(pair) : null;
+        const items = iteratesAsArray(pair) ? pair : isObjectLike(pair) && typeof pair[Symbol.iterator] === 'function' ? Array.from(pair) : null;
         if (items === null || items.length !== 2) {
           throw new TypeError('Headers: each header in an init sequence must be a [name, value] pair');
         }
@@ -184,9 +189,17 @@ class Headers {
     return out;
   }
 }
+const headersEntries = Headers.prototype.entries;
 Object.defineProperty(Headers.prototype, Symbol.iterator, {
-  value: Headers.prototype.entries, writable: true, enumerable: false, configurable: true,
+  value: headersEntries, writable: true, enumerable: false, configurable: true,
 });
+// Whether iterating `h` with `iteratorMethod` gives exactly its sorted list, as at boot (user code
+// can replace the method or the iterator's next()): then the prelude may read that list instead.
+const headersIteratorPrototype = Object.getPrototypeOf(new Headers().entries());
+const headersIteratorNext = headersIteratorPrototype.next;
+function iteratesAsSortedList(h, iteratorMethod) {
+  return h instanceof Headers && iteratorMethod === headersEntries && headersIteratorPrototype.next === headersIteratorNext;
+}
 setToStringTag(Headers.prototype, 'Headers');
 defineGlobal('Headers', Headers);
 

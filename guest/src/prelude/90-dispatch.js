@@ -84,6 +84,17 @@ function headerPairsJson(pairs) {
   return `[${out}]`;
 }
 
+// Log entries come from pushLog only: a level from a fixed set of plain words, a string message and
+// a finite number of milliseconds, so only the message needs JSON.stringify.
+function logsJson(logs) {
+  let out = '';
+  for (let i = 0; i < logs.length; i++) {
+    const entry = logs[i];
+    out += `${i === 0 ? '' : ','}{"level":"${entry.level}","message":${JSON.stringify(entry.message)},"ms":${entry.ms}}`;
+  }
+  return `[${out}]`;
+}
+
 function responseOutput(response, logs) {
   if (response.type === 'error') throw new TypeError('the handler returned Response.error(), which has no HTTP status to send');
   const bytes = responseBodyBytes(response);
@@ -91,13 +102,12 @@ function responseOutput(response, logs) {
   const headers = response.headers;
   // What iterating the headers gives, without an iterator and a copy of each pair. The getters are
   // public (user code could replace them), so anything unusual goes the general way.
-  if (!(headers instanceof Headers) || !Number.isInteger(status)) {
+  if (!(headers instanceof Headers && iteratesAsSortedList(headers, headers[Symbol.iterator])) || !Number.isInteger(status)) {
     const pairs = Array.from(headers, (p) => [p[0], p[1]]);
     return { meta: JSON.stringify({ status, headers: pairs, logs }), body: bytes };
   }
   const headersJson = headerPairsJson(headersInternals.sorted(headers));
-  const logsJson = logs.length === 0 ? '[]' : JSON.stringify(logs);
-  return { meta: `{"status":${status},"headers":${headersJson},"logs":${logsJson}}`, body: bytes };
+  return { meta: `{"status":${status},"headers":${headersJson},"logs":${logsJson(logs)}}`, body: bytes };
 }
 
 function beginInvocation(meta) {

@@ -353,6 +353,16 @@ describe('Headers', () => {
     }
   });
 
+  it('copies another Headers as iterating it gives, even when its iterator was replaced', () => {
+    expect(sb.json(`
+      const h = new Headers([['b', '1'], ['a', '2'], ['B', '3'], ['set-cookie', 'x'], ['set-cookie', 'y']]);
+      const copy = [...new Headers(h)];
+      const patched = new Headers({ a: '1' });
+      patched[Symbol.iterator] = function* () { yield ['z', '9']; };
+      return [copy, [...new Headers(patched)], [...new Response(null, { headers: h }).headers].length];
+    `)).toEqual([[['a', '2'], ['b', '1, 3'], ['set-cookie', 'x'], ['set-cookie', 'y']], [['z', '9']], 4]);
+  });
+
   it('iterators see changes made during iteration', () => {
     expect(sb.json(`
       const h = new Headers([['b', '1'], ['d', '2']]);

@@ -6,6 +6,7 @@
  */
 import { describe } from 'vitest';
 import { kvmDevicePresent } from '../kvm-probe.js';
+import { ptraceUsable } from '../platform-choice.js';
 import type { Platform } from '../transport.js';
 
 export interface BackendCase {
@@ -18,14 +19,24 @@ export function backendsUnderTest(): BackendCase[] {
   const kvmRequired = kvmDevicePresent() || process.env.FN_REQUIRE_KVM === '1';
   return [
     { backend: 'process', runs: true },
+    // The ptrace stand-in must run wherever it can (root, or vm.mmap_min_addr <= 4096: CI here).
+    { backend: 'ptrace', runs: ptraceUsable() || process.env.FN_REQUIRE_PTRACE === '1' },
     { backend: 'kvm', runs: kvmRequired },
   ];
 }
 
-/** describe() once per backend; the KVM block is skipped (visibly) only where /dev/kvm is absent. */
-export function describeEachBackend(title: string, body: (backend: Platform) => void): void {
+/**
+ * describe() once per backend (or per backend in `only`); a block is skipped, visibly, only where
+ * its backend cannot exist on this machine.
+ */
+export function describeEachBackend(title: string, body: (backend: Platform) => void, only?: Platform[]): void {
   for (const { backend, runs } of backendsUnderTest()) {
-    const name = `${title} [${backend}]${runs ? '' : ' (skipped: no /dev/kvm on this machine)'}`;
+    if (only && !only.includes(backend)) continue;
+    const why = backend === 'kvm' ? 'no /dev/kvm on this machine' : 'ptrace-vmm cannot map low guest pages here (not root, vm.mmap_min_addr > 4096)';
+    const name = `${title} [${backend}]${runs ? '' : ` (skipped: ${why})`}`;
     (runs ? describe : describe.skip)(name, () => body(backend));
   }
 }
+
+/** The backends with snapshots, restore and reset. */
+export const SNAPSHOT_BACKENDS: Platform[] = ['kvm', 'ptrace'];

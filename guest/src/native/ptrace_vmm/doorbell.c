@@ -69,7 +69,7 @@ uint32_t vm_run_to_doorbell(void)
     }
     siginfo_t si = {0};
     ptrace(PTRACE_GETSIGINFO, pid, 0, &si);
-    report_panic("guest fault: signal %d (%s) at rip 0x%llx, address %p, opcode 0x%02x, rsp 0x%llx", sig, strsignal(sig),
+    report_panic("guest fault: signal %d (%s, code %d) at rip 0x%llx, address %p, opcode 0x%02x, rsp 0x%llx", sig, strsignal(sig), si.si_code,
                  regs.rip, si.si_addr, opcode, regs.rsp);
   }
 }

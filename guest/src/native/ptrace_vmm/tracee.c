@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/rseq.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -117,6 +118,16 @@ static _Noreturn void child_main(const struct tracee_spec *s)
     child_fail("mprotect of the stub pages", errno);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     child_fail("PR_SET_NO_NEW_PRIVS", errno);
+
+  /* glibc registered this thread for restartable sequences; the kernel would write its rseq area
+   * (in the TLS about to be unmapped) on the next return to user mode and SIGSEGV the guest. */
+  if (__rseq_size) {
+    void *area = (char *)__builtin_thread_pointer() + __rseq_offset;
+    const unsigned sig = 0x53053053; /* RSEQ_SIG on x86 */
+    if (syscall(SYS_rseq, area, __rseq_size, 1 /* RSEQ_FLAG_UNREGISTER */, sig) != 0 &&
+        syscall(SYS_rseq, area, 32u, 1, sig) != 0) /* glibc registers 32 bytes when it reports less */
+      child_fail("cannot unregister rseq", errno);
+  }
 
   /* The guest holds no file descriptors (the mappings keep their files). */
   if (syscall(SYS_close_range, 0u, ~0u, 0u) != 0)

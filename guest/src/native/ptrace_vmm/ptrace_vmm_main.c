@@ -1,0 +1,165 @@
+/*
+ * ptrace-vmm — runs the KVM guest ELF (fn-guest.elf) without KVM: a faithful stand-in for the KVM
+ * VMM on machines with no /dev/kvm, including SNAPSHOT, RESTORE and RESET. A development and test
+ * tool, not a sandbox.
+ *
+ *   ptrace-vmm <fn-guest.elf> [--memory-mib N]                       boot the guest
+ *   ptrace-vmm [<fn-guest.elf>] --restore DIR [--base FILE] [--memory-mib N]
+ *                                                   restore a snapshot (the ELF is not read)
+ *   options: --tsc-khz N     the TSC frequency to hand the guest when the parent sends 0
+ *                            (default: measured over the first 5 ms of this process)
+ *            --no-populate   do not prefault the snapshot's data pages on restore
+ *            --scan=pagemap  find dirty pages by reading /proc/pid/pagemap, not PAGEMAP_SCAN
+ *
+ * Why this works: the guest runs at CPL3 in long mode with identity-mapped memory — which is what
+ * a Linux process is, once guest RAM sits at its guest-physical addresses, boot info and the
+ * thread block are where fn_abi.h puts them and FS points at FN_TLS_ADDR. The guest process
+ * (tracee.c) holds nothing but guest RAM, the window and two read-only stub pages; every system
+ * call it makes stops it (seccomp) and is reported as a panic, so a run here proves the KVM
+ * build's paths make none. Its doorbell `out` faults; the tracer handles that like KVM_EXIT_IO
+ * (doorbell.c).
+ *
+ * Towards its parent it speaks the process transport of fn_abi.h (frames on stdin/stdout), so the
+ * smoke tests drive this and fn-guest-process alike, plus the VMM commands of fn_vmm_control.h:
+ * SNAPSHOT (snapshot.c), RESET (reset.c); restoring is this program started with --restore
+ * (restore.c).
+ *
+ * Files: ptrace_vmm_main.c (this: options, the command loop), frames.c (parent I/O, TSC),
+ * doorbell.c (run to the next doorbell), tracee.c (the guest process), elf_image.c (fresh boot),
+ * cpu_state.c (registers, FPU, cpu.bin), memory_files.c (memory images, pages.bin),
+ * dirty_pages.c (pagemap scans), guest_memory.c (process_vm_readv/writev), snapshot.c,
+ * restore.c, reset.c, control.c (control requests and replies), util.c.
+ */
+#include "vmm.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+struct vm vm = {.pid = -1, .pagemap_fd = -1, .populate = 1};
+
+static _Noreturn void usage(const char *why)
+{
+  struct err e;
+  fail(&e, 0, "UsageError",
+       "%s\nusage: ptrace-vmm <fn-guest.elf> [--memory-mib N]\n"
+       "       ptrace-vmm [<fn-guest.elf>] --restore DIR [--base FILE] [--memory-mib N]\n"
+       "       options: --tsc-khz N, --no-populate, --scan=pagemap (N MiB: 8..4095, default 64)",
+       why);
+  refuse(&e);
+}
+
+/* Forwards the guest's frame from the window; any output length it claims is checked first. */
+static void send_guest_frame(uint32_t event)
+{
+  uint32_t n = window_header->output_len;
+  if (n > FN_WINDOW_DATA_MAX)
+    report_panic("the guest wrote output_len %u > FN_WINDOW_DATA_MAX", n);
+  frame_send(event, window_header, window_data, n);
+  vm.last_event = event;
+  if (event == FN_EVENT_PANIC) {
+    tracee_kill(vm.pid);
+    exit(70);
+  }
+}
+
+static void boot(const char *elf)
+{
+  struct err e;
+  struct elf_image img;
+  if (elf_image_read(elf, vm.mem, &img, &e) != 0)
+    refuse(&e);
+  struct tracee_spec spec = {.mem = vm.mem, .elf = &img};
+  pid_t pid = tracee_spawn(&spec, &e);
+  if (pid < 0 || vm_attach(pid, &e) != 0 || cpu_reset_for_boot(pid, img.entry, vm.mem, &e) != 0)
+    die("%s", e.msg);
+  free(img.file);
+  send_guest_frame(vm_run_to_doorbell());
+}
+
+static void restore(const char *dir, const char *base)
+{
+  struct err e;
+  uint64_t t0 = now_ns();
+  struct snapshot *s;
+  if (snapshot_load(dir, base, vm.mem, &s, &e) != 0)
+    refuse(&e);
+  uint64_t data_pages = s->backing.data_pages, diff_pages = runs_pages(&s->backing.runs);
+  if (vm_start_from_snapshot(s, &e) != 0)
+    die("%s", e.msg);
+  vm.last_event = FN_EVENT_READY;
+  char json[256];
+  snprintf(json, sizeof json, "{\"restored\":{\"us\":%.1f,\"pages\":%llu,\"diffPages\":%llu}}",
+           (double)(now_ns() - t0) / 1e3, (unsigned long long)data_pages, (unsigned long long)diff_pages);
+  frame_reply(0, FN_EVENT_READY, FN_STATUS_OK, json);
+}
+
+/* A guest command: into the window, run the guest to its next doorbell, forward its frame. */
+static void guest_command(const struct fn_window_header *h)
+{
+  memcpy(window_header, h, FN_WINDOW_HEADER_SIZE);
+  uint64_t n = h->input_len, keep = n <= FN_WINDOW_DATA_MAX ? n : FN_WINDOW_DATA_MAX;
+  frame_read_input(window_data, n, keep);
+  if (FN_WINDOW_DATA_OFFSET + keep > vm.window_hwm)
+    vm.window_hwm = FN_WINDOW_DATA_OFFSET + keep;
+  if (h->tsc_khz == 0)
+    window_header->tsc_khz = tsc_khz();
+  send_guest_frame(vm_run_to_doorbell());
+}
+
+int main(int argc, char **argv)
+{
+  const char *elf = NULL, *restore_dir = NULL, *base = NULL;
+  uint64_t mib = 64;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--memory-mib") && i + 1 < argc)
+      mib = strtoull(argv[++i], NULL, 10);
+    else if (!strcmp(a, "--restore") && i + 1 < argc)
+      restore_dir = argv[++i];
+    else if (!strcmp(a, "--base") && i + 1 < argc)
+      base = argv[++i];
+    else if (!strcmp(a, "--tsc-khz") && i + 1 < argc)
+      tsc_khz_override = strtoull(argv[++i], NULL, 10);
+    else if (!strcmp(a, "--no-populate"))
+      vm.populate = 0;
+    else if (!strcmp(a, "--scan=pagemap"))
+      scan_force_pagemap_read = 1;
+    else if (a[0] == '-' || elf)
+      usage("unknown or incomplete option");
+    else
+      elf = a;
+  }
+  if (mib < 8 || mib > 4095)
+    usage("--memory-mib must be 8..4095");
+  if (!restore_dir && !elf)
+    usage("give the guest ELF, or --restore DIR");
+  if (base && !restore_dir)
+    usage("--base goes with --restore");
+  vm.mem = mib << 20;
+  _Static_assert(STUB_ADDR + STUB_SIZE < USER_TOP, "stub pages");
+
+  signal(SIGPIPE, SIG_IGN); /* a parent that went away shows up as a failed write */
+  if (mmap(window_header, FN_WINDOW_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+           0) != (void *)window_header)
+    die("cannot map the window at 4 GiB: %s", strerror(errno));
+  if (restore_dir)
+    restore(restore_dir, base);
+  else
+    boot(elf);
+
+  for (;;) {
+    struct fn_window_header h;
+    if (!frame_read_header(&h)) {
+      tracee_kill(vm.pid);
+      return 0;
+    }
+    if (h.command >= FN_VMM_CMD_FIRST)
+      control_command(&h);
+    else
+      guest_command(&h);
+  }
+}

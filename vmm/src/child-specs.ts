@@ -1,0 +1,23 @@
+/** The command lines of the two child-process backends (see process-transport.ts). */
+import { guestElfPath, guestProcessPath, ptraceVmmPath } from '@fn/guest';
+import type { ChildSpec } from './process-transport.js';
+
+export interface RestoreFiles {
+  /** Directory holding cpu.bin, memory.img and pages.bin. */
+  dir: string;
+  /** The base layer's memory.img when the snapshot is a diff over a base. */
+  baseMemoryPath?: string | undefined;
+}
+
+export function processSandboxSpec(memoryMiB: number): ChildSpec {
+  return { platform: 'process', path: guestProcessPath, args: ['--memory-mib', String(memoryMiB)] };
+}
+
+export function ptraceSpec(memoryMiB: number, restore?: RestoreFiles): ChildSpec {
+  const args = [guestElfPath, '--memory-mib', String(memoryMiB)];
+  if (restore) {
+    args.push('--restore', restore.dir);
+    if (restore.baseMemoryPath) args.push('--base', restore.baseMemoryPath);
+  }
+  return { platform: 'ptrace', path: ptraceVmmPath, args, restoring: restore !== undefined };
+}
