@@ -46,6 +46,18 @@ void MmapRegion::unmap() {
 }
 
 size_t GuestMemory::add_region(GuestAddress base, uint64_t size) {
+  check_new_region(base, size);
+  regions_.push_back(GuestRegion{base, MmapRegion::anonymous(size)});
+  return regions_.size() - 1;
+}
+
+size_t GuestMemory::add_region(GuestAddress base, MmapRegion mapping) {
+  check_new_region(base, mapping.size());
+  regions_.push_back(GuestRegion{base, std::move(mapping)});
+  return regions_.size() - 1;
+}
+
+void GuestMemory::check_new_region(GuestAddress base, uint64_t size) const {
   GuestAddress end;
   if (size == 0 || size % kPage != 0 || base.raw() % kPage != 0)
     throw ConfigError(format("guest memory region 0x%llx+0x%llx is not page aligned",
@@ -59,8 +71,6 @@ size_t GuestMemory::add_region(GuestAddress base, uint64_t size) {
                                (unsigned long long)base.raw(), (unsigned long long)size,
                                (unsigned long long)r.base.raw(), (unsigned long long)r.size()));
   }
-  regions_.push_back(GuestRegion{base, MmapRegion::anonymous(size)});
-  return regions_.size() - 1;
 }
 
 uint8_t* GuestMemory::host_range(GuestAddress addr, uint64_t len) const {

@@ -18,6 +18,9 @@ namespace fnvmm {
 class MmapRegion {
  public:
   static MmapRegion anonymous(size_t size);  // throws KvmError("mmap", errno)
+  // Takes ownership of a mapping made elsewhere (a snapshot's files mapped MAP_PRIVATE): it is
+  // unmapped with the region.
+  static MmapRegion adopt(uint8_t* host, size_t size) { return MmapRegion(host, size); }
   MmapRegion() = default;
   ~MmapRegion();
   MmapRegion(MmapRegion&& o) noexcept;
@@ -52,6 +55,8 @@ class GuestMemory {
   // Maps `size` bytes (page multiple) for guest physical [base, base+size). Throws ConfigError on an
   // unaligned, wrapping or overlapping region; KvmError if mmap fails. Returns the region's index.
   size_t add_region(GuestAddress base, uint64_t size);
+  // The same with a mapping the caller made (its size is the region's size).
+  size_t add_region(GuestAddress base, MmapRegion mapping);
 
   size_t region_count() const { return regions_.size(); }
   const GuestRegion& region(size_t i) const { return regions_.at(i); }
@@ -78,6 +83,7 @@ class GuestMemory {
   uint64_t resident_bytes() const;
 
  private:
+  void check_new_region(GuestAddress base, uint64_t size) const;
   std::vector<GuestRegion> regions_;
 };
 

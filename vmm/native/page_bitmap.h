@@ -55,6 +55,12 @@ class PageBitmap {
     for (size_t i = 0; i < words_.size(); ++i) words_[i] &= ~o.words_[i];
     return *this;
   }
+  // Keeps only the bits also set in `o` (same page count).
+  PageBitmap& intersect(const PageBitmap& o) {
+    if (o.pages_ != pages_) throw std::invalid_argument("PageBitmap intersect with a different page count");
+    for (size_t i = 0; i < words_.size(); ++i) words_[i] &= o.words_[i];
+    return *this;
+  }
   uint64_t count() const {
     uint64_t n = 0;
     for (uint64_t w : words_) n += static_cast<uint64_t>(__builtin_popcountll(w));

@@ -1,4 +1,4 @@
-export { MicroVM, type InvokeResult } from './microvm.js';
+export { MicroVM, type InvokeResult, type VmSnapshot } from './microvm.js';
 export { probeKvm, kvmDevicePresent, KVM_DEVICE } from './kvm-probe.js';
 export * from './errors.js';
 export {

@@ -103,9 +103,7 @@ int vm_start_from_snapshot(struct snapshot *s, struct err *e)
   if (vm.populate)
     backing_data_runs(&s->backing, &populate);
   struct tracee_spec spec = {.mem = vm.mem, .backing = &s->backing, .populate = vm.populate ? &populate : NULL};
-  uint64_t T0 = now_ns();
   pid_t pid = tracee_spawn(&spec, e);
-  uint64_t T1 = now_ns();
   runs_free(&populate);
   if (pid < 0)
     return -1;
@@ -113,8 +111,6 @@ int vm_start_from_snapshot(struct snapshot *s, struct err *e)
     tracee_kill(pid);
     return -1;
   }
-  uint64_t T2 = now_ns();
-  if (getenv("PROF")) fprintf(stderr, "spawn %.0f us, cpu+view %.0f us\n", (T1-T0)/1e3, (T2-T1)/1e3);
   pid_t old = vm.pid;
   if (vm_attach(pid, e) != 0) {
     tracee_kill(pid);
