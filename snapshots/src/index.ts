@@ -32,3 +32,4 @@ export {
   type GcReport,
 } from './store.js';
 export { packForTransfer, unpackFromTransfer, type PackOptions, type UnpackResult } from './transfer.js';
+export { archiveSnapshot, materializeSnapshot, readPageRuns, type VmSnapshotDir, type ArchiveKind, type MaterializedSnapshot } from './vm-archive.js';

@@ -245,6 +245,7 @@ function statePayload(image: Buffer, kind: 'base' | 'function') {
     createdAt: new Date().toISOString(),
     kind,
     cpu: Buffer.alloc(5 * 1024, 7).toString('base64'), // ~5 KB of CPU state, as measured
+    layout: Buffer.alloc(128).toString('base64'), // stands in for pages.bin
     memory: { layers: [layerOf(image, 'base')] },
   };
 }

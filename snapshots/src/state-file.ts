@@ -60,7 +60,8 @@ const MemoryLayerSchema = z.object({
 
 export const StatePayloadSchema = z
   .object({
-    platform: z.enum(['kvm', 'process']),
+    /** The VMM that wrote cpu and layout: a snapshot restores only on the same platform. */
+    platform: z.enum(['kvm', 'ptrace']),
     /** FN_ABI_VERSION of the guest that was snapshotted: a restore must run a host speaking it. */
     abiVersion: z.number().int().nonnegative(),
     memoryBytes: z.number().int().positive().multipleOf(PAGE_SIZE).max(2 ** 40),
@@ -68,6 +69,8 @@ export const StatePayloadSchema = z
     kind: z.enum(['base', 'function']),
     /** Registers, FPU/SSE, MSRs: opaque to everything but the VMM that produced them. */
     cpu: z.base64(),
+    /** pages.bin exactly as the VMM wrote it (fn_vmm_control.h): it carries the snapshot id cpu.bin is checked against. */
+    layout: z.base64(),
     memory: z.object({ layers: z.array(MemoryLayerSchema).min(1) }),
     function: z
       .object({

@@ -30,6 +30,7 @@ export function guestImage(seed: string, pages: number[], bytes = GUEST_BYTES): 
 }
 
 export const CPU_BLOB = Buffer.from('registers+fpu+msrs'.repeat(40)).toString('base64');
+export const LAYOUT_BLOB = Buffer.from('FNPAGES\0 page runs as the VMM wrote them').toString('base64');
 
 export function basePayload(memory: Buffer, overrides: Partial<StatePayloadInput> = {}): StatePayloadInput {
   return {
@@ -39,6 +40,7 @@ export function basePayload(memory: Buffer, overrides: Partial<StatePayloadInput
     createdAt: '2025-01-02T03:04:05.000Z',
     kind: 'base',
     cpu: CPU_BLOB,
+    layout: LAYOUT_BLOB,
     memory: { layers: [{ role: 'base', digest: sha256(memory), bytes: memory.length, pages: countDataPages(memory) }] },
     ...overrides,
   };
