@@ -8,12 +8,20 @@ import { fileURLToPath } from 'node:url';
 export interface BenchArgs {
   quick: boolean;
   json: boolean;
+  /** --backend kvm|ptrace|process; absent: the best one this machine has. */
+  backend?: 'kvm' | 'ptrace' | 'process';
 }
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
-  const unknown = argv.filter((a) => a !== '--quick' && a !== '--json');
-  if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]} — use --quick and/or --json`);
-  return { quick: argv.includes('--quick'), json: argv.includes('--json') };
+  const args: BenchArgs = { quick: false, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') args.quick = true;
+    else if (a === '--json') args.json = true;
+    else if (a === '--backend' && ['kvm', 'ptrace', 'process'].includes(argv[i + 1] ?? '')) args.backend = argv[++i] as BenchArgs['backend'];
+    else throw new Error(`unknown argument ${a} — use --quick, --json and --backend kvm|ptrace|process`);
+  }
+  return args;
 }
 
 /** Progress goes to stderr so stdout stays the table and, with --json, ends with the JSON line. */

@@ -15,7 +15,7 @@ import { parseBenchArgs, progress, report } from './report.js';
 
 const HELLO = `export default { fetch() { return new Response('Hello from fn!\\n'); } };`;
 const args = parseBenchArgs(process.argv.slice(2));
-const backend = probeKvm().ok ? 'kvm' : 'ptrace';
+const backend = args.backend ?? (probeKvm().ok ? 'kvm' : 'ptrace');
 const counts = args.quick
   ? { snapshots: 5, restores: 30, invokes: 1000, held: 100 }
   : { snapshots: 10, restores: 200, invokes: 5000, held: 1000 };

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MicroVM, probeKvm } from '@fn/vmm';
+import { MicroVM, choosePlatform } from '@fn/vmm';
 import { qjsNativePath } from '@fn/guest';
 import { median, percentile, round } from './stats.js';
 import { parseBenchArgs, progress, report } from './report.js';
@@ -20,7 +20,7 @@ const FIB_SOURCE = `function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2)
 const FIB_N = 27;
 
 const args = parseBenchArgs(process.argv.slice(2));
-const backend = probeKvm().ok ? 'kvm' : 'process';
+const backend = args.backend ?? choosePlatform('auto');
 const counts = args.quick
   ? { boots: 10, invokes: 1000, fibRuns: 3, vmsForRss: 10 }
   : { boots: 50, invokes: 5000, fibRuns: 5, vmsForRss: 50 };
@@ -93,6 +93,17 @@ function rssKiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 'NaN');
 }
 
+/** A VMM process and its children (the ptrace VMM's traced guest is its child). */
+function treeRssKiB(pid: number): number {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    children = [];
+  }
+  return rssKiB(pid) + children.reduce((sum, child) => sum + rssKiB(child), 0);
+}
+
 async function measureRssPerVm(): Promise<number> {
   const before = rssKiB(process.pid);
   const vms: MicroVM[] = [];
@@ -106,13 +117,13 @@ async function measureRssPerVm(): Promise<number> {
   const perVm =
     backend === 'kvm'
       ? (rssKiB(process.pid) - before) / vms.length
-      : vms.reduce((sum, vm) => sum + rssKiB(vm.hostPid), 0) / vms.length;
+      : vms.reduce((sum, vm) => sum + treeRssKiB(vm.hostPid), 0) / vms.length;
   for (const vm of vms) vm.close();
   return perVm;
 }
 
 async function main(): Promise<void> {
-  progress(`backend ${backend}${backend === 'process' ? ' (no usable /dev/kvm: figures are for the process sandbox, not a microVM)' : ''}`);
+  progress(`backend ${backend}${backend !== 'kvm' ? ' (no usable /dev/kvm: figures are for a development stand-in, not a microVM)' : ''}`);
   progress(`booting ${counts.boots} VMs`);
   const { boot, load } = await measureBootAndLoad();
   progress(`${counts.invokes} hello invocations on one VM`);
@@ -147,7 +158,7 @@ async function main(): Promise<void> {
       invoke_us_p50: 'hello round trip, host view',
       inprocess_us_p50: 'baseline: same handler in Node, no isolation',
       fib_guest_over_host: `fib(${FIB_N}) guest ÷ qjs-native (same QuickJS, plain Linux)`,
-      rss_kib_per_vm: backend === 'kvm' ? 'host RSS growth per idle VM' : 'RSS of each sandbox process',
+      rss_kib_per_vm: backend === 'kvm' ? 'host RSS growth per idle VM' : 'RSS of each stand-in VMM process tree',
     },
     args,
   );

@@ -12,3 +12,4 @@ export {
   type LogEntry,
 } from './schemas.js';
 export type { Platform } from './transport.js';
+export { choosePlatform, ptraceUsable, type Backend } from './platform-choice.js';
