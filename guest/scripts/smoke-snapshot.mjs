@@ -9,7 +9,7 @@
 //   - a base snapshot plus a diff restores, and the diff is much smaller than the base;
 //   - bad files and bad requests are refused clearly, and the VM keeps serving after a refused command.
 //
-//   node guest/scripts/smoke-snapshot.mjs [--verbose]
+//   node guest/scripts/smoke-snapshot.mjs [--verbose]        (FN_PTRACE_VMM=path: another ptrace-vmm)
 //
 // Prints one line per check and a closing "snapshot: N passed, M failed"; exits 1 if any failed.
 
@@ -18,10 +18,12 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { guestElfPath, ptraceVmmPath } from '../index.js';
+import { guestElfPath, ptraceVmmPath as builtVmm } from '../index.js';
 import { COMMAND, EVENT, ProcessGuest, STATUS, STATUS_NAME, VMM_COMMAND, VMM_STATUS, decodeInvokeOutput, encodeWithMeta } from './lib/process-guest.mjs';
 
 const verbose = process.argv.includes('--verbose');
+// FN_PTRACE_VMM runs the suite against another build (e.g. one with a feature broken on purpose).
+const ptraceVmmPath = process.env.FN_PTRACE_VMM || builtVmm;
 const MIB = 64;
 const PAGE = 4096;
 let passed = 0;

@@ -3,6 +3,7 @@
 //  - the smoke suite against fn-guest-process (seccomp strict) over the frame protocol;
 //  - the same smoke suite against the KVM ELF itself, executed at its real addresses under a ptrace
 //    harness that fails on any system call: proof that the KVM build makes none, even without KVM;
+//  - snapshots under that harness: SNAPSHOT, restore into new processes, RESET, base + diff, refusals;
 //  - static checks of the KVM ELF (layout, no undefined symbols, no unexplained syscall instructions).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +40,12 @@ describe('guest suites', () => {
 
   it('smoke suite passes on the KVM ELF under the syscall-refusing ptrace harness', { timeout: 180_000 }, () => {
     const r = runScript(['scripts/smoke-process.mjs', '--kvm-elf']);
+    expect(r.code, r.out.slice(-3000)).toBe(0);
+    expectAllPassed(r.out);
+  });
+
+  it('SNAPSHOT, RESTORE and RESET work under ptrace-vmm', { timeout: 300_000 }, () => {
+    const r = runScript(['scripts/smoke-snapshot.mjs']);
     expect(r.code, r.out.slice(-3000)).toBe(0);
     expectAllPassed(r.out);
   });

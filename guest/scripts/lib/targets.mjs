@@ -121,6 +121,7 @@ export const PTRACE_VMM_SOURCES = [
   'guest_memory.c',
   'snapshot.c',
   'restore.c',
+  'populate.c',
   'reset.c',
   'control.c',
   'util.c',

@@ -146,6 +146,7 @@ int main(int argc, char **argv)
   if (mmap(window_header, FN_WINDOW_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
            0) != (void *)window_header)
     die("cannot map the window at 4 GiB: %s", strerror(errno));
+  madvise(window_header, WINDOW_PREFAULT, 23 /* MADV_POPULATE_WRITE, best effort */);
   if (restore_dir)
     restore(restore_dir, base);
   else
@@ -161,5 +162,6 @@ int main(int argc, char **argv)
       control_command(&h);
     else
       guest_command(&h);
+    tracee_reap_dead();
   }
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static const uint8_t zero_id[16];
@@ -99,15 +100,22 @@ int vm_attach(pid_t pid, struct err *e)
  * registers; it replaces the current one (if any) only once it is ready. */
 int vm_start_from_snapshot(struct snapshot *s, struct err *e)
 {
-  struct runs populate = {0};
+  if (!s->backing.view && backing_map_view(&s->backing, e) != 0)
+    return -1;
+  struct runs read = {0}, write = {0};
   if (vm.populate)
-    backing_data_runs(&s->backing, &populate);
-  struct tracee_spec spec = {.mem = vm.mem, .backing = &s->backing, .populate = vm.populate ? &populate : NULL};
+    populate_plan(&s->backing, &read, &write);
+  /* RESET copies the pages the guest writes from this process's view: fault those in now
+   * (in-kernel, ~0.3 us a page) rather than during the first RESET (~4 us a page). */
+  for (size_t i = 0; i < write.n; i++)
+    madvise(s->backing.view + write.v[i].first * PAGE, write.v[i].count * PAGE, 22 /* MADV_POPULATE_READ */);
+  struct tracee_spec spec = {.mem = vm.mem, .backing = &s->backing, .populate_read = &read, .populate_write = &write};
   pid_t pid = tracee_spawn(&spec, e);
-  runs_free(&populate);
+  runs_free(&read);
+  runs_free(&write);
   if (pid < 0)
     return -1;
-  if (cpu_apply(pid, &s->cpu, e) != 0 || (!s->backing.view && backing_map_view(&s->backing, e) != 0)) {
+  if (cpu_apply(pid, &s->cpu, e) != 0) {
     tracee_kill(pid);
     return -1;
   }
@@ -116,7 +124,7 @@ int vm_start_from_snapshot(struct snapshot *s, struct err *e)
     tracee_kill(pid);
     return -1;
   }
-  tracee_kill(old);
+  tracee_kill_later(old);
   vm.cpu = s->cpu;
   vm.regs_dirty = 0;
   vm_replace_snapshot(s);

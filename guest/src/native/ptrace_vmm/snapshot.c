@@ -161,6 +161,15 @@ int vm_snapshot(const char *dir, const char *base_path, char *json, size_t cap, 
     base_fd = memory_file_open(base_path, vm.mem, "base", e);
     if (base_fd < 0)
       goto out;
+    /* The base must outlive the diff: it cannot be the memory.img this snapshot replaces. */
+    char target[4200];
+    struct stat a, b;
+    snprintf(target, sizeof target, "%s/memory.img", dir);
+    if (fstat(base_fd, &a) == 0 && stat(target, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+      fail(e, FN_VMM_STATUS_BAD_REQUEST, "SnapshotError",
+           "the base %s is the memory.img this snapshot would replace: write the diff to another directory", base_path);
+      goto out;
+    }
     if (pages_file_sibling_id(base_path, base_id) != 0)
       memset(base_id, 0, 16); /* a base without its pages.bin: the diff cannot name it */
   }

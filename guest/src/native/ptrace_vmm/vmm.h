@@ -20,6 +20,9 @@
 #define STUB_ADDR (FN_WINDOW_ADDR + FN_WINDOW_SIZE)
 #define STUB_SIZE (2 * PAGE)
 #define USER_TOP 0x7ffffffff000ull /* end of the x86-64 user address space (4-level paging) */
+/* The window's first pages (header and the start of the data) are used by every command:
+ * prefaulted in both processes so the first command after a start or restore does not fault. */
+#define WINDOW_PREFAULT (4 * PAGE)
 
 /* ---- errors: every fallible function returns -1 and fills one of these --------------------- */
 struct err {
@@ -96,10 +99,16 @@ struct tracee_spec {
   uint64_t mem;
   const struct elf_image *elf;     /* fresh boot, or */
   const struct backing *backing;   /* restore from files */
-  const struct runs *populate;     /* pages to prefault read-only (restore), may be NULL */
+  const struct runs *populate_read;  /* restore: pages to prefault read-only / writable (populate.c) */
+  const struct runs *populate_write;
 };
 pid_t tracee_spawn(const struct tracee_spec *spec, struct err *e);
 void tracee_kill(pid_t pid);
+void tracee_kill_later(pid_t pid);
+void tracee_reap_dead(void);
+
+/* populate.c */
+void populate_plan(const struct backing *b, struct runs *read, struct runs *write);
 
 /* ---- guest memory access from here (guest_memory.c) ----------------------------------------- */
 int guest_read(pid_t pid, const struct run *runs, size_t n, uint8_t *const *bufs, struct err *e);
