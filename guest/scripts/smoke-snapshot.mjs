@@ -87,7 +87,8 @@ function runToExit(args) {
     child.stderr.on('data', (d) => (stderr += d));
     child.stdout.on('data', (d) => (stdout = Buffer.concat([stdout, d])));
     child.stdin.end();
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr: stderr.trim(), ready: stdout.length >= 4 && stdout.readUInt32LE(0) === EVENT.READY }));
+    // 'close', not 'exit': exit can come before the last stderr bytes are read (seen under load).
+    child.on('close', (code, signal) => resolve({ code, signal, stderr: stderr.trim(), ready: stdout.length >= 4 && stdout.readUInt32LE(0) === EVENT.READY }));
   });
 }
 

@@ -61,7 +61,9 @@ export class ProcessTransport implements GuestTransport {
     // EPIPE after the guest died is reported through 'exit'; don't let it crash the host.
     this.child.stdin!.on('error', () => {});
     this.child.on('error', (err) => this.fail(new GuestCrashedError('spawn', `could not start ${spec.path}: ${err.message}`, { cause: err })));
-    this.child.on('exit', (code, signal) => this.onExit(code, signal));
+    // 'close', not 'exit': 'exit' can come before the child's last stderr bytes are read, and the
+    // reason a VMM gives for refusing a snapshot is in those bytes.
+    this.child.on('close', (code, signal) => this.onExit(code, signal));
   }
 
   exchange(request: ExchangeRequest): Promise<ExchangeResult> {
