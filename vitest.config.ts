@@ -10,6 +10,7 @@ export default defineConfig({
       '@fn/vmm': here('./vmm/src/index.ts'),
       '@fn/cli': here('./cli/src/index.ts'),
       '@fn/snapshots': here('./snapshots/src/index.ts'),
+      '@fn/registry': here('./registry/src/index.ts'),
     },
   },
   test: {
