@@ -1,0 +1,126 @@
+/**
+ * Deploy = SnapStart for one function version: restore the runtime's base snapshot, load and
+ * evaluate the function's bundle (its init runs once, here), snapshot only the pages that differ
+ * from the base, and store the result content-addressed. Invocations later restore that snapshot.
+ *
+ * The base snapshot (runtime ready, no function) is made once per platform, ABI and memory size
+ * and kept under a store ref, so it survives restarts and every function of that size shares it.
+ *
+ * The function's environment is handed in at load, so it is part of the snapshot: changing env
+ * publishes a new version with a new snapshot (as the registry models it). Snapshot memory files
+ * hold whatever the function's init put in memory, secrets included; they live in the data
+ * directory with the rest of fn's state.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { guestAbiVersion } from '@fn/guest';
+import { MicroVM, type VmSnapshot } from '@fn/vmm';
+import { archiveSnapshot, materializeSnapshot, sha256, type Digest, type SnapshotStore } from '@fn/snapshots';
+
+export interface DeployRequest {
+  tenant: string;
+  name: string;
+  /** The function as one ES module (the esbuild bundle). */
+  bundle: string;
+  memoryMiB: number;
+  /** Also the budget for the function's init. */
+  timeoutMs: number;
+  env: Record<string, string>;
+}
+
+export interface DeployResult {
+  bundleDigest: Digest;
+  snapshotDigest: Digest;
+  baseDigest: Digest;
+  /** Pages the function snapshot adds over the base. */
+  diffPages: number;
+  ms: number;
+}
+
+export interface DeployerOptions {
+  store: SnapshotStore;
+  /** Where stored snapshots are laid out for restores (memory files are hard links, not copies). */
+  workDir: string;
+  platform: 'kvm' | 'ptrace';
+}
+
+export class Deployer {
+  /** One base per memory size, made once even when deploys race for it. */
+  private readonly bases = new Map<number, Promise<{ digest: Digest; snapshot: VmSnapshot }>>();
+
+  constructor(private readonly options: DeployerOptions) {}
+
+  /** Builds and stores the snapshot of one function version. Load errors (GuestLoadError) propagate. */
+  async deploy(request: DeployRequest): Promise<DeployResult> {
+    const started = performance.now();
+    const { store } = this.options;
+    const bundleBytes = Buffer.from(request.bundle, 'utf8');
+    const bundleDigest = await store.putBlob(bundleBytes);
+    const base = await this.base(request.memoryMiB);
+    const scratch = mkdtempSync(join(tmpdir(), 'fn-deploy-'));
+    const vm = await MicroVM.restore(base.snapshot, { timeoutMs: request.timeoutMs });
+    try {
+      await vm.load(request.bundle, { name: request.name, env: request.env });
+      const snap = await vm.snapshot(scratch, { base: base.snapshot });
+      const snapshotDigest = await archiveSnapshot(
+        store,
+        { platform: this.options.platform, dir: snap.dir, memoryBytes: request.memoryMiB * 1024 * 1024, abiVersion: guestAbiVersion },
+        { kind: 'function', base: base.digest, function: { name: `${request.tenant}/${request.name}`, bundleDigest } },
+      );
+      return { bundleDigest, snapshotDigest, baseDigest: base.digest, diffPages: snap.diffPages, ms: performance.now() - started };
+    } finally {
+      vm.close();
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+
+  /** A stored snapshot laid out for MicroVM.restore(). */
+  async snapshotFor(digest: Digest): Promise<VmSnapshot> {
+    const files = await materializeSnapshot(this.options.store, digest, this.options.workDir);
+    return {
+      platform: files.platform,
+      dir: files.dir,
+      memoryMiB: files.memoryBytes / (1024 * 1024),
+      baseMemoryPath: files.baseMemoryPath,
+      functionName: files.functionName,
+      pages: 0,
+      diffPages: 0,
+      ms: 0,
+    };
+  }
+
+  /** Digests a deploy would give this bundle (for idempotent redeploys). */
+  static bundleDigest(bundle: string): Digest {
+    return sha256(Buffer.from(bundle, 'utf8'));
+  }
+
+  private base(memoryMiB: number): Promise<{ digest: Digest; snapshot: VmSnapshot }> {
+    let base = this.bases.get(memoryMiB);
+    if (!base) {
+      base = this.loadOrMakeBase(memoryMiB);
+      this.bases.set(memoryMiB, base);
+      base.catch(() => this.bases.delete(memoryMiB)); // a failed attempt must not stick
+    }
+    return base;
+  }
+
+  private async loadOrMakeBase(memoryMiB: number): Promise<{ digest: Digest; snapshot: VmSnapshot }> {
+    const { store, platform } = this.options;
+    const ref = `base/${platform}/abi${guestAbiVersion}/${memoryMiB}MiB`;
+    let digest = await store.getRef(ref);
+    if (!digest) {
+      const scratch = mkdtempSync(join(tmpdir(), 'fn-base-'));
+      const vm = await MicroVM.boot({ backend: platform, memoryMiB });
+      try {
+        const snap = await vm.snapshot(scratch);
+        digest = await archiveSnapshot(store, { platform, dir: snap.dir, memoryBytes: memoryMiB * 1024 * 1024, abiVersion: guestAbiVersion }, { kind: 'base' });
+        await store.setRef(ref, digest);
+      } finally {
+        vm.close();
+        rmSync(scratch, { recursive: true, force: true });
+      }
+    }
+    return { digest, snapshot: await this.snapshotFor(digest) };
+  }
+}
