@@ -2,16 +2,20 @@
  * The fn command line. Each command lives in commands/; this file only dispatches and turns any
  * error into one clear line on stderr and a non-zero exit code.
  */
+import { initCommand, initUsage } from './commands/init.js';
 import { runCommand, runUsage } from './commands/run.js';
 import { UsageError } from './usage-error.js';
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  init: initCommand,
   run: runCommand,
 };
 
 const help = `fn — serverless functions in kernel-less microVMs
 
 commands:
+  ${initUsage.replace('usage: ', '')}
+      create a function folder with fn.json and a hello-world handler
   ${runUsage.replace('usage: ', '')}
       bundle a function folder and invoke it locally in a microVM
 `;
