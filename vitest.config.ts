@@ -11,6 +11,9 @@ export default defineConfig({
       '@fn/cli': here('./cli/src/index.ts'),
       '@fn/snapshots': here('./snapshots/src/index.ts'),
       '@fn/registry': here('./registry/src/index.ts'),
+      '@fn/scheduler': here('./scheduler/src/index.ts'),
+      '@fn/gateway': here('./gateway/src/index.ts'),
+      '@fn/worker': here('./worker/src/index.ts'),
     },
   },
   test: {

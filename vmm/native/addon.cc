@@ -2,9 +2,18 @@
 //
 //   probe(): { ok, code?, message?, apiVersion? }                       never throws
 //   new NativeMicroVm({ memoryBytes, guestElf })                         sync; throws .code
+//   NativeMicroVm.restore({ memoryBytes, dir, baseMemoryPath? }, cb)     async: cb(err, vm); sync throw .code
 //   vm.exchange(req, callback)                                           async result; sync throw .kind
+//   vm.snapshot({ dir, baseMemoryPath? }, cb)                            async: cb(err, result); sync throw .kind
+//   vm.reset(cb)                                                         async: cb(err, result); sync throw .kind
 //   vm.close()                                                           idempotent
-//   vm.stats(): { memoryBytes, rssBytes? }
+//   vm.stats(): { memoryBytes, rssBytes?, hasSnapshot, syncRegs, xsaveBytes, snapshots, resets,
+//                 lastReset?, restore? }
+//
+// One operation at a time per VM: exchange, snapshot and reset all run on the VM's vCPU thread
+// (snapshot and reset need KVM_RUN to complete the doorbell's I/O, and KVM_RUN belongs on the
+// thread that always runs this vCPU) and answer through the same ThreadSafeFunction; a second call
+// while one is pending throws kind 'busy'.
 //
 // TypeScript (vmm/src) validates first and holds the handle privately; this layer re-checks types
 // and ranges only so that a wrong call cannot crash the process.
@@ -23,9 +32,23 @@ namespace {
 
 using fnvmm::ExchangeOutcome;
 
+// What the vCPU thread hands back to JS: the outcome of an exchange, a snapshot or a reset.
+struct Completion {
+  enum class Kind { Exchange, Snapshot, Reset };
+  Kind kind = Kind::Exchange;
+  ExchangeOutcome exchange;
+  fnvmm::SnapshotOutcome snapshot;
+  fnvmm::ResetOutcome reset;
+};
+
+// Per-environment data: the class, so restore() can make instances from native code.
+struct AddonData {
+  Napi::FunctionReference constructor;
+};
+
 class NativeMicroVm;
-void CallJs(Napi::Env env, Napi::Function, NativeMicroVm* self, ExchangeOutcome* data);
-using Tsfn = Napi::TypedThreadSafeFunction<NativeMicroVm, ExchangeOutcome, CallJs>;
+void CallJs(Napi::Env env, Napi::Function, NativeMicroVm* self, Completion* data);
+using Tsfn = Napi::TypedThreadSafeFunction<NativeMicroVm, Completion, CallJs>;
 
 [[noreturn]] void ThrowCode(Napi::Env env, const char* code, const std::string& message) {
   Napi::Error e = Napi::Error::New(env, message);
@@ -73,13 +96,109 @@ Napi::Value MakeResult(Napi::Env env, ExchangeOutcome& out) {
   return r;
 }
 
+Napi::Value MakeSnapshotResult(Napi::Env env, const fnvmm::SnapshotResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("pages", Napi::Number::New(env, static_cast<double>(r.pages)));
+  if (r.layered) {
+    o.Set("diffPages", Napi::Number::New(env, static_cast<double>(r.diff_pages)));
+    o.Set("runs", Napi::Number::New(env, static_cast<double>(r.runs)));
+  }
+  o.Set("bytes", Napi::Number::New(env, static_cast<double>(r.bytes)));
+  o.Set("ms", Napi::Number::New(env, r.ms));
+  o.Set("writeMs", Napi::Number::New(env, r.write_ms));
+  o.Set("rebaseMs", Napi::Number::New(env, r.rebase_ms));
+  return o;
+}
+
+Napi::Object MakeResetResult(Napi::Env env, const fnvmm::ResetResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("dirtyPages", Napi::Number::New(env, static_cast<double>(r.dirty_pages)));
+  o.Set("copiedPages", Napi::Number::New(env, static_cast<double>(r.copied_pages)));
+  o.Set("zeroedPages", Napi::Number::New(env, static_cast<double>(r.zeroed_pages)));
+  o.Set("droppedPages", Napi::Number::New(env, static_cast<double>(r.dropped_pages)));
+  o.Set("windowPages", Napi::Number::New(env, static_cast<double>(r.window_pages)));
+  o.Set("sregsSet", Napi::Boolean::New(env, r.sregs_set));
+  o.Set("us", Napi::Number::New(env, r.us));
+  o.Set("scanUs", Napi::Number::New(env, r.scan_us));
+  o.Set("copyUs", Napi::Number::New(env, r.copy_us));
+  o.Set("cpuUs", Napi::Number::New(env, r.cpu_us));
+  return o;
+}
+
+// memoryBytes as the constructor and restore() accept it.
+uint64_t MemoryBytesOption(Napi::Env env, Napi::Object opts, const char* who) {
+  Napi::Value mb = opts.Get("memoryBytes");
+  if (!mb.IsNumber()) ThrowCode(env, "BAD_OPTIONS", std::string(who) + ": memoryBytes must be a number");
+  double m = mb.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(m) || m < 0 || m != std::floor(m) || m > 9007199254740991.0)
+    ThrowCode(env, "BAD_OPTIONS", std::string(who) + ": memoryBytes must be a non-negative integer");
+  return static_cast<uint64_t>(m);
+}
+
+// A path option: a non-empty string without NUL bytes; `optional` allows undefined.
+bool PathOption(Napi::Value v, bool optional, std::string* out) {
+  if (optional && v.IsUndefined()) return true;
+  if (!v.IsString()) return false;
+  *out = v.As<Napi::String>().Utf8Value();
+  return !out->empty() && out->find('\0') == std::string::npos;
+}
+
+// A native error as a JS error with .code and the fields TypeScript maps to its classes.
+struct NativeError {
+  std::string code;  // 'BAD_OPTIONS' | 'KVM_UNAVAILABLE' | 'KVM_ERROR' | 'SNAPSHOT_ERROR'
+  std::string message;
+  std::vector<fnvmm::ErrorDetail> details;
+};
+
+NativeError DescribeException(const std::exception_ptr& ep) {
+  NativeError e;
+  try {
+    std::rethrow_exception(ep);
+  } catch (const fnvmm::ConfigError& x) {
+    e = {"BAD_OPTIONS", x.what(), {}};
+  } catch (const fnvmm::SnapshotError& x) {
+    e = {"SNAPSHOT_ERROR", x.what(), {}};
+    e.details.push_back(fnvmm::ErrorDetail::str("errorName", x.name()));
+    e.details.push_back(fnvmm::ErrorDetail::str("reason", x.reason()));
+    if (!x.path().empty()) e.details.push_back(fnvmm::ErrorDetail::str("path", x.path()));
+    if (x.error() != 0) e.details.push_back(fnvmm::ErrorDetail::num("errno", static_cast<uint64_t>(x.error())));
+  } catch (const fnvmm::KvmUnavailableError& x) {
+    e = {"KVM_UNAVAILABLE", x.what(), {fnvmm::ErrorDetail::str("reason", x.code())}};
+  } catch (const fnvmm::KvmError& x) {
+    e = {"KVM_ERROR", x.what(), {}};
+    e.details.push_back(fnvmm::ErrorDetail::str("ioctl", x.op()));
+    e.details.push_back(fnvmm::ErrorDetail::num("errno", static_cast<uint64_t>(x.error())));
+  } catch (const std::exception& x) {
+    e = {"KVM_ERROR", x.what(), {}};
+  } catch (...) {
+    e = {"KVM_ERROR", "unknown native error", {}};
+  }
+  return e;
+}
+
+Napi::Error MakeNativeError(Napi::Env env, const NativeError& n) {
+  Napi::Error e = Napi::Error::New(env, n.message);
+  e.Set("code", Napi::String::New(env, n.code));
+  for (const fnvmm::ErrorDetail& d : n.details) {
+    switch (d.type) {
+      case fnvmm::ErrorDetail::Type::BigInt: e.Set(d.name, Napi::BigInt::New(env, d.u)); break;
+      case fnvmm::ErrorDetail::Type::Number: e.Set(d.name, Napi::Number::New(env, static_cast<double>(d.u))); break;
+      case fnvmm::ErrorDetail::Type::String: e.Set(d.name, Napi::String::New(env, d.s)); break;
+    }
+  }
+  return e;
+}
+
 class NativeMicroVm : public Napi::ObjectWrap<NativeMicroVm> {
  public:
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "NativeMicroVm",
                        {InstanceMethod<&NativeMicroVm::Exchange>("exchange"),
+                        InstanceMethod<&NativeMicroVm::Snapshot>("snapshot"),
+                        InstanceMethod<&NativeMicroVm::Reset>("reset"),
                         InstanceMethod<&NativeMicroVm::Close>("close"),
-                        InstanceMethod<&NativeMicroVm::Stats>("stats")});
+                        InstanceMethod<&NativeMicroVm::Stats>("stats"),
+                        StaticMethod<&NativeMicroVm::Restore>("restore")});
   }
 
   // Synchronous on purpose: creating the VM is bounded work with no guest execution — KVM_CREATE_VM,
@@ -88,19 +207,21 @@ class NativeMicroVm : public Napi::ObjectWrap<NativeMicroVm> {
   // The guest itself only ever runs on the vCPU thread (exchange).
   NativeMicroVm(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeMicroVm>(info), env_(info.Env()) {
     Napi::Env env = info.Env();
+    if (info.Length() == 1 && info[0].IsExternal()) {
+      // From restore(): the VM was built on a libuv thread; only its vCPU thread starts here.
+      vm_.reset(info[0].As<Napi::External<fnvmm::MicroVm>>().Data());
+      Start(env);
+      return;
+    }
     if (info.Length() < 1 || !info[0].IsObject()) ThrowCode(env, "BAD_OPTIONS", "NativeMicroVm: options object required");
     Napi::Object opts = info[0].As<Napi::Object>();
-    Napi::Value mb = opts.Get("memoryBytes");
+    const uint64_t memory_bytes = MemoryBytesOption(env, opts, "NativeMicroVm");
     Napi::Value elf = opts.Get("guestElf");
-    if (!mb.IsNumber()) ThrowCode(env, "BAD_OPTIONS", "NativeMicroVm: memoryBytes must be a number");
-    double m = mb.As<Napi::Number>().DoubleValue();
-    if (!std::isfinite(m) || m < 0 || m != std::floor(m) || m > 9007199254740991.0)
-      ThrowCode(env, "BAD_OPTIONS", "NativeMicroVm: memoryBytes must be a non-negative integer");
     if (!elf.IsBuffer()) ThrowCode(env, "BAD_OPTIONS", "NativeMicroVm: guestElf must be a Buffer");
     Napi::Buffer<uint8_t> elf_buf = elf.As<Napi::Buffer<uint8_t>>();
 
     fnvmm::MicroVmOptions o;
-    o.memory_bytes = static_cast<uint64_t>(m);
+    o.memory_bytes = memory_bytes;
     o.elf = elf_buf.Data();
     o.elf_size = elf_buf.Length();
     try {
@@ -123,7 +244,11 @@ class NativeMicroVm : public Napi::ObjectWrap<NativeMicroVm> {
     } catch (const std::exception& e) {
       ThrowCode(env, "KVM_ERROR", std::string("NativeMicroVm: ") + e.what());
     }
+    Start(env);
+  }
 
+  // Starts the vCPU thread and the way back from it.
+  void Start(Napi::Env env) {
     // Results come back from the vCPU thread through this TSFN. The worker thread owns its one
     // thread reference and releases it as its last action; the queue is unbounded so the worker never
     // blocks on JS. Unref'd while idle so an idle VM does not keep the process alive.
@@ -134,8 +259,10 @@ class NativeMicroVm : public Napi::ObjectWrap<NativeMicroVm> {
     try {
       vm_->start(
           [this](ExchangeOutcome&& out) {
-            auto* d = new ExchangeOutcome(std::move(out));
-            if (tsfn_.NonBlockingCall(d) != napi_ok) delete d;  // env is being torn down
+            auto* c = new Completion();
+            c->kind = Completion::Kind::Exchange;
+            c->exchange = std::move(out);
+            Post(c);
           },
           [this] { tsfn_.Release(); });
     } catch (const std::exception& e) {  // the thread could not be created
@@ -150,19 +277,39 @@ class NativeMicroVm : public Napi::ObjectWrap<NativeMicroVm> {
 
   ~NativeMicroVm() override { DoClose(); }
 
+  // vCPU thread: hands a completion to the JS thread.
+  void Post(Completion* c) {
+    if (tsfn_.NonBlockingCall(c) != napi_ok) delete c;  // env is being torn down
+  }
+
   // JS thread, via the TSFN.
-  void Deliver(Napi::Env env, ExchangeOutcome& out) {
+  void Deliver(Napi::Env env, Completion& c) {
     Napi::HandleScope scope(env);
     Napi::Object self = Value();  // keeps this object alive until we return, whatever the callback does
     Napi::Function cb = pending_cb_.Value();
     pending_cb_.Reset();
     pending_ = false;
     if (!closed_) tsfn_.Unref(env);
-    Unref();  // balances the Ref() in Exchange
-    Napi::Value arg = out.ok ? MakeResult(env, out) : MakeVmError(env, out.error);
+    Unref();  // balances the Ref() in Pend
+    bool ok = false;
+    Napi::Value arg;
+    switch (c.kind) {
+      case Completion::Kind::Exchange:
+        ok = c.exchange.ok;
+        arg = ok ? MakeResult(env, c.exchange) : MakeVmError(env, c.exchange.error);
+        break;
+      case Completion::Kind::Snapshot:
+        ok = c.snapshot.ok;
+        arg = ok ? MakeSnapshotResult(env, c.snapshot.result) : MakeVmError(env, c.snapshot.error);
+        break;
+      case Completion::Kind::Reset:
+        ok = c.reset.ok;
+        arg = ok ? MakeResetResult(env, c.reset.result) : MakeVmError(env, c.reset.error);
+        break;
+    }
     if (cb.IsEmpty()) return;
     try {
-      if (out.ok)
+      if (ok)
         cb.Call(self, {env.Null(), arg});
       else
         cb.Call(self, {arg});
@@ -197,7 +344,7 @@ class NativeMicroVm : public Napi::ObjectWrap<NativeMicroVm> {
     if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
       ThrowKind(env, "bad_input", "exchange(req, callback): req object and callback function required", true);
     if (closed_ || !vm_) ThrowKind(env, "closed", "the microVM is closed");
-    if (pending_) ThrowKind(env, "busy", "an exchange is already running on this microVM");
+    if (pending_) ThrowKind(env, "busy", "another operation (exchange, snapshot or reset) is running on this microVM");
 
     Napi::Object req = info[0].As<Napi::Object>();
     fnvmm::ExchangeRequest r;
@@ -246,7 +393,7 @@ class NativeMicroVm : public Napi::ObjectWrap<NativeMicroVm> {
     }
     switch (s) {
       case fnvmm::VmWorker::Submit::Ok: break;
-      case fnvmm::VmWorker::Submit::Busy: ThrowKind(env, "busy", "an exchange is already running on this microVM");
+      case fnvmm::VmWorker::Submit::Busy: ThrowKind(env, "busy", "another operation (exchange, snapshot or reset) is running on this microVM");
       case fnvmm::VmWorker::Submit::Closed: ThrowKind(env, "closed", "the microVM is closed");
       case fnvmm::VmWorker::Submit::Dead: {
         std::string reason = vm_->dead_reason();
@@ -257,12 +404,102 @@ class NativeMicroVm : public Napi::ObjectWrap<NativeMicroVm> {
         throw e;
       }
     }
-    pending_cb_ = Napi::Persistent(info[1].As<Napi::Function>());
+    Pend(env, info[1].As<Napi::Function>());
+    return env.Undefined();
+  }
+
+  // An operation was handed to the vCPU thread: remember its callback until it answers.
+  void Pend(Napi::Env env, Napi::Function cb) {
+    pending_cb_ = Napi::Persistent(cb);
     pending_ = true;
     Ref();             // the object stays alive until its callback has run
     tsfn_.Ref(env);    // and so does the process
+  }
+
+  // Throws the JS error for a job that could not be handed over.
+  [[noreturn]] void ThrowJobSubmit(Napi::Env env, fnvmm::MicroVm::JobSubmit s) {
+    switch (s) {
+      case fnvmm::MicroVm::JobSubmit::Busy: ThrowKind(env, "busy", "another operation is running on this microVM");
+      case fnvmm::MicroVm::JobSubmit::Closed: ThrowKind(env, "closed", "the microVM is closed");
+      case fnvmm::MicroVm::JobSubmit::NotAtDoorbell:
+        ThrowKind(env, "not_at_doorbell",
+                  "the guest has not reached a doorbell yet: boot it to READY (the first exchange) before a snapshot");
+      case fnvmm::MicroVm::JobSubmit::NoSnapshot:
+        ThrowKind(env, "no_snapshot", "there is no snapshot to reset to: take a snapshot (or restore from one) first");
+      case fnvmm::MicroVm::JobSubmit::Dead:
+      case fnvmm::MicroVm::JobSubmit::Ok: break;
+    }
+    std::string reason = vm_->dead_reason();
+    Napi::Error e = Napi::Error::New(env, "the microVM is dead after an earlier '" + reason +
+                                              "' failure; close it and create a new one");
+    e.Set("kind", Napi::String::New(env, "dead"));
+    e.Set("reason", Napi::String::New(env, reason));
+    throw e;
+  }
+
+  // vm.snapshot({ dir, baseMemoryPath? }, cb). The work (KVM_RUN to complete the doorbell I/O,
+  // reading the vCPU, scanning and writing memory: milliseconds) runs on the vCPU thread, off the
+  // event loop; cb(err, { pages, diffPages?, runs?, bytes, ms, writeMs, rebaseMs }).
+  Napi::Value Snapshot(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
+      ThrowKind(env, "bad_input", "snapshot(opts, callback): opts object and callback function required", true);
+    if (closed_ || !vm_) ThrowKind(env, "closed", "the microVM is closed");
+    if (pending_) ThrowKind(env, "busy", "another operation is running on this microVM");
+    Napi::Object opts = info[0].As<Napi::Object>();
+    fnvmm::SnapshotRequest req;
+    if (!PathOption(opts.Get("dir"), false, &req.dir))
+      ThrowKind(env, "bad_input", "opts.dir must be a non-empty path", true);
+    if (!PathOption(opts.Get("baseMemoryPath"), true, &req.base_memory_path))
+      ThrowKind(env, "bad_input", "opts.baseMemoryPath must be a non-empty path or undefined", true);
+    fnvmm::MicroVm::JobSubmit s;
+    try {
+      s = vm_->snapshot(req, [this](fnvmm::SnapshotOutcome&& out) {
+        auto* c = new Completion();
+        c->kind = Completion::Kind::Snapshot;
+        c->snapshot = std::move(out);
+        Post(c);
+      });
+    } catch (const std::exception& e) {
+      ThrowKind(env, "bad_input", e.what(), true);
+    }
+    if (s != fnvmm::MicroVm::JobSubmit::Ok) ThrowJobSubmit(env, s);
+    Pend(env, info[1].As<Napi::Function>());
     return env.Undefined();
   }
+
+  // vm.reset(cb). Runs on the vCPU thread, like an exchange: it needs KVM_RUN there, and its cost
+  // follows what the guest dirtied (tens of µs for a small invocation, unbounded for one that
+  // wrote 100 MB), so it must not run on the event loop. The caller sends the invocation's
+  // response first and resets before giving the VM back to its pool, so the TSFN hop is off the
+  // request path. cb(err, { dirtyPages, copiedPages, zeroedPages, droppedPages, windowPages,
+  // sregsSet, us, scanUs, copyUs, cpuUs }).
+  Napi::Value Reset(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsFunction())
+      ThrowKind(env, "bad_input", "reset(callback): callback function required", true);
+    if (closed_ || !vm_) ThrowKind(env, "closed", "the microVM is closed");
+    if (pending_) ThrowKind(env, "busy", "another operation is running on this microVM");
+    fnvmm::MicroVm::JobSubmit s = vm_->reset([this](fnvmm::ResetOutcome&& out) {
+      auto* c = new Completion();
+      c->kind = Completion::Kind::Reset;
+      c->reset = std::move(out);
+      Post(c);
+    });
+    if (s != fnvmm::MicroVm::JobSubmit::Ok) ThrowJobSubmit(env, s);
+    Pend(env, info[0].As<Napi::Function>());
+    return env.Undefined();
+  }
+
+  // NativeMicroVm.restore({ memoryBytes, dir, baseMemoryPath? }, cb): cb(err, vm). Asynchronous
+  // (a libuv pool thread), unlike the constructor: on top of the same KVM setup a restore reads
+  // and checks the snapshot files, opens and maps them and asks the file system where their data
+  // is, and KVM_CREATE_VM itself slows down as a process holds more VMs (0.2 → 1 ms); a worker
+  // that keeps pools topped up restores often and must not stall every request in flight on its
+  // event loop meanwhile. Bad arguments throw synchronously (code BAD_OPTIONS); everything else
+  // arrives as cb(err) with err.code 'BAD_OPTIONS' | 'SNAPSHOT_ERROR' (+ errorName, reason, path,
+  // errno) | 'KVM_UNAVAILABLE' (+ reason) | 'KVM_ERROR' (+ ioctl, errno).
+  static Napi::Value Restore(const Napi::CallbackInfo& info);
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
     DoClose();
@@ -274,6 +511,32 @@ class NativeMicroVm : public Napi::ObjectWrap<NativeMicroVm> {
     Napi::Object o = Napi::Object::New(env);
     o.Set("memoryBytes", Napi::Number::New(env, vm_ ? static_cast<double>(vm_->memory_bytes()) : 0));
     if (vm_ && !closed_) o.Set("rssBytes", Napi::Number::New(env, static_cast<double>(vm_->resident_bytes())));
+    if (!vm_) return o;
+    const fnvmm::MicroVmStats st = vm_->stats();
+    o.Set("hasSnapshot", Napi::Boolean::New(env, st.has_snapshot));
+    o.Set("syncRegs", Napi::Boolean::New(env, st.sync_regs));
+    o.Set("xsaveBytes", Napi::Number::New(env, static_cast<double>(st.xsave_bytes)));
+    o.Set("manualDirtyLogProtect", Napi::Boolean::New(env, st.manual_dirty_log_protect));
+    o.Set("snapshots", Napi::Number::New(env, static_cast<double>(st.snapshots)));
+    o.Set("resets", Napi::Number::New(env, static_cast<double>(st.resets)));
+    if (st.resets > 0) o.Set("lastReset", MakeResetResult(env, st.last_reset));
+    if (st.restored) {
+      Napi::Object r = Napi::Object::New(env);
+      r.Set("filesUs", Napi::Number::New(env, st.restore.files_us));
+      r.Set("createVmUs", Napi::Number::New(env, st.restore.create_vm_us));
+      r.Set("memoryUs", Napi::Number::New(env, st.restore.memory_us));
+      r.Set("vcpuUs", Napi::Number::New(env, st.restore.vcpu_us));
+      r.Set("stateUs", Napi::Number::New(env, st.restore.state_us));
+      r.Set("totalUs", Napi::Number::New(env, st.restore.total_us));
+      if (st.first_run_us >= 0) r.Set("firstRunUs", Napi::Number::New(env, static_cast<double>(st.first_run_us)));
+      r.Set("dataPages", Napi::Number::New(env, static_cast<double>(st.restore.data_pages)));
+      r.Set("diffPages", Napi::Number::New(env, static_cast<double>(st.restore.diff_pages)));
+      Napi::Array refused = Napi::Array::New(env, st.restore.msrs_refused.size());
+      for (size_t i = 0; i < st.restore.msrs_refused.size(); ++i)
+        refused.Set(static_cast<uint32_t>(i), Napi::Number::New(env, st.restore.msrs_refused[i]));
+      r.Set("msrsRefused", refused);
+      o.Set("restore", r);
+    }
     return o;
   }
 
@@ -286,10 +549,67 @@ class NativeMicroVm : public Napi::ObjectWrap<NativeMicroVm> {
   bool hook_installed_ = false;
 };
 
-void CallJs(Napi::Env env, Napi::Function, NativeMicroVm* self, ExchangeOutcome* data) {
-  std::unique_ptr<ExchangeOutcome> out(data);
+void CallJs(Napi::Env env, Napi::Function, NativeMicroVm* self, Completion* data) {
+  std::unique_ptr<Completion> out(data);
   if (env == nullptr || self == nullptr || !out) return;  // the environment is being torn down
   self->Deliver(env, *out);
+}
+
+// Builds the VM on a libuv pool thread; the JS object (and its vCPU thread) on the JS thread.
+class RestoreWorker : public Napi::AsyncWorker {
+ public:
+  RestoreWorker(Napi::Function cb, fnvmm::RestoreOptions opts)
+      : Napi::AsyncWorker(cb, "fn_vmm.restore"), opts_(std::move(opts)) {}
+
+  void Execute() override {
+    try {
+      vm_ = fnvmm::MicroVm::restore(opts_);
+    } catch (...) {
+      error_ = DescribeException(std::current_exception());
+      SetError(error_.message);
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    AddonData* data = env.GetInstanceData<AddonData>();
+    Napi::Value vm;
+    try {
+      fnvmm::MicroVm* raw = vm_.release();  // the constructor takes it over
+      vm = data->constructor.New({Napi::External<fnvmm::MicroVm>::New(env, raw)});
+    } catch (const Napi::Error& e) {
+      Callback().Call({e.Value()});
+      return;
+    }
+    Callback().Call({env.Null(), vm});
+  }
+
+  void OnError(const Napi::Error&) override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    Callback().Call({MakeNativeError(env, error_).Value()});
+  }
+
+ private:
+  fnvmm::RestoreOptions opts_;
+  std::unique_ptr<fnvmm::MicroVm> vm_;  // closed by its destructor if OnOK never runs
+  NativeError error_;
+};
+
+Napi::Value NativeMicroVm::Restore(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
+    ThrowCode(env, "BAD_OPTIONS", "NativeMicroVm.restore(opts, callback): opts object and callback function required");
+  Napi::Object opts = info[0].As<Napi::Object>();
+  fnvmm::RestoreOptions o;
+  o.memory_bytes = MemoryBytesOption(env, opts, "NativeMicroVm.restore");
+  if (!PathOption(opts.Get("dir"), false, &o.dir))
+    ThrowCode(env, "BAD_OPTIONS", "NativeMicroVm.restore: dir must be a non-empty path");
+  if (!PathOption(opts.Get("baseMemoryPath"), true, &o.base_memory_path))
+    ThrowCode(env, "BAD_OPTIONS", "NativeMicroVm.restore: baseMemoryPath must be a non-empty path or undefined");
+  (new RestoreWorker(info[1].As<Napi::Function>(), std::move(o)))->Queue();
+  return env.Undefined();
 }
 
 Napi::Value Probe(const Napi::CallbackInfo& info) {
@@ -307,7 +627,11 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probe", Napi::Function::New<Probe>(env, "probe"));
-  exports.Set("NativeMicroVm", NativeMicroVm::Init(env));
+  Napi::Function cls = NativeMicroVm::Init(env);
+  auto* data = new AddonData();
+  data->constructor = Napi::Persistent(cls);
+  env.SetInstanceData<AddonData>(data);
+  exports.Set("NativeMicroVm", cls);
   return exports;
 }
 

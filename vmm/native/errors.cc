@@ -43,6 +43,7 @@ std::string errno_name(int err) {
     FN_ERRNO_CASE(EISDIR)
     FN_ERRNO_CASE(ENAMETOOLONG)
     FN_ERRNO_CASE(EFBIG)
+    FN_ERRNO_CASE(EPROTO)
 #undef FN_ERRNO_CASE
     default:
       return "E" + std::to_string(err);

@@ -68,7 +68,7 @@ class GuestMemoryError : public std::out_of_range {
 //             'SnapshotVersionError' | 'SnapshotMemoryFileError'
 //   reason(): finer, for code: 'missing' | 'size' (SnapshotMemoryFileError, as in TypeScript) |
 //             'io' | 'platform' | 'memory_size' | 'abi' | 'mismatch' | 'layout' | 'base' |
-//             'cpu_features' | 'state' | 'magic' | 'truncated' | 'corrupt' | 'version'
+//             'cpu_features' | 'state' | 'magic' | 'truncated' | 'corrupt' | 'version' | 'closed'
 //   path():   the file concerned ('' if none); error(): errno for 'io' and 'missing' (else 0)
 class SnapshotError : public std::runtime_error {
  public:
@@ -102,7 +102,9 @@ struct ErrorDetail {
 };
 
 // A failed exchange. kind is one of: 'timeout' | 'guest_fault' | 'syscall' | 'halt' | 'internal' |
-// 'fail_entry' | 'unknown_exit' | 'bad_io' | 'bad_window' | 'kvm' | 'closed'.
+// 'fail_entry' | 'unknown_exit' | 'bad_io' | 'bad_window' | 'kvm' | 'closed'; for snapshot and reset
+// also 'snapshot' (files could not be written or used; the VM is unchanged) and 'lost' (the VM was
+// half changed and is dead).
 struct VmError {
   std::string kind;
   std::string message;

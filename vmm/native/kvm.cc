@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "errors.h"
+#include "kvm_ioctls.h"
 #include "vm.h"
 
 namespace fnvmm {
@@ -116,7 +117,7 @@ std::vector<kvm_cpuid_entry2> Kvm::supported_cpuid() const {
     std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + n * sizeof(kvm_cpuid_entry2));
     auto* c = reinterpret_cast<kvm_cpuid2*>(buf.data());
     c->nent = n;
-    if (::ioctl(fd_.get(), KVM_GET_SUPPORTED_CPUID, c) == 0) {
+    if (::ioctl(fd_.get(), kvm_abi::kGetSupportedCpuid, c) == 0) {
       const kvm_cpuid_entry2* first = c->entries;
       return std::vector<kvm_cpuid_entry2>(first, first + c->nent);
     }

@@ -7,6 +7,8 @@
 
 #include <linux/kvm.h>
 
+#include "kvm_ioctls.h"  // the ioctl numbers to use (see there why not all of <linux/kvm.h>'s)
+
 #include <cstddef>
 #include <string>
 #include <vector>

@@ -183,7 +183,14 @@ std::vector<uint8_t> read_small_file(const std::string& path, size_t max_bytes, 
                           std::string(what) + " " + path + " does not exist: is this a snapshot directory?", err);
     throw snapshot_io_error("open", path, err);
   }
-  std::vector<uint8_t> buf(max_bytes + 1);
+  // Sized from fstat (one byte more, to see a file that grew), never from max_bytes: a cpu.bin is
+  // a few KiB and the limit 1 MiB, and zeroing a buffer that size costs more than the read.
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) throw snapshot_io_error("fstat", path, errno);
+  if (static_cast<uint64_t>(st.st_size) > max_bytes)
+    throw SnapshotError("SnapshotCorruptError", "size", path,
+                        format("%s %s is larger than %zu bytes: not a file of this kind", what, path.c_str(), max_bytes));
+  std::vector<uint8_t> buf(static_cast<size_t>(st.st_size) + 1);
   size_t n = 0;
   for (;;) {
     ssize_t r = ::read(fd.get(), buf.data() + n, buf.size() - n);
@@ -193,9 +200,10 @@ std::vector<uint8_t> read_small_file(const std::string& path, size_t max_bytes, 
     n += static_cast<size_t>(r);
     if (n == buf.size()) break;
   }
-  if (n > max_bytes)
+  if (n > static_cast<size_t>(st.st_size))
     throw SnapshotError("SnapshotCorruptError", "size", path,
-                        format("%s %s is larger than %zu bytes: not a file of this kind", what, path.c_str(), max_bytes));
+                        format("%s %s grew while it was read: snapshot files must not change once written", what,
+                               path.c_str()));
   buf.resize(n);
   return buf;
 }
@@ -205,10 +213,14 @@ std::string join_path(const std::string& dir, const char* name) {
   return dir.back() == '/' ? dir + name : dir + "/" + name;
 }
 
+std::string sibling_path(const std::string& file_path, const char* name) {
+  const size_t slash = file_path.rfind('/');
+  if (slash == std::string::npos) return name;
+  return join_path(file_path.substr(0, slash == 0 ? 1 : slash), name);
+}
+
 bool sibling_snapshot_id(const std::string& memory_path, SnapshotId* id) {
-  size_t slash = memory_path.rfind('/');
-  std::string dir = slash == std::string::npos ? std::string(".") : memory_path.substr(0, slash == 0 ? 1 : slash);
-  const std::string path = join_path(dir, kPagesFileName);
+  const std::string path = sibling_path(memory_path, kPagesFileName);
   try {
     std::vector<uint8_t> b = read_small_file(path, kPagesHeaderBytes + 4 + (size_t{1} << 24), "pages.bin");
     if (b.size() < kPagesHeaderBytes + 4 || std::memcmp(b.data(), kPagesMagic, 8) != 0) return false;

@@ -72,6 +72,8 @@ std::vector<uint8_t> read_small_file(const std::string& path, size_t max_bytes, 
 bool sibling_snapshot_id(const std::string& memory_path, SnapshotId* id);
 
 std::string join_path(const std::string& dir, const char* name);
+// The file `name` in the directory of `file_path` ("/s/base/memory.img", "pages.bin" → "/s/base/pages.bin").
+std::string sibling_path(const std::string& file_path, const char* name);
 
 // A file written under a temporary name in `dir` and renamed into place by publish(). Until then
 // nobody sees it, and the destructor removes it: a failed snapshot leaves nothing behind.

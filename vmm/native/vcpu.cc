@@ -4,8 +4,10 @@
 #include <sys/mman.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "errors.h"
+#include "kvm_ioctls.h"
 
 namespace fnvmm {
 
@@ -62,12 +64,30 @@ void Vcpu::set_fpu(const kvm_fpu& f) {
   if (::ioctl(fd_.get(), KVM_SET_FPU, &f) != 0) throw KvmError("KVM_SET_FPU", errno);
 }
 
+std::vector<uint8_t> Vcpu::get_xsave(size_t size, bool xsave2) const {
+  if (size < 4096) throw KvmError(xsave2 ? "KVM_GET_XSAVE2" : "KVM_GET_XSAVE", EINVAL, "area smaller than 4096 bytes");
+  // 4-byte aligned as struct kvm_xsave is; 4096 bytes is its fixed region (sizeof() is not: in C++
+  // the header's flexible-array shim adds to it).
+  std::vector<uint32_t> buf((size + 3) / 4, 0);
+  if (::ioctl(fd_.get(), xsave2 ? kvm_abi::kGetXsave2 : kvm_abi::kGetXsave, buf.data()) != 0)
+    throw KvmError(xsave2 ? "KVM_GET_XSAVE2" : "KVM_GET_XSAVE", errno);
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(buf.data());
+  return std::vector<uint8_t>(p, p + size);
+}
+
+void Vcpu::set_xsave(const std::vector<uint8_t>& area) {
+  if (area.size() < 4096) throw KvmError("KVM_SET_XSAVE", EINVAL, "area smaller than 4096 bytes");
+  std::vector<uint32_t> buf((area.size() + 3) / 4, 0);
+  std::memcpy(buf.data(), area.data(), area.size());
+  if (::ioctl(fd_.get(), kvm_abi::kSetXsave, buf.data()) != 0) throw KvmError("KVM_SET_XSAVE", errno);
+}
+
 void Vcpu::set_cpuid2(const std::vector<kvm_cpuid_entry2>& entries) {
   std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + entries.size() * sizeof(kvm_cpuid_entry2));
   auto* c = reinterpret_cast<kvm_cpuid2*>(buf.data());
   c->nent = static_cast<uint32_t>(entries.size());
   for (size_t i = 0; i < entries.size(); ++i) c->entries[i] = entries[i];
-  if (::ioctl(fd_.get(), KVM_SET_CPUID2, c) != 0) throw KvmError("KVM_SET_CPUID2", errno);
+  if (::ioctl(fd_.get(), kvm_abi::kSetCpuid2, c) != 0) throw KvmError("KVM_SET_CPUID2", errno);
 }
 
 namespace {
@@ -82,14 +102,14 @@ std::vector<uint8_t> msr_buffer(const std::vector<kvm_msr_entry>& msrs) {
 
 size_t Vcpu::set_msrs(const std::vector<kvm_msr_entry>& msrs) {
   std::vector<uint8_t> buf = msr_buffer(msrs);
-  int n = ::ioctl(fd_.get(), KVM_SET_MSRS, buf.data());
+  int n = ::ioctl(fd_.get(), kvm_abi::kSetMsrs, buf.data());
   if (n < 0) throw KvmError("KVM_SET_MSRS", errno);
   return static_cast<size_t>(n);
 }
 
 size_t Vcpu::get_msrs(std::vector<kvm_msr_entry>& msrs) const {
   std::vector<uint8_t> buf = msr_buffer(msrs);
-  int n = ::ioctl(fd_.get(), KVM_GET_MSRS, buf.data());
+  int n = ::ioctl(fd_.get(), kvm_abi::kGetMsrs, buf.data());
   if (n < 0) throw KvmError("KVM_GET_MSRS", errno);
   auto* m = reinterpret_cast<kvm_msrs*>(buf.data());
   for (size_t i = 0; i < msrs.size(); ++i) msrs[i] = m->entries[i];

@@ -9,6 +9,8 @@
 
 #include <linux/kvm.h>
 
+#include "kvm_ioctls.h"  // the ioctl numbers to use (see there why not all of <linux/kvm.h>'s)
+
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -35,6 +37,10 @@ class Vcpu {
   void set_sregs(const kvm_sregs& s); // KVM_SET_SREGS
   kvm_fpu get_fpu() const;            // KVM_GET_FPU
   void set_fpu(const kvm_fpu& f);     // KVM_SET_FPU
+  // KVM_GET_XSAVE (size 4096) or KVM_GET_XSAVE2 (size = KVM_CHECK_EXTENSION(KVM_CAP_XSAVE2) on the VM).
+  std::vector<uint8_t> get_xsave(size_t size, bool xsave2) const;
+  // KVM_SET_XSAVE: KVM reads as many bytes as KVM_CAP_XSAVE2 says (at least 4096); `area` must hold them.
+  void set_xsave(const std::vector<uint8_t>& area);
   void set_cpuid2(const std::vector<kvm_cpuid_entry2>& entries);  // KVM_SET_CPUID2
   // KVM_SET_MSRS: returns how many of the MSRs, in order, KVM accepted (it stops at the first it rejects).
   size_t set_msrs(const std::vector<kvm_msr_entry>& msrs);

@@ -35,6 +35,13 @@ int Vm::check_extension(int cap) const {
   return v;
 }
 
+void Vm::get_dirty_log(uint32_t slot, uint64_t* words) {
+  kvm_dirty_log log{};
+  log.slot = slot;
+  log.dirty_bitmap = words;
+  if (::ioctl(fd_.get(), KVM_GET_DIRTY_LOG, &log) != 0) throw KvmError("KVM_GET_DIRTY_LOG", errno, format("slot %u", slot));
+}
+
 Vcpu Vm::create_vcpu(uint32_t id) {
   int fd = ::ioctl(fd_.get(), KVM_CREATE_VCPU, static_cast<unsigned long>(id));
   if (fd < 0) throw KvmError("KVM_CREATE_VCPU", errno);

@@ -24,6 +24,9 @@ class Vm {
   void set_tss_address(uint64_t addr);
   // KVM_CHECK_EXTENSION on the VM fd.
   int check_extension(int cap) const;
+  // KVM_GET_DIRTY_LOG: the pages of `slot` written since the last call, into `words` (one bit per
+  // page, (pages + 63) / 64 words); KVM clears them and write-protects those pages again.
+  void get_dirty_log(uint32_t slot, uint64_t* words);
   // KVM_CREATE_VCPU, then mmap of its kvm_run.
   Vcpu create_vcpu(uint32_t id);
 

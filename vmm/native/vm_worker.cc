@@ -48,6 +48,24 @@ VmWorker::Submit VmWorker::submit(uint64_t timeout_ms, const std::function<void(
   return Submit::Ok;
 }
 
+VmWorker::Submit VmWorker::submit_job(Job job) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    switch (state_) {
+      case State::Running: return Submit::Busy;
+      case State::Dead: return Submit::Dead;
+      case State::Closed: return Submit::Closed;
+      case State::Idle: break;
+    }
+    if (!thread_.joinable()) return Submit::Closed;
+    state_ = State::Running;
+    pending_ = true;
+    pending_job_ = std::move(job);
+  }
+  cv_.notify_all();
+  return Submit::Ok;
+}
+
 void VmWorker::close() {
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -82,14 +100,42 @@ void VmWorker::thread_main() {
   } catch (const std::exception&) {
   }
   const std::function<bool(Clock::time_point)> sleeper = [this](Clock::time_point t) { return sleep_until(t); };
+  const std::function<bool()> stop_requested = [this] { return kick_->stop_requested(); };
   for (;;) {
     uint64_t timeout_ms;
+    Job job;
     {
       std::unique_lock<std::mutex> lk(mu_);
       cv_.wait(lk, [this] { return pending_ || stop_; });
       if (!pending_) break;  // stop with nothing to run
       pending_ = false;
       timeout_ms = pending_timeout_ms_;
+      job = std::move(pending_job_);
+      pending_job_ = nullptr;
+    }
+
+    if (job) {
+      // No deadline: a job is host work bounded by what the guest left behind, not guest code.
+      JobDone done;
+      try {
+        done = job(stop_requested);
+      } catch (const std::exception& e) {  // jobs must not throw; keep the thread alive if one does
+        done = JobDone{};
+        done.usable = false;
+        done.dead_reason = "internal";
+      }
+      bool stop_now;
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        if (state_ == State::Running) {
+          state_ = done.usable ? State::Idle : State::Dead;
+          if (!done.usable) dead_reason_ = done.dead_reason.empty() ? "internal" : done.dead_reason;
+        }
+        stop_now = stop_;
+      }
+      if (done.deliver) done.deliver();
+      if (stop_now) break;
+      continue;
     }
 
     const Clock::time_point start = Clock::now();

@@ -48,6 +48,20 @@ class ExchangeEngine {
   virtual bool fatal(const ExchangeOutcome& outcome) const = 0;
 };
 
+// A job: bounded host work on the vCPU thread while the VM is idle between exchanges (snapshot,
+// reset). Why that thread: jobs need KVM_RUN (to complete the pending doorbell I/O before the
+// vCPU's state is read or written), and KVM_RUN from any thread other than the one that always
+// runs this vCPU makes KVM move the vCPU's owner pid under synchronize_rcu (milliseconds, twice);
+// and so every piece of VM state keeps one owning thread. While a job runs the worker is Running:
+// exchanges and other jobs are refused as Busy; close() waits for it (jobs poll stop_requested).
+struct JobDone {
+  bool usable = true;             // false: the VM is dead from now on
+  std::string dead_reason;        // what dead_reason() reports when !usable
+  std::function<void()> deliver;  // called on the worker thread once the state is settled
+};
+// Must not throw. stop_requested() turns true once close() has been called.
+using Job = std::function<JobDone(const std::function<bool()>& stop_requested)>;
+
 class VmWorker {
  public:
   using Deliver = std::function<void(ExchangeOutcome&&)>;
@@ -68,6 +82,9 @@ class VmWorker {
   // it throws, the worker goes back to Idle and the exception propagates), then hands the exchange to
   // the thread. Otherwise returns why not, without calling prepare().
   Submit submit(uint64_t timeout_ms, const std::function<void()>& prepare);
+
+  // JS thread. Like submit() for a job; the job reports through its JobDone::deliver.
+  Submit submit_job(Job job);
 
   // JS thread (or a finalizer / env cleanup hook). Idempotent. Kicks a running guest, wakes a sleeping
   // one, joins the thread. A running exchange is delivered as an error of kind 'closed'.
@@ -90,7 +107,8 @@ class VmWorker {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   State state_ = State::Idle;
-  bool pending_ = false;  // an exchange was handed over and not yet picked up
+  bool pending_ = false;  // an exchange or a job was handed over and not yet picked up
+  Job pending_job_;       // the job, when the pending work is one
   bool stop_ = false;
   uint64_t pending_timeout_ms_ = 0;
   std::string dead_reason_;

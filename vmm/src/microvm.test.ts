@@ -143,6 +143,12 @@ describeEachBackend('MicroVM', (backend) => {
     ]);
   });
 
+  it('overlays a per-invocation env on the load-time env, for that invocation only', async () => {
+    const vm = await vmWith(backend, B.LOGS_AND_ENV, { env: { GREETING: 'from load' } });
+    expect(json((await vm.invoke({ env: { GREETING: 'from invocation' } })).response.body).greeting).toBe('from invocation');
+    expect(json((await vm.invoke({})).response.body).greeting).toBe('from load');
+  });
+
   it('runs Lambda-style handlers with an API Gateway event', async () => {
     const vm = await vmWith(backend, B.LAMBDA_HANDLER);
     const r = await vm.invoke({ method: 'PUT', url: '/orders/7?expand=1', body: 'payload' });

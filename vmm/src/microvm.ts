@@ -219,6 +219,7 @@ export class MicroVM {
       headers,
       invocationId: req.invocationId ?? randomUUID(),
       deadlineMs: Date.now() + this.timeoutMs,
+      ...(req.env ? { env: req.env } : {}),
     };
     const input = encodeMetaAndBytes(meta, body, 'request');
     const started = performance.now();

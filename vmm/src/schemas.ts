@@ -40,6 +40,8 @@ export const InvokeRequestSchema = z
     headers: z.union([HeaderPairs, z.record(z.string().regex(HTTP_TOKEN, 'not a valid header name'), HeaderValue)]).default([]),
     body: z.union([z.string(), z.instanceof(Uint8Array)]).optional(),
     invocationId: z.string().min(1).max(128).optional(),
+    /** This invocation's env (and secrets), over the env given at load: the handler's `env` argument. */
+    env: z.record(z.string(), z.string()).optional(),
   })
   .strict();
 export type InvokeRequest = z.input<typeof InvokeRequestSchema>;

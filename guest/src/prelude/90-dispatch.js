@@ -49,9 +49,20 @@ function setModule(ns, metaJson) {
   }
   loaded.name = typeof meta.name === 'string' ? meta.name : '';
   loaded.memoryMiB = typeof meta.memoryMiB === 'number' ? meta.memoryMiB : 128;
+  loaded.env = frozenEnv(meta.env, null);
+}
+
+// The env a handler sees: the load-time env, overlaid by the invocation's own env when the host
+// sends one. Per-invocation env keeps secrets out of snapshots and lets env changes apply at once.
+function frozenEnv(values, base) {
   const env = {};
-  if (isObjectLike(meta.env)) for (const key of Object.keys(meta.env)) setOwn(env, key, String(meta.env[key]));
-  loaded.env = Object.freeze(env);
+  if (base !== null) for (const key of Object.keys(base)) setOwn(env, key, base[key]);
+  if (isObjectLike(values)) for (const key of Object.keys(values)) setOwn(env, key, String(values[key]));
+  return Object.freeze(env);
+}
+
+function invocationEnv(meta) {
+  return isObjectLike(meta.env) ? frozenEnv(meta.env, loaded.env) : loaded.env;
 }
 
 // The standard error body and meta for a failed invocation.
@@ -177,7 +188,7 @@ async function runHandler(meta, bytes, invocation) {
   const headerPairs = Array.isArray(meta.headers) ? meta.headers : [];
   if (loaded.mode === 'fetch') {
     const request = createIncomingRequest(method, url, headerPairs, bytes); // skips what is not a pair
-    const result = await loaded.handler.call(loaded.target, request, loaded.env, makeFetchContext(invocation));
+    const result = await loaded.handler.call(loaded.target, request, invocationEnv(meta), makeFetchContext(invocation));
     if (!(result instanceof Response)) {
       throw new TypeError(`fetch() must return a Response (or a Promise of one), but it returned ${describeValue(result)}; ` +
         'return new Response(body, { status, headers }) or Response.json(data)');

@@ -16,7 +16,8 @@ h.test('exports exactly probe and NativeMicroVm', () => {
   assert(JSON.stringify(Object.keys(addon).sort()) === '["NativeMicroVm","probe"]', Object.keys(addon).join());
   assert(typeof addon.probe === 'function', 'probe');
   const proto = addon.NativeMicroVm.prototype;
-  for (const m of ['exchange', 'close', 'stats']) assert(typeof proto[m] === 'function', m);
+  for (const m of ['exchange', 'snapshot', 'reset', 'close', 'stats']) assert(typeof proto[m] === 'function', m);
+  assert(typeof addon.NativeMicroVm.restore === 'function', 'static restore');
 });
 
 h.test('probe() never throws and describes the result', () => {

@@ -6,6 +6,19 @@
 // real KVM would refuse (CPUID before SREGS, long-mode state, boot info) and reports violations as
 // KVM_EXIT_FAIL_ENTRY with a reason code, so the test sees them.
 //
+// Snapshots: it keeps each vCPU's registers, XSAVE area and MSRs; honours kvm_run's sync_regs
+// (kvm_dirty_regs applied at the top of KVM_RUN, kvm_valid_regs copied out at the end, as KVM
+// does); models the doorbell's pending I/O like KVM (RIP stays on the `out` until the next KVM_RUN
+// completes it, also one with immediate_exit set, and is not moved if userspace moved RIP meanwhile);
+// keeps a dirty bitmap per slot with KVM_MEM_LOG_DIRTY_PAGES for every write its guest makes; and
+// lets a slot's flags change. Its guest keeps state where a real one would — a state page in guest
+// RAM (magic, counter), a counter in R14, MXCSR, the FS segment — so a snapshot that lost memory or
+// registers, a restore that mapped the wrong pages, or a reset that missed something shows up in
+// the results (fail-entry codes 0xF00B, 0xF00C below, or wrong answers).
+// Knobs (environment): FAKE_KVM_NO_SYNC_REGS, FAKE_KVM_NO_XSAVE (capabilities reported absent),
+// FAKE_KVM_REFUSE_MSR=<hex index> (KVM_GET/SET_MSRS stop at it), FAKE_KVM_CPUID_1_ECX=<hex> (CPUID
+// leaf 1 ECX of KVM_GET_SUPPORTED_CPUID; default 0x40000000, rdrand).
+//
 // Build: see Makefile (fake_kvm.so). Use: LD_PRELOAD=.../fake_kvm.so node native/test/fake_kvm_smoke.cjs
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -21,6 +34,8 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -28,8 +43,11 @@
 #include <vector>
 
 #include "fn_abi.h"
+#include "kvm_ioctls.h"  // the ioctl numbers as the kernel has them (not <linux/kvm.h>'s in C++)
 
 namespace {
+
+namespace kvm_abi = fnvmm::kvm_abi;
 
 using open_fn = int (*)(const char*, int, ...);
 using ioctl_fn = int (*)(int, unsigned long, ...);
@@ -44,9 +62,21 @@ T real(const char* name) {
 enum class Kind { System, Vm, Vcpu };
 
 struct Slot {
+  uint32_t id;
+  uint32_t flags;
   uint64_t gpa, size;
   uint8_t* host;
+  std::vector<uint64_t> dirty;  // with KVM_MEM_LOG_DIRTY_PAGES: one bit per page
 };
+
+// Where the fake guest's RIP is: on its doorbell `out dx, eax` (one byte), and just past it in its
+// serve loop. Inside the load window, below every memory size.
+constexpr uint64_t kDoorbellRip = FN_GUEST_LOAD_ADDR + 0x10;
+constexpr uint64_t kServeRip = kDoorbellRip + 1;
+// The guest's state page (the first heap page): magic, counter.
+constexpr uint64_t kStateMagic = 0x31545347454b4146ull;  // "FAKEGST1"
+constexpr uint64_t kMsrStar = 0xC0000081, kMsrLstar = 0xC0000082, kMsrCstar = 0xC0000083, kMsrSfmask = 0xC0000084,
+                   kMsrKernelGsBase = 0xC0000102, kMsrTsc = 0x10;
 
 struct Obj {
   Kind kind;
@@ -54,11 +84,14 @@ struct Obj {
   std::vector<Slot> slots;  // for a VM
   kvm_regs regs{};
   kvm_sregs sregs{};
+  uint8_t xsave[4096] = {};  // the FPU state in XSAVE layout (legacy area: fcw at 0, mxcsr at 24)
+  std::map<uint32_t, uint64_t> msrs;
   bool cpuid_set = false, sregs_set = false, regs_set = false, fpu_set = false;
-  size_t msrs_set = 0;
   kvm_run* run = nullptr;
   bool booted = false;
   bool slept = false;
+  bool io_pending = false;  // the doorbell's `out` waits for the next KVM_RUN to complete it
+  uint64_t io_rip = 0;
 };
 
 std::mutex g_mu;
@@ -86,14 +119,47 @@ int fail(int err) {
   return -1;
 }
 
-uint8_t* gpa(Obj& vm, uint64_t addr, uint64_t len) {
-  for (const Slot& s : vm.slots)
-    if (addr >= s.gpa && addr - s.gpa <= s.size && len <= s.size - (addr - s.gpa)) return s.host + (addr - s.gpa);
+bool env_flag(const char* name) {
+  const char* v = getenv(name);
+  return v != nullptr && *v != 0;
+}
+
+uint64_t env_hex(const char* name, uint64_t dflt) {
+  const char* v = getenv(name);
+  return v != nullptr && *v != 0 ? std::strtoull(v, nullptr, 16) : dflt;
+}
+
+Slot* slot_of(Obj& vm, uint64_t addr, uint64_t len) {
+  for (Slot& s : vm.slots)
+    if (addr >= s.gpa && addr - s.gpa <= s.size && len <= s.size - (addr - s.gpa)) return &s;
   return nullptr;
 }
 
+uint8_t* gpa(Obj& vm, uint64_t addr, uint64_t len) {
+  Slot* s = slot_of(vm, addr, len);
+  return s ? s->host + (addr - s->gpa) : nullptr;
+}
+
+// A write by the guest: lands in memory and, if the slot logs, in its dirty bitmap (KVM logs every
+// guest write). False outside every slot.
+bool guest_write(Obj& vm, uint64_t addr, const void* data, uint64_t len) {
+  Slot* s = slot_of(vm, addr, len);
+  if (s == nullptr) return false;
+  std::memcpy(s->host + (addr - s->gpa), data, len);
+  if ((s->flags & KVM_MEM_LOG_DIRTY_PAGES) && len != 0)
+    for (uint64_t p = (addr - s->gpa) / 4096; p <= (addr - s->gpa + len - 1) / 4096; ++p)
+      s->dirty[p / 64] |= 1ull << (p % 64);
+  return true;
+}
 template <typename T>
-void put(uint8_t* p, size_t off, T v) { std::memcpy(p + off, &v, sizeof v); }
+bool guest_put(Obj& vm, uint64_t addr, T v) {
+  return guest_write(vm, addr, &v, sizeof v);
+}
+// The guest's writes into its window.
+template <typename T>
+void put(Obj& vm, size_t off, T v) {
+  guest_put<T>(vm, FN_WINDOW_ADDR + off, v);
+}
 template <typename T>
 T get(const uint8_t* p, size_t off) {
   T v;
@@ -137,6 +203,14 @@ int io_exit(kvm_run* run, uint16_t port, uint8_t size, uint32_t value) {
   return 0;
 }
 
+// The guest rings its doorbell: RIP stays on the `out` until the next KVM_RUN completes it.
+int doorbell(Obj& v, uint32_t event) {
+  v.regs.rip = kDoorbellRip;
+  v.io_pending = true;
+  v.io_rip = kDoorbellRip;
+  return io_exit(v.run, FN_PORT_DOORBELL, 4, event);
+}
+
 int fail_entry(kvm_run* run, uint64_t code) {
   run->exit_reason = KVM_EXIT_FAIL_ENTRY;
   run->fail_entry.hardware_entry_failure_reason = code;
@@ -159,18 +233,66 @@ int spin(kvm_run* run) {
   return r < 0 ? fail(err) : fail(EINTR);
 }
 
+uint16_t fcw(const Obj& v) { return get<uint16_t>(v.xsave, 0); }
+uint32_t mxcsr(const Obj& v) { return get<uint32_t>(v.xsave, 24); }
+
+// The guest's state page: the first page of its heap (from the boot info it was given).
+uint64_t state_page(Obj& vm) {
+  uint8_t* boot = gpa(vm, FN_BOOT_INFO_ADDR, sizeof(fn_boot_info));
+  return boot == nullptr ? 0 : get<uint64_t>(boot, offsetof(fn_boot_info, heap_start));
+}
+
+int guest_run(Obj& v);
+
+// KVM_RUN as KVM orders it: apply the registers queued in kvm_run, complete the pending I/O, then
+// honour immediate_exit, run, and copy out the registers userspace asked for.
 int kvm_run_ioctl(Obj& v) {
   kvm_run* run = v.run;
   if (run == nullptr) return fail(EINVAL);
-  if (__atomic_load_n(&run->immediate_exit, __ATOMIC_SEQ_CST)) return fail(EINTR);
+  if ((run->kvm_valid_regs | run->kvm_dirty_regs) & ~uint64_t{KVM_SYNC_X86_VALID_FIELDS}) return fail(EINVAL);
+  if (run->kvm_dirty_regs & KVM_SYNC_X86_REGS) {
+    v.regs = run->s.regs.regs;
+    v.regs_set = true;
+  }
+  if (run->kvm_dirty_regs & KVM_SYNC_X86_SREGS) {
+    if (!v.cpuid_set) return fail(EINVAL);
+    v.sregs = run->s.regs.sregs;
+    v.sregs_set = true;
+  }
+  run->kvm_dirty_regs = 0;
+  if (v.io_pending) {
+    v.io_pending = false;
+    if (v.regs.rip == v.io_rip) v.regs.rip += 1;  // past `out dx, eax`
+  }
+  int rc;
+  if (__atomic_load_n(&run->immediate_exit, __ATOMIC_SEQ_CST)) {
+    run->exit_reason = KVM_EXIT_INTR;
+    rc = fail(EINTR);
+  } else {
+    rc = guest_run(v);
+  }
+  const int err = errno;
+  if (run->kvm_valid_regs & KVM_SYNC_X86_REGS) run->s.regs.regs = v.regs;
+  if (run->kvm_valid_regs & KVM_SYNC_X86_SREGS) run->s.regs.sregs = v.sregs;
+  errno = err;
+  return rc;
+}
+
+int guest_run(Obj& v) {
+  kvm_run* run = v.run;
   Obj& vm = *v.vm;
   uint8_t* win = gpa(vm, FN_WINDOW_ADDR, FN_WINDOW_SIZE);
   if (win == nullptr) return fail_entry(run, 0xF001);  // the window slot is missing
+  // A state saved on the `out` with its I/O still pending, then restored: the guest would ring the
+  // same doorbell again (or, on a KVM that moves RIP on exit, skip an instruction).
+  if (v.regs.rip == kDoorbellRip) return fail_entry(run, 0xF00B);
 
-  if (!v.booted) {
+  if (v.regs.rip != kServeRip) {
+    if (v.booted) return fail_entry(run, 0xF00B);  // resumed somewhere it never stopped
     // What a real boot would trip over, each with its own code.
     if (!v.cpuid_set || !v.sregs_set || !v.regs_set || !v.fpu_set) return fail_entry(run, 0xF002);
-    if (v.msrs_set < 3) return fail_entry(run, 0xF003);
+    if (fcw(v) != 0x37f || mxcsr(v) != 0x1f80) return fail_entry(run, 0xF002);
+    if (v.msrs.count(kMsrStar) + v.msrs.count(kMsrLstar) + v.msrs.count(kMsrSfmask) < 3) return fail_entry(run, 0xF003);
     const kvm_sregs& s = v.sregs;
     if ((s.efer & 0x500) != 0x500 || (s.cr0 & 0x80000001) != 0x80000001 || !(s.cr4 & 0x20)) return fail_entry(run, 0xF004);
     if (s.cs.l != 1 || s.cs.dpl != 3 || (s.cs.selector & 3) != 3 || s.ss.dpl != 3) return fail_entry(run, 0xF005);
@@ -181,20 +303,34 @@ int kvm_run_ioctl(Obj& v) {
     uint8_t* entry = gpa(vm, v.regs.rip, 1);
     if (entry == nullptr || v.regs.rip < FN_GUEST_LOAD_ADDR || (v.regs.rsp & 15)) return fail_entry(run, 0xF008);
     if (get<uint32_t>(win, 0) != FN_WINDOW_MAGIC || get<uint64_t>(win, 24) == 0) return fail_entry(run, 0xF009);
+    // The guest initialises its state, as a real one fills its .data and TLS: a page in RAM that
+    // a snapshot must carry, a register, the TLS marker probe_guest.S's 'S' reads.
+    const uint64_t state = state_page(vm);
+    if (!guest_put<uint64_t>(vm, state, 0) || !guest_put<uint64_t>(vm, state + 8, kStateMagic) ||
+        !guest_put<uint64_t>(vm, FN_TLS_ADDR + 0x10, 0x5a17))
+      return fail_entry(run, 0xF007);
+    v.regs.r14 = 0;
     v.booted = true;
-    return io_exit(run, FN_PORT_DOORBELL, 4, FN_EVENT_READY);
+    return doorbell(v, FN_EVENT_READY);
   }
+
+  // In the serve loop: the guest's memory must be what it left there.
+  const uint64_t state = state_page(vm);
+  uint8_t* sp = gpa(vm, state, 16);
+  if (sp == nullptr || get<uint64_t>(sp, 8) != kStateMagic) return fail_entry(run, 0xF00C);
+  v.booted = true;
 
   const uint32_t input_len = get<uint32_t>(win, offsetof(fn_window_header, input_len));
   const uint8_t scenario = input_len ? win[FN_WINDOW_DATA_OFFSET] : 'e';
-  auto done_echo = [&] {
-    put<uint32_t>(win, offsetof(fn_window_header, output_len), input_len);
-    put<uint32_t>(win, offsetof(fn_window_header, status), 0);
-    put<uint64_t>(win, offsetof(fn_window_header, guest_ns), 7);
-    put<uint64_t>(win, offsetof(fn_window_header, heap_used), 4096);
-    put<uint64_t>(win, offsetof(fn_window_header, heap_peak), 8192);
-    return io_exit(run, FN_PORT_DOORBELL, 4, FN_EVENT_DONE);
+  auto reply = [&](uint32_t output_len) {
+    put<uint32_t>(vm, offsetof(fn_window_header, output_len), output_len);
+    put<uint32_t>(vm, offsetof(fn_window_header, status), 0);
+    put<uint64_t>(vm, offsetof(fn_window_header, guest_ns), 7);
+    put<uint64_t>(vm, offsetof(fn_window_header, heap_used), 4096);
+    put<uint64_t>(vm, offsetof(fn_window_header, heap_peak), 8192);
+    return doorbell(v, FN_EVENT_DONE);
   };
+  auto done_echo = [&] { return reply(input_len); };
   switch (scenario) {
     case 's':
       return spin(run);
@@ -211,29 +347,29 @@ int kvm_run_ioctl(Obj& v) {
     case 'x':
       return io_exit(run, 0xE2, 1, 0);
     case 'h':
-      put<uint32_t>(win, offsetof(fn_window_header, output_len), 0xFFFFFFFFu);
-      return io_exit(run, FN_PORT_DOORBELL, 4, FN_EVENT_DONE);
+      put<uint32_t>(vm, offsetof(fn_window_header, output_len), 0xFFFFFFFFu);
+      return doorbell(v, FN_EVENT_DONE);
     case 'u':
-      return io_exit(run, FN_PORT_DOORBELL, 4, 99);
+      return doorbell(v, 99);
     case 'w':
       return io_exit(run, FN_PORT_DOORBELL, 1, FN_EVENT_DONE);
     case 'f':
       v.regs.rip = 0x401100;
       return io_exit(run, FN_PORT_SYSCALL, 1, 0);
     case 't':
-      put<uint32_t>(win, offsetof(fn_window_header, output_len), 0);
-      put<uint32_t>(win, offsetof(fn_window_header, status), 9);
-      return io_exit(run, FN_PORT_DOORBELL, 4, FN_EVENT_DONE);
+      put<uint32_t>(vm, offsetof(fn_window_header, output_len), 0);
+      put<uint32_t>(vm, offsetof(fn_window_header, status), 9);
+      return doorbell(v, FN_EVENT_DONE);
     case 'P':
-      std::memcpy(win + FN_WINDOW_DATA_OFFSET, "boom", 4);
-      put<uint32_t>(win, offsetof(fn_window_header, output_len), 4);
-      return io_exit(run, FN_PORT_DOORBELL, 4, FN_EVENT_PANIC);
+      guest_write(vm, FN_WINDOW_ADDR + FN_WINDOW_DATA_OFFSET, "boom", 4);
+      put<uint32_t>(vm, offsetof(fn_window_header, output_len), 4);
+      return doorbell(v, FN_EVENT_PANIC);
     case 'z':
       if (!v.slept) {
         v.slept = true;
-        put<uint64_t>(win, offsetof(fn_window_header, now_unix_ns), 0);  // the host must refresh it
-        put<uint64_t>(win, offsetof(fn_window_header, sleep_ns), 2000000);
-        return io_exit(run, FN_PORT_DOORBELL, 4, FN_EVENT_SLEEP);
+        put<uint64_t>(vm, offsetof(fn_window_header, now_unix_ns), 0);  // the host must refresh it
+        put<uint64_t>(vm, offsetof(fn_window_header, sleep_ns), 2000000);
+        return doorbell(v, FN_EVENT_SLEEP);
       }
       v.slept = false;
       if (get<uint64_t>(win, offsetof(fn_window_header, now_unix_ns)) == 0) return fail_entry(run, 0xF00A);
@@ -247,18 +383,82 @@ int kvm_run_ioctl(Obj& v) {
       return page_fault(run, v, 0x401210, 0);  // all three writes went through: `jmp fail` -> ud2
     }
     case 'O': {  // recurses until a push faults (probe_guest.S overflow)
-      for (uint64_t sp = v.regs.rsp & ~(FN_PAGE_SIZE - 1); sp >= FN_PAGE_SIZE; sp -= FN_PAGE_SIZE)
-        if (!user_can_write(vm, v.sregs.cr3, sp - 8)) {
-          v.regs.rsp = sp;
-          return page_fault(run, v, 0x401220, sp - 8);
+      for (uint64_t sp2 = v.regs.rsp & ~(FN_PAGE_SIZE - 1); sp2 >= FN_PAGE_SIZE; sp2 -= FN_PAGE_SIZE)
+        if (!user_can_write(vm, v.sregs.cr3, sp2 - 8)) {
+          v.regs.rsp = sp2;
+          return page_fault(run, v, 0x401220, sp2 - 8);
         }
       return page_fault(run, v, 0x401220, 0);
     }
     case 'Z':  // sleeps for a minute, over and over
-      put<uint64_t>(win, offsetof(fn_window_header, sleep_ns), 60000000000ull);
-      return io_exit(run, FN_PORT_DOORBELL, 4, FN_EVENT_SLEEP);
+      put<uint64_t>(vm, offsetof(fn_window_header, sleep_ns), 60000000000ull);
+      return doorbell(v, FN_EVENT_SLEEP);
+    case 'i': {  // counts in RAM and in R14; answers both (probe_guest.S count)
+      const uint64_t n = get<uint64_t>(sp, 0) + 1;
+      guest_put<uint64_t>(vm, state, n);
+      v.regs.r14 += 1;
+      guest_put<uint64_t>(vm, FN_WINDOW_ADDR + FN_WINDOW_DATA_OFFSET, n);
+      guest_put<uint64_t>(vm, FN_WINDOW_ADDR + FN_WINDOW_DATA_OFFSET + 8, v.regs.r14);
+      return reply(16);
+    }
+    case 'T': {  // the 8 (8 x input[1]) pages below heap_end: how many were not zero; writes them (probe_guest.S touch)
+      uint8_t* boot = gpa(vm, FN_BOOT_INFO_ADDR, sizeof(fn_boot_info));
+      const uint64_t heap_end = get<uint64_t>(boot, offsetof(fn_boot_info, heap_end));
+      const uint64_t count = input_len >= 2 ? uint64_t{win[FN_WINDOW_DATA_OFFSET + 1]} * 8 : 8;
+      uint64_t seen = 0;
+      for (uint64_t i = 1; i <= count; ++i) {
+        const uint64_t a = heap_end - i * FN_PAGE_SIZE;
+        uint8_t* p = gpa(vm, a, 8);
+        if (p == nullptr || !user_can_write(vm, v.sregs.cr3, a)) return page_fault(run, v, 0x401230, a);
+        seen += get<uint64_t>(p, 0) != 0;
+        guest_put<uint64_t>(vm, a, 0x746f756368656421ull);
+      }
+      guest_put<uint64_t>(vm, FN_WINDOW_ADDR + FN_WINDOW_DATA_OFFSET, seen);
+      return reply(8);
+    }
+    case 'U': {  // zeroes the pages 'T' writes (probe_guest.S untouch)
+      uint8_t* boot = gpa(vm, FN_BOOT_INFO_ADDR, sizeof(fn_boot_info));
+      const uint64_t heap_end = get<uint64_t>(boot, offsetof(fn_boot_info, heap_end));
+      const uint64_t count = input_len >= 2 ? uint64_t{win[FN_WINDOW_DATA_OFFSET + 1]} * 8 : 8;
+      for (uint64_t i = 1; i <= count; ++i) guest_put<uint64_t>(vm, heap_end - i * FN_PAGE_SIZE, 0);
+      return reply(0);
+    }
+    case 'F':  // mov fs, 0x1b: the FS base becomes the descriptor's, 0 (probe_guest.S break_fs)
+      v.sregs.fs.selector = 0x1b;
+      v.sregs.fs.base = 0;
+      return reply(0);
+    case 'S': {  // reads fs:[0x10], the TLS marker (probe_guest.S read_tls)
+      uint8_t* p = gpa(vm, v.sregs.fs.base + 0x10, 8);
+      if (v.sregs.fs.base + 0x10 < FN_PAGE_SIZE || p == nullptr) return page_fault(run, v, 0x401240, v.sregs.fs.base + 0x10);
+      guest_put<uint64_t>(vm, FN_WINDOW_ADDR + FN_WINDOW_DATA_OFFSET, get<uint64_t>(p, 0));
+      return reply(8);
+    }
+    case 'M': {  // stmxcsr, then ldmxcsr 0x7f80 (probe_guest.S flip_mxcsr)
+      guest_put<uint32_t>(vm, FN_WINDOW_ADDR + FN_WINDOW_DATA_OFFSET, mxcsr(v));
+      const uint32_t flipped = 0x7f80;
+      std::memcpy(v.xsave + 24, &flipped, 4);
+      return reply(4);
+    }
+    case 'W':  // writes a marker deep in the window and reports nothing (probe_guest.S scribble)
+      guest_put<uint64_t>(vm, FN_WINDOW_ADDR + FN_WINDOW_DATA_OFFSET + 0x64000, 0x7363726962626c65ull);
+      return reply(0);
+    case 'R':  // answers window data qwords at +8 and +0x64000 (probe_guest.S peek)
+      guest_put<uint64_t>(vm, FN_WINDOW_ADDR + FN_WINDOW_DATA_OFFSET + 16,
+                          get<uint64_t>(win, FN_WINDOW_DATA_OFFSET + 8));
+      guest_put<uint64_t>(vm, FN_WINDOW_ADDR + FN_WINDOW_DATA_OFFSET + 24,
+                          get<uint64_t>(win, FN_WINDOW_DATA_OFFSET + 0x64000));
+      guest_write(vm, FN_WINDOW_ADDR + FN_WINDOW_DATA_OFFSET, win + FN_WINDOW_DATA_OFFSET + 16, 16);
+      return reply(16);
     default:
       return done_echo();
+  }
+}
+
+bool msr_known(uint32_t index) {
+  if (index == env_hex("FAKE_KVM_REFUSE_MSR", 0)) return false;
+  switch (index) {
+    case kMsrStar: case kMsrLstar: case kMsrCstar: case kMsrSfmask: case kMsrKernelGsBase: case kMsrTsc: return true;
+    default: return false;
   }
 }
 
@@ -273,51 +473,116 @@ int vcpu_ioctl(Obj& v, unsigned long req, void* arg) {
       std::memcpy(&v.sregs, arg, sizeof v.sregs);
       v.sregs_set = true;
       return 0;
-    case KVM_GET_FPU: std::memset(arg, 0, sizeof(kvm_fpu)); return 0;
+    case KVM_GET_FPU: {
+      kvm_fpu* f = static_cast<kvm_fpu*>(arg);
+      std::memset(f, 0, sizeof *f);
+      f->fcw = fcw(v);
+      f->mxcsr = mxcsr(v);
+      std::memcpy(f->xmm, v.xsave + 160, sizeof f->xmm);
+      return 0;
+    }
     case KVM_SET_FPU: {
       const kvm_fpu* f = static_cast<const kvm_fpu*>(arg);
-      if (f->fcw != 0x37f || f->mxcsr != 0x1f80) return fail(EINVAL);
+      std::memcpy(v.xsave + 0, &f->fcw, 2);
+      std::memcpy(v.xsave + 24, &f->mxcsr, 4);
+      std::memcpy(v.xsave + 160, f->xmm, sizeof f->xmm);
       v.fpu_set = true;
       return 0;
     }
-    case KVM_SET_CPUID2: v.cpuid_set = static_cast<kvm_cpuid2*>(arg)->nent > 0; return v.cpuid_set ? 0 : fail(EINVAL);
-    case KVM_SET_MSRS: {
-      const kvm_msrs* m = static_cast<const kvm_msrs*>(arg);
-      v.msrs_set = m->nmsrs;
-      return static_cast<int>(m->nmsrs);
+    case kvm_abi::kGetXsave:
+    case kvm_abi::kGetXsave2:
+      if (env_flag("FAKE_KVM_NO_XSAVE")) return fail(ENOTTY);
+      std::memcpy(arg, v.xsave, sizeof v.xsave);
+      return 0;
+    case kvm_abi::kSetXsave: {
+      if (env_flag("FAKE_KVM_NO_XSAVE")) return fail(ENOTTY);
+      const uint8_t* x = static_cast<const uint8_t*>(arg);
+      if (get<uint32_t>(x, 24) & 0xFFFF0000u) return fail(EINVAL);  // MXCSR reserved bits, as KVM checks
+      std::memcpy(v.xsave, x, sizeof v.xsave);
+      v.fpu_set = true;
+      return 0;
     }
-    case KVM_GET_MSRS: return static_cast<int>(static_cast<kvm_msrs*>(arg)->nmsrs);
+    case kvm_abi::kSetCpuid2: v.cpuid_set = static_cast<kvm_cpuid2*>(arg)->nent > 0; return v.cpuid_set ? 0 : fail(EINVAL);
+    case kvm_abi::kSetMsrs: {  // like KVM: stops at the first MSR it refuses, returns how many it took
+      kvm_msrs* m = static_cast<kvm_msrs*>(arg);
+      uint32_t i = 0;
+      for (; i < m->nmsrs && msr_known(m->entries[i].index); ++i) v.msrs[m->entries[i].index] = m->entries[i].data;
+      return static_cast<int>(i);
+    }
+    case kvm_abi::kGetMsrs: {
+      kvm_msrs* m = static_cast<kvm_msrs*>(arg);
+      uint32_t i = 0;
+      for (; i < m->nmsrs && msr_known(m->entries[i].index); ++i) m->entries[i].data = v.msrs[m->entries[i].index];
+      return static_cast<int>(i);
+    }
     case KVM_GET_TSC_KHZ: return 2500000;
     default: return fail(ENOTTY);
   }
 }
 
+int check_extension(unsigned long cap) {
+  switch (cap) {
+    case KVM_CAP_SYNC_REGS: return env_flag("FAKE_KVM_NO_SYNC_REGS") ? 0 : KVM_SYNC_X86_VALID_FIELDS;
+    case KVM_CAP_XSAVE: return env_flag("FAKE_KVM_NO_XSAVE") ? 0 : 1;
+    case KVM_CAP_XSAVE2: return env_flag("FAKE_KVM_NO_XSAVE") ? 0 : 4096;
+    case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: return 0;
+    default: return 1;
+  }
+}
+
 int vm_ioctl(int fd, Obj& vm, unsigned long req, unsigned long raw, void* arg) {
   switch (req) {
-    case KVM_CHECK_EXTENSION: return 1;
+    case KVM_CHECK_EXTENSION: return check_extension(raw);
     case KVM_SET_TSS_ADDR: return 0;
     case KVM_SET_USER_MEMORY_REGION: {
+      // As KVM: an existing slot may be deleted (size 0) or change its flags; moving it, resizing
+      // it or pointing it at other host memory is refused. New slots must not overlap.
       const kvm_userspace_memory_region* r = static_cast<const kvm_userspace_memory_region*>(arg);
+      if (r->flags & ~uint32_t{KVM_MEM_LOG_DIRTY_PAGES}) return fail(EINVAL);
+      for (size_t i = 0; i < vm.slots.size(); ++i) {
+        Slot& s = vm.slots[i];
+        if (s.id != r->slot) continue;
+        if (r->memory_size == 0) {
+          vm.slots.erase(vm.slots.begin() + static_cast<long>(i));
+          return 0;
+        }
+        if (s.gpa != r->guest_phys_addr || s.size != r->memory_size || s.host != reinterpret_cast<uint8_t*>(r->userspace_addr))
+          return fail(EINVAL);
+        s.flags = r->flags;
+        s.dirty.assign((s.size / 4096 + 63) / 64, 0);
+        return 0;
+      }
+      if (r->memory_size == 0) return 0;
       for (const Slot& s : vm.slots)
         if (r->guest_phys_addr < s.gpa + s.size && s.gpa < r->guest_phys_addr + r->memory_size) return fail(EEXIST);
       if (r->userspace_addr % 4096 || r->guest_phys_addr % 4096 || r->memory_size % 4096) return fail(EINVAL);
-      vm.slots.push_back({r->guest_phys_addr, r->memory_size, reinterpret_cast<uint8_t*>(r->userspace_addr)});
+      Slot s{r->slot, r->flags, r->guest_phys_addr, r->memory_size, reinterpret_cast<uint8_t*>(r->userspace_addr), {}};
+      s.dirty.assign((s.size / 4096 + 63) / 64, 0);
+      vm.slots.push_back(std::move(s));
       return 0;
     }
-    case KVM_CREATE_VCPU: {
-      (void)raw;
-      return new_fd(Kind::Vcpu, find(fd));
+    case KVM_GET_DIRTY_LOG: {  // copies the slot's bitmap out and clears it
+      kvm_dirty_log* log = static_cast<kvm_dirty_log*>(arg);
+      for (Slot& s : vm.slots) {
+        if (s.id != log->slot) continue;
+        if (!(s.flags & KVM_MEM_LOG_DIRTY_PAGES)) return fail(ENOENT);
+        std::memcpy(log->dirty_bitmap, s.dirty.data(), s.dirty.size() * 8);
+        std::fill(s.dirty.begin(), s.dirty.end(), 0);
+        return 0;
+      }
+      return fail(ENOENT);
     }
+    case KVM_CREATE_VCPU: return new_fd(Kind::Vcpu, find(fd));
     default: return fail(ENOTTY);
   }
 }
 
-int system_ioctl(unsigned long req, void* arg) {
+int system_ioctl(unsigned long req, unsigned long raw, void* arg) {
   switch (req) {
     case KVM_GET_API_VERSION: return 12;
-    case KVM_CHECK_EXTENSION: return 1;
+    case KVM_CHECK_EXTENSION: return check_extension(raw);
     case KVM_GET_VCPU_MMAP_SIZE: return 8192;
-    case KVM_GET_SUPPORTED_CPUID: {
+    case kvm_abi::kGetSupportedCpuid: {
       kvm_cpuid2* c = static_cast<kvm_cpuid2*>(arg);
       if (c->nent < 2) return fail(E2BIG);
       c->nent = 2;
@@ -325,6 +590,7 @@ int system_ioctl(unsigned long req, void* arg) {
       c->entries[0].function = 0;
       c->entries[0].eax = 1;
       c->entries[1].function = 1;
+      c->entries[1].ecx = static_cast<uint32_t>(env_hex("FAKE_KVM_CPUID_1_ECX", 0x40000000));
       return 0;
     }
     case KVM_CREATE_VM: return new_fd(Kind::Vm);
@@ -376,7 +642,7 @@ int ioctl(int fd, unsigned long req, ...) {
   std::shared_ptr<Obj> o = find(fd);
   if (!o) return next(fd, req, arg);
   switch (o->kind) {
-    case Kind::System: return system_ioctl(req, arg);
+    case Kind::System: return system_ioctl(req, reinterpret_cast<unsigned long>(arg), arg);
     case Kind::Vm: return vm_ioctl(fd, *o, req, reinterpret_cast<unsigned long>(arg), arg);
     case Kind::Vcpu: return vcpu_ioctl(*o, req, arg);
   }

@@ -88,8 +88,113 @@ h.test('a throwing callback surfaces as an uncaught exception, not a crash', () 
   assert(r.status === 0 && /caught boom from callback/.test(r.stdout), `status ${r.status} ${r.stdout} ${r.stderr}`);
 });
 
+// Snapshot paths that depend on what KVM offers, each in a child with fake_kvm.so's knobs set.
+const os = require('node:os');
+const snapPrelude = `${prelude}
+  const ex = (vm, r) => new Promise((a, b) => vm.exchange(r, (e, x) => (e ? b(e) : a(x))));
+  const snap = (vm, o) => new Promise((a, b) => vm.snapshot(o, (e, x) => (e ? b(e) : a(x))));
+  const reset = (vm) => new Promise((a, b) => vm.reset((e, x) => (e ? b(e) : a(x))));
+  const restore = (o) => new Promise((a, b) => addon.NativeMicroVm.restore(o, (e, v) => (e ? b(e) : a(v))));
+  const count = async (vm) => { const o = (await ex(vm, req(2, 'i'))).output; return o.readBigUInt64LE(0) + ',' + o.readBigUInt64LE(8); };
+  const mxcsr = async (vm) => (await ex(vm, req(2, 'M'))).output.readUInt32LE(0).toString(16);
+  const tls = async (vm) => (await ex(vm, req(2, 'S'))).output.readBigUInt64LE(0).toString(16);
+`;
+function childWith(env, script) {
+  return spawnSync(process.execPath, ['-e', `${snapPrelude}${script}`], {
+    env: { ...process.env, ADDON: addonPath, ELF: probeElf, ...env },
+    encoding: 'utf8',
+    timeout: 20000,
+  });
+}
+const snapDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fn-fake-snap-'));
+const fullCycle = `
+  (async () => {
+    const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
+    await ex(vm, req(0, null));
+    await snap(vm, { dir: process.env.DIR });
+    const s = vm.stats();
+    const a = [await count(vm), await mxcsr(vm), await mxcsr(vm)];
+    await ex(vm, req(2, 'F'));
+    const r = await reset(vm);
+    const b = [await count(vm), await mxcsr(vm), await tls(vm)];
+    vm.close();
+    const v2 = await restore({ memoryBytes: 64 << 20, dir: process.env.DIR });
+    const c = [await count(v2), await mxcsr(v2)];
+    await reset(v2);
+    c.push(await count(v2));
+    v2.close();
+    console.log(JSON.stringify({ syncRegs: s.syncRegs, xsaveBytes: s.xsaveBytes, a, b, c, sregsSet: r.sregsSet }));
+  })().catch((e) => { console.log('ERR', e.kind, e.code, e.message); process.exit(1); });`;
+function expectCycle(r, syncRegs, xsaveBytes) {
+  assert(r.status === 0, `status ${r.status} ${r.stdout} ${r.stderr}`);
+  const got = JSON.parse(r.stdout.trim().split('\n').pop());
+  const want = { syncRegs, xsaveBytes, a: ['1,1', '1f80', '7f80'], b: ['1,1', '1f80', '5a17'], c: ['1,1', '1f80', '1,1'], sregsSet: true };
+  assert(JSON.stringify(got) === JSON.stringify(want), `${JSON.stringify(got)} !== ${JSON.stringify(want)}`);
+}
+h.test('snapshot, reset, restore with every capability (sync_regs, XSAVE)', () => {
+  expectCycle(childWith({ DIR: path.join(snapDir, 'all') }, fullCycle), true, 4096);
+});
+h.test('the same without KVM_CAP_SYNC_REGS: registers reset through ioctls', () => {
+  expectCycle(childWith({ DIR: path.join(snapDir, 'nosync'), FAKE_KVM_NO_SYNC_REGS: '1' }, fullCycle), false, 4096);
+});
+h.test('the same without XSAVE: FPU state through KVM_GET/SET_FPU', () => {
+  expectCycle(childWith({ DIR: path.join(snapDir, 'nox'), FAKE_KVM_NO_XSAVE: '1', FAKE_KVM_NO_SYNC_REGS: '1' }, fullCycle), false, 0);
+});
+h.test('a snapshot taken with XSAVE restores where KVM has only KVM_SET_FPU, and the other way round', () => {
+  const withX = path.join(snapDir, 'withx');
+  const noX = path.join(snapDir, 'nox2');
+  const take = `(async () => { const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf }); await ex(vm, req(0, null));
+    await mxcsr(vm); await snap(vm, { dir: process.env.DIR }); vm.close(); })().catch((e) => { console.log('ERR', e.message); process.exit(1); });`;
+  const back = `(async () => { const v = await restore({ memoryBytes: 64 << 20, dir: process.env.DIR }); console.log('mxcsr', await mxcsr(v), await count(v)); v.close(); })()
+    .catch((e) => { console.log('ERR', e.code, e.message); process.exit(1); });`;
+  for (const [dir, takeEnv, backEnv] of [[withX, {}, { FAKE_KVM_NO_XSAVE: '1' }], [noX, { FAKE_KVM_NO_XSAVE: '1' }, {}]]) {
+    let r = childWith({ DIR: dir, ...takeEnv }, take);
+    assert(r.status === 0, `take: ${r.stdout} ${r.stderr}`);
+    r = childWith({ DIR: dir, ...backEnv }, back);
+    assert(r.status === 0 && /mxcsr 7f80 1,1/.test(r.stdout), `restore: ${r.stdout} ${r.stderr}`);
+  }
+});
+h.test('restore reports an optional MSR KVM refused (IA32_TSC) and carries on', () => {
+  const dir = path.join(snapDir, 'msr');
+  let r = childWith({ DIR: dir }, `(async () => { const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
+    await ex(vm, req(0, null)); await snap(vm, { dir: process.env.DIR }); vm.close(); })();`);
+  assert(r.status === 0, r.stderr);
+  r = childWith({ DIR: dir, FAKE_KVM_REFUSE_MSR: '10' }, `(async () => { const v = await restore({ memoryBytes: 64 << 20, dir: process.env.DIR });
+    console.log(JSON.stringify(v.stats().restore.msrsRefused), await count(v)); v.close(); })().catch((e) => { console.log('ERR', e.message); process.exit(1); });`);
+  assert(r.status === 0 && /\[16\] 1,1/.test(r.stdout), `${r.stdout} ${r.stderr}`);
+  r = childWith({ DIR: dir, FAKE_KVM_REFUSE_MSR: 'c0000082' }, `restore({ memoryBytes: 64 << 20, dir: process.env.DIR })
+    .then(() => console.log('restored'), (e) => console.log('refused', e.code, e.ioctl));`);
+  assert(/refused KVM_ERROR KVM_SET_MSRS/.test(r.stdout), `a required MSR refused: ${r.stdout} ${r.stderr}`);
+});
+h.test('restore on a host whose CPU lacks a feature the snapshot recorded is refused', () => {
+  const dir = path.join(snapDir, 'cpuid');
+  let r = childWith({ DIR: dir }, `(async () => { const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
+    await ex(vm, req(0, null)); await snap(vm, { dir: process.env.DIR }); vm.close(); })();`);
+  assert(r.status === 0, r.stderr);
+  r = childWith({ DIR: dir, FAKE_KVM_CPUID_1_ECX: '0' }, `restore({ memoryBytes: 64 << 20, dir: process.env.DIR })
+    .then(() => console.log('restored'), (e) => console.log('refused', e.code, e.reason, e.message));`);
+  assert(/refused SNAPSHOT_ERROR cpu_features .*CPUID\.1:ECX bits 0x40000000/.test(r.stdout), `${r.stdout} ${r.stderr}`);
+  r = childWith({ DIR: dir, FAKE_KVM_CPUID_1_ECX: 'c0000000' }, `restore({ memoryBytes: 64 << 20, dir: process.env.DIR })
+    .then((v) => { console.log('restored'); v.close(); }, (e) => console.log('refused', e.message));`);
+  assert(/restored/.test(r.stdout), `a host with more features is fine: ${r.stdout} ${r.stderr}`);
+});
+h.test('a restored VM dropped without close() is finalized; process exit during a restore does not hang', () => {
+  const dir = path.join(snapDir, 'gc');
+  let r = childWith({ DIR: dir }, `(async () => { const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
+    await ex(vm, req(0, null)); await snap(vm, { dir: process.env.DIR }); vm.close(); })();`);
+  assert(r.status === 0, r.stderr);
+  r = spawnSync(process.execPath, ['--expose-gc', '-e', `${snapPrelude}
+    (async () => { let v = await restore({ memoryBytes: 64 << 20, dir: process.env.DIR }); await count(v); v = null;
+      setImmediate(() => { global.gc(); console.log('gc done'); }); })();`],
+  { env: { ...process.env, ADDON: addonPath, ELF: probeElf, DIR: dir }, encoding: 'utf8', timeout: 20000 });
+  assert(r.status === 0 && /gc done/.test(r.stdout), `${r.status} ${r.stdout} ${r.stderr}`);
+  r = childWith({ DIR: dir }, `restore({ memoryBytes: 64 << 20, dir: process.env.DIR }).then((v) => v.close()); process.exit(0);`);
+  assert(r.status === 0, `${r.status} ${r.signal} ${r.stderr}`);
+});
+
 (async () => {
   let failed = await h.run();
+  fs.rmSync(snapDir, { recursive: true, force: true });
   failed += await require('./kvm_scenarios.cjs').run(addon, probeElf, { fake: true });
   process.exitCode = failed ? 1 : 0;
 })();

@@ -2,8 +2,35 @@
 // (guests/probe_guest.S, one scenario per input letter) through every exit path, the exchange rules
 // (busy, dead, closed, bad_input), and the real fn-guest.elf booting to READY if it has been built.
 // Called by addon_smoke.cjs when probe().ok; runnable alone: node native/test/kvm_scenarios.cjs
+//
+// Snapshot, restore and reset were built without a /dev/kvm (fake_kvm.so runs these scenarios too).
+// On the first host with one, in this order (each step's scenario names the symptom if it fails):
+//  1. VM creation at all: KVM_GET_SUPPORTED_CPUID, KVM_SET_CPUID2 and KVM_GET/SET_MSRS now use the
+//     numbers from kvm_ioctls.h (the ones <linux/kvm.h> gave in C++ were wrong) — 'boots to READY'.
+//  2. vm.stats() after boot: syncRegs (KVM_CAP_SYNC_REGS with regs+sregs) and xsaveBytes (>= 4096:
+//     KVM_CAP_XSAVE/XSAVE2) — record them; PVM may differ from hardware KVM.
+//  3. The immediate_exit KVM_RUN that completes the doorbell's `out` returns EINTR on PVM, and RIP
+//     is then just past the `out` exactly once (DESIGN: PVM moves RIP at the exit already; if the
+//     completion moved it again, a restored or reset guest skips an instruction) — 'restore: ...
+//     counters', 'reset returns RAM and registers'.
+//  4. KVM_MEM_LOG_DIRTY_PAGES on the RAM slot (at restore; as a flags-only change at a fresh VM's
+//     first snapshot) and KVM_GET_DIRTY_LOG reporting the guest's writes — reset's dirtyPages > 0.
+//  5. mmap MAP_FIXED over the live RAM slot after a snapshot (KVM's MMU notifier must drop its old
+//     mappings) — 'the VM that took a snapshot runs from it', 'after a snapshot, reset drops ...'.
+//  6. Registers queued in kvm_run by reset are applied by the next KVM_RUN; sregsSet stays false
+//     when the guest did not touch segments (if always true, find the field PVM reports differently).
+//  7. KVM_GET/SET_XSAVE round-trip MXCSR and XMM — 'reset restores SSE state'; check whether AVX is
+//     usable at CPL3 under PVM (host XCR0) and, if so, that YMM state also comes back.
+//  8. stats().restore.msrsRefused: does PVM take IA32_TSC, CSTAR, KERNEL_GS_BASE? Does rdtsc after a
+//     restore continue from the snapshot's TSC or read the host's? (Clocks do not depend on it.)
+//  9. The real guest: snapshot after LOAD, the count starts over at 1 after reset and when restored.
+// 10. Numbers against DESIGN.md: reset us/scanUs/copyUs/cpuUs for a trivial request (target tens of
+//     µs), the next request's cost with dirty logging (3-4 µs per page written), the restore
+//     breakdown (createVmUs, memoryUs, vcpuUs, stateUs, firstRunUs; 1.5-2.5 ms in all), PSS per
+//     restored VM (smaps_rollup), and vm.max_map_count against the runs of real diffs.
 'use strict';
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const crypto = require('node:crypto');
 const { createHarness, assert, throwsSync } = require('./harness.cjs');
@@ -29,6 +56,36 @@ function exchange(vm, req) {
   return new Promise((resolve, reject) => {
     vm.exchange(req, (err, res) => (err ? reject(err) : resolve(res)));
   });
+}
+
+function snapshot(vm, opts) {
+  return new Promise((resolve, reject) => {
+    vm.snapshot(opts, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+function reset(vm) {
+  return new Promise((resolve, reject) => {
+    vm.reset((err, res) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+function restore(addon, opts) {
+  return new Promise((resolve, reject) => {
+    addon.NativeMicroVm.restore(opts, (err, vm) => (err ? reject(err) : resolve(vm)));
+  });
+}
+
+async function expectRejection(promise, check, what) {
+  let res;
+  try {
+    res = await promise;
+  } catch (e) {
+    if (!check(e)) throw new Error(`${what}: unexpected error ${e.code}/${e.kind}/${e.errorName}/${e.reason}: ${e.message}`);
+    return e;
+  }
+  if (res && typeof res.close === 'function') res.close();
+  throw new Error(`${what}: expected an error`);
 }
 
 async function expectError(promise, kind) {
@@ -193,6 +250,376 @@ async function run(addon, probeElfPath, opts = {}) {
     vms.forEach((vm) => vm.close());
   });
 
+  // ---- snapshot, restore, reset -------------------------------------------------------------
+  // The probe guest keeps state where a real one does: a counter in .data and one in R14 ('i'),
+  // pages it touches ('T'), MXCSR ('M'), the FS segment ('F', 'S'); and it can leave data in the
+  // window ('W', 'R'). Under fake_kvm.so its scripted twin keeps the same state in the same places.
+  const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), opts.fake ? 'fn-snap-fake-' : 'fn-snap-kvm-'));
+  let dirs = 0;
+  const newDir = () => path.join(tmpRoot, `s${++dirs}`);
+  const invoke = async (vm, text) => {
+    const r = await exchange(vm, request(FN_CMD_INVOKE, text));
+    assert(r.event === EV_DONE && r.status === 0, `${text}: event ${r.event} status ${r.status}`);
+    return r.output;
+  };
+  const count = async (vm) => {
+    const out = await invoke(vm, 'i');
+    return `${out.readBigUInt64LE(0)},${out.readBigUInt64LE(8)}`;
+  };
+  // 'T' touches 8 pages below heap_end, or 8 x n with a second input byte n; 'U' zeroes them.
+  const touched = async (vm, n) => (await invoke(vm, n ? `T${String.fromCharCode(n)}` : 'T')).readBigUInt64LE(0);
+  const untouch = (vm, n) => invoke(vm, n ? `U${String.fromCharCode(n)}` : 'U');
+  const u64 = (buf, at = 0) => buf.readBigUInt64LE(at);
+
+  h.test('snapshot at READY: a sparse memory.img of exactly memoryBytes, pages.bin and cpu.bin', async () => {
+    const vm = await booted();
+    try {
+      const dir = newDir();
+      const r = await snapshot(vm, { dir });
+      assert(r.pages > 0 && r.bytes >= r.pages * 4096 && r.diffPages === undefined, JSON.stringify(r));
+      assert(typeof r.ms === 'number' && typeof r.writeMs === 'number' && typeof r.rebaseMs === 'number', JSON.stringify(r));
+      const img = fs.statSync(path.join(dir, 'memory.img'));
+      assert(img.size === 64 * MiB, `memory.img is ${img.size} bytes`);
+      assert(img.blocks * 512 <= r.pages * 4096 + 1 * MiB, `memory.img holds ${img.blocks * 512} bytes on disk for ${r.pages} pages`);
+      const cpu = fs.readFileSync(path.join(dir, 'cpu.bin'));
+      assert(cpu.subarray(0, 8).toString('latin1') === 'FNCPUST\0' && cpu.subarray(16, 19).toString() === 'kvm', 'cpu.bin header');
+      const pages = fs.readFileSync(path.join(dir, 'pages.bin'));
+      assert(pages.subarray(0, 8).toString('latin1') === 'FNPAGES\0' && pages.readUInt32LE(12) === 0, 'pages.bin: full');
+      assert(pages.subarray(32, 48).equals(cpu.subarray(24, 40)), 'pages.bin and cpu.bin carry the same snapshot id');
+      assert(fs.readdirSync(dir).sort().join() === 'cpu.bin,memory.img,pages.bin', `no temporaries left: ${fs.readdirSync(dir)}`);
+      const st = vm.stats();
+      assert(st.hasSnapshot === true && st.snapshots === 1, JSON.stringify(st));
+    } finally {
+      vm.close();
+    }
+  });
+  h.test('reset returns RAM and registers to the snapshot: the counter starts over', async () => {
+    const vm = await booted();
+    try {
+      await snapshot(vm, { dir: newDir() });
+      assert((await count(vm)) === '1,1', 'first count');
+      assert((await count(vm)) === '2,2', 'second count, no reset');
+      const r = await reset(vm);
+      assert(r.dirtyPages >= 1 && r.copiedPages >= 1 && typeof r.us === 'number', JSON.stringify(r));
+      assert((await count(vm)) === '1,1', 'after reset');
+      await reset(vm);
+      assert((await count(vm)) === '1,1', 'after a second reset');
+      const st = vm.stats();
+      assert(st.resets === 2 && st.lastReset && st.lastReset.dirtyPages >= 1, JSON.stringify(st));
+    } finally {
+      vm.close();
+    }
+  });
+  h.test('reset undoes pages first touched after the snapshot', async () => {
+    const vm = await booted();
+    try {
+      await snapshot(vm, { dir: newDir() });
+      assert((await touched(vm)) === 0n, 'fresh pages are zero');
+      assert((await touched(vm)) === 8n, 'the guest sees its own writes');
+      const r = await reset(vm);
+      assert(r.zeroedPages >= 8 && r.droppedPages === 0, `a few are zeroed in place: ${JSON.stringify(r)}`);
+      assert((await touched(vm)) === 0n, 'zero again after reset');
+      await reset(vm);
+      assert((await touched(vm, 64)) === 0n && (await touched(vm, 64)) === 512n, '512 fresh pages');
+      const big = await reset(vm);
+      assert(big.droppedPages >= 512 && big.zeroedPages === 0, `many are given back: ${JSON.stringify(big)}`);
+      assert((await touched(vm, 64)) === 0n, 'zero again after the big reset');
+    } finally {
+      vm.close();
+    }
+  });
+  h.test('reset sets segment registers the guest changed (FS)', async () => {
+    const vm = await booted();
+    try {
+      await snapshot(vm, { dir: newDir() });
+      assert(u64(await invoke(vm, 'S')) === 0x5a17n, 'TLS marker through FS');
+      await invoke(vm, 'F');
+      const r = await reset(vm);
+      assert(r.sregsSet === true, JSON.stringify(r));
+      assert(u64(await invoke(vm, 'S')) === 0x5a17n, 'FS restored');
+      const quiet = await reset(vm);
+      assert(quiet.sregsSet === false, 'sregs left alone when the guest did not touch them');
+    } finally {
+      vm.close();
+    }
+    const e = await scenarioAfter('F', 'S', 'guest_fault');
+    assert(e.cr2 === 0x10n, `without a reset FS stays broken: cr2 0x${e.cr2.toString(16)}`);
+  });
+  h.test('reset restores SSE state (MXCSR)', async () => {
+    const vm = await booted();
+    try {
+      await snapshot(vm, { dir: newDir() });
+      assert((await invoke(vm, 'M')).readUInt32LE(0) === 0x1f80, 'initial MXCSR');
+      assert((await invoke(vm, 'M')).readUInt32LE(0) === 0x7f80, 'the guest changed it');
+      await reset(vm);
+      assert((await invoke(vm, 'M')).readUInt32LE(0) === 0x1f80, 'MXCSR after reset');
+    } finally {
+      vm.close();
+    }
+  });
+  h.test('reset leaves nothing of an invocation in the window', async () => {
+    const vm = await booted();
+    try {
+      await snapshot(vm, { dir: newDir() });
+      await invoke(vm, `e${'A'.repeat(63)}`);
+      await invoke(vm, 'W');
+      const leftover = await invoke(vm, 'R');
+      assert(u64(leftover, 0) !== 0n && u64(leftover, 8) !== 0n, 'without a reset the window keeps both');
+      const r = await reset(vm);
+      assert(r.windowPages >= 2, `windowPages ${r.windowPages}`);
+      const clean = await invoke(vm, 'R');
+      assert(u64(clean, 0) === 0n && u64(clean, 8) === 0n, `after reset: ${clean.toString('hex')}`);
+    } finally {
+      vm.close();
+    }
+  });
+  h.test('restore: a new VM idle at the snapshot\'s doorbell, counters where the snapshot left them', async () => {
+    const a = await booted();
+    const dir = newDir();
+    try {
+      assert((await count(a)) === '1,1', 'before the snapshot');
+      await snapshot(a, { dir });
+      assert((await count(a)) === '2,2', 'the snapshotting VM carries on');
+    } finally {
+      a.close();
+    }
+    const b = await restore(addon, { memoryBytes: 64 * MiB, dir });
+    try {
+      const boot = throwsSync(() => b.exchange(request(FN_CMD_NONE, null), () => {}), 'no boot after restore');
+      assert(boot.kind === 'bad_input', boot.kind);
+      const st0 = b.stats();
+      for (const k of ['filesUs', 'createVmUs', 'memoryUs', 'vcpuUs', 'stateUs', 'totalUs'])
+        assert(typeof st0.restore[k] === 'number' && st0.restore[k] >= 0, `restore.${k}: ${JSON.stringify(st0.restore)}`);
+      assert(st0.restore.firstRunUs === undefined && st0.hasSnapshot === true, JSON.stringify(st0));
+      assert((await count(b)) === '2,2', 'restored counters + 1');
+      assert(typeof b.stats().restore.firstRunUs === 'number', 'firstRunUs after the first exchange');
+      await reset(b);
+      assert((await count(b)) === '2,2', 'reset to the restored snapshot');
+      assert(u64(await invoke(b, 'S')) === 0x5a17n && (await invoke(b, 'M')).readUInt32LE(0) === 0x1f80, 'FS and MXCSR');
+    } finally {
+      b.close();
+    }
+  });
+  h.test('a diff over a base: only the pages that differ, restored over the base', async () => {
+    const a = await booted();
+    const base = newDir();
+    const diff = newDir();
+    try {
+      const full = await snapshot(a, { dir: base });
+      assert((await count(a)) === '1,1', 'count');
+      const d = await snapshot(a, { dir: diff, baseMemoryPath: path.join(base, 'memory.img') });
+      assert(d.diffPages >= 1 && d.runs >= 1 && d.diffPages < full.pages, JSON.stringify({ full, d }));
+      const pages = fs.readFileSync(path.join(diff, 'pages.bin'));
+      assert(pages.readUInt32LE(12) === 1 && pages.readUInt32LE(28) === d.runs, 'pages.bin: layered, runs');
+      assert(pages.subarray(48, 64).equals(fs.readFileSync(path.join(base, 'pages.bin')).subarray(32, 48)), 'names its base');
+      assert((await count(a)) === '2,2', 'carries on from the diff');
+      await reset(a);
+      assert((await count(a)) === '2,2', 'reset returns to the diff snapshot');
+    } finally {
+      a.close();
+    }
+    const b = await restore(addon, { memoryBytes: 64 * MiB, dir: diff, baseMemoryPath: path.join(base, 'memory.img') });
+    try {
+      assert((await count(b)) === '2,2', 'restored from base + diff');
+      assert(b.stats().restore.diffPages >= 1, JSON.stringify(b.stats().restore));
+    } finally {
+      b.close();
+    }
+    const c = await restore(addon, { memoryBytes: 64 * MiB, dir: base });
+    try {
+      assert((await count(c)) === '1,1', 'the base alone is still the READY state');
+    } finally {
+      c.close();
+    }
+    await expectRejection(restore(addon, { memoryBytes: 64 * MiB, dir: diff }),
+      (e) => e.code === 'SNAPSHOT_ERROR' && e.reason === 'layout', 'a diff without its base');
+    await expectRejection(restore(addon, { memoryBytes: 64 * MiB, dir: base, baseMemoryPath: path.join(diff, 'memory.img') }),
+      (e) => e.code === 'SNAPSHOT_ERROR' && e.reason === 'layout', 'a full snapshot given a base');
+    const other = newDir();
+    const o = await booted();
+    await snapshot(o, { dir: other });
+    o.close();
+    await expectRejection(restore(addon, { memoryBytes: 64 * MiB, dir: diff, baseMemoryPath: path.join(other, 'memory.img') }),
+      (e) => e.code === 'SNAPSHOT_ERROR' && e.reason === 'base', 'a diff over the wrong base');
+  });
+  h.test('the VM that took a snapshot runs from it, and can take another', async () => {
+    const vm = await booted();
+    const second = newDir();
+    try {
+      await snapshot(vm, { dir: newDir() });
+      assert((await count(vm)) === '1,1', 'count');
+      assert((await touched(vm)) === 0n, 'pages first touched after the first snapshot');
+      await snapshot(vm, { dir: second });
+      assert((await count(vm)) === '2,2', 'count after the second snapshot');
+      await reset(vm);
+      assert((await count(vm)) === '2,2', 'reset to the second snapshot');
+      assert((await touched(vm)) === 8n, 'the second snapshot holds them');
+    } finally {
+      vm.close();
+    }
+    const b = await restore(addon, { memoryBytes: 64 * MiB, dir: second });
+    try {
+      assert((await touched(b)) === 8n && (await count(b)) === '2,2', 'so does a VM restored from it');
+    } finally {
+      b.close();
+    }
+  });
+  h.test('after a snapshot, reset drops first-touched pages to the new snapshot, not to the files the VM came from', async () => {
+    // X has data in 512 pages; Y (taken from a VM restored from X) has them zeroed, so they are
+    // holes in Y. A reset that drops them (512 is enough to drop rather than zero) must show Y's
+    // zeros: only true if the snapshot switched the VM's memory over to Y's files.
+    const a = await booted();
+    const x = newDir();
+    try {
+      await touched(a, 64);
+      await snapshot(a, { dir: x });
+    } finally {
+      a.close();
+    }
+    const b = await restore(addon, { memoryBytes: 64 * MiB, dir: x });
+    try {
+      await untouch(b, 64);
+      await snapshot(b, { dir: newDir() });
+      assert((await touched(b, 64)) === 0n, 'zero in Y');
+      const r = await reset(b);
+      assert(r.droppedPages >= 512, `dropped, not zeroed: ${JSON.stringify(r)}`);
+      assert((await touched(b, 64)) === 0n, 'still zero after reset (X would say 512)');
+    } finally {
+      b.close();
+    }
+  });
+  h.test('restore refuses damaged, mixed or mismatched files with typed errors', async () => {
+    const vm = await booted();
+    const good = newDir();
+    const twin = newDir();
+    try {
+      await snapshot(vm, { dir: good });
+      await snapshot(vm, { dir: twin });
+    } finally {
+      vm.close();
+    }
+    const copy = (from, names) => {
+      const d = newDir();
+      fs.mkdirSync(d);
+      for (const n of ['cpu.bin', 'pages.bin', 'memory.img']) fs.copyFileSync(path.join(names[n] || from, n), path.join(d, n));
+      return d;
+    };
+    const snapErr = (name, reason) => (e) => e.code === 'SNAPSHOT_ERROR' && e.errorName === name && (!reason || e.reason === reason);
+    const bad = copy(good, {});
+    const cpu = fs.readFileSync(path.join(bad, 'cpu.bin'));
+    cpu[100] ^= 0xff;
+    fs.writeFileSync(path.join(bad, 'cpu.bin'), cpu);
+    await expectRejection(restore(addon, { memoryBytes: 64 * MiB, dir: bad }), snapErr('SnapshotCorruptError', 'corrupt'), 'flipped byte');
+    const short = copy(good, {});
+    fs.truncateSync(path.join(short, 'memory.img'), 32 * MiB);
+    await expectRejection(restore(addon, { memoryBytes: 64 * MiB, dir: short }), snapErr('SnapshotMemoryFileError', 'size'), 'short memory.img');
+    const cut = copy(good, {});
+    fs.truncateSync(path.join(cut, 'cpu.bin'), 40);
+    await expectRejection(restore(addon, { memoryBytes: 64 * MiB, dir: cut }), snapErr('SnapshotTruncatedError', 'truncated'), 'short cpu.bin');
+    const mixed = copy(good, { 'cpu.bin': twin });
+    await expectRejection(restore(addon, { memoryBytes: 64 * MiB, dir: mixed }), snapErr('SnapshotError', 'mismatch'), 'mixed files');
+    await expectRejection(restore(addon, { memoryBytes: 32 * MiB, dir: good }), snapErr('SnapshotError', 'memory_size'), 'other memory size');
+    await expectRejection(restore(addon, { memoryBytes: 64 * MiB, dir: path.join(tmpRoot, 'nope') }), snapErr('SnapshotError', 'missing'), 'no dir');
+    const noImage = copy(good, {});
+    fs.unlinkSync(path.join(noImage, 'memory.img'));
+    await expectRejection(restore(addon, { memoryBytes: 64 * MiB, dir: noImage }), snapErr('SnapshotMemoryFileError', 'missing'), 'no memory.img');
+    await expectRejection(restore(addon, { memoryBytes: 3 * MiB, dir: good }), (e) => e.code === 'BAD_OPTIONS', 'bad memoryBytes');
+    for (const args of [[], [{ memoryBytes: 64 * MiB, dir: good }], [{ memoryBytes: 64 * MiB }, () => {}], [{ memoryBytes: 64 * MiB, dir: '' }, () => {}],
+      [{ memoryBytes: 64 * MiB, dir: good, baseMemoryPath: 7 }, () => {}], [{ memoryBytes: '64', dir: good }, () => {}]]) {
+      const e = throwsSync(() => addon.NativeMicroVm.restore(...args), JSON.stringify(args));
+      assert(e.code === 'BAD_OPTIONS', `${JSON.stringify(args)}: ${e.code} ${e.message}`);
+    }
+  });
+  h.test('snapshot and reset are refused synchronously when the VM cannot take them', async () => {
+    const fresh = new addon.NativeMicroVm({ memoryBytes: 64 * MiB, guestElf: elf });
+    try {
+      const e = throwsSync(() => fresh.snapshot({ dir: newDir() }, () => {}), 'before boot');
+      assert(e.kind === 'not_at_doorbell', e.kind);
+      const r = throwsSync(() => fresh.reset(() => {}), 'no snapshot');
+      assert(r.kind === 'no_snapshot', r.kind);
+    } finally {
+      fresh.close();
+    }
+    const vm = await booted();
+    try {
+      assert(throwsSync(() => vm.reset(() => {}), 'no snapshot yet').kind === 'no_snapshot', 'reset before a snapshot');
+      for (const opts of [null, {}, { dir: 5 }, { dir: '' }, { dir: 'x', baseMemoryPath: '' }]) {
+        const e = throwsSync(() => vm.snapshot(opts, () => {}), JSON.stringify(opts));
+        assert(e.kind === 'bad_input', `${JSON.stringify(opts)}: ${e.kind}`);
+      }
+      const running = exchange(vm, request(FN_CMD_INVOKE, 's', 60000));
+      assert(throwsSync(() => vm.snapshot({ dir: newDir() }, () => {}), 'busy').kind === 'busy', 'snapshot while running');
+      assert(throwsSync(() => vm.reset(() => {}), 'busy').kind === 'busy', 'reset while running');
+      vm.close();
+      await expectError(running, 'closed');
+      assert(throwsSync(() => vm.snapshot({ dir: newDir() }, () => {}), 'closed').kind === 'closed', 'after close');
+      assert(throwsSync(() => vm.reset(() => {}), 'closed').kind === 'closed', 'reset after close');
+    } finally {
+      vm.close();
+    }
+    const dead = await booted();
+    try {
+      await snapshot(dead, { dir: newDir() });
+      await expectError(exchange(dead, request(FN_CMD_INVOKE, 'n')), 'guest_fault');
+      const e = throwsSync(() => dead.reset(() => {}), 'dead');
+      assert(e.kind === 'dead' && e.reason === 'guest_fault', `${e.kind}/${e.reason}`);
+    } finally {
+      dead.close();
+    }
+  });
+  h.test('a snapshot into an unwritable place fails cleanly and the VM carries on', async () => {
+    const vm = await booted();
+    try {
+      const file = path.join(tmpRoot, 'a-file');
+      fs.writeFileSync(file, 'x');
+      const e = await expectRejection(snapshot(vm, { dir: path.join(file, 'sub') }), (x) => x.kind === 'snapshot' && x.code === 'SNAPSHOT_ERROR' && x.reason === 'io', 'dir under a file');
+      assert(typeof e.errno === 'number', 'errno');
+      await expectRejection(snapshot(vm, { dir: newDir(), baseMemoryPath: path.join(tmpRoot, 'missing.img') }),
+        (x) => x.kind === 'snapshot' && x.errorName === 'SnapshotMemoryFileError' && x.reason === 'missing', 'missing base');
+      assert((await count(vm)) === '1,1', 'the VM is fine');
+    } finally {
+      vm.close();
+    }
+  });
+  h.test('close() during a snapshot or reset answers and does not hang', async () => {
+    const vm = await booted();
+    const pending = snapshot(vm, { dir: newDir() });
+    vm.close();
+    try {
+      await pending; // it may have finished before close() got there
+    } catch (e) {
+      assert(e.kind === 'closed', `${e.kind}: ${e.message}`);
+    }
+  });
+  h.test('many VMs restored from one snapshot, each with its own memory', async () => {
+    const src = await booted();
+    const dir = newDir();
+    await snapshot(src, { dir });
+    src.close();
+    const vms = [];
+    for (let i = 0; i < 10; i++) vms.push(await restore(addon, { memoryBytes: 64 * MiB, dir }));
+    try {
+      await Promise.all(vms.map((vm) => count(vm)));
+      const second = await Promise.all(vms.map((vm) => count(vm)));
+      assert(second.every((c) => c === '2,2'), `second counts ${second}`);
+      await Promise.all(vms.map((vm) => reset(vm)));
+      const again = await Promise.all(vms.map((vm) => count(vm)));
+      assert(again.every((c) => c === '1,1'), `after reset ${again}`);
+    } finally {
+      vms.forEach((vm) => vm.close());
+    }
+  });
+
+  async function scenarioAfter(first, then, kind) {
+    const vm = await booted();
+    try {
+      await invoke(vm, first);
+      return await expectError(exchange(vm, request(FN_CMD_INVOKE, then)), kind);
+    } finally {
+      vm.close();
+    }
+  }
+
   const realGuest = process.env.FN_GUEST_ELF || path.resolve(__dirname, '../../../guest/build/fn-guest.elf');
   if (fs.existsSync(realGuest)) {
     h.test(`the real guest (${path.basename(realGuest)}) boots to READY`, async () => {
@@ -205,7 +632,57 @@ async function run(addon, probeElfPath, opts = {}) {
       }
     });
   }
-  return h.run();
+  if (fs.existsSync(realGuest)) {
+    // The real runtime: a module that counts its invocations. After a reset, and in a VM restored
+    // from the snapshot taken right after LOAD, the count starts over at 1.
+    const metaAnd = (meta, bytes) => {
+      const m = Buffer.from(JSON.stringify(meta));
+      const b = Buffer.from(bytes);
+      const out = Buffer.alloc(4 + m.length + b.length);
+      out.writeUInt32LE(m.length, 0);
+      m.copy(out, 4);
+      b.copy(out, 4 + m.length);
+      return out;
+    };
+    const FN_CMD_LOAD = 1;
+    const load = metaAnd({ name: 'counter', env: {}, memoryMiB: 64 },
+      'let n = 0; export default { fetch() { n += 1; return new Response(String(n)); } };');
+    const call = async (vm) => {
+      const r = await exchange(vm, { ...request(FN_CMD_INVOKE, null, 10000),
+        input: metaAnd({ method: 'GET', url: 'http://fn.test/', headers: [], invocationId: crypto.randomUUID(), deadlineMs: 10000 }, '') });
+      assert(r.event === EV_DONE && r.status === 0, `invoke: event ${r.event} status ${r.status} ${r.output}`);
+      const metaLen = r.output.readUInt32LE(0);
+      return r.output.subarray(4 + metaLen).toString();
+    };
+    cpu(`the real guest: snapshot after LOAD, the count starts over after reset and in a restored VM`, async () => {
+      const vm = new addon.NativeMicroVm({ memoryBytes: 64 * MiB, guestElf: fs.readFileSync(realGuest) });
+      const dir = newDir();
+      try {
+        assert((await exchange(vm, request(FN_CMD_NONE, null, 10000))).event === EV_READY, 'READY');
+        const l = await exchange(vm, { ...request(FN_CMD_LOAD, null, 10000), input: load });
+        assert(l.event === EV_DONE && l.status === 0, `LOAD: status ${l.status} ${l.output}`);
+        const snap = await snapshot(vm, { dir });
+        assert((await call(vm)) === '1' && (await call(vm)) === '2', 'counts');
+        const r = await reset(vm);
+        assert((await call(vm)) === '1', 'after reset');
+        console.log(`    real guest: snapshot ${JSON.stringify(snap)}; reset ${JSON.stringify(r)}`);
+      } finally {
+        vm.close();
+      }
+      const b = await restore(addon, { memoryBytes: 64 * MiB, dir });
+      try {
+        assert((await call(b)) === '1' && (await call(b)) === '2', 'restored counts');
+        await reset(b);
+        assert((await call(b)) === '1', 'restored, after reset');
+        console.log(`    real guest: restore ${JSON.stringify(b.stats().restore)}`);
+      } finally {
+        b.close();
+      }
+    });
+  }
+  const failed = await h.run();
+  fs.rmSync(tmpRoot, { recursive: true, force: true });
+  return failed;
 }
 
 module.exports = { run };

@@ -411,3 +411,122 @@ TEST(watchdog_fires_rekicks_and_cancels) {
   // Drain the pending signal into the no-op handler.
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
+
+// ---- jobs (snapshot, reset) ----------------------------------------------------------------------
+
+namespace {
+// A job's report, collected from the worker thread.
+struct JobInbox {
+  std::mutex mu;
+  std::condition_variable cv;
+  int delivered = 0;
+  bool saw_stop = false;
+  std::thread::id ran_on;
+  VmWorker::State state_at_delivery = VmWorker::State::Closed;
+  bool wait(milliseconds limit = milliseconds(10000)) {
+    std::unique_lock<std::mutex> lk(mu);
+    return cv.wait_for(lk, limit, [&] { return delivered > 0; });
+  }
+};
+
+Job make_job(VmWorker& w, JobInbox& in, bool usable, std::function<void()> body = nullptr) {
+  return [&w, &in, usable, body](const std::function<bool()>& stop_requested) {
+    if (body) body();
+    JobDone d;
+    d.usable = usable;
+    d.dead_reason = usable ? "" : "lost";
+    {
+      std::lock_guard<std::mutex> lk(in.mu);
+      in.ran_on = std::this_thread::get_id();
+      in.saw_stop = stop_requested();
+    }
+    d.deliver = [&w, &in] {
+      std::lock_guard<std::mutex> lk(in.mu);
+      in.state_at_delivery = w.state();
+      ++in.delivered;
+      in.cv.notify_all();
+    };
+    return d;
+  };
+}
+}  // namespace
+
+TEST(worker_runs_a_job_on_its_thread_and_settles_the_state_before_delivery) {
+  FakeVm vm;
+  Inbox in;
+  JobInbox jobs;
+  VmWorker w(vm, vm.kick, test_watchdog());
+  w.start(in.deliver(), in.on_exit());
+  CHECK(w.submit_job(make_job(w, jobs, true)) == VmWorker::Submit::Ok);
+  CHECK(jobs.wait());
+  CHECK(jobs.ran_on != std::this_thread::get_id());
+  CHECK(!jobs.saw_stop);
+  CHECK(jobs.state_at_delivery == VmWorker::State::Idle);  // the callback may submit at once
+  CHECK(w.submit(5000, [] {}) == VmWorker::Submit::Ok);     // exchanges still work
+  CHECK(in.wait_for(1));
+  w.close();
+  CHECK_EQ(in.exits, 1);
+}
+
+TEST(worker_is_busy_while_a_job_runs) {
+  FakeVm vm;
+  Inbox in;
+  JobInbox jobs;
+  std::mutex gate;
+  gate.lock();  // the job blocks until the test has looked
+  VmWorker w(vm, vm.kick, test_watchdog());
+  w.start(in.deliver(), in.on_exit());
+  CHECK(w.submit_job(make_job(w, jobs, true, [&] { std::lock_guard<std::mutex> g(gate); })) == VmWorker::Submit::Ok);
+  CHECK(w.state() == VmWorker::State::Running);
+  bool prepared = false;
+  CHECK(w.submit(5000, [&] { prepared = true; }) == VmWorker::Submit::Busy);
+  CHECK(!prepared);
+  CHECK(w.submit_job(make_job(w, jobs, true)) == VmWorker::Submit::Busy);
+  gate.unlock();
+  CHECK(jobs.wait());
+  w.close();
+}
+
+TEST(worker_a_failed_job_leaves_the_vm_dead_with_its_reason) {
+  FakeVm vm;
+  Inbox in;
+  JobInbox jobs;
+  VmWorker w(vm, vm.kick, test_watchdog());
+  w.start(in.deliver(), in.on_exit());
+  CHECK(w.submit_job(make_job(w, jobs, false)) == VmWorker::Submit::Ok);
+  CHECK(jobs.wait());
+  CHECK(jobs.state_at_delivery == VmWorker::State::Dead);
+  CHECK(w.dead_reason() == "lost");
+  CHECK(w.submit(5000, [] {}) == VmWorker::Submit::Dead);
+  CHECK(w.submit_job(make_job(w, jobs, true)) == VmWorker::Submit::Dead);
+  w.close();
+}
+
+TEST(worker_close_during_a_job_waits_for_it_and_the_job_sees_the_stop) {
+  FakeVm vm;
+  Inbox in;
+  JobInbox jobs;
+  std::atomic<bool> started{false};
+  std::atomic<bool> saw_stop_while_running{false};
+  VmWorker w(vm, vm.kick, test_watchdog());
+  w.start(in.deliver(), in.on_exit());
+  Job job = [&](const std::function<bool()>& stop_requested) {
+    started = true;
+    const Clock::time_point limit = Clock::now() + milliseconds(10000);
+    while (!stop_requested() && Clock::now() < limit) std::this_thread::sleep_for(milliseconds(1));
+    saw_stop_while_running = stop_requested();
+    JobDone d;
+    d.deliver = [&] {
+      std::lock_guard<std::mutex> lk(jobs.mu);
+      ++jobs.delivered;
+    };
+    return d;
+  };
+  CHECK(w.submit_job(job) == VmWorker::Submit::Ok);
+  while (!started) std::this_thread::sleep_for(milliseconds(1));
+  w.close();  // returns only after the job ended
+  CHECK(saw_stop_while_running);
+  CHECK_EQ(jobs.delivered, 1);
+  CHECK_EQ(in.exits, 1);
+  CHECK(w.state() == VmWorker::State::Closed);
+}

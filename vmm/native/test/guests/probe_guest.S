@@ -33,6 +33,8 @@ _start:
         mov qword ptr fs:[8], rax             # ...and writable
         push rax                              # stack writable
         pop rax
+        mov qword ptr fs:[0x10], 0x5a17       # the TLS marker 'S' reads back through FS
+        xor r14d, r14d                        # the register counter 'i' reports
         mov r15, WINDOW
         mov edx, DOORBELL
         mov eax, EV_READY
@@ -78,9 +80,28 @@ serve:
         je write_guard
         cmp al, 0x4f                          # 'O' recurse until the stack overflows -> guest_fault, cr2 in the guard
         je overflow
+        # Snapshot / restore / reset: state in RAM, registers, SSE, segments and the window.
+        cmp al, 0x69                          # 'i' count: [counter] += 1, r14 += 1; answer both (u64, u64)
+        je count
+        cmp al, 0x54                          # 'T' touch the 8 (or 8 x input[1]) pages below heap_end: answer how many were not zero
+        je touch
+        cmp al, 0x55                          # 'U' zero the pages 'T' writes (same count rule)
+        je untouch
+        cmp al, 0x46                          # 'F' mov fs, 0x1b: the FS base becomes 0
+        je break_fs
+        cmp al, 0x53                          # 'S' answer fs:[0x10] (the TLS marker; faults at 0x10 if FS is broken)
+        je read_tls
+        cmp al, 0x4d                          # 'M' answer MXCSR, then set it to 0x7f80
+        je flip_mxcsr
+        cmp al, 0x57                          # 'W' write a marker at window data + 0x64000, report nothing
+        je scribble
+        cmp al, 0x52                          # 'R' answer the window data qwords at +8 and +0x64000
+        je peek
                                               # anything else: echo the input back
 echo:
         mov eax, dword ptr [r15 + H_INPUT_LEN]
+# DONE with eax = output_len bytes of output already at window data.
+reply:
         mov dword ptr [r15 + H_OUTPUT_LEN], eax
         mov dword ptr [r15 + H_STATUS], 0
         mov qword ptr [r15 + H_GUEST_NS], 7
@@ -197,6 +218,83 @@ overflow:
         call overflow
         jmp fail
 
+count:
+        inc qword ptr [rip + counter]
+        inc r14
+        mov rax, qword ptr [rip + counter]
+        mov qword ptr [r15 + DATA], rax
+        mov qword ptr [r15 + DATA + 8], r14
+        mov eax, 16
+        jmp reply
+
+touch:
+        call page_count
+        mov rsi, qword ptr [0x6018]           # fn_boot_info.heap_end
+        xor eax, eax
+1:      sub rsi, 0x1000
+        cmp qword ptr [rsi], 0
+        je 2f
+        inc rax
+2:      mov rdx, 0x746f756368656421
+        mov qword ptr [rsi], rdx
+        dec ecx
+        jnz 1b
+        mov qword ptr [r15 + DATA], rax
+        mov eax, 8
+        jmp reply
+
+untouch:
+        call page_count
+        mov rsi, qword ptr [0x6018]           # fn_boot_info.heap_end
+1:      sub rsi, 0x1000
+        mov qword ptr [rsi], 0
+        dec ecx
+        jnz 1b
+        xor eax, eax
+        jmp reply
+
+# ecx = 8, or 8 x input[1] when the input has a second byte
+page_count:
+        mov ecx, 8
+        cmp dword ptr [r15 + H_INPUT_LEN], 2
+        jb 1f
+        movzx ecx, byte ptr [r15 + DATA + 1]
+        shl ecx, 3
+1:      ret
+
+break_fs:
+        mov eax, 0x1b                         # the DPL3 data selector: base 0
+        mov fs, ax
+        xor eax, eax
+        jmp reply
+
+read_tls:
+        mov rax, qword ptr fs:[0x10]
+        mov qword ptr [r15 + DATA], rax
+        mov eax, 8
+        jmp reply
+
+flip_mxcsr:
+        stmxcsr dword ptr [r15 + DATA]
+        mov dword ptr [r15 + DATA + 4], 0x7f80
+        ldmxcsr dword ptr [r15 + DATA + 4]
+        mov eax, 4
+        jmp reply
+
+scribble:
+        mov rax, 0x7363726962626c65
+        mov qword ptr [r15 + DATA + 0x64000], rax
+        xor eax, eax
+        jmp reply
+
+peek:
+        mov rax, qword ptr [r15 + DATA + 8]
+        mov rdx, qword ptr [r15 + DATA + 0x64000]
+        mov qword ptr [r15 + DATA], rax
+        mov qword ptr [r15 + DATA + 8], rdx
+        mov eax, 16
+        jmp reply
+
 unknown_event:
         mov edx, DOORBELL
         mov eax, 99
@@ -205,3 +303,8 @@ unknown_event:
 
 fail:
         ud2
+
+        .data
+        .balign 8
+counter:
+        .quad 0

@@ -1,0 +1,54 @@
+/**
+ * createApp(deps): the gateway as a hono app, every part it talks to injected (deps.ts).
+ *
+ *   /openapi.json                      the API description (no key)
+ *   /v1/...                            the control API (a key is required: auth.ts)
+ *   /fn/<tenant>/<name>[@<sel>]/...    invocations, every method (routes/invoke.ts)
+ *
+ * Errors of every route end in error-mapping.ts; every request is logged once (request-log.ts).
+ */
+import { Hono } from 'hono';
+import { requireKey } from './auth.js';
+import type { GatewayEnv } from './context.js';
+import { DEFAULT_LIMITS, type GatewayDeps } from './deps.js';
+import { errorResponse } from './error-mapping.js';
+import { RouteNotFoundError } from './errors.js';
+import { registryLogSink } from './log-sink.js';
+import { openApiDocument } from './openapi.js';
+import { requestLog, stdoutLogger } from './request-log.js';
+import { mount, type Route } from './route-book.js';
+import { configRoutes } from './routes/config.js';
+import { functionRoutes } from './routes/functions.js';
+import { identityRoutes } from './routes/identity.js';
+import { invokeHandler } from './routes/invoke.js';
+import { logRoutes } from './routes/logs.js';
+
+export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
+  const { registry } = deps;
+  const logger = deps.logger ?? stdoutLogger;
+  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  // A process that must not lose the last batch on shutdown passes its own sink and closes it.
+  const logSink = deps.logSink ?? registryLogSink(registry, logger);
+
+  const app = new Hono<GatewayEnv>();
+  app.use('*', requestLog(logger));
+  app.onError((error, c) => errorResponse(error, c, logger));
+  app.notFound((c) => errorResponse(new RouteNotFoundError(`no route for ${c.req.method} ${c.req.path} — see /openapi.json`), c, logger));
+
+  const routes: Route[] = [
+    ...identityRoutes(registry, limits.controlBodyBytes),
+    ...functionRoutes({ registry, deployer: deps.deployer, deployTimeoutMs: limits.deployTimeoutMs, deployBodyBytes: limits.deployBodyBytes, controlBodyBytes: limits.controlBodyBytes }),
+    ...configRoutes(registry, limits.controlBodyBytes),
+    ...logRoutes(registry, logSink),
+  ];
+  const document = openApiDocument(routes);
+  app.get('/openapi.json', (c) => c.json(document));
+
+  app.use('/v1/*', requireKey(registry));
+  mount(app, routes);
+
+  const invoke = invokeHandler({ registry, invoker: deps.invoker, logSink, limits });
+  app.all('/fn/:tenant/:function', invoke);
+  app.all('/fn/:tenant/:function/*', invoke);
+  return app;
+}

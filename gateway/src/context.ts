@@ -1,0 +1,25 @@
+/**
+ * What one request carries through the middleware chain (hono context variables): who is calling,
+ * which tenant it acts for, and, for invocations, what the response headers and logs must say.
+ */
+import type { Authenticated } from '@fn/registry';
+
+export interface InvocationMeta {
+  id: string;
+  /** The owner or an admin: may see its function's error messages. */
+  privileged: boolean;
+  timeoutMs?: number;
+  cold?: boolean;
+  durationMs?: number;
+}
+
+export interface GatewayVariables {
+  requestId: string;
+  /** Control API: always set (auth is required). Invocations: null when no key was presented. */
+  caller: Authenticated | null;
+  /** The tenant this request acts for or invokes, for the request log. */
+  tenant: string | undefined;
+  invocation: InvocationMeta | undefined;
+}
+
+export type GatewayEnv = { Variables: GatewayVariables };

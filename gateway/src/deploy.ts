@@ -1,0 +1,46 @@
+/**
+ * A deploy: bundle + config → the deployer builds a snapshot → the registry records version N and
+ * moves `live` to it. The registry is written last, so a failed build leaves no version behind.
+ *
+ * What the snapshot holds as the function's `env`: the new version's env vars plus the function's
+ * secrets (the invoker contract carries no env: it is baked in at deploy). An omitted config.env
+ * keeps the live version's env vars, like Lambda's update-function-code, so redeploying code does
+ * not wipe env set with PUT /env.
+ */
+import { ConflictError, NotFoundError, type Authenticated, type Registry, type VersionRecord } from '@fn/registry';
+import type { z } from 'zod';
+import { withDeadline } from './deadline.js';
+import type { Deployer } from './deps.js';
+import type { DeployBody } from './schemas.js';
+
+export async function deploy(
+  deps: { registry: Registry; deployer: Deployer; deployTimeoutMs: number },
+  caller: Authenticated,
+  tenant: string,
+  body: z.output<typeof DeployBody>,
+): Promise<VersionRecord> {
+  const { registry } = deps;
+  // Before the (slow) build: the tenant must exist and the caller may act for it.
+  registry.tenants.get(caller, tenant);
+  const { env: requestedEnv, ...config } = body.config;
+  const existing = current(registry, tenant, body.name);
+  const env = requestedEnv ?? existing?.env ?? {};
+  const secrets = existing ? registry.env.secretsForInvocation(tenant, body.name) : {};
+  // The registry refuses this too, but only after a build that would have been wasted.
+  const clash = Object.keys(secrets).filter((name) => Object.hasOwn(env, name));
+  if (clash.length > 0) throw new ConflictError(`${clash.join(', ')}: already a secret of "${body.name}" — rename the env var or unset the secret`);
+  const built = await withDeadline(`the deploy of "${body.name}"`, deps.deployTimeoutMs, () =>
+    deps.deployer.deploy({ tenant, name: body.name, bundle: body.bundle, config: { ...config, env: { ...env, ...secrets } } }),
+  );
+  return registry.functions.createVersion({ tenant, name: body.name, bundleDigest: built.bundleDigest, snapshotDigest: built.snapshotDigest, config, env });
+}
+
+/** The version `live` points at, or undefined for a new function (or one with no live alias). */
+function current(registry: Registry, tenant: string, name: string): VersionRecord | undefined {
+  try {
+    return registry.functions.resolve(tenant, name, 'live');
+  } catch (error) {
+    if (error instanceof NotFoundError || (error as Error).name === 'NotFoundError') return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * /openapi.json: an OpenAPI 3.1 document built from the route book, the same zod schemas that
+ * validate requests (z.toJSONSchema, JSON Schema 2020-12, which is what OpenAPI 3.1 speaks).
+ * Request shapes are documented as accepted (io: 'input': fields with defaults are optional),
+ * responses as produced. The invocation endpoints take any body, so they are described by hand.
+ */
+import { z } from 'zod';
+import type { Route } from './route-book.js';
+import { ErrorBody } from './schemas.js';
+
+type Json = Record<string, unknown>;
+
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  204: 'No content',
+  400: 'Invalid request: a malformed body, an unknown field, a bad parameter',
+  401: 'Missing or invalid API key',
+  403: 'The key may not do this (not admin, or another tenant)',
+  404: 'Not found (for this tenant)',
+  409: 'Conflicts with what is stored',
+  413: 'Body over its size limit',
+  429: 'Too many concurrent invocations: retry after Retry-After seconds',
+  500: 'Internal error, or the function failed or crashed',
+  503: 'The platform cannot run invocations right now',
+  504: 'The invocation or deploy did not finish in time',
+};
+
+function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Json {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json;
+  return rest;
+}
+
+const errorRef = { $ref: '#/components/schemas/Error' };
+const errorResponse = (status: number): Json => ({ description: STATUS_TEXT[status] ?? 'Error', content: { 'application/json': { schema: errorRef } } });
+
+/** Each property of an object schema becomes one path or query parameter. */
+function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): Json[] {
+  if (!schema) return [];
+  const json = schemaOf(schema, 'input') as { properties?: Record<string, Json>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => {
+    const { description, ...propertySchema } = property;
+    return {
+      name,
+      in: where,
+      required: where === 'path' || (json.required ?? []).includes(name),
+      ...(typeof description === 'string' ? { description } : {}),
+      schema: propertySchema,
+    };
+  });
+}
+
+function operation(route: Route): Json {
+  const { spec } = route;
+  const responses: Json = {
+    [spec.status]: spec.response
+      ? { description: STATUS_TEXT[spec.status], content: { 'application/json': { schema: schemaOf(spec.response, 'output') } } }
+      : { description: STATUS_TEXT[spec.status] },
+  };
+  for (const status of [400, 401, ...spec.errors, 500].sort()) responses[status] = errorResponse(status);
+  return {
+    operationId: spec.operationId,
+    summary: spec.summary,
+    tags: [spec.tag],
+    parameters: [...parameters(spec.params, 'path'), ...parameters(spec.query, 'query')],
+    ...(spec.body
+      ? { requestBody: { required: !spec.body.safeParse(undefined).success, content: { 'application/json': { schema: schemaOf(spec.body, 'input') } } } }
+      : {}),
+    responses,
+  };
+}
+
+export const toOpenApiPath = (honoPath: string): string => honoPath.replace(/:([A-Za-z_]+)/g, '{$1}').replace(/\/\*$/, '/{path}');
+
+export const INVOKE_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const;
+
+function invocationPaths(): Json {
+  const invokeParams = (withPath: boolean): Json[] => [
+    { name: 'tenant', in: 'path', required: true, schema: { type: 'string' }, description: "The function's tenant." },
+    { name: 'function', in: 'path', required: true, schema: { type: 'string' }, description: 'name (the version live points at), name@<version> or name@<alias>.' },
+    ...(withPath ? [{ name: 'path', in: 'path', required: true, schema: { type: 'string' }, description: 'The rest of the path, passed to the function (may contain /).' }] : []),
+  ];
+  const invocationHeaders = {
+    'x-fn-invocation-id': { description: 'The invocation id (also in the logs).', schema: { type: 'string' } },
+    'x-fn-cold-start': { description: 'true when a VM had to be restored for this invocation.', schema: { type: 'string', enum: ['true', 'false'] } },
+    'x-fn-duration-ms': { description: "The function's run time in milliseconds.", schema: { type: 'string' } },
+  };
+  const op = (method: string, withPath: boolean): Json => ({
+    operationId: `invoke${withPath ? 'Path' : ''}_${method}`,
+    summary: 'Invoke a function: its status, headers and body are returned as they are',
+    description: 'Private functions need an API key of their tenant or an admin key; public ones need none. Bodies up to 6 MiB (413 beyond).',
+    tags: ['invocation'],
+    security: [{}, { bearer: [] }],
+    parameters: invokeParams(withPath),
+    ...(method === 'get' || method === 'head' ? {} : { requestBody: { required: false, content: { '*/*': { schema: {} } } } }),
+    responses: {
+      default: { description: "The function's own response", headers: invocationHeaders, content: { '*/*': { schema: {} } } },
+      ...Object.fromEntries([400, 401, 404, 413, 429, 500, 503, 504].map((s) => [s, errorResponse(s)])),
+    },
+  });
+  const item = (withPath: boolean) => Object.fromEntries(INVOKE_METHODS.map((m) => [m, op(m, withPath)]));
+  return { '/fn/{tenant}/{function}': item(false), '/fn/{tenant}/{function}/{path}': item(true) };
+}
+
+export function openApiDocument(routes: Route[]): Json {
+  const paths: Record<string, Json> = {
+    '/openapi.json': {
+      get: { operationId: 'openapi', summary: 'This document', tags: ['meta'], security: [], responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } },
+    },
+  };
+  for (const route of routes) {
+    const path = toOpenApiPath(route.spec.path);
+    paths[path] = { ...paths[path], [route.spec.method]: operation(route) };
+  }
+  Object.assign(paths, invocationPaths());
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'fn gateway',
+      version: '1',
+      description: 'Control API (/v1, API key required; admin keys act for a tenant with ?tenant=) and invocation endpoints (/fn).',
+    },
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <API key>' } },
+      schemas: { Error: schemaOf(ErrorBody, 'output') },
+    },
+  };
+}

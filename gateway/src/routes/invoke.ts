@@ -1,0 +1,124 @@
+/**
+ * Invocation endpoints: every method on /fn/<tenant>/<name>[@<selector>][/<path>] (invoke-target.ts)
+ * → registry (who may invoke which version) → invoker → the function's status, headers and body,
+ * plus x-fn-invocation-id, x-fn-cold-start and x-fn-duration-ms. One log record per invocation
+ * that reached the invoker goes to the log sink, success or failure.
+ *
+ * Private functions need a key of their tenant (or an admin key); anyone may invoke a public one.
+ * Without a key, a function that is private or missing answers 401 alike (existence is not
+ * revealed); with another tenant's key it answers 404, as the registry does.
+ */
+import { NotFoundError, type Authenticated, type InvocationStatus, type LogLine, type Registry, type VersionRecord } from '@fn/registry';
+import type { Context } from 'hono';
+import { authenticate } from '../auth.js';
+import { readBody } from '../body.js';
+import type { GatewayEnv, InvocationMeta } from '../context.js';
+import { withDeadline } from '../deadline.js';
+import type { GatewayLimits, InvokeResult, Invoker } from '../deps.js';
+import { FunctionError, UnauthorizedError } from '../errors.js';
+import { setInvocationHeaders } from '../invocation-headers.js';
+import { checkResult, forwardedRequestHeaders, functionResponse } from '../invoke-io.js';
+import { parseTarget, type InvokeTarget } from '../invoke-target.js';
+import { classifyFailure } from '../invoker-failures.js';
+import { toLogLines, type LogSink } from '../log-sink.js';
+
+export interface InvokeDeps {
+  registry: Registry;
+  invoker: Invoker;
+  logSink: LogSink;
+  limits: Pick<GatewayLimits, 'invokeBodyBytes' | 'invokeGraceMs'>;
+}
+
+export function invokeHandler(deps: InvokeDeps): (c: Context<GatewayEnv>) => Promise<Response> {
+  return async (c) => {
+    const target = parseTarget(new URL(c.req.url));
+    c.set('tenant', target.tenant);
+    const caller = authenticate(deps.registry, c.req.header('authorization'));
+    c.set('caller', caller);
+    const version = resolve(deps.registry, caller, target);
+    const meta: InvocationMeta = {
+      id: c.get('requestId'),
+      privileged: caller !== null && (caller.tenantId === null || caller.tenantId === target.tenant),
+      timeoutMs: version.config.timeoutMs,
+    };
+    const body = await readBody(c.req.raw, deps.limits.invokeBodyBytes, 'invocation body');
+    // From here on there is an invocation: its id goes on every answer and into the logs.
+    c.set('invocation', meta);
+
+    const at = Date.now();
+    const started = performance.now();
+    const record = (status: InvocationStatus, durationMs: number, cold: boolean, logs: LogLine[]) =>
+      deps.logSink.add({ tenant: target.tenant, function: target.name, version: version.version, invocationId: meta.id, status, durationMs, cold, logs, at });
+    let result: InvokeResult;
+    try {
+      const { timeoutMs, memoryMiB, maxConcurrency } = version.config;
+      const answer = await withDeadline(`invocation ${meta.id}`, timeoutMs + deps.limits.invokeGraceMs, (signal) =>
+        deps.invoker.invoke({
+          invocationId: meta.id,
+          tenant: target.tenant,
+          function: target.name,
+          version: version.version,
+          snapshotKey: version.snapshotDigest,
+          request: { method: c.req.method, url: target.url, headers: forwardedRequestHeaders(c.req.raw.headers), body },
+          limits: { timeoutMs, memoryMiB, maxConcurrency },
+          signal,
+        }),
+      );
+      result = checkResult(answer);
+    } catch (error) {
+      const elapsed = performance.now() - started;
+      record(failureStatus(error), elapsed, false, [...carriedLogs(error), { level: 'error', message: `[fn] ${describe(error)}`, ms: elapsed }]);
+      throw error;
+    }
+
+    meta.cold = result.cold;
+    meta.durationMs = result.durationMs;
+    const lines = toLogLines(result.logs);
+    if (result.error) {
+      const { name, message, stack } = result.error;
+      record('error', result.durationMs, result.cold, [...lines, { level: 'error', message: `[fn] uncaught ${name}: ${message}${stack ? `\n${stack}` : ''}`, ms: result.durationMs }]);
+      throw new FunctionError(name, message);
+    }
+    record('ok', result.durationMs, result.cold, lines);
+    const response = functionResponse(result, c.req.method);
+    setInvocationHeaders(response.headers, meta);
+    return response;
+  };
+}
+
+function resolve(registry: Registry, caller: Authenticated | null, target: InvokeTarget): VersionRecord {
+  try {
+    return registry.functions.resolveForInvocation(caller, target.tenant, target.name, target.selector);
+  } catch (error) {
+    if (caller === null && (error instanceof NotFoundError || (error as Error).name === 'NotFoundError')) {
+      throw new UnauthorizedError(`"${target.name}" of tenant "${target.tenant}" is not a public function: invoke it with "Authorization: Bearer <API key>" of its tenant`);
+    }
+    throw error;
+  }
+}
+
+function failureStatus(error: unknown): InvocationStatus {
+  switch (classifyFailure(error)?.kind) {
+    case 'timeout':
+      return 'timeout';
+    case 'crashed':
+      return 'crashed';
+    case 'overloaded':
+    case 'unavailable':
+      return 'rejected';
+    default:
+      return 'error';
+  }
+}
+
+/** Console output the invoker attached to its error (a timeout after some logging, say). */
+function carriedLogs(error: unknown): LogLine[] {
+  const logs = (error as { logs?: unknown } | null)?.logs;
+  if (!Array.isArray(logs)) return [];
+  const wellFormed = logs.filter((l): l is InvokeResult['logs'][number] => typeof l?.message === 'string' && typeof l?.level === 'string' && typeof l?.ms === 'number');
+  return toLogLines(wellFormed);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,38 @@
+// The real server: @hono/node-server on port 0, a real HTTP request over a socket.
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { startServer, type RunningServer } from './server.js';
+import { createHarness, type Harness } from './test-support/harness.js';
+
+let h: Harness;
+let server: RunningServer;
+beforeEach(async () => {
+  h = createHarness();
+  server = await startServer(h.app, { port: 0 });
+});
+afterEach(async () => {
+  await server.close();
+  h.close();
+});
+
+it('listens on loopback and serves the control API and invocations over HTTP', async () => {
+  expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  expect(server.port).toBeGreaterThan(0);
+  const whoami = await fetch(`${server.url}/v1/whoami`, { headers: { authorization: `Bearer ${h.acmeKey}` } });
+  expect(whoami.status).toBe(200);
+  expect(await whoami.json()).toMatchObject({ tenant: 'acme' });
+
+  await h.deploy(h.acmeKey, 'api', { public: true });
+  const res = await fetch(`${server.url}/fn/acme/api/echo?x=1`, { method: 'POST', body: 'over a socket' });
+  expect(res.status).toBe(200);
+  expect(await res.text()).toBe('ran api v1');
+  expect(res.headers.get('x-fn-invocation-id')).toBe(h.invoker.calls[0]!.invocationId);
+  expect(new TextDecoder().decode(h.invoker.calls[0]!.request.body)).toBe('over a socket');
+  expect(h.invoker.calls[0]!.request.url).toBe('/echo?x=1');
+});
+
+it('close() resolves although a keep-alive connection is open', async () => {
+  await fetch(`${server.url}/openapi.json`, { headers: { connection: 'keep-alive' } }).then((r) => r.arrayBuffer());
+  await server.close();
+  await expect(fetch(`${server.url}/openapi.json`)).rejects.toThrow();
+  server = await startServer(h.app, { port: 0 });
+});

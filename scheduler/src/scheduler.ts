@@ -1,0 +1,177 @@
+/**
+ * The scheduler: admits an invocation under its limits (admission.ts), places it on a worker
+ * (roster.ts), and runs it there in two steps — claim, then invoke — so that a worker that is gone
+ * or stuck before the invocation started can be skipped for another, exactly once, without ever
+ * running an invocation twice. Every wait has a deadline derived from the invocation's timeout.
+ * Transport-free apart from the Bus interface; serve.ts puts it on the bus.
+ */
+import { Admission, type Permit } from './admission.js';
+import type { Bus } from './bus/bus.js';
+import { checkMessage } from './bus/contract.js';
+import { BusClosedError, BusContractError, BusTimeoutError, NoRespondersError, RemoteError } from './bus/errors.js';
+import { systemClock, type Clock } from './clock.js';
+import { invocationBudgetMs, queueWaitBudgetMs, resolveConfig, type SchedulerConfig } from './config.js';
+import { ScheduleRequest, SchedulerInvoke, type CapacityReport, type InvokeReply, type InvokeRequest, type ScheduleRequestInput } from './contracts.js';
+import { withDeadline } from './deadline.js';
+import { NoWorkersError, WorkerFailedError, WorkerTimeoutError, WorkerUnavailableError } from './errors.js';
+import { Roster } from './roster.js';
+import { ServiceTimes } from './service-time.js';
+import { busWorkerChannel, type WorkerChannel } from './worker-channel.js';
+
+export interface SchedulerOptions extends Partial<SchedulerConfig> {
+  /** Carries claims and invocations to workers (worker.<id>.claim, worker.<id>.invoke). */
+  bus: Bus;
+  clock?: Clock;
+}
+
+export interface SchedulerStats {
+  running: number;
+  queued: number;
+  liveWorkers: string[];
+}
+
+/** At most this many workers per invocation: the first choice and one retry. */
+const MAX_ATTEMPTS = 2;
+
+export class Scheduler {
+  readonly config: SchedulerConfig;
+  private readonly clock: Clock;
+  private readonly channel: WorkerChannel;
+  private readonly roster: Roster;
+  private readonly admission: Admission;
+  private readonly serviceTimes = new ServiceTimes();
+
+  constructor(options: SchedulerOptions) {
+    const { bus, clock, ...config } = options;
+    this.config = resolveConfig(config);
+    this.clock = clock ?? systemClock;
+    this.channel = busWorkerChannel(bus);
+    this.roster = new Roster(this.clock, this.config.reportIntervalMs * this.config.staleAfterIntervals);
+    const tenantMax = this.config.tenantMaxConcurrency;
+    this.admission = new Admission({
+      clock: this.clock,
+      tenantMax: typeof tenantMax === 'function' ? tenantMax : () => tenantMax,
+      platformCapacity: () => this.roster.capacity(),
+      maxQueueLength: this.config.maxQueueLength,
+      maxQueuedTotal: this.config.maxQueuedTotal,
+      serviceTimes: this.serviceTimes,
+    });
+  }
+
+  /**
+   * Runs one invocation and returns the worker's reply. Rejects with OverloadedError (limits or
+   * queue), NoWorkersError, WorkerUnavailableError, WorkerTimeoutError, WorkerFailedError,
+   * SchedulerClosedError, or BusContractError for a malformed request. `signal`: the caller gave
+   * up — honoured until a worker has claimed the invocation (then it runs to its own timeout).
+   */
+  async invoke(input: ScheduleRequestInput & { signal?: AbortSignal | undefined }): Promise<InvokeReply> {
+    const { signal } = input;
+    const req = checkMessage(ScheduleRequest, input, SchedulerInvoke.subject, 'request', 'received');
+    if (this.roster.liveIds().length === 0) {
+      throw new NoWorkersError(
+        `no worker has reported capacity in the last ${this.config.reportIntervalMs * this.config.staleAfterIntervals} ms: start a worker, or check that it publishes on worker.<id>.capacity`,
+      );
+    }
+    const permit: Permit = await this.admission.acquire({
+      tenant: req.tenant,
+      function: req.function,
+      functionMax: req.limits.maxConcurrency,
+      waitBudgetMs: queueWaitBudgetMs(this.config, req.limits.timeoutMs),
+    }, signal);
+    try {
+      const started = this.clock.now();
+      const { maxConcurrency: _, ...limits } = req.limits;
+      const reply = await this.dispatch({ ...req, limits }, signal);
+      this.serviceTimes.observe(`${req.tenant}/${req.function}`, this.clock.now() - started);
+      return reply;
+    } finally {
+      permit.release();
+    }
+  }
+
+  /** Takes a worker's capacity report (serve.ts subscribes to them on the bus). */
+  reportCapacity(report: CapacityReport): void {
+    if (this.roster.report(report)) this.admission.pump(); // More capacity may let waiters in.
+  }
+
+  /** The longest invoke() can take for a function with this timeout: for callers' own deadlines. */
+  budgetMs(timeoutMs: number): number {
+    return invocationBudgetMs(this.config, timeoutMs);
+  }
+
+  stats(): SchedulerStats {
+    return { ...this.admission.stats(), liveWorkers: this.roster.liveIds() };
+  }
+
+  /** Refuses queued and future invocations; running ones finish. The bus is the caller's to close. */
+  close(): void {
+    this.admission.close();
+  }
+
+  private async dispatch(req: InvokeRequest, signal: AbortSignal | undefined): Promise<InvokeReply> {
+    const tried = new Set<string>();
+    const failures: string[] = [];
+    let lastError: Error | undefined;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      signal?.throwIfAborted(); // Nothing has started yet: nobody is waiting for it any more.
+      const placement = this.roster.place(req.snapshotKey, tried);
+      if (!placement) break;
+      const { workerId } = placement;
+      tried.add(workerId);
+      try {
+        const outcome = await this.runOn(workerId, req);
+        if (outcome.ran) return outcome.reply;
+        lastError = outcome.error;
+        failures.push(`${workerId}: ${outcome.error.message}`);
+        if (outcome.error instanceof NoRespondersError) this.roster.forget(workerId); // Gone: don't pick it again until it reports.
+      } finally {
+        placement.release();
+      }
+    }
+    if (tried.size === 0) throw new NoWorkersError('no live worker to place the invocation on: start a worker');
+    throw new WorkerUnavailableError(
+      `invocation ${req.invocationId} did not start: ${failures.join('; ')} — the workers are gone, full or stuck; retry later`,
+      { cause: lastError },
+    );
+  }
+
+  /**
+   * Claims, then invokes, on one worker. Failures before the worker holds the invocation come back
+   * as { ran: false } (safe to retry elsewhere); failures after it are thrown, since it may have run.
+   */
+  private async runOn(workerId: string, req: InvokeRequest): Promise<{ ran: true; reply: InvokeReply } | { ran: false; error: Error }> {
+    const claimMs = this.config.claimTimeoutMs;
+    try {
+      const claim = await withDeadline(
+        this.clock,
+        this.channel.claim(workerId, { invocationId: req.invocationId, snapshotKey: req.snapshotKey, memoryMiB: req.limits.memoryMiB, holdMs: 2 * claimMs }, claimMs),
+        claimMs,
+        () => new BusTimeoutError(`worker.${workerId}.claim`, claimMs),
+      );
+      if (!claim.accepted) return { ran: false, error: new Error(`declined${claim.reason ? `: ${claim.reason}` : ''}`) };
+    } catch (err) {
+      if (err instanceof BusClosedError || !(err instanceof Error)) throw err;
+      return { ran: false, error: err }; // No responder, timeout, a claim handler error: the invocation never left.
+    }
+
+    const runMs = req.limits.timeoutMs + this.config.executionGraceMs;
+    try {
+      const reply = await withDeadline(this.clock, this.channel.invoke(workerId, req, runMs), runMs, () => new BusTimeoutError(`worker.${workerId}.invoke`, runMs));
+      return { ran: true, reply };
+    } catch (err) {
+      // The worker vanished between claim and invoke: the request reached nobody, so nothing ran.
+      if (err instanceof NoRespondersError) return { ran: false, error: err };
+      if (err instanceof BusTimeoutError) {
+        throw new WorkerTimeoutError(
+          `worker ${workerId} took invocation ${req.invocationId} but did not answer within ${runMs} ms (timeout ${req.limits.timeoutMs} ms + ${this.config.executionGraceMs} ms grace); it may have run`,
+          workerId,
+          { cause: err },
+        );
+      }
+      if (err instanceof RemoteError || err instanceof BusContractError) {
+        throw new WorkerFailedError(`worker ${workerId} failed invocation ${req.invocationId}: ${err.message}`, workerId, { cause: err });
+      }
+      throw err;
+    }
+  }
+}

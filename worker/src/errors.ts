@@ -1,0 +1,79 @@
+/**
+ * One error class per failure kind of the worker and its VMM hosts. Every message says what
+ * happened and what to do; `cause` keeps the underlying error. Errors of the VM itself
+ * (GuestTimeoutError, GuestOutOfMemoryError, …) come from @fn/vmm and keep their classes across
+ * the host boundary (see vmm-host/wire-errors.ts). Only the gateway maps errors to HTTP statuses.
+ */
+
+export class WorkerError extends Error {
+  override name = 'WorkerError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A VMM host process died (or was killed) while calls were in flight: its VMs are gone. */
+export class VmmHostCrashedError extends WorkerError {
+  override name = 'VmmHostCrashedError';
+  constructor(
+    readonly pid: number,
+    readonly how: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `the VMM host process (pid ${pid}) ${how}; the microVMs it held are gone and calls in flight on it failed — retry the invocation: the worker replaces the host and rebuilds its pools`,
+      options,
+    );
+  }
+}
+
+/** A VMM host process could not be started or did not signal readiness in time. */
+export class VmmHostStartError extends WorkerError {
+  override name = 'VmmHostStartError';
+}
+
+/** A VMM host did not answer a call in time; it is presumed wedged and is killed. */
+export class VmmHostTimeoutError extends WorkerError {
+  override name = 'VmmHostTimeoutError';
+  constructor(
+    readonly pid: number,
+    readonly op: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`the VMM host process (pid ${pid}) did not answer "${op}" within ${timeoutMs} ms and was killed — retry; if it keeps happening the machine is overloaded`);
+  }
+}
+
+/**
+ * A message across the worker ↔ VMM host channel broke the protocol (failed validation). The host
+ * refuses such a request; the worker kills a host that sends such a reply (it cannot be trusted).
+ */
+export class VmmHostProtocolError extends WorkerError {
+  override name = 'VmmHostProtocolError';
+}
+
+/** The VM picked for an invocation was already gone before the invocation started (safe to retry). */
+export class VmLostError extends WorkerError {
+  override name = 'VmLostError';
+}
+
+/** No VM could be placed: the memory budget is full of busy VMs and nothing idle can be evicted. */
+export class WorkerAtCapacityError extends WorkerError {
+  override name = 'WorkerAtCapacityError';
+  constructor(readonly detail: string) {
+    super(`the worker is at capacity (${detail}) — send the invocation to another worker or retry later`);
+  }
+}
+
+/** One pool key must always mean the same function version: same snapshot, same timeout. */
+export class PoolConfigMismatchError extends WorkerError {
+  override name = 'PoolConfigMismatchError';
+}
+
+/** The worker (or a pool) was closed. */
+export class WorkerClosedError extends WorkerError {
+  override name = 'WorkerClosedError';
+  constructor() {
+    super('the worker is closed — create a new Worker');
+  }
+}

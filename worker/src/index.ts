@@ -1,0 +1,20 @@
+export { Worker, type WorkerOptions, type WorkerInvokeInput, type WorkerInvokeResult, type WorkerMetrics } from './worker.js';
+export { FunctionPool, type PoolSettings, type PoolMetrics, type VmHandle, type Acquired } from './function-pool.js';
+export { HostPool, type HostPoolOptions, type HostInfo } from './vmm-host/host-pool.js';
+export { VmmHost, type VmmHostOptions } from './vmm-host/host-client.js';
+export { defaultHostEntry, type HostEntry } from './vmm-host/host-entry.js';
+export type { HostStats } from './vmm-host/protocol.js';
+export { systemClock, type Clock, type TimerHandle } from './clock.js';
+export type { Percentiles } from './latency.js';
+export {
+  WorkerError,
+  VmmHostCrashedError,
+  VmmHostStartError,
+  VmmHostTimeoutError,
+  VmmHostProtocolError,
+  VmLostError,
+  WorkerAtCapacityError,
+  PoolConfigMismatchError,
+  WorkerClosedError,
+} from './errors.js';
+export { Deployer, type DeployRequest, type DeployResult, type DeployerOptions } from './deployer.js';

@@ -1,0 +1,109 @@
+/**
+ * The messages between the worker and a VMM host process, as zod schemas. Both sides validate
+ * everything they receive: the host refuses a request that does not parse, and the worker kills a
+ * host whose reply does not parse (it can no longer be trusted to hold VMs). The channel is
+ * child_process IPC with serialization 'advanced' (structured clone), so bodies travel as
+ * Uint8Array, never as base64.
+ */
+import { isAbsolute } from 'node:path';
+import { z } from 'zod';
+import { MEMORY_MIB_MAX, MEMORY_MIB_MIN, REQUEST_BODY_MAX, TIMEOUT_MS_MAX } from '@fn/vmm';
+
+const Id = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+/** vmIds are minted by the host; nothing else (paths, prototypes) can pass for one. */
+export const VmIdSchema = z.string().regex(/^vm-[0-9]{1,15}$/, 'not a vmId this host could have issued');
+const AbsolutePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => isAbsolute(p) && !p.includes('\0'), 'must be an absolute path without NUL');
+
+export const VmSnapshotSchema = z
+  .object({
+    platform: z.enum(['kvm', 'ptrace', 'process']),
+    dir: AbsolutePath,
+    memoryMiB: z.number().int().min(MEMORY_MIB_MIN).max(MEMORY_MIB_MAX),
+    baseMemoryPath: AbsolutePath.optional(),
+    functionName: z.string().min(1).max(256).optional(),
+    pages: z.number().int().min(0),
+    diffPages: z.number().int().min(0),
+    ms: z.number().min(0),
+  })
+  .strict();
+
+/** The shape of an InvokeRequest with hard size bounds; MicroVM.invoke validates the details. */
+export const InvokeRequestWireSchema = z
+  .object({
+    method: z.string().min(1).max(32).optional(),
+    url: z.string().min(1).max(16 * 1024).optional(),
+    headers: z
+      .union([
+        z.array(z.tuple([z.string().max(1024), z.string().max(64 * 1024)])).max(1000),
+        z.record(z.string().max(1024), z.string().max(64 * 1024)),
+      ])
+      .optional(),
+    body: z.union([z.string().max(REQUEST_BODY_MAX), z.instanceof(Uint8Array).refine((b) => b.byteLength <= REQUEST_BODY_MAX, 'body too large')]).optional(),
+    invocationId: z.string().min(1).max(128).optional(),
+  })
+  .strict();
+
+export const HostRequestSchema = z.discriminatedUnion('op', [
+  z.object({ id: Id, op: z.literal('restore'), snapshot: VmSnapshotSchema, timeoutMs: z.number().int().min(1).max(TIMEOUT_MS_MAX) }).strict(),
+  z.object({ id: Id, op: z.literal('invoke'), vmId: VmIdSchema, request: InvokeRequestWireSchema }).strict(),
+  z.object({ id: Id, op: z.literal('close'), vmId: VmIdSchema }).strict(),
+  z.object({ id: Id, op: z.literal('stats') }).strict(),
+]);
+export type HostRequest = z.infer<typeof HostRequestSchema>;
+export type HostOp = HostRequest['op'];
+
+export const WireErrorSchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    message: z.string().max(64 * 1024),
+    stack: z.string().max(64 * 1024).optional(),
+    /** The error's own data fields (timeoutMs, memoryMiB, kind, …), to rebuild it faithfully. */
+    fields: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,63}$/), z.union([z.string().max(64 * 1024), z.number(), z.boolean()])),
+    /** The VM the call was about no longer exists on the host (closed after a fatal error). */
+    vmClosed: z.boolean(),
+    /** The invocation never reached the guest (safe to retry on another VM). */
+    notStarted: z.boolean(),
+  })
+  .strict();
+export type WireError = z.infer<typeof WireErrorSchema>;
+
+export const RestoreResultSchema = z.object({ vmId: VmIdSchema, pid: z.number().int(), platform: z.enum(['kvm', 'ptrace', 'process']), restoreMs: z.number().min(0) }).strict();
+export type RestoreResult = z.infer<typeof RestoreResultSchema>;
+
+const LogEntry = z.object({ level: z.enum(['log', 'info', 'warn', 'error', 'debug', 'trace']), message: z.string(), ms: z.number() }).strict();
+export const InvokeResultWireSchema = z
+  .object({
+    response: z.object({ status: z.number().int().min(100).max(599), headers: z.array(z.tuple([z.string(), z.string()])), body: z.instanceof(Uint8Array) }).strict(),
+    logs: z.array(LogEntry),
+    error: z.object({ name: z.string(), message: z.string(), stack: z.string().optional() }).strict().optional(),
+    timings: z.object({ totalUs: z.number(), guestUs: z.number() }).strict(),
+    memory: z.object({ heapUsedBytes: z.number(), heapPeakBytes: z.number() }).strict(),
+  })
+  .strict();
+
+export const CloseResultSchema = z.object({ closed: z.boolean() }).strict();
+export const StatsResultSchema = z.object({ pid: z.number().int(), vms: z.number().int().min(0), rssKiB: z.number().int().min(0) }).strict();
+export type HostStats = z.infer<typeof StatsResultSchema>;
+
+/** What each op answers with, checked by the worker before anything uses it. */
+export const ResultSchemas = {
+  restore: RestoreResultSchema,
+  invoke: InvokeResultWireSchema,
+  close: CloseResultSchema,
+  stats: StatsResultSchema,
+} as const;
+
+export const HostMessageSchema = z.union([
+  z.object({ type: z.literal('ready'), pid: z.number().int() }).strict(),
+  z.object({ type: z.literal('reply'), id: Id, ok: z.literal(true), result: z.unknown() }).strict(),
+  z.object({ type: z.literal('reply'), id: Id, ok: z.literal(false), error: WireErrorSchema }).strict(),
+  /** A request so malformed that it had no usable id. */
+  z.object({ type: z.literal('refused'), error: WireErrorSchema }).strict(),
+  /** A VM died on its own after its last invocation (its reset failed): drop it from the pool. */
+  z.object({ type: z.literal('vm-lost'), vmId: VmIdSchema, reason: z.string().max(64 * 1024) }).strict(),
+]);
+export type HostMessage = z.infer<typeof HostMessageSchema>;
