@@ -103,7 +103,7 @@ export class MicroVM {
     const platform = choosePlatform(opts.backend);
     const transport: GuestTransport =
       platform === 'kvm'
-        ? new KvmTransport((elfCache ??= readFileSync(guestElfPath)), opts.memoryMiB)
+        ? KvmTransport.boot((elfCache ??= readFileSync(guestElfPath)), opts.memoryMiB)
         : new ProcessTransport(platform === 'ptrace' ? ptraceSpec(opts.memoryMiB) : processSandboxSpec(opts.memoryMiB));
     return MicroVM.attach(transport, opts.memoryMiB, opts.timeoutMs, started);
   }
@@ -119,7 +119,7 @@ export class MicroVM {
     if (snapshot.platform === 'ptrace') {
       transport = new ProcessTransport(ptraceSpec(snapshot.memoryMiB, snapshot));
     } else if (snapshot.platform === 'kvm') {
-      transport = KvmTransport.restore(snapshot.memoryMiB, snapshot);
+      transport = await KvmTransport.restore(snapshot.memoryMiB, snapshot);
     } else {
       throw new VmSnapshotError(`snapshots of the ${snapshot.platform} backend cannot exist — use kvm or ptrace`);
     }
@@ -138,8 +138,10 @@ export class MicroVM {
    */
   static async attach(transport: GuestTransport, memoryMiB: number, timeoutMs: number, started = performance.now()): Promise<MicroVM> {
     try {
-      const ready = await transport.exchange({ command: GuestCommand.None, input: null, timeoutMs });
-      if (ready.event !== GuestEvent.Ready) throw unexpectedEvent(ready, 'READY');
+      if (transport.announcesReady) {
+        const ready = await transport.exchange({ command: GuestCommand.None, input: null, timeoutMs });
+        if (ready.event !== GuestEvent.Ready) throw unexpectedEvent(ready, 'READY');
+      }
     } catch (err) {
       transport.close();
       throw err;

@@ -36,15 +36,33 @@ export interface NativeError extends Error {
   code?: string;
 }
 
+export interface NativeSnapshotResult {
+  pages: number;
+  diffPages?: number;
+  bytes: number;
+  ms: number;
+}
+
+export interface NativeResetResult {
+  dirtyPages: number;
+  us: number;
+}
+
 export interface NativeMicroVm {
   exchange(req: NativeExchangeRequest, callback: (err: NativeError | null, res?: NativeExchangeResult) => void): void;
+  snapshot(req: { dir: string; baseMemoryPath?: string }, callback: (err: NativeError | null, res?: NativeSnapshotResult) => void): void;
+  reset(callback: (err: NativeError | null, res?: NativeResetResult) => void): void;
   close(): void;
   stats(): { memoryBytes: number; rssBytes?: number };
 }
 
 export interface NativeAddon {
   probe(): NativeProbe;
-  NativeMicroVm: new (opts: { memoryBytes: number; guestElf: Buffer }) => NativeMicroVm;
+  NativeMicroVm: {
+    new (opts: { memoryBytes: number; guestElf: Buffer }): NativeMicroVm;
+    /** Off the event loop (libuv pool): a VM from snapshot files, idle at its doorbell (no READY). */
+    restore(opts: { memoryBytes: number; dir: string; baseMemoryPath?: string }, callback: (err: NativeError | null, vm?: NativeMicroVm) => void): void;
+  };
 }
 
 let cached: NativeAddon | undefined;

@@ -43,6 +43,7 @@ interface Pending {
 
 export class ProcessTransport implements GuestTransport {
   readonly platform: 'process' | 'ptrace';
+  readonly announcesReady = true;
   private readonly child: ChildProcess;
   private readonly reader = new FrameReader(WINDOW_DATA_MAX);
   private pending: Pending | undefined;

@@ -36,6 +36,11 @@ export interface GuestTransport {
   /** The host process whose memory holds this guest: the sandbox child, or this process for KVM. */
   readonly hostPid: number;
   /**
+   * True when the guest (or its VMM) will signal READY before the first command: every fresh boot,
+   * and a ptrace restore. A KVM restore is idle at its doorbell at once and sends nothing.
+   */
+  readonly announcesReady: boolean;
+  /**
    * Runs the guest until its next doorbell (READY, DONE or PANIC). Rejects with GuestTimeoutError,
    * GuestCrashedError or VmClosedError; after a rejection the transport is dead.
    */
