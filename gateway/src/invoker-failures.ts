@@ -12,7 +12,8 @@
  *     SchedulerClosedError (scheduler); VmLostError,
  *     WorkerAtCapacityError, VmmHostCrashedError, VmmHostStartError,
  *     WorkerClosedError (worker); KvmUnavailableError (vmm);
- *     UnavailableError, ServiceUnavailableError { retryAfterSeconds? } → unavailable (503)
+ *     UnavailableError, ServiceUnavailableError { retryAfterSeconds? },
+ *     NoRespondersError, BusTimeoutError (the bus: no scheduler)  → unavailable (503)
  *   GuestLoadError, InvalidInputError, BundleError               → bad input    (400; at deploy)
  *   PayloadTooLargeError                                         → too large    (413)
  *
@@ -52,6 +53,9 @@ const UNAVAILABLE = new Set([
   'KvmUnavailableError',
   'UnavailableError',
   'ServiceUnavailableError',
+  // The bus itself: nothing serves the scheduler's subject, or it did not answer in time.
+  'NoRespondersError',
+  'BusTimeoutError',
 ]);
 const BAD_INPUT = new Set(['GuestLoadError', 'InvalidInputError', 'BundleError']);
 

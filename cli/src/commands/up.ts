@@ -1,0 +1,62 @@
+/**
+ * `fn up` (also `npm start`): gateway, scheduler and a worker on this machine, state under one data
+ * directory. The first start prints the admin API key (kept; FN_API_KEY at first start is adopted
+ * instead), creates the tenant "default" and deploys functions/hello as a public function, so a
+ * curl works at once. Runs until Ctrl-C.
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ApiClient } from '../api-client.js';
+import { bundleFunction } from '../bundle.js';
+import { readFunctionDir } from '../function-config.js';
+import { startPlatform } from '../platform/start-platform.js';
+import { UsageError } from '../usage-error.js';
+
+export const upUsage = 'usage: fn up [--port N] [--data DIR] [--backend kvm|ptrace|auto]';
+const HELLO_DIR = fileURLToPath(new URL('../../../functions/hello', import.meta.url));
+const DEFAULT_TENANT = 'default';
+
+export async function upCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      data: { type: 'string' },
+      backend: { type: 'string', default: process.env.FN_BACKEND ?? 'auto' },
+      hostname: { type: 'string', default: '127.0.0.1' },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(upUsage);
+  const port = Number(values.port ?? process.env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
+  const backend = values.backend;
+  if (backend !== 'kvm' && backend !== 'ptrace' && backend !== 'auto') throw new UsageError(`--backend must be kvm, ptrace or auto, not "${backend}"`);
+  const dataDir = resolve(values.data ?? process.env.FN_DATA ?? '.fn');
+
+  process.stderr.write(`fn: starting (data in ${dataDir})\n`);
+  const running = await startPlatform({ dataDir, port, hostname: values.hostname, backend, adminKey: process.env.FN_API_KEY });
+  process.stdout.write(`fn is up at ${running.url} (backend: ${running.platform}${running.platform === 'kvm' ? '' : ', a development stand-in without VM isolation'})\n`);
+
+  if (running.newAdminKey) {
+    process.stdout.write(`admin API key (shown once, keep it): ${running.newAdminKey}\n`);
+    process.stderr.write(`fn: first start: creating tenant "${DEFAULT_TENANT}" and deploying functions/hello\n`);
+    const api = new ApiClient({ baseUrl: running.url, apiKey: running.newAdminKey, tenant: DEFAULT_TENANT });
+    await api.createTenant(DEFAULT_TENANT);
+    const hello = readFunctionDir(HELLO_DIR);
+    const bundle = await bundleFunction(hello.entryPath);
+    await api.deploy({ name: hello.config.name, bundle: bundle.code, config: { memoryMiB: hello.config.memoryMiB, timeoutMs: hello.config.timeoutMs, public: true } });
+    process.stdout.write(`try it:  curl ${running.url}/fn/${DEFAULT_TENANT}/hello\n`);
+    process.stdout.write(`then:    export FN_URL=${running.url} FN_API_KEY=${running.newAdminKey}\n`);
+  }
+
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  process.stderr.write('fn: stopping\n');
+  await running.close();
+  return 0;
+}
