@@ -48,6 +48,7 @@ export interface DeployerOptions {
 export class Deployer {
   /** One base per memory size, made once even when deploys race for it. */
   private readonly bases = new Map<number, Promise<{ digest: Digest; snapshot: VmSnapshot }>>();
+  private readonly laidOut = new Map<Digest, Promise<VmSnapshot>>();
 
   constructor(private readonly options: DeployerOptions) {}
 
@@ -75,8 +76,21 @@ export class Deployer {
     }
   }
 
-  /** A stored snapshot laid out for MicroVM.restore(). */
-  async snapshotFor(digest: Digest): Promise<VmSnapshot> {
+  /**
+   * A stored snapshot laid out for MicroVM.restore(). Snapshots are immutable, so the layout is
+   * made and checked once per digest: invocations ask for it on every request.
+   */
+  snapshotFor(digest: Digest): Promise<VmSnapshot> {
+    let laidOut = this.laidOut.get(digest);
+    if (!laidOut) {
+      laidOut = this.layOut(digest);
+      this.laidOut.set(digest, laidOut);
+      laidOut.catch(() => this.laidOut.delete(digest)); // a failure (e.g. a damaged file) is not cached
+    }
+    return laidOut;
+  }
+
+  private async layOut(digest: Digest): Promise<VmSnapshot> {
     const files = await materializeSnapshot(this.options.store, digest, this.options.workDir);
     return {
       platform: files.platform,
