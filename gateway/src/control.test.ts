@@ -16,7 +16,8 @@ describe('deploy', () => {
     const res = await json(await h.deploy(h.acmeKey, 'api', { memoryMiB: 64, timeoutMs: 5000, maxConcurrency: 3, public: true, env: { GREETING: 'hi' } }, bundle));
     expect(res.status).toBe(201);
     expect(h.deployer.calls).toEqual([
-      { tenant: 'acme', name: 'api', bundle, config: { entry: 'index.js', memoryMiB: 64, timeoutMs: 5000, maxConcurrency: 3, public: true, env: { GREETING: 'hi' } } },
+      // env is recorded on the version and sent with invocations, never baked into the snapshot.
+      { tenant: 'acme', name: 'api', bundle, config: { entry: 'index.js', memoryMiB: 64, timeoutMs: 5000, maxConcurrency: 3, public: true, env: {} } },
     ]);
     expect(res.body).toMatchObject({ tenant: 'acme', function: 'api', version: 1, config: { memoryMiB: 64, timeoutMs: 5000, maxConcurrency: 3, public: true }, env: { GREETING: 'hi' } });
     expect(res.body.snapshotDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -29,12 +30,12 @@ describe('deploy', () => {
     expect(second.body).toMatchObject({ version: 2, config: { entry: 'index.js', memoryMiB: 128, timeoutMs: 3000, maxConcurrency: 10, public: false } });
   });
 
-  it('keeps the live env when a redeploy sends none, and bakes secrets into the deployed env', async () => {
+  it('keeps the live env when a redeploy sends none, and never hands env or secrets to the snapshot', async () => {
     await h.deploy(h.acmeKey, 'api', { env: { A: '1' } });
     await h.call('PUT', '/v1/functions/api/secrets/TOKEN', { key: h.acmeKey, json: { value: 's3cr3t' } });
     const res = await json(await h.deploy(h.acmeKey, 'api'));
     expect(res.body.env).toEqual({ A: '1' });
-    expect(h.deployer.calls[1]!.config.env).toEqual({ A: '1', TOKEN: 's3cr3t' });
+    expect(h.deployer.calls[1]!.config.env).toEqual({});
     expect(JSON.stringify(res.body)).not.toContain('s3cr3t');
   });
 

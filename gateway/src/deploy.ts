@@ -2,10 +2,10 @@
  * A deploy: bundle + config → the deployer builds a snapshot → the registry records version N and
  * moves `live` to it. The registry is written last, so a failed build leaves no version behind.
  *
- * What the snapshot holds as the function's `env`: the new version's env vars plus the function's
- * secrets (the invoker contract carries no env: it is baked in at deploy). An omitted config.env
- * keeps the live version's env vars, like Lambda's update-function-code, so redeploying code does
- * not wipe env set with PUT /env.
+ * Env vars and secrets are NOT baked into the snapshot: they travel with every invocation (see
+ * routes/invoke.ts), so secrets never sit in snapshot memory files and an env change reaches the
+ * function at once. An omitted config.env keeps the live version's env vars, like Lambda's
+ * update-function-code, so redeploying code does not wipe env set with PUT /env.
  */
 import { ConflictError, NotFoundError, type Authenticated, type Registry, type VersionRecord } from '@fn/registry';
 import type { z } from 'zod';
@@ -30,7 +30,7 @@ export async function deploy(
   const clash = Object.keys(secrets).filter((name) => Object.hasOwn(env, name));
   if (clash.length > 0) throw new ConflictError(`${clash.join(', ')}: already a secret of "${body.name}" — rename the env var or unset the secret`);
   const built = await withDeadline(`the deploy of "${body.name}"`, deps.deployTimeoutMs, () =>
-    deps.deployer.deploy({ tenant, name: body.name, bundle: body.bundle, config: { ...config, env: { ...env, ...secrets } } }),
+    deps.deployer.deploy({ tenant, name: body.name, bundle: body.bundle, config: { ...config, env: {} } }),
   );
   return registry.functions.createVersion({ tenant, name: body.name, bundleDigest: built.bundleDigest, snapshotDigest: built.snapshotDigest, config, env });
 }

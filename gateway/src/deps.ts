@@ -13,9 +13,8 @@ export interface DeployConfig {
   maxConcurrency: number;
   public: boolean;
   /**
-   * What the function's `env` argument holds: the version's env vars AND the function's secrets
-   * (secrets win on a name clash). The invoker contract carries no env, so the deployer bakes this
-   * into the snapshot: an env or secret change reaches the function at its next deploy.
+   * The env the function's init sees. Always {} from the gateway: env vars and secrets travel with
+   * each invocation (InvokeRequest.env), so they are never baked into snapshot memory.
    */
   env: Record<string, string>;
 }
@@ -38,8 +37,10 @@ export interface InvokeRequest {
   tenant: string;
   function: string;
   version: number;
-  /** The version's snapshot digest: what the worker restores (env and secrets are baked into it). */
+  /** The version's snapshot digest: what the worker restores. */
   snapshotKey: string;
+  /** The handler's `env`: the version's env vars and the function's secrets (secrets win). */
+  env: Record<string, string>;
   request: {
     method: string;
     /** The path after /fn/<tenant>/<name>[@<selector>], with the query string: "/users?x=1". */

@@ -43,6 +43,8 @@ export const InvokeRequest = z.object({
   snapshotKey: SnapshotKey,
   request: HttpRequest,
   limits: Limits,
+  /** The handler's env (env vars and secrets), sent per invocation so it is never in a snapshot. */
+  env: z.record(z.string().min(1).max(256), z.string().max(64 * 1024)).optional(),
 });
 export type InvokeRequest = z.output<typeof InvokeRequest>;
 export type InvokeRequestInput = z.input<typeof InvokeRequest>;

@@ -78,12 +78,14 @@ it('secret set stores the value without printing it anywhere', async () => {
   const value = 'hunter2-very-secret';
   const r = await remote.fn(['secret', 'set', 'alpha', `TOKEN=${value}`]);
   expect(r.code).toBe(0);
-  expect(r.stdout).toBe('set secret TOKEN on alpha (the running code sees it at the next deploy)\n');
+  expect(r.stdout).toBe('set secret TOKEN on alpha (the next invocation sees it)\n');
   expect(r.stdout + r.stderr).not.toContain(value);
   expect(JSON.stringify(remote.h.logLines)).not.toContain(value);
-  // It arrived: the next deploy bakes it into the snapshot.
+  // It arrives with the next invocation, and never goes into a snapshot.
+  await remote.fn(['invoke', 'alpha']);
+  expect(remote.h.invoker.calls.at(-1)!.env).toMatchObject({ TOKEN: value });
   await deploy('alpha');
-  expect(remote.h.deployer.calls.at(-1)!.config.env).toMatchObject({ TOKEN: value });
+  expect(JSON.stringify(remote.h.deployer.calls.at(-1)!.config.env)).not.toContain(value);
   const list = await remote.fn(['secret', 'list', 'alpha']);
   expect(list.stdout).toBe('TOKEN\n');
 

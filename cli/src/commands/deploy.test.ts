@@ -31,8 +31,11 @@ it('--json prints one object; a redeploy is the next version and keeps env vars 
   const out = JSON.parse(second.stdout);
   expect(out.version).toBe(3);
   expect(out.snapshotDigest).toMatch(/^sha256:/);
-  // functions/echo/fn.json says nothing about env: the live version's env var is kept.
-  expect(remote.h.deployer.calls.at(-1)!.config.env).toEqual({ GREETING: 'hi' });
+  // functions/echo/fn.json says nothing about env: the live version's env var is kept (it travels
+  // with invocations; the snapshot never holds env).
+  const live = await (await remote.h.call('GET', '/v1/functions/echo/env', { key: remote.h.acmeKey })).json();
+  expect(live).toMatchObject({ version: 3, env: { GREETING: 'hi' } });
+  expect(remote.h.deployer.calls.at(-1)!.config.env).toEqual({});
 });
 
 it('a folder without fn.json is one clear line and exit 1, with nothing deployed', async () => {

@@ -1,6 +1,6 @@
 /**
  * `fn env set <name> KEY=VALUE...` / `fn env unset <name> KEY...` / `fn env get <name>`. Each
- * change publishes a new version and moves live; the running code sees it at the next deploy.
+ * change publishes a new version and moves live; the next invocation sees it.
  */
 import { parseArgs } from 'node:util';
 import type { EnvChange } from '../api-client.js';
@@ -30,7 +30,7 @@ export async function envCommand(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify({ version: v.version, env: v.env, published: last!.published }) + '\n');
   } else {
     const keys = pairs.map(([k]) => k).join(', ');
-    process.stdout.write(`${action === 'set' ? 'set' : 'unset'} ${keys} on ${name}: live is version ${v.version} (the running code sees it at the next deploy)\n`);
+    process.stdout.write(`${action === 'set' ? 'set' : 'unset'} ${keys} on ${name}: live is version ${v.version} (the next invocation sees it)\n`);
   }
   return 0;
 }

@@ -23,7 +23,7 @@ export async function secretCommand(argv: string[]): Promise<number> {
     const [key, value] = splitPair(items[0]!, false);
     if (value === '') throw new UsageError(`the secret ${key} needs a value: KEY=VALUE`);
     await resolveTarget(values).api.setSecret(name, key, value);
-    process.stdout.write(`set secret ${key} on ${name} (the running code sees it at the next deploy)\n`);
+    process.stdout.write(`set secret ${key} on ${name} (the next invocation sees it)\n`);
     return 0;
   }
   if (action === 'unset') {

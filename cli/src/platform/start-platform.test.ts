@@ -1,6 +1,6 @@
 // The one-machine platform end to end over real HTTP: deploy through the API, invoke, isolation
 // per invocation, and everything still there after a restart on the same data directory.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -14,6 +14,13 @@ afterEach(async () => {
 });
 const quiet = () => {};
 const COUNTER = `let n = 0; export default { fetch(req) { n += 1; return new Response(String(n)); } };`;
+const ENV_ECHO = `export default { fetch(req, env) { return Response.json(env); } };`;
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
+}
 
 describeEachBackend(
   'fn on one machine',
@@ -48,6 +55,24 @@ describeEachBackend(
       expect(await res.text()).toBe('1'); // …but the function and its snapshot do
       const again = new ApiClient({ baseUrl: second.url, apiKey: first.newAdminKey, tenant: 'acme' });
       expect((await again.describe('counter')).name).toBe('counter');
+    });
+
+    it('hands env and secrets to each invocation, never to the snapshot', { timeout: 120_000 }, async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'fn-platform-env-'));
+      const p = await startPlatform({ dataDir, port: 0, backend: backend as 'kvm' | 'ptrace', hosts: 1, logger: quiet });
+      running.push(p);
+      const api = new ApiClient({ baseUrl: p.url, apiKey: p.newAdminKey, tenant: 'acme' });
+      await api.createTenant('acme');
+      const SECRET = 'sk_live_platform_0123456789abcdef';
+      await api.deploy({ name: 'env', bundle: ENV_ECHO, config: { memoryMiB: 32, timeoutMs: 5000, public: true } });
+      await api.setEnv('env', 'COLOR', 'blue');
+      await api.setSecret('env', 'TOKEN', SECRET);
+      const got = await (await fetch(`${p.url}/fn/acme/env`)).json();
+      expect(got).toEqual({ COLOR: 'blue', TOKEN: SECRET });
+      await api.setEnv('env', 'COLOR', 'green');
+      expect((await (await fetch(`${p.url}/fn/acme/env`)).json()).COLOR).toBe('green');
+      // No snapshot file holds the secret.
+      for (const file of listFiles(join(dataDir, 'snapshots'))) expect(readFileSync(file).includes(SECRET), file).toBe(false);
     });
   },
   SNAPSHOT_BACKENDS,

@@ -66,7 +66,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         key: req.snapshotKey,
         snapshot,
         timeoutMs: req.limits.timeoutMs,
-        request: { method: req.request.method, url: req.request.url, headers: req.request.headers, body: new Uint8Array(req.request.body), invocationId: req.invocationId },
+        request: { method: req.request.method, url: req.request.url, headers: req.request.headers, body: new Uint8Array(req.request.body), invocationId: req.invocationId, ...(req.env ? { env: req.env } : {}) },
       });
       const { response, logs, error } = run.result;
       return { status: response.status, headers: response.headers, body: response.body, logs, ...(error ? { error } : {}), cold: run.cold, durationMs: run.durations.totalMs };

@@ -3,8 +3,8 @@
  * moves live, see registry/src/env.ts); secrets are per function and write-only: their values go
  * into the registry and never come back out through HTTP, only their names.
  *
- * Both reach the running function through its snapshot, built at deploy (deploy.ts): a change
- * takes effect at the function's next deploy.
+ * Both reach the function with every invocation (routes/invoke.ts), never through its snapshot:
+ * a change takes effect at the next invocation.
  */
 import type { Registry } from '@fn/registry';
 import { actFor } from '../auth.js';

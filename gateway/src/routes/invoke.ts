@@ -59,6 +59,8 @@ export function invokeHandler(deps: InvokeDeps): (c: Context<GatewayEnv>) => Pro
           function: target.name,
           version: version.version,
           snapshotKey: version.snapshotDigest,
+          // Per invocation, never in the snapshot: secrets stay encrypted at rest, changes apply at once.
+          env: { ...version.env, ...deps.registry.env.secretsForInvocation(target.tenant, target.name) },
           request: { method: c.req.method, url: target.url, headers: forwardedRequestHeaders(c.req.raw.headers), body },
           limits: { timeoutMs, memoryMiB, maxConcurrency },
           signal,

@@ -44,6 +44,7 @@ export const InvokeRequestWireSchema = z
       .optional(),
     body: z.union([z.string().max(REQUEST_BODY_MAX), z.instanceof(Uint8Array).refine((b) => b.byteLength <= REQUEST_BODY_MAX, 'body too large')]).optional(),
     invocationId: z.string().min(1).max(128).optional(),
+    env: z.record(z.string().min(1).max(256), z.string().max(64 * 1024)).optional(),
   })
   .strict();
 
