@@ -54,6 +54,6 @@ export async function logsCommand(argv: string[]): Promise<number> {
 }
 
 function formatRecord(r: LogRecord): string {
-  const head = `${when(r.at)}  v${r.version}  ${r.status}  ${r.durationMs} ms${r.cold ? '  cold' : ''}  ${r.invocationId}\n`;
+  const head = `${when(r.at)}  v${r.version}  ${r.status}  ${Math.round(r.durationMs * 100) / 100} ms${r.cold ? '  cold' : ''}  ${r.invocationId}\n`;
   return head + r.logs.map((l) => `  [${l.level}] ${l.message}\n`).join('');
 }
