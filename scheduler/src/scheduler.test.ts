@@ -133,6 +133,16 @@ describe('retry on another worker', () => {
     expect((call.error as Error).message).toMatch(/VM crashed/);
     expect(h.workers.w2!.claims).toBe(0);
   });
+
+  it("reports the function's own timeout on the worker as WorkerTimeoutError (504), not a worker failure", async () => {
+    await preferW1();
+    h.workers.w1!.invokeMode = 'function-timeout';
+    const call = h.invoke(scheduleRequest());
+    await flush();
+    expect(call.error).toBeInstanceOf(WorkerTimeoutError);
+    expect((call.error as Error).message).toMatch(/300 ms timeout/);
+    expect(h.workers.w2!.claims).toBe(0);
+  });
 });
 
 describe('deadlines', () => {

@@ -15,6 +15,9 @@ import { ScheduleRequest, SchedulerInvoke, type CapacityReport, type InvokeReply
 import { withDeadline } from './deadline.js';
 import { NoWorkersError, WorkerFailedError, WorkerTimeoutError, WorkerUnavailableError } from './errors.js';
 import { Roster } from './roster.js';
+
+/** Error names a worker reports when the function's own time limit stopped it. */
+const FUNCTION_TIMEOUTS = new Set(['GuestTimeoutError', 'VmmHostTimeoutError']);
 import { ServiceTimes } from './service-time.js';
 import { busWorkerChannel, type WorkerChannel } from './worker-channel.js';
 
@@ -167,6 +170,11 @@ export class Scheduler {
           workerId,
           { cause: err },
         );
+      }
+      // The function itself ran out of time on the worker (its VM's watchdog stopped it): a timeout
+      // for the caller (504), not a worker failure.
+      if (err instanceof RemoteError && FUNCTION_TIMEOUTS.has(err.remoteName)) {
+        throw new WorkerTimeoutError(`invocation ${req.invocationId} ran past its ${req.limits.timeoutMs} ms timeout on worker ${workerId}: ${err.message}`, workerId, { cause: err });
       }
       if (err instanceof RemoteError || err instanceof BusContractError) {
         throw new WorkerFailedError(`worker ${workerId} failed invocation ${req.invocationId}: ${err.message}`, workerId, { cause: err });

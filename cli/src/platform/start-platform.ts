@@ -28,6 +28,8 @@ export interface PlatformOptions {
   adminKey?: string | undefined;
   /** VMM host processes of the worker. */
   hosts?: number;
+  /** Scheduler settings (queue lengths and waits); defaults suit one machine. */
+  scheduler?: { maxQueueLength?: number; maxQueueWaitMs?: number };
   logger?: (line: Record<string, unknown>) => void;
 }
 
@@ -55,7 +57,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const deployer = new Deployer({ store, workDir: join(options.dataDir, 'work'), platform });
   const worker = await Worker.start({ hosts: options.hosts ?? 2 });
   const bus = new InProcessBus();
-  const scheduler = new Scheduler({ bus });
+  const scheduler = new Scheduler({ bus, ...options.scheduler });
   const served = await serveScheduler(bus, scheduler);
 
   const endpoint = await serveWorker(bus, {

@@ -17,7 +17,7 @@ export class FakeWorker {
   readonly running = new Map<string, Held>();
   claims = 0;
   claimMode: 'accept' | 'decline' | 'hang' = 'accept';
-  invokeMode: 'hold' | 'hang' | 'fail' = 'hold';
+  invokeMode: 'hold' | 'hang' | 'fail' | 'function-timeout' = 'hold';
   private endpoint: WorkerEndpoint | undefined;
 
   private constructor(
@@ -69,6 +69,9 @@ export class FakeWorker {
     this.received.push(request);
     if (this.invokeMode === 'hang') return new Promise(() => {});
     if (this.invokeMode === 'fail') return Promise.reject(new Error('VM crashed'));
+    if (this.invokeMode === 'function-timeout') {
+      return Promise.reject(Object.assign(new Error('the function ran longer than its 300 ms timeout'), { name: 'GuestTimeoutError' }));
+    }
     return new Promise((resolve) => {
       this.running.set(request.invocationId, {
         request,
