@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 const vmmDir = fileURLToPath(new URL('..', import.meta.url));
 
 describe('native core test suites', () => {
-  it('pass', { timeout: 240_000 }, () => {
+  // Generous: a clean ASan build of the native tests takes minutes on a loaded 2-core machine.
+  it('pass', { timeout: 480_000 }, () => {
     const r = spawnSync('bash', ['native/test/run.sh'], { cwd: vmmDir, encoding: 'utf8' });
     const out = `${r.stdout}\n${r.stderr}`;
     const summaries = [...out.matchAll(/(\d+) passed, (\d+) failed/g)].map((m) => [Number(m[1]), Number(m[2])] as const);
