@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "errors.h"
+#include "snapshot_files.h"
 #include "fn_abi.h"
 #include "long_mode.h"
 #include "vcpu.h"
@@ -42,16 +43,6 @@ void put64(std::vector<uint8_t>& b, uint64_t v) {
   uint8_t t[8];
   std::memcpy(t, &v, 8);
   b.insert(b.end(), t, t + 8);
-}
-uint32_t get32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-uint64_t get64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
 }
 
 void section(std::vector<uint8_t>& out, uint32_t tag, const void* data, size_t len) {

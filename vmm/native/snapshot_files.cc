@@ -34,19 +34,21 @@ struct CrcTable {
 
 void put32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
 void put64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
+
+const char* const kAgain = "take the snapshot again";
+}  // namespace
+
 uint32_t get32(const uint8_t* p) {
   uint32_t v;
   std::memcpy(&v, p, 4);
   return v;
 }
+
 uint64_t get64(const uint8_t* p) {
   uint64_t v;
   std::memcpy(&v, p, 8);
   return v;
 }
-
-const char* const kAgain = "take the snapshot again";
-}  // namespace
 
 uint32_t crc32(uint32_t crc, const void* data, size_t len) {
   static const CrcTable table;

@@ -31,6 +31,9 @@ constexpr const char* kCpuFileName = "cpu.bin";
 
 // zlib's CRC-32 (the same value as node:zlib crc32 and the ptrace VMM's), continuing from `crc`.
 uint32_t crc32(uint32_t crc, const void* data, size_t len);
+// Little-endian reads of snapshot file fields (x86-64 only, so a plain copy).
+uint32_t get32(const uint8_t* p);
+uint64_t get64(const uint8_t* p);
 
 // 16 random bytes naming one snapshot; cpu.bin and pages.bin carry the same id, and a diff's
 // pages.bin names its base's id, so files from different snapshots are never mixed.
