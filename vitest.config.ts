@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+// Inside the nested KVM machine (scripts/with-kvm) code runs 10-50x slower; it sets FN_TIMEOUT_SCALE.
+const timeoutScale = Math.max(1, Number(process.env.FN_TIMEOUT_SCALE) || 1);
 
 export default defineConfig({
   resolve: {
@@ -20,8 +22,8 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**', '**/build/**'],
     // VMs are real processes or real KVM guests: give them room, and don't oversubscribe 2 cores.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    testTimeout: 60_000 * timeoutScale,
+    hookTimeout: 60_000 * timeoutScale,
     fileParallelism: false,
     // The JSON report lets .ci/run prove that no KVM test was skipped on a machine with /dev/kvm.
     reporters: ['default', 'json'],
