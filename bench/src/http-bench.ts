@@ -14,7 +14,7 @@ import { startServer } from '@fn/gateway';
 import { ApiClient } from '@fn/cli/api-client';
 import { startPlatform } from '@fn/cli/platform';
 import { median, percentile, round } from './stats.js';
-import { parseBenchArgs, progress, report } from './report.js';
+import { announceBackend, parseBenchArgs, progress, report } from './report.js';
 
 const HELLO = `export default { fetch() { return new Response('Hello from fn!\\n'); } };`;
 const args = parseBenchArgs(process.argv.slice(2));
@@ -47,7 +47,7 @@ async function throughput(url: string): Promise<number> {
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fn-bench-http-'));
   const platform = await startPlatform({ dataDir, port: 0, ...(args.backend && args.backend !== 'process' ? { backend: args.backend } : {}), logger: () => {} });
-  progress(`backend ${platform.platform}${platform.platform !== 'kvm' ? ' (no usable /dev/kvm: a development stand-in, not a microVM)' : ''}`);
+  announceBackend(platform.platform);
   const api = new ApiClient({ baseUrl: platform.url, apiKey: platform.newAdminKey, tenant: 'bench' });
   await api.createTenant('bench');
   await api.deploy({ name: 'hello', bundle: HELLO, config: { memoryMiB: 32, timeoutMs: 5000, public: true, maxConcurrency: 64 } });

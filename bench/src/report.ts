@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { NESTED_WARNING, reportedBackend } from './nested.js';
 
 export interface BenchArgs {
   quick: boolean;
@@ -29,7 +30,18 @@ export function progress(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
-export function report(name: string, figures: Record<string, number | string | boolean>, notes: Record<string, string>, args: BenchArgs): void {
+/** The progress line naming the backend, with what its figures are worth. */
+export function announceBackend(backend: string): void {
+  const shown = reportedBackend(backend);
+  if (shown === 'kvm-nested') progress(`backend kvm-nested: WARNING ${NESTED_WARNING}`);
+  else progress(`backend ${backend}${backend !== 'kvm' ? ' (no usable /dev/kvm: figures are for a development stand-in, not a microVM)' : ''}`);
+}
+
+export function report(name: string, measured: Record<string, number | string | boolean>, notes: Record<string, string>, args: BenchArgs): void {
+  // KVM inside the emulated machine: say so in the figures themselves, not only on stderr.
+  const nested = typeof measured.backend === 'string' && reportedBackend(measured.backend) === 'kvm-nested';
+  const figures = nested ? { ...measured, backend: 'kvm-nested', representative: false } : measured;
+  if (nested) notes = { ...notes, backend: `WARNING ${NESTED_WARNING}` };
   const width = Math.max(...Object.keys(figures).map((k) => k.length));
   const lines = Object.entries(figures).map(([k, v]) => `  ${k.padEnd(width)}  ${String(v).padStart(12)}  ${notes[k] ?? ''}`);
   process.stdout.write(`\n${name}\n${lines.join('\n')}\n`);

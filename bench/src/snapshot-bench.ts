@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MicroVM, probeKvm, type VmSnapshot } from '@fn/vmm';
 import { median, percentile, round } from './stats.js';
-import { parseBenchArgs, progress, report } from './report.js';
+import { announceBackend, parseBenchArgs, progress, report } from './report.js';
 
 const HELLO = `export default { fetch() { return new Response('Hello from fn!\\n'); } };`;
 const args = parseBenchArgs(process.argv.slice(2));
@@ -152,7 +152,7 @@ async function holdIdleVms(fn: VmSnapshot): Promise<{ held: number; privateKiB: 
 }
 
 async function main(): Promise<void> {
-  progress(`backend ${backend}${backend === 'ptrace' ? ' (no usable /dev/kvm: figures are for the ptrace stand-in, not a microVM)' : ''}`);
+  announceBackend(backend);
   progress(`${counts.snapshots} base and function snapshots`);
   const snaps = await takeSnapshots();
   progress(`${counts.restores} restores`);

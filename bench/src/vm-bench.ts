@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { MicroVM, choosePlatform } from '@fn/vmm';
 import { qjsNativePath } from '@fn/guest';
 import { median, percentile, round } from './stats.js';
-import { parseBenchArgs, progress, report } from './report.js';
+import { announceBackend, parseBenchArgs, progress, report } from './report.js';
 
 const HELLO = `export default { fetch() { return new Response('Hello from fn!\\n'); } };`;
 const FIB_SOURCE = `function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }`;
@@ -123,7 +123,7 @@ async function measureRssPerVm(): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  progress(`backend ${backend}${backend !== 'kvm' ? ' (no usable /dev/kvm: figures are for a development stand-in, not a microVM)' : ''}`);
+  announceBackend(backend);
   progress(`booting ${counts.boots} VMs`);
   const { boot, load } = await measureBootAndLoad();
   progress(`${counts.invokes} hello invocations on one VM`);
