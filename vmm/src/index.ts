@@ -13,3 +13,4 @@ export {
 } from './schemas.js';
 export type { Platform } from './transport.js';
 export { choosePlatform, ptraceUsable, type Backend } from './platform-choice.js';
+export { scaledTimeout, timeoutScale } from './time-scale.js';

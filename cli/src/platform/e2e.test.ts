@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { describeEachBackend, SNAPSHOT_BACKENDS } from '../../../vmm/src/test-support/backends.js';
+import { scaledTimeout } from '../../../vmm/src/test-support/time-scale.js';
 import { ApiClient } from '../api-client.js';
 import { startPlatform, type RunningPlatform } from './start-platform.js';
 
@@ -43,7 +44,7 @@ const quiet = () => {};
 describeEachBackend(
   'end to end',
   (backend) => {
-    it('two tenants, the CLI, HTTP, rollback, env and secrets, limits, and a restart', { timeout: 240_000 }, async () => {
+    it('two tenants, the CLI, HTTP, rollback, env and secrets, limits, and a restart', { timeout: scaledTimeout(240_000) }, async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'fn-e2e-'));
       const start = () => startPlatform({ dataDir, port: 0, backend: backend as 'kvm' | 'ptrace', hosts: 1, logger: quiet, scheduler: { maxQueueLength: 1 } });
       const platform = await start();

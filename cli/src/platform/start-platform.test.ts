@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { describeEachBackend, SNAPSHOT_BACKENDS } from '../../../vmm/src/test-support/backends.js';
+import { scaledTimeout } from '../../../vmm/src/test-support/time-scale.js';
 import { ApiClient } from '../api-client.js';
 import { startPlatform, type RunningPlatform } from './start-platform.js';
 
@@ -25,7 +26,7 @@ function listFiles(dir: string): string[] {
 describeEachBackend(
   'fn on one machine',
   (backend) => {
-    it('deploys, invokes over HTTP with a fresh state per invocation, and survives a restart', { timeout: 120_000 }, async () => {
+    it('deploys, invokes over HTTP with a fresh state per invocation, and survives a restart', { timeout: scaledTimeout(120_000) }, async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'fn-platform-'));
       const first = await startPlatform({ dataDir, port: 0, backend: backend as 'kvm' | 'ptrace', hosts: 1, logger: quiet });
       running.push(first);
@@ -57,7 +58,7 @@ describeEachBackend(
       expect((await again.describe('counter')).name).toBe('counter');
     });
 
-    it('hands env and secrets to each invocation, never to the snapshot', { timeout: 120_000 }, async () => {
+    it('hands env and secrets to each invocation, never to the snapshot', { timeout: scaledTimeout(120_000) }, async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'fn-platform-env-'));
       const p = await startPlatform({ dataDir, port: 0, backend: backend as 'kvm' | 'ptrace', hosts: 1, logger: quiet });
       running.push(p);

@@ -8,7 +8,7 @@
  * to hold VMs, and its VMs are then lost like in a crash.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import type { InvokeRequest, InvokeResult, VmSnapshot } from '@fn/vmm';
+import { scaledTimeout, type InvokeRequest, type InvokeResult, type VmSnapshot } from '@fn/vmm';
 import type { z } from 'zod';
 import { VmmHostCrashedError, VmmHostProtocolError, VmmHostStartError, VmmHostTimeoutError } from '../errors.js';
 import { defaultHostEntry, type HostEntry } from './host-entry.js';
@@ -62,7 +62,12 @@ export class VmmHost {
   /** Starts a host process and waits until it is ready to serve. */
   static start(options: VmmHostOptions = {}): Promise<VmmHost> {
     const entry = options.entry ?? defaultHostEntry();
-    const settings = { startTimeoutMs: options.startTimeoutMs ?? 30_000, callTimeoutMs: options.callTimeoutMs ?? 30_000, graceMs: options.graceMs ?? 10_000 };
+    // Defaults stretch with FN_TIMEOUT_SCALE (the nested KVM machine); a caller's own values do not.
+    const settings = {
+      startTimeoutMs: options.startTimeoutMs ?? scaledTimeout(30_000),
+      callTimeoutMs: options.callTimeoutMs ?? scaledTimeout(30_000),
+      graceMs: options.graceMs ?? scaledTimeout(10_000),
+    };
     const child = fork(entry.script, [], { execArgv: entry.execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     return new Promise((resolve, reject) => {
       const fail = (why: string, cause?: unknown) => {
