@@ -1,7 +1,11 @@
 /**
  * One error class per failure kind. Every message says what happened and what to do about it;
  * `cause` keeps the underlying error. Only the gateway maps these to HTTP status codes.
+ *
+ * The failures of an invocation extend the invocation contract's classes (@fn/contract), so they
+ * carry their kind (timeout, out_of_memory, crashed, too_large, unavailable) across every hop.
  */
+import { CrashedError, InvocationTimeoutError, OutOfMemoryError, TooLargeError, UnavailableError } from '@fn/contract';
 
 export class FnVmError extends Error {
   override name = 'FnVmError';
@@ -11,7 +15,7 @@ export class FnVmError extends Error {
 }
 
 /** /dev/kvm is missing, not accessible, or not a usable KVM. */
-export class KvmUnavailableError extends FnVmError {
+export class KvmUnavailableError extends UnavailableError {
   override name = 'KvmUnavailableError';
   constructor(
     readonly code: string,
@@ -48,7 +52,7 @@ export class GuestLoadError extends FnVmError {
 }
 
 /** The guest ran past its time limit and was stopped. The VM is gone; boot a new one. */
-export class GuestTimeoutError extends FnVmError {
+export class GuestTimeoutError extends InvocationTimeoutError {
   override name = 'GuestTimeoutError';
   constructor(readonly timeoutMs: number) {
     super(`the function ran longer than its ${timeoutMs} ms timeout and was stopped — make it faster or raise timeoutMs`);
@@ -56,7 +60,7 @@ export class GuestTimeoutError extends FnVmError {
 }
 
 /** The guest exhausted its memory (guest RAM is the function's memory limit). */
-export class GuestOutOfMemoryError extends FnVmError {
+export class GuestOutOfMemoryError extends OutOfMemoryError {
   override name = 'GuestOutOfMemoryError';
   constructor(
     readonly memoryMiB: number,
@@ -70,14 +74,15 @@ export class GuestOutOfMemoryError extends FnVmError {
  * The guest did something no correct runtime does: a CPU fault, a system call, a halt, a malformed
  * window, a crash of its sandbox process. The VM is gone; the host is unaffected.
  */
-export class GuestCrashedError extends FnVmError {
+export class GuestCrashedError extends CrashedError {
   override name = 'GuestCrashedError';
   constructor(
-    readonly kind: string,
+    /** How it crashed: panic, bad_output, bad_window, syscall, crash, protocol, … */
+    readonly reason: string,
     detail: string,
     options?: { cause?: unknown },
   ) {
-    super(`the microVM stopped (${kind}): ${detail} — this is a bug in the guest runtime or a hostile function; the VM was discarded`, options);
+    super(`the microVM stopped (${reason}): ${detail} — this is a bug in the guest runtime or a hostile function; the VM was discarded`, options);
   }
 }
 
@@ -86,15 +91,15 @@ export class InvalidInputError extends FnVmError {
   override name = 'InvalidInputError';
 }
 
-/** The request or response does not fit the window (6 MB synchronous payload limit). */
-export class PayloadTooLargeError extends FnVmError {
+/** The request or bundle does not fit the window (6 MB synchronous payload limit). */
+export class PayloadTooLargeError extends TooLargeError {
   override name = 'PayloadTooLargeError';
   constructor(
-    readonly what: 'request' | 'bundle',
+    what: 'request' | 'bundle',
     readonly bytes: number,
-    readonly limit: number,
+    limit: number,
   ) {
-    super(`the ${what} is ${bytes} bytes, over the ${limit}-byte limit — send less data`);
+    super(what, limit, `the ${what} is ${bytes} bytes, over the ${limit}-byte limit — send less data`);
   }
 }
 

@@ -1,4 +1,5 @@
 export { MicroVM, type InvokeResult, type VmSnapshot } from './microvm.js';
+export { toVmRequest } from './request-input.js';
 export { probeKvm, kvmDevicePresent, KVM_DEVICE } from './kvm-probe.js';
 export * from './errors.js';
 export {

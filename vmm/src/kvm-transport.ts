@@ -10,6 +10,7 @@ import type { ExchangeRequest, ExchangeResult, GuestTransport, ResetInfo, Snapsh
 export class KvmTransport implements GuestTransport {
   readonly platform = 'kvm' as const;
   readonly hostPid = process.pid;
+  readonly inputHeadroom = 0;
 
   private constructor(
     private readonly vm: NativeMicroVm,

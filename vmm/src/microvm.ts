@@ -9,7 +9,6 @@
  * Everything is validated here before it reaches a transport. A VM runs one call at a time; after
  * a timeout, a crash or an out-of-memory it is discarded (closed) and the caller boots a new one.
  */
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guestElfPath } from '@fn/guest';
@@ -19,7 +18,6 @@ import {
   GuestLoadError,
   GuestOutOfMemoryError,
   InvalidInputError,
-  PayloadTooLargeError,
   VmBusyError,
   VmClosedError,
   VmSnapshotError,
@@ -31,17 +29,17 @@ import { processSandboxSpec, ptraceSpec } from './child-specs.js';
 import { choosePlatform } from './platform-choice.js';
 import {
   BootOptionsSchema,
-  InvokeRequestSchema,
   LoadOptionsSchema,
   LoadOutputSchema,
-  REQUEST_BODY_MAX,
   type BootOptions,
   type InvokeRequest,
   type LoadOptions,
   type LogEntry,
 } from './schemas.js';
 import type { ExchangeResult, GuestTransport, Platform, ResetInfo } from './transport.js';
-import { ZodError } from 'zod';
+import { checkResponseLimits, type VmRequest } from '@fn/contract';
+import { parseOrThrow } from './parse.js';
+import { toVmRequest } from './request-input.js';
 
 export interface InvokeResult {
   response: { status: number; headers: [string, string][]; body: Buffer };
@@ -166,7 +164,7 @@ export class MicroVM {
   async load(bundle: string, options: LoadOptions = {}): Promise<{ loadMs: number }> {
     const opts = parseOrThrow(LoadOptionsSchema, options, 'load options');
     if (this.loaded) throw new InvalidInputError('a function is already loaded in this microVM — boot a new VM for another function');
-    const input = encodeMetaAndBytes({ name: opts.name, env: opts.env, memoryMiB: this.memoryMiB }, Buffer.from(bundle, 'utf8'), 'bundle');
+    const input = encodeMetaAndBytes({ name: opts.name, env: opts.env, memoryMiB: this.memoryMiB }, Buffer.from(bundle, 'utf8'), 'bundle', this.transport.inputHeadroom);
     const started = performance.now();
     const result = await this.run(GuestCommand.Load, input);
     if (result.status === GuestStatus.OutOfMemory) this.fatal(new GuestOutOfMemoryError(this.memoryMiB, 'while loading the module'));
@@ -208,22 +206,33 @@ export class MicroVM {
     };
   }
 
-  /** Runs one invocation. A handler that throws gives a 500 result, not an exception. */
+  /**
+   * Runs one invocation. A handler that throws gives a 500 result, not an exception. The request
+   * is checked here (in-process callers: fn run, tests, benchmarks); see execute() for one that
+   * was checked at a process boundary already.
+   */
   async invoke(request: InvokeRequest = {}): Promise<InvokeResult> {
-    const req = parseOrThrow(InvokeRequestSchema, request, 'invocation request');
+    return this.execute(toVmRequest(request));
+  }
+
+  /**
+   * Runs one invocation of the contract's form, checked already where it crossed into this process
+   * (the VMM host's channel validates with @fn/contract's VmRequestSchema): no second parse here.
+   * The request body is copied once, into the buffer that goes to the guest's window. A response
+   * over the contract's limits is a BadResponseError; the VM itself is fine and is reset as usual.
+   */
+  async execute(req: VmRequest): Promise<InvokeResult> {
     if (!this.loaded) throw new InvalidInputError('no function is loaded — call load() before invoke()');
-    const body = typeof req.body === 'string' ? Buffer.from(req.body, 'utf8') : (req.body ?? new Uint8Array(0));
-    if (body.length > REQUEST_BODY_MAX) throw new PayloadTooLargeError('request', body.length, REQUEST_BODY_MAX);
-    const headers = Array.isArray(req.headers) ? req.headers : Object.entries(req.headers);
     const meta = {
-      method: req.method.toUpperCase(),
+      method: req.method,
       url: absoluteUrl(req.url),
-      headers,
-      invocationId: req.invocationId ?? randomUUID(),
+      headers: req.headers,
+      invocationId: req.invocationId,
       deadlineMs: Date.now() + this.timeoutMs,
-      ...(req.env ? { env: req.env } : {}),
+      // Without env the guest keeps the env given at load; {} would mean the same, in more bytes.
+      ...(Object.keys(req.env).length > 0 ? { env: req.env } : {}),
     };
-    const input = encodeMetaAndBytes(meta, body, 'request');
+    const input = encodeMetaAndBytes(meta, req.body, 'request', this.transport.inputHeadroom);
     const started = performance.now();
     const result = await this.run(GuestCommand.Invoke, input);
     const totalUs = (performance.now() - started) * 1000;
@@ -236,9 +245,12 @@ export class MicroVM {
       this.fatal(err as Error);
     }
     const { meta: outMeta, body: outBody } = decoded;
+    const response = { status: outMeta.status, headers: outMeta.headers, body: outBody };
+    // The guest ran correctly but answered outside the limits: the function's fault, not the VM's.
+    checkResponseLimits(response);
     return {
-      response: { status: outMeta.status, headers: outMeta.headers, body: outBody },
-      logs: outMeta.logs,
+      response,
+      logs: outMeta.logs.map((l) => (l.ms >= 0 ? l : { ...l, ms: 0 })),
       ...(outMeta.error ? { error: outMeta.error } : {}),
       timings: { totalUs, guestUs: Number(result.guestNs) / 1000 },
       memory: { heapUsedBytes: Number(result.heapUsed), heapPeakBytes: Number(result.heapPeak) },
@@ -317,7 +329,6 @@ export class MicroVM {
 
 function absoluteUrl(url: string): string {
   if (/^https?:\/\//i.test(url)) return url;
-  if (!url.startsWith('/')) throw new InvalidInputError(`the request url "${url}" must be a path starting with / or an absolute http(s) URL`);
   return `http://localhost${url}`;
 }
 
@@ -328,17 +339,4 @@ function unexpectedEvent(result: ExchangeResult, expected: string): GuestCrashed
 function preview(output: Buffer): string {
   const text = output.subarray(0, 2000).toString('utf8').replace(/[^\x20-\x7e\n\t]/g, '?');
   return text.length > 0 ? text : '(no message)';
-}
-
-function parseOrThrow<T extends import('zod').ZodType>(schema: T, value: unknown, what: string): import('zod').output<T> {
-  try {
-    return schema.parse(value);
-  } catch (err) {
-    if (err instanceof ZodError) {
-      const issue = err.issues[0];
-      const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-      throw new InvalidInputError(`invalid ${what}${where}: ${issue?.message ?? 'rejected'}`, { cause: err });
-    }
-    throw err;
-  }
 }

@@ -6,14 +6,19 @@ import { WINDOW_DATA_MAX } from './abi.js';
 import { GuestCrashedError, PayloadTooLargeError } from './errors.js';
 import { InvokeOutputMetaSchema, type InvokeOutputMeta } from './schemas.js';
 
-export function encodeMetaAndBytes(meta: unknown, bytes: Uint8Array, what: 'request' | 'bundle'): Buffer {
-  const metaBytes = Buffer.from(JSON.stringify(meta), 'utf8');
-  const total = 4 + metaBytes.length + bytes.length;
+/**
+ * `headroom` bytes are left free at the front for the transport's own framing (the process
+ * sandbox's window header), so the bytes are copied once, here, and never again on this side.
+ */
+export function encodeMetaAndBytes(meta: unknown, bytes: Uint8Array, what: 'request' | 'bundle', headroom = 0): Buffer {
+  const metaJson = JSON.stringify(meta);
+  const metaLength = Buffer.byteLength(metaJson);
+  const total = 4 + metaLength + bytes.length;
   if (total > WINDOW_DATA_MAX) throw new PayloadTooLargeError(what, total, WINDOW_DATA_MAX);
-  const out = Buffer.allocUnsafe(total);
-  out.writeUInt32LE(metaBytes.length, 0);
-  metaBytes.copy(out, 4);
-  out.set(bytes, 4 + metaBytes.length);
+  const out = Buffer.allocUnsafe(headroom + total);
+  out.writeUInt32LE(metaLength, headroom);
+  out.write(metaJson, headroom + 4, 'utf8');
+  out.set(bytes, headroom + 4 + metaLength);
   return out;
 }
 

@@ -10,7 +10,7 @@
  * reachable through ptrace stops or read/write would be reachable from them. Production uses KVM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { GuestCommand, GuestEvent, WINDOW_DATA_MAX } from './abi.js';
+import { GuestCommand, GuestEvent, WINDOW_DATA_MAX, WINDOW_HEADER_SIZE } from './abi.js';
 import { GuestCrashedError, GuestTimeoutError, VmClosedError, VmBusyError, VmSnapshotError } from './errors.js';
 import { freshEntropy, nowUnixNs } from './host-inputs.js';
 import type { ExchangeRequest, ExchangeResult, GuestTransport, ResetInfo, SnapshotInfo, SnapshotRequest } from './transport.js';
@@ -44,6 +44,8 @@ interface Pending {
 export class ProcessTransport implements GuestTransport {
   readonly platform: 'process' | 'ptrace';
   readonly announcesReady = true;
+  /** The window header goes in front of the input, written in place: one write, no copy. */
+  readonly inputHeadroom = WINDOW_HEADER_SIZE;
   private readonly child: ChildProcess;
   private readonly reader = new FrameReader(WINDOW_DATA_MAX);
   private pending: Pending | undefined;
@@ -98,7 +100,10 @@ export class ProcessTransport implements GuestTransport {
 
   /** A command for the VMM itself; its reply is a DONE frame with JSON output. */
   private async control(command: number, input: object): Promise<Record<string, unknown>> {
-    const r = await this.exchange({ command, input: Buffer.from(JSON.stringify(input)), timeoutMs: CONTROL_TIMEOUT_MS });
+    const json = JSON.stringify(input);
+    const framed = Buffer.alloc(this.inputHeadroom + Buffer.byteLength(json));
+    framed.write(json, this.inputHeadroom, 'utf8');
+    const r = await this.exchange({ command, input: framed, timeoutMs: CONTROL_TIMEOUT_MS });
     let out: Record<string, unknown>;
     try {
       out = JSON.parse(r.output.toString('utf8')) as Record<string, unknown>;
@@ -123,15 +128,21 @@ export class ProcessTransport implements GuestTransport {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
   }
 
+  /** `input` (if any) starts with inputHeadroom bytes for the header, which is written there. */
   private send(command: number, input: Buffer | null): void {
-    const header = encodeHostHeader({
+    const header = {
       command,
-      inputLen: input?.length ?? 0,
+      inputLen: input ? input.length - this.inputHeadroom : 0,
       nowUnixNs: nowUnixNs(),
       tscKhz: 0n, // the process guest calibrates its own TSC before entering seccomp
       entropy: freshEntropy(),
-    });
-    this.child.stdin!.write(input && input.length > 0 ? Buffer.concat([header, input]) : header);
+    };
+    if (!input) {
+      this.child.stdin!.write(encodeHostHeader(header));
+      return;
+    }
+    encodeHostHeader(header, input);
+    this.child.stdin!.write(input);
   }
 
   private onData(chunk: Buffer): void {

@@ -15,7 +15,10 @@ export type Platform = 'kvm' | 'ptrace' | 'process';
 
 export interface ExchangeRequest {
   command: GuestCommand;
-  /** Bytes for the window data area; already validated to fit. */
+  /**
+   * Bytes for the window data area, after the transport's inputHeadroom (bytes it may overwrite
+   * with its own framing); already validated to fit.
+   */
   input: Buffer | null;
   /** Wall-clock budget for this command, including any timer sleeps the guest asks for. */
   timeoutMs: number;
@@ -40,6 +43,8 @@ export interface GuestTransport {
    * and a ptrace restore. A KVM restore is idle at its doorbell at once and sends nothing.
    */
   readonly announcesReady: boolean;
+  /** Bytes at the front of every input that the transport owns (so it can frame without a copy). */
+  readonly inputHeadroom: number;
   /**
    * Runs the guest until its next doorbell (READY, DONE or PANIC). Rejects with GuestTimeoutError,
    * GuestCrashedError or VmClosedError; after a rejection the transport is dead.

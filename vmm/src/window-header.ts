@@ -28,9 +28,11 @@ export interface GuestHeader {
   sleepNs: bigint;
 }
 
-export function encodeHostHeader(h: HostHeader): Buffer {
+/** Into `into`'s first WINDOW_HEADER_SIZE bytes when given (zeroed first), else a new buffer. */
+export function encodeHostHeader(h: HostHeader, into?: Buffer): Buffer {
   if (h.entropy.length !== ENTROPY_BYTES) throw new RangeError(`entropy must be ${ENTROPY_BYTES} bytes`);
-  const b = Buffer.alloc(WINDOW_HEADER_SIZE);
+  const b = into ?? Buffer.alloc(WINDOW_HEADER_SIZE);
+  if (into) b.fill(0, 0, WINDOW_HEADER_SIZE);
   b.writeUInt32LE(WINDOW_MAGIC, O.magic);
   b.writeUInt32LE(ABI_VERSION, O.abiVersion);
   b.writeUInt32LE(h.command, O.command);
