@@ -17,6 +17,7 @@ export default defineConfig({
       '@fn/scheduler': here('./scheduler/src/index.ts'),
       '@fn/gateway': here('./gateway/src/index.ts'),
       '@fn/worker': here('./worker/src/index.ts'),
+      '@fn/platform': here('./platform/src/index.ts'),
     },
   },
   test: {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Hono } from 'hono';
 import { startServer } from '@fn/gateway';
 import { ApiClient } from '@fn/cli/api-client';
-import { startPlatform } from '@fn/cli/platform';
+import { startPlatform } from '@fn/platform';
 import { median, percentile, round } from './stats.js';
 import { announceBackend, parseBenchArgs, progress, report } from './report.js';
 

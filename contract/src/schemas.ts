@@ -3,7 +3,8 @@
  * boundary: the worker ↔ VMM host channel and a bus that spans processes (NATS). Inside one
  * process nothing is parsed again: the types of invocation.ts are the contract there.
  *
- * Schemas describe the wire form and are idempotent (a parsed value parses again unchanged).
+ * Schemas describe the wire form and are idempotent (a parsed value parses again unchanged);
+ * unknown fields are refused, not dropped: a sender that adds one is out of step with the contract.
  */
 import { z } from 'zod';
 import { headerBytes, LIMITS } from './limits.js';
@@ -24,7 +25,7 @@ export const EnvSchema = z
 export const InvocationIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1–128 characters of letters, digits and _.:-');
 const Name = z.string().regex(/^[a-z0-9-]{1,63}$/, "must be 1–63 characters of a-z, 0-9 and '-'");
 
-export const FunctionRequestSchema = z.object({
+export const FunctionRequestSchema = z.strictObject({
   method: z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'not a valid HTTP method').max(LIMITS.methodBytes),
   url: z.string().min(1).max(LIMITS.urlBytes),
   headers: HeaderPairsSchema,
@@ -36,13 +37,13 @@ export const VmRequestSchema = FunctionRequestSchema.extend({
   env: EnvSchema,
 });
 
-export const InvocationLimitsSchema = z.object({
+export const InvocationLimitsSchema = z.strictObject({
   timeoutMs: z.number().int().min(LIMITS.timeoutMs.min).max(LIMITS.timeoutMs.max),
   memoryMiB: z.number().int().min(LIMITS.memoryMiB.min).max(LIMITS.memoryMiB.max),
   maxConcurrency: z.number().int().min(LIMITS.maxConcurrency.min).max(LIMITS.maxConcurrency.max),
 });
 
-export const InvocationRequestSchema = z.object({
+export const InvocationRequestSchema = z.strictObject({
   invocationId: InvocationIdSchema,
   tenant: Name,
   function: Name,
@@ -53,7 +54,7 @@ export const InvocationRequestSchema = z.object({
   limits: InvocationLimitsSchema,
 });
 
-export const FunctionResponseSchema = z.object({
+export const FunctionResponseSchema = z.strictObject({
   status: z.number().int().min(200).max(599),
   headers: HeaderPairsSchema,
   body: Bytes(LIMITS.bodyBytes, 'the response body'),
@@ -68,9 +69,9 @@ export const LogLineSchema = z.object({
 export const ThrownErrorSchema = z.object({ name: z.string(), message: z.string(), stack: z.string().optional() });
 
 const Ms = z.number().min(0).optional();
-export const HopTimingsSchema = z.object({ scheduler: Ms, dispatch: Ms, worker: Ms, hostCall: Ms, host: Ms, vm: Ms, guest: Ms, restore: Ms });
+export const HopTimingsSchema = z.strictObject({ scheduler: Ms, dispatch: Ms, worker: Ms, hostCall: Ms, host: Ms, vm: Ms, guest: Ms, restore: Ms });
 
-export const VmResultSchema = z.object({
+export const VmResultSchema = z.strictObject({
   response: FunctionResponseSchema,
   logs: z.array(LogLineSchema).max(LIMITS.logLines),
   error: ThrownErrorSchema.optional(),

@@ -1,9 +1,10 @@
 // The CLI's API client (cli/src/api-client.ts) against the real gateway over HTTP: the client's
 // hand-written shapes and routes must match what the gateway serves.
+import { OverloadedError } from '@fn/contract';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ApiClient, ApiError } from '../../cli/src/api-client.js';
 import { startServer, type RunningServer } from './server.js';
-import { createHarness, type Harness } from './test-support/harness.js';
+import { createHarness, type Harness, result } from './test-support/harness.js';
 
 let h: Harness;
 let server: RunningServer;
@@ -72,12 +73,12 @@ it('turns error answers into ApiError with the status and the server\'s message'
 it('tells a gateway refusal apart from the function\'s own error response', async () => {
   const api = new ApiClient({ baseUrl: server.url, apiKey: h.acmeKey });
   await api.deploy({ name: 'svc', bundle: 'b' });
-  h.invoker.behaviour = async () => ({ status: 500, headers: [['content-type', 'application/json']], body: new TextEncoder().encode('{"error":{"type":"mine","message":"own"}}'), logs: [], cold: false, durationMs: 1 });
+  h.invoker.behaviour = async () => result({ status: 500, headers: [['content-type', 'application/json']], body: new TextEncoder().encode('{"error":{"type":"mine","message":"own"}}'), logs: [], cold: false, durationMs: 1 });
   const own = await api.invoke({ tenant: 'acme', name: 'svc' });
   expect(own.status).toBe(500);
   expect(own.gatewayError).toBeUndefined();
   h.invoker.behaviour = async () => {
-    throw Object.assign(new Error('busy'), { name: 'OverloadedError', retryAfterSeconds: 1 });
+    throw new OverloadedError('busy', 1, 'function');
   };
   const refused = await api.invoke({ tenant: 'acme', name: 'svc' });
   expect(refused.gatewayError).toMatchObject({ status: 429, type: 'overloaded', retryAfterSeconds: 1 });

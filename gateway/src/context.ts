@@ -11,6 +11,8 @@ export interface InvocationMeta {
   timeoutMs?: number;
   cold?: boolean;
   durationMs?: number;
+  /** The Server-Timing header value (server-timing.ts), once the invocation answered. */
+  serverTiming?: string;
 }
 
 export interface GatewayVariables {

@@ -3,6 +3,7 @@
  * registry with fake deployers and invokers, and the one-machine platform passes the real ones.
  * The gateway owns these interfaces; the deployer and invoker implementations live elsewhere.
  */
+import { LIMITS, type InvocationRequest, type InvocationResult } from '@fn/contract';
 import type { Registry } from '@fn/registry';
 import type { LogSink } from './log-sink.js';
 
@@ -14,7 +15,7 @@ export interface DeployConfig {
   public: boolean;
   /**
    * The env the function's init sees. Always {} from the gateway: env vars and secrets travel with
-   * each invocation (InvokeRequest.env), so they are never baked into snapshot memory.
+   * each invocation (InvocationRequest.env), so they are never baked into snapshot memory.
    */
   env: Record<string, string>;
 }
@@ -32,41 +33,19 @@ export interface Deployer {
   deploy(request: DeployRequest): Promise<{ bundleDigest: string; snapshotDigest: string }>;
 }
 
-export interface InvokeRequest {
-  invocationId: string;
-  tenant: string;
-  function: string;
-  version: number;
-  /** The version's snapshot digest: what the worker restores. */
-  snapshotKey: string;
-  /** The handler's `env`: the version's env vars and the function's secrets (secrets win). */
-  env: Record<string, string>;
-  request: {
-    method: string;
-    /** The path after /fn/<tenant>/<name>[@<selector>], with the query string: "/users?x=1". */
-    url: string;
-    headers: [string, string][];
-    body: Uint8Array;
-  };
-  /** maxConcurrency is for the scheduler's per-function limit; the VM uses the other two. */
-  limits: { timeoutMs: number; memoryMiB: number; maxConcurrency: number };
+/** One invocation, as the invocation contract defines it, plus when the gateway stops waiting. */
+export type InvokeRequest = InvocationRequest & {
   /** Aborted when the gateway gives up waiting (deadline passed): drop the work if still queued. */
   signal: AbortSignal;
-}
+};
 
-export interface InvokeResult {
-  status: number;
-  headers: [string, string][];
-  body: Uint8Array;
-  logs: { level: string; message: string; ms: number }[];
-  /** Set when the handler threw instead of returning a response. */
-  error?: { name: string; message: string; stack?: string | undefined } | undefined;
-  cold: boolean;
-  durationMs: number;
-}
+export type InvokeResult = InvocationResult;
 
 export interface Invoker {
-  /** May throw the failure shapes listed in invoker-failures.ts (overloaded, timeout, crash, unavailable). */
+  /**
+   * Resolves with the function's answer (a handler that threw included: `error` is set), or throws
+   * a failure with its kind (@fn/contract: timeout, crashed, overloaded, …); anything else is a 500.
+   */
   invoke(request: InvokeRequest): Promise<InvokeResult>;
 }
 
@@ -84,7 +63,7 @@ export interface GatewayDeps {
 }
 
 export interface GatewayLimits {
-  /** Lambda's synchronous payload limit; the VM's request window is the same 6 MiB. */
+  /** The invocation contract's body limit (6 MiB, like Lambda); lower it, never raise it past that. */
   invokeBodyBytes: number;
   /** A deploy's JSON body (the bundle travels inside it as a string). */
   deployBodyBytes: number;
@@ -97,7 +76,7 @@ export interface GatewayLimits {
 }
 
 export const DEFAULT_LIMITS: GatewayLimits = {
-  invokeBodyBytes: 6 * 1024 * 1024,
+  invokeBodyBytes: LIMITS.bodyBytes,
   deployBodyBytes: 64 * 1024 * 1024,
   controlBodyBytes: 1024 * 1024,
   invokeGraceMs: 30_000,

@@ -1,46 +1,28 @@
 /**
  * The one place where errors become HTTP status codes (DESIGN §3.7). Everything else in fn throws
- * its own error classes; the registry's are matched by name like the invoker's, so a second copy
- * of a module (dist vs src) cannot turn a 404 into a 500.
+ * its own error classes. An invocation's failure carries its kind (@fn/contract) through every hop
+ * and is answered by the kind table of status-table.ts; the control API's errors (the registry's
+ * and the gateway's own) are matched by name, so a second copy of a module (dist vs src) cannot
+ * turn a 404 into a 500.
  *
- *   BadRequestError, ValidationError (registry)  400 validation      (with issues)
- *   GuestLoadError, InvalidInputError, BundleError 400 validation    (a deploy's bundle failed to load)
- *   UnauthorizedError                            401 unauthorized    (+ WWW-Authenticate: Bearer)
- *   ForbiddenError (registry)                    403 forbidden
- *   NotFoundError (registry), RouteNotFoundError 404 not_found
- *   ConflictError (registry)                     409 conflict
- *   PayloadTooLargeError (gateway or VM)         413 payload_too_large
- *   OverloadedError                              429 overloaded      (+ Retry-After)
- *   FunctionError (the handler threw)            500 function_error
- *   GuestCrashedError, GuestOutOfMemoryError     500 function_crashed
- *   anything else                                500 internal        (logged with the request id)
- *   UnavailableError & co.                       503 unavailable     (+ Retry-After when known)
- *   GuestTimeoutError & co., DeadlineExceeded    504 timeout
- *
- * A crashed or out-of-memory VM is a 500, not a 502: the failure is the function's (or its
- * runtime's) like a thrown error, the platform itself is healthy, and clients and load balancers
- * read 502 as "the gateway's upstream is broken, retry elsewhere", which would not help.
+ *   BadRequestError, ValidationError (registry)    400 validation   (with issues)
+ *   GuestLoadError, InvalidInputError, BundleError 400 validation   (a deploy's bundle failed to load)
+ *   UnauthorizedError                              401 unauthorized (+ WWW-Authenticate: Bearer)
+ *   ForbiddenError (registry)                      403 forbidden
+ *   NotFoundError (registry), RouteNotFoundError   404 not_found
+ *   ConflictError (registry)                       409 conflict
+ *   anything with a failure kind                   status-table.ts
+ *   anything else                                  500 internal     (logged with the request id)
  */
+import { failureKind, type FailureKind } from '@fn/contract';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { GatewayEnv } from './context.js';
 import type { Logger } from './deps.js';
 import { setInvocationHeaders } from './invocation-headers.js';
-import { classifyFailure } from './invoker-failures.js';
+import { STATUS_OF_KIND, type InvocationErrorType } from './status-table.js';
 
-export type ErrorType =
-  | 'validation'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'payload_too_large'
-  | 'overloaded'
-  | 'function_error'
-  | 'function_crashed'
-  | 'internal'
-  | 'unavailable'
-  | 'timeout';
+export type ErrorType = 'validation' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'internal' | InvocationErrorType;
 
 interface Mapped {
   status: ContentfulStatusCode;
@@ -58,6 +40,10 @@ const BY_NAME: Record<string, [ContentfulStatusCode, ErrorType]> = {
   NotFoundError: [404, 'not_found'],
   RouteNotFoundError: [404, 'not_found'],
   ConflictError: [409, 'conflict'],
+  // A deploy whose bundle does not load, or that the VM refuses outright.
+  GuestLoadError: [400, 'validation'],
+  InvalidInputError: [400, 'validation'],
+  BundleError: [400, 'validation'],
 };
 
 export function errorResponse(error: unknown, c: Context<GatewayEnv>, logger: Logger): Response {
@@ -90,36 +76,53 @@ export function errorResponse(error: unknown, c: Context<GatewayEnv>, logger: Lo
 function mapError(error: unknown, c: Context<GatewayEnv>): Mapped {
   const e = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; message?: unknown; issues?: unknown };
   const message = typeof e.message === 'string' ? e.message : 'unknown error';
-  const byName = typeof e.name === 'string' ? BY_NAME[e.name] : undefined;
+  const kind = failureKind(error);
+  if (kind) {
+    const { status, type } = STATUS_OF_KIND[kind];
+    return { status, type, message: kindMessage(kind, error as Record<string, unknown>, message, c), ...retryAfter(kind, error as Record<string, unknown>) };
+  }
+  const byName = typeof e.name === 'string' && Object.hasOwn(BY_NAME, e.name) ? BY_NAME[e.name] : undefined;
   if (byName) {
     const issues = Array.isArray(e.issues) ? e.issues.filter((i): i is string => typeof i === 'string') : undefined;
     return { status: byName[0], type: byName[1], message, ...(byName[0] === 400 && issues ? { issues } : {}) };
   }
-  if (e.name === 'FunctionError') {
-    // The owner sees its own error; anyone invoking a public function sees only that it failed.
-    const privileged = c.get('invocation')?.privileged ?? false;
-    return { status: 500, type: 'function_error', message: privileged ? message : 'the function failed; its owner can read the error in the logs' };
-  }
-  const failure = classifyFailure(error);
-  const timeoutMs = c.get('invocation')?.timeoutMs;
-  switch (failure?.kind) {
-    case 'overloaded':
-      return { status: 429, type: 'overloaded', message: `too many concurrent invocations${failure.scope ? ` (${failure.scope} limit)` : ''} — retry after ${failure.retryAfterSeconds} s`, retryAfterSeconds: failure.retryAfterSeconds };
+  return { status: 500, type: 'internal', message: `internal error — report request id ${c.get('requestId')} to the operator` };
+}
+
+/** What the client is told for each kind; outside an invocation (a deploy) the error's own message. */
+function kindMessage(kind: FailureKind, error: Record<string, unknown>, message: string, c: Context<GatewayEnv>): string {
+  const invocation = c.get('invocation');
+  if (!invocation) return message;
+  switch (kind) {
+    case 'function_error':
+      // The owner sees its own error; anyone invoking a public function sees only that it failed.
+      return invocation.privileged ? message : 'the function failed; its owner can read the error in the logs';
     case 'timeout':
-      return c.get('invocation')
-        ? { status: 504, type: 'timeout', message: `the invocation did not finish in time${timeoutMs ? ` (timeoutMs ${timeoutMs})` : ''} and was stopped — make the function faster or raise timeoutMs` }
-        : { status: 504, type: 'timeout', message };
+      return `the invocation did not finish in time${invocation.timeoutMs ? ` (timeoutMs ${invocation.timeoutMs})` : ''} and was stopped — make the function faster or raise timeoutMs`;
+    case 'out_of_memory': {
+      const mib = typeof error.memoryMiB === 'number' ? ` (memoryMiB ${error.memoryMiB})` : '';
+      return `the function ran out of its memory${mib} and its microVM was discarded — the function's fault, not the platform's: use less memory or raise memoryMiB`;
+    }
     case 'crashed':
-      return failure.outOfMemory
-        ? { status: 500, type: 'function_crashed', message: 'the function ran out of memory and its microVM was discarded — use less memory or raise memoryMiB' }
-        : { status: 500, type: 'function_crashed', message: 'the function\'s microVM crashed and was discarded — see the function\'s logs; retrying may succeed' };
+      return "the function's microVM crashed and was discarded — the function's fault (or its runtime's), not the platform's: see the function's logs; retrying may succeed";
+    case 'bad_response':
+      return message;
+    case 'overloaded': {
+      const scope = typeof error.scope === 'string' ? ` (${error.scope} limit)` : '';
+      return `too many concurrent invocations${scope} — retry after ${retryAfter(kind, error).retryAfterSeconds} s`;
+    }
     case 'unavailable':
-      return { status: 503, type: 'unavailable', message: `the platform cannot run invocations right now — retry later`, ...(failure.retryAfterSeconds !== undefined ? { retryAfterSeconds: failure.retryAfterSeconds } : {}) };
-    case 'bad-input':
-      return { status: 400, type: 'validation', message };
-    case 'too-large':
-      return { status: 413, type: 'payload_too_large', message };
-    default:
-      return { status: 500, type: 'internal', message: `internal error — report request id ${c.get('requestId')} to the operator` };
+      return 'the platform cannot run invocations right now — retry later';
+    case 'too_large':
+      return message;
   }
+}
+
+/** Retry-After takes whole seconds; round up so a client never retries early. Overloaded always has one. */
+function retryAfter(kind: FailureKind, error: Record<string, unknown>): { retryAfterSeconds?: number } {
+  const value = error.retryAfterSeconds;
+  const seconds = typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.max(1, Math.ceil(value)) : undefined;
+  if (kind === 'overloaded') return { retryAfterSeconds: seconds ?? 1 };
+  if (kind === 'unavailable' && seconds !== undefined) return { retryAfterSeconds: seconds };
+  return {};
 }

@@ -1,7 +1,11 @@
 /**
  * The gateway's own failure kinds, one class each. Like every error in fn they say what to do next;
  * error-mapping.ts alone turns them (and the registry's and the invoker's) into HTTP responses.
+ * Those that can end an invocation extend the invocation contract's kinds (@fn/contract).
  */
+import { InvocationTimeoutError, TooLargeError } from '@fn/contract';
+
+export { FunctionError } from '@fn/contract';
 
 export class GatewayError extends Error {
   override name = 'GatewayError';
@@ -24,14 +28,8 @@ export class UnauthorizedError extends GatewayError {
 }
 
 /** A body over its limit; raised before more than `limit` bytes were read. */
-export class PayloadTooLargeError extends GatewayError {
+export class PayloadTooLargeError extends TooLargeError {
   override name = 'PayloadTooLargeError';
-  constructor(
-    readonly what: string,
-    readonly limit: number,
-  ) {
-    super(`the ${what} is over its ${limit}-byte limit — send less data`);
-  }
 }
 
 /** No route matches the method and path. */
@@ -40,7 +38,7 @@ export class RouteNotFoundError extends GatewayError {
 }
 
 /** A deployer or invoker did not settle in time; the gateway stopped waiting so nothing hangs. */
-export class DeadlineExceededError extends GatewayError {
+export class DeadlineExceededError extends InvocationTimeoutError {
   override name = 'DeadlineExceededError';
   constructor(
     readonly what: string,
@@ -48,20 +46,4 @@ export class DeadlineExceededError extends GatewayError {
   ) {
     super(`${what} did not finish within ${ms} ms and was abandoned — retry later, or raise the function's timeoutMs`);
   }
-}
-
-/** The function's handler threw (it returned no response of its own). */
-export class FunctionError extends GatewayError {
-  override name = 'FunctionError';
-  constructor(
-    readonly jsName: string,
-    readonly jsMessage: string,
-  ) {
-    super(`the function threw ${jsName}: ${jsMessage}`);
-  }
-}
-
-/** The invoker answered something that is not an InvokeResult: a bug in the invoker, not the function. */
-export class InvokerContractError extends GatewayError {
-  override name = 'InvokerContractError';
 }

@@ -1,8 +1,10 @@
 export { createApp } from './app.js';
 export { startServer, type ServerOptions, type RunningServer } from './server.js';
 export { registryLogSink, type LogSink, type BatchOptions } from './log-sink.js';
+export { stdoutLogger } from './request-log.js';
 export { openApiDocument } from './openapi.js';
-export { classifyFailure, type Failure, type OverloadedShape } from './invoker-failures.js';
+export { STATUS_OF_KIND, type InvocationErrorType } from './status-table.js';
+export { serverTiming, parseServerTiming, hopDurations, HOPS, type Hop, type GatewayTimings } from './server-timing.js';
 export {
   DEFAULT_LIMITS,
   type GatewayDeps,
@@ -23,5 +25,4 @@ export {
   RouteNotFoundError,
   DeadlineExceededError,
   FunctionError,
-  InvokerContractError,
 } from './errors.js';

@@ -1,6 +1,7 @@
 /**
  * The x-fn-* response headers of an invocation. Set on every invocation response, success or
- * failure, from the one place that knows them, so a function cannot forge them (see invoke-response.ts).
+ * failure, from the one place that knows them, so a function cannot forge them (see invoke-io.ts).
+ * Server-Timing, when the invocation answered, says where its time went (server-timing.ts).
  */
 import type { InvocationMeta } from './context.js';
 
@@ -13,4 +14,5 @@ export function setInvocationHeaders(headers: Headers, meta: InvocationMeta): vo
   if (meta.cold !== undefined) headers.set(COLD_START_HEADER, String(meta.cold));
   // Microsecond precision is plenty and keeps the header short.
   if (meta.durationMs !== undefined) headers.set(DURATION_HEADER, String(Math.round(meta.durationMs * 1000) / 1000));
+  if (meta.serverTiming) headers.set('server-timing', meta.serverTiming);
 }

@@ -1,4 +1,5 @@
 // How invocations fail: payload limit, overload, timeout, crash, unavailability. Nothing hangs.
+import { BadResponseError, CrashedError, InvocationTimeoutError, OutOfMemoryError, OverloadedError, UnavailableError } from '@fn/contract';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from './test-support/harness.js';
 
@@ -10,7 +11,6 @@ beforeEach(async () => {
 });
 afterEach(() => h.close());
 
-const named = (name: string, fields: Record<string, unknown> = {}) => Object.assign(new Error(`${name} happened`), { name }, fields);
 
 async function errorOf(res: Response) {
   return ((await res.json()) as { error: { type: string; message: string; invocationId?: string; retryAfterSeconds?: number } }).error;
@@ -58,11 +58,18 @@ describe('6 MiB synchronous payload limit (413)', () => {
   });
 });
 
-describe('invoker failures', () => {
-  it('overloaded → 429 with Retry-After (rounded up to whole seconds)', async () => {
+// The status table, one kind at a time, with the contract's own error classes as the invoker throws
+// them. That every kind really arrives here from a VM is tested through the real chain in
+// platform/src/failure-kinds.test.ts.
+describe('invoker failures, by kind', () => {
+  const failWith = (error: Error) => {
     h.invoker.behaviour = async () => {
-      throw named('OverloadedError', { retryAfterSeconds: 2.2, scope: 'function' });
+      throw error;
     };
+  };
+
+  it('overloaded → 429 with Retry-After (rounded up to whole seconds)', async () => {
+    failWith(new OverloadedError('too many', 2.2, 'function'));
     const res = await h.call('GET', '/fn/acme/api', { key: h.acmeKey });
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('3');
@@ -70,10 +77,8 @@ describe('invoker failures', () => {
     expect(await lastLog()).toMatchObject({ status: 'rejected' });
   });
 
-  it('a VM timeout → 504', async () => {
-    h.invoker.behaviour = async () => {
-      throw named('GuestTimeoutError', { timeoutMs: 1000 });
-    };
+  it('timeout → 504', async () => {
+    failWith(new InvocationTimeoutError('ran past 1000 ms'));
     const res = await h.call('GET', '/fn/acme/api', { key: h.acmeKey });
     expect(res.status).toBe(504);
     expect(await errorOf(res)).toMatchObject({ type: 'timeout' });
@@ -95,57 +100,69 @@ describe('invoker failures', () => {
     }
   });
 
-  it('a crashed VM → 500 JSON error', async () => {
-    h.invoker.behaviour = async () => {
-      throw named('GuestCrashedError', { kind: 'triple-fault' });
-    };
+  it("crashed → 500 JSON error naming the function's fault", async () => {
+    failWith(new CrashedError('triple fault'));
     const res = await h.call('GET', '/fn/acme/api', { key: h.acmeKey });
     expect(res.status).toBe(500);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(await errorOf(res)).toMatchObject({ type: 'function_crashed' });
+    const error = await errorOf(res);
+    expect(error).toMatchObject({ type: 'function_crashed' });
+    expect(error.message).toMatch(/the function's fault/);
     expect(await lastLog()).toMatchObject({ status: 'crashed' });
   });
 
-  it('an out-of-memory VM → 500 JSON error that says so', async () => {
-    h.invoker.behaviour = async () => {
-      throw named('GuestOutOfMemoryError', { memoryMiB: 128 });
-    };
+  it("out of memory → 500 that says so, naming the function's fault", async () => {
+    failWith(Object.assign(new OutOfMemoryError('ran out'), { memoryMiB: 128 }));
     const res = await h.call('GET', '/fn/acme/api', { key: h.acmeKey });
     expect(res.status).toBe(500);
-    expect((await errorOf(res)).message).toContain('out of memory');
+    const error = await errorOf(res);
+    expect(error.type).toBe('out_of_memory');
+    expect(error.message).toMatch(/ran out of its memory \(memoryMiB 128\).*the function's fault/);
+  });
+
+  it('bad response → 502 with the limit it broke', async () => {
+    failWith(new BadResponseError("the function's response has headers of 17411 bytes, over the limit of 16384"));
+    const res = await h.call('GET', '/fn/acme/api', { key: h.acmeKey });
+    expect(res.status).toBe(502);
+    expect(await errorOf(res)).toMatchObject({ type: 'bad_response', message: expect.stringMatching(/17411 bytes/) });
   });
 
   it('unavailable → 503, with Retry-After when the invoker gives one', async () => {
-    h.invoker.behaviour = async () => {
-      throw named('UnavailableError', { retryAfterSeconds: 5 });
-    };
+    failWith(Object.assign(new UnavailableError('no host'), { retryAfterSeconds: 5 }));
     const res = await h.call('GET', '/fn/acme/api', { key: h.acmeKey });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
   });
 
-  it('the scheduler\'s and worker\'s failures map by name: no worker → 503, worker timeout → 504', async () => {
-    const statusFor = async (name: string) => {
-      h.invoker.behaviour = async () => {
-        throw named(name);
-      };
-      return (await h.call('GET', '/fn/acme/api', { key: h.acmeKey })).status;
-    };
-    expect(await statusFor('NoWorkersError')).toBe(503);
-    expect(await statusFor('WorkerUnavailableError')).toBe(503);
-    expect(await statusFor('VmmHostCrashedError')).toBe(503);
-    expect(await statusFor('WorkerTimeoutError')).toBe(504);
+  it('a subclass answers as its kind: the name does not matter, the kind does', async () => {
+    class NoWorkersError extends UnavailableError {
+      override name = 'NoWorkersError';
+    }
+    failWith(new NoWorkersError('none'));
+    expect((await h.call('GET', '/fn/acme/api', { key: h.acmeKey })).status).toBe(503);
+    // A look-alike without a kind is no failure of the contract: an internal error.
+    failWith(Object.assign(new Error('x'), { name: 'GuestTimeoutError' }));
+    expect((await h.call('GET', '/fn/acme/api', { key: h.acmeKey })).status).toBe(500);
   });
 
   it('an unexpected invoker error → 500 internal, logged, with the invocation id', async () => {
-    h.invoker.behaviour = async () => {
-      throw new RangeError('bug in the scheduler');
-    };
+    failWith(new RangeError('bug in the scheduler'));
     const res = await h.call('GET', '/fn/acme/api', { key: h.acmeKey });
     expect(res.status).toBe(500);
     const error = await errorOf(res);
     expect(error).toMatchObject({ type: 'internal', invocationId: res.headers.get('x-fn-invocation-id') });
     expect(error.message).not.toContain('scheduler');
     expect(h.logLines).toContainEqual(expect.objectContaining({ level: 'error', error: 'RangeError', invocationId: error.invocationId }));
+  });
+});
+
+describe('request limits (too_large → 413)', () => {
+  it('refuses more than 256 headers or 16 KiB of them, and a URL over 16 KiB, before invoking', async () => {
+    const many = Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`x-h${i}`, '1']));
+    const res = await h.call('GET', '/fn/acme/api', { key: h.acmeKey, headers: many });
+    expect(res.status).toBe(413);
+    expect(await errorOf(res)).toMatchObject({ type: 'payload_too_large', message: expect.stringMatching(/257 headers/) });
+    expect((await h.call('GET', `/fn/acme/api?q=${'a'.repeat(16 * 1024)}`, { key: h.acmeKey })).status).toBe(413);
+    expect(h.invoker.calls).toHaveLength(0);
   });
 });

@@ -1,6 +1,7 @@
 // Invocation endpoints: what the invoker receives, what the caller gets back, which version runs.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from './test-support/harness.js';
+import { parseServerTiming } from './server-timing.js';
+import { createHarness, type Harness, result } from './test-support/harness.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -49,7 +50,7 @@ describe('request to the invoker', () => {
 
 describe('response', () => {
   it('is the function\'s status, headers and body, with x-fn-invocation-id, x-fn-cold-start and x-fn-duration-ms', async () => {
-    h.invoker.behaviour = async () => ({
+    h.invoker.behaviour = async () => result({
       status: 201,
       headers: [['content-type', 'application/json'], ['set-cookie', 'a=1'], ['set-cookie', 'b=2']],
       body: text('{"made":true}'),
@@ -65,15 +66,19 @@ describe('response', () => {
     expect(res.headers.get('x-fn-invocation-id')).toBe(h.invoker.calls[0]!.invocationId);
     expect(res.headers.get('x-fn-cold-start')).toBe('true');
     expect(res.headers.get('x-fn-duration-ms')).toBe('3.5');
+    // Where the time went: the gateway's own hops, and the worker's share from the result.
+    const timing = parseServerTiming(res.headers.get('server-timing'));
+    expect(Object.keys(timing)).toEqual(['gateway', 'registry', 'worker']);
+    expect(timing.worker).toBe(3.5);
   });
 
   it('says warm when the invoker says so', async () => {
-    h.invoker.behaviour = async () => ({ status: 200, headers: [], body: text(''), logs: [], cold: false, durationMs: 0.25 });
+    h.invoker.behaviour = async () => result({ status: 200, headers: [], body: text(''), logs: [], cold: false, durationMs: 0.25 });
     expect((await h.call('GET', '/fn/acme/api', { key: h.acmeKey })).headers.get('x-fn-cold-start')).toBe('false');
   });
 
   it('passes a function\'s own 500 through untouched', async () => {
-    h.invoker.behaviour = async () => ({ status: 500, headers: [['content-type', 'text/html']], body: text('<h1>my own error page</h1>'), logs: [], cold: false, durationMs: 1 });
+    h.invoker.behaviour = async () => result({ status: 500, headers: [['content-type', 'text/html']], body: text('<h1>my own error page</h1>'), logs: [], cold: false, durationMs: 1 });
     const res = await h.call('GET', '/fn/acme/api', { key: h.acmeKey });
     expect(res.status).toBe(500);
     expect(res.headers.get('content-type')).toBe('text/html');
@@ -81,7 +86,7 @@ describe('response', () => {
   });
 
   it('answers a thrown handler with a 500 JSON error naming it (to the owner)', async () => {
-    h.invoker.behaviour = async () => ({
+    h.invoker.behaviour = async () => result({
       status: 500,
       headers: [['content-type', 'text/plain']],
       body: text('Error: kaboom'),
@@ -102,14 +107,14 @@ describe('response', () => {
 
   it('does not show a public function\'s error message to anonymous callers', async () => {
     await h.deploy(h.acmeKey, 'pub', { public: true });
-    h.invoker.behaviour = async () => ({ status: 500, headers: [], body: text(''), logs: [], error: { name: 'Error', message: 'db password wrong' }, cold: false, durationMs: 1 });
+    h.invoker.behaviour = async () => result({ status: 500, headers: [], body: text(''), logs: [], error: { name: 'Error', message: 'db password wrong' }, cold: false, durationMs: 1 });
     const body = (await (await h.call('GET', '/fn/acme/pub')).json()) as any;
     expect(body.error.type).toBe('function_error');
     expect(body.error.message).not.toContain('db password');
   });
 
   it('drops hop-by-hop headers and forged x-fn-* headers from the function', async () => {
-    h.invoker.behaviour = async () => ({
+    h.invoker.behaviour = async () => result({
       status: 200,
       headers: [['connection', 'close'], ['transfer-encoding', 'chunked'], ['x-fn-cold-start', 'forged'], ['x-fn-invocation-id', 'forged'], ['x-fn-tenant', 'forged'], ['x-kept', '1']],
       body: text('ok'),
@@ -127,14 +132,14 @@ describe('response', () => {
   });
 
   it('answers 204 with no body', async () => {
-    h.invoker.behaviour = async () => ({ status: 204, headers: [], body: text('ignored'), logs: [], cold: false, durationMs: 1 });
+    h.invoker.behaviour = async () => result({ status: 204, headers: [], body: text('ignored'), logs: [], cold: false, durationMs: 1 });
     const res = await h.call('DELETE', '/fn/acme/api/x', { key: h.acmeKey });
     expect(res.status).toBe(204);
     expect(await res.text()).toBe('');
   });
 
   it('answers 500 (not a crash of the gateway) when the invoker returns nonsense', async () => {
-    h.invoker.behaviour = async () => ({ status: 42 }) as never;
+    h.invoker.behaviour = async () => result({ status: 42 }) as never;
     const res = await h.call('GET', '/fn/acme/api', { key: h.acmeKey });
     expect(res.status).toBe(500);
     expect(((await res.json()) as any).error.type).toBe('internal');

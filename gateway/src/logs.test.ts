@@ -1,6 +1,6 @@
 // Invocation logs: one record per invocation, readable by the owner, paged with a cursor.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from './test-support/harness.js';
+import { createHarness, type Harness, result } from './test-support/harness.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -13,7 +13,7 @@ const page = async (query = '') => (await (await h.call('GET', `/v1/functions/ap
 
 describe('invocation logs', () => {
   it('records status, duration, cold or warm, version and console output of each invocation', async () => {
-    h.invoker.behaviour = async () => ({
+    h.invoker.behaviour = async () => result({
       status: 200,
       headers: [],
       body: new Uint8Array(),
@@ -46,7 +46,7 @@ describe('invocation logs', () => {
   });
 
   it('records a thrown handler as an error with its stack in the log lines', async () => {
-    h.invoker.behaviour = async () => ({ status: 500, headers: [], body: new Uint8Array(), logs: [], error: { name: 'TypeError', message: 'nope', stack: 'at fetch (index.js:9)' }, cold: false, durationMs: 1 });
+    h.invoker.behaviour = async () => result({ status: 500, headers: [], body: new Uint8Array(), logs: [], error: { name: 'TypeError', message: 'nope', stack: 'at fetch (index.js:9)' }, cold: false, durationMs: 1 });
     await h.call('GET', '/fn/acme/api', { key: h.acmeKey });
     const [record] = (await page()).records;
     expect(record.status).toBe('error');

@@ -19,9 +19,10 @@ const STATUS_TEXT: Record<number, string> = {
   403: 'The key may not do this (not admin, or another tenant)',
   404: 'Not found (for this tenant)',
   409: 'Conflicts with what is stored',
-  413: 'Body over its size limit',
+  413: 'Body, headers or URL over their size limit',
   429: 'Too many concurrent invocations: retry after Retry-After seconds',
-  500: 'Internal error, or the function failed or crashed',
+  500: 'The function threw, ran out of memory or crashed (type says which), or an internal error',
+  502: 'The function answered outside the limits (bad_response)',
   503: 'The platform cannot run invocations right now',
   504: 'The invocation or deploy did not finish in time',
 };
@@ -84,18 +85,19 @@ function invocationPaths(): Json {
     'x-fn-invocation-id': { description: 'The invocation id (also in the logs).', schema: { type: 'string' } },
     'x-fn-cold-start': { description: 'true when a VM had to be restored for this invocation.', schema: { type: 'string', enum: ['true', 'false'] } },
     'x-fn-duration-ms': { description: "The function's run time in milliseconds.", schema: { type: 'string' } },
+    'server-timing': { description: 'Where the time went, hop by hop: gateway, registry, bus, scheduler, worker, restore (cold), ipc, host, vm, guest (milliseconds each).', schema: { type: 'string' } },
   };
   const op = (method: string, withPath: boolean): Json => ({
     operationId: `invoke${withPath ? 'Path' : ''}_${method}`,
     summary: 'Invoke a function: its status, headers and body are returned as they are',
-    description: 'Private functions need an API key of their tenant or an admin key; public ones need none. Bodies up to 6 MiB (413 beyond).',
+    description: 'Private functions need an API key of their tenant or an admin key; public ones need none. Bodies up to 6 MiB, headers up to 256 and 16 KiB (413 beyond). Failures by kind: 500 function_error, out_of_memory, function_crashed; 502 bad_response; 429 overloaded; 503 unavailable; 504 timeout.',
     tags: ['invocation'],
     security: [{}, { bearer: [] }],
     parameters: invokeParams(withPath),
     ...(method === 'get' || method === 'head' ? {} : { requestBody: { required: false, content: { '*/*': { schema: {} } } } }),
     responses: {
       default: { description: "The function's own response", headers: invocationHeaders, content: { '*/*': { schema: {} } } },
-      ...Object.fromEntries([400, 401, 404, 413, 429, 500, 503, 504].map((s) => [s, errorResponse(s)])),
+      ...Object.fromEntries([400, 401, 404, 413, 429, 500, 502, 503, 504].map((s) => [s, errorResponse(s)])),
     },
   });
   const item = (withPath: boolean) => Object.fromEntries(INVOKE_METHODS.map((m) => [m, op(m, withPath)]));

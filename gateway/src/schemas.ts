@@ -90,7 +90,7 @@ export const LogsQuery = z.strictObject({
 
 export const ErrorBody = z.object({
   error: z.object({
-    type: z.string().describe('validation, unauthorized, forbidden, not_found, conflict, payload_too_large, overloaded, function_error, function_crashed, internal, unavailable, timeout'),
+    type: z.string().describe('validation, unauthorized, forbidden, not_found, conflict, internal; for an invocation: function_error, timeout, out_of_memory, function_crashed, bad_response, overloaded, unavailable, payload_too_large'),
     message: z.string(),
     requestId: z.string(),
     invocationId: z.string().optional(),

@@ -30,6 +30,9 @@ import {
 import { EnvVars, FunctionName, MAX_SECRETS_PER_FUNCTION, SecretValue, VarName, parse } from './schemas.js';
 import type { SecretBox } from './secret-box.js';
 import { requireTenant } from './tenants.js';
+import type { ChangeWatch } from './change-watch.js';
+import { ReadCache } from './read-cache.js';
+import { sql } from './statements.js';
 
 export interface EnvChange {
   /** The version `live` points at afterwards. */
@@ -39,11 +42,17 @@ export interface EnvChange {
 }
 
 export class EnvStore {
+  /** Each version's invocation env (env vars + decrypted secrets); dropped on any database change. */
+  private readonly invocationEnvs: ReadCache<Readonly<Record<string, string>>>;
+
   constructor(
     private readonly db: Database.Database,
     private readonly box: SecretBox,
     private readonly now: () => number,
-  ) {}
+    watch: ChangeWatch,
+  ) {
+    this.invocationEnvs = new ReadCache(watch);
+  }
 
   /** Sets (adds or replaces) env vars; publishes a new version if anything changed. */
   setEnv(tenant: string, name: string, vars: Record<string, string>): EnvChange {
@@ -75,8 +84,7 @@ export class EnvStore {
       if (!names.includes(key) && names.length >= MAX_SECRETS_PER_FUNCTION) {
         throw new ConflictError(`function "${fn.name}" already has ${MAX_SECRETS_PER_FUNCTION} secrets: unset one first`);
       }
-      this.db
-        .prepare(
+      sql(this.db,
           `INSERT INTO secrets (function_id, name, sealed, updated_at) VALUES (?, ?, ?, ?)
            ON CONFLICT DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
         )
@@ -90,7 +98,7 @@ export class EnvStore {
     const key = parse(VarName, secretName, 'secret name');
     const run = this.db.transaction(() => {
       const fn = this.require(tenant, name);
-      return this.db.prepare('DELETE FROM secrets WHERE function_id = ? AND name = ?').run(fn.id, key).changes > 0;
+      return sql(this.db, 'DELETE FROM secrets WHERE function_id = ? AND name = ?').run(fn.id, key).changes > 0;
     });
     return run.immediate();
   }
@@ -106,8 +114,19 @@ export class EnvStore {
    */
   secretsForInvocation(tenant: string, name: string): Record<string, string> {
     const fn = this.require(tenant, name);
-    const rows = this.db.prepare('SELECT name, sealed FROM secrets WHERE function_id = ? ORDER BY name').all(fn.id) as { name: string; sealed: Buffer }[];
+    const rows = sql(this.db, 'SELECT name, sealed FROM secrets WHERE function_id = ? ORDER BY name').all(fn.id) as { name: string; sealed: Buffer }[];
     return Object.fromEntries(rows.map((r) => [r.name, this.box.open(r.sealed, boxContext(fn, r.name), `secret ${r.name} of function "${fn.name}"`)]));
+  }
+
+  /**
+   * The `env` an invocation of `version` gets: its env vars with the function's secrets over them.
+   * Decrypting is the costly part, so the result is kept until the database changes (a set or
+   * unset secret, a new version: the next invocation sees it). Shared and frozen: do not modify.
+   */
+  envForInvocation(tenant: string, name: string, version: Pick<VersionRecord, 'version' | 'env'>): Readonly<Record<string, string>> {
+    return this.invocationEnvs.get(`${tenant}\0${name}\0${version.version}`, () =>
+      Object.freeze({ ...version.env, ...this.secretsForInvocation(tenant, name) }),
+    );
   }
 
   private changeEnv(tenant: string, name: string, change: (env: Record<string, string>, fn: FunctionRow) => Record<string, string>): EnvChange {

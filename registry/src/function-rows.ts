@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import { NotFoundError } from './errors.js';
 import type { EnvVars, FunctionConfig } from './schemas.js';
+import { sql } from './statements.js';
 
 export interface VersionRecord {
   tenant: string;
@@ -64,7 +65,7 @@ export function toVersion(fn: FunctionRow, row: VersionRow): VersionRecord {
 export const toAlias = (row: AliasRow): AliasRecord => ({ name: row.name, version: row.version, updatedAt: row.updated_at });
 
 export function findFunction(db: Database.Database, tenant: string, name: string): FunctionRow | undefined {
-  return db.prepare('SELECT * FROM functions WHERE tenant_id = ? AND name = ?').get(tenant, name) as FunctionRow | undefined;
+  return sql(db, 'SELECT * FROM functions WHERE tenant_id = ? AND name = ?').get(tenant, name) as FunctionRow | undefined;
 }
 
 export function requireFunction(db: Database.Database, tenant: string, name: string): FunctionRow {
@@ -74,7 +75,7 @@ export function requireFunction(db: Database.Database, tenant: string, name: str
 }
 
 export function getVersion(db: Database.Database, fn: FunctionRow, version: number): VersionRow | undefined {
-  return db.prepare('SELECT * FROM versions WHERE function_id = ? AND version = ?').get(fn.id, version) as VersionRow | undefined;
+  return sql(db, 'SELECT * FROM versions WHERE function_id = ? AND version = ?').get(fn.id, version) as VersionRow | undefined;
 }
 
 export function requireVersion(db: Database.Database, fn: FunctionRow, version: number): VersionRow {
@@ -84,16 +85,16 @@ export function requireVersion(db: Database.Database, fn: FunctionRow, version: 
 }
 
 export function aliasVersion(db: Database.Database, fn: FunctionRow, alias: string): number | undefined {
-  const row = db.prepare('SELECT version FROM aliases WHERE function_id = ? AND name = ?').get(fn.id, alias) as { version: number } | undefined;
+  const row = sql(db, 'SELECT version FROM aliases WHERE function_id = ? AND name = ?').get(fn.id, alias) as { version: number } | undefined;
   return row?.version;
 }
 
 export function latestVersion(db: Database.Database, fn: FunctionRow): VersionRow | undefined {
-  return db.prepare('SELECT * FROM versions WHERE function_id = ? ORDER BY version DESC LIMIT 1').get(fn.id) as VersionRow | undefined;
+  return sql(db, 'SELECT * FROM versions WHERE function_id = ? ORDER BY version DESC LIMIT 1').get(fn.id) as VersionRow | undefined;
 }
 
 export function secretNames(db: Database.Database, fn: FunctionRow): string[] {
-  return (db.prepare('SELECT name FROM secrets WHERE function_id = ? ORDER BY name').all(fn.id) as { name: string }[]).map((r) => r.name);
+  return (sql(db, 'SELECT name FROM secrets WHERE function_id = ? ORDER BY name').all(fn.id) as { name: string }[]).map((r) => r.name);
 }
 
 /** The one place a version is inserted (a deploy, or an env change publishing a new version). */
@@ -105,7 +106,7 @@ export function insertVersion(
   content: { bundleDigest: string; snapshotDigest: string; config: FunctionConfig; env: EnvVars },
   setLive: boolean,
 ): VersionRecord {
-  db.prepare('INSERT INTO functions (tenant_id, name, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET updated_at = excluded.updated_at').run(
+  sql(db, 'INSERT INTO functions (tenant_id, name, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET updated_at = excluded.updated_at').run(
     tenant,
     name,
     now,
@@ -113,8 +114,7 @@ export function insertVersion(
   );
   const fn = findFunction(db, tenant, name)!;
   // The counter survives deletes of the function, so numbers are never reused (see migrations).
-  const { last_version: version } = db
-    .prepare(
+  const { last_version: version } = sql(db,
       `INSERT INTO version_counters (tenant_id, function_name, last_version) VALUES (?, ?, 1)
        ON CONFLICT DO UPDATE SET last_version = last_version + 1 RETURNING last_version`,
     )
@@ -128,7 +128,7 @@ export function insertVersion(
     env: JSON.stringify(sortedEnv(content.env)),
     created_at: now,
   };
-  db.prepare(
+  sql(db,
     `INSERT INTO versions (function_id, version, bundle_digest, snapshot_digest, config, env, created_at)
      VALUES (@function_id, @version, @bundle_digest, @snapshot_digest, @config, @env, @created_at)`,
   ).run(row);
@@ -137,11 +137,11 @@ export function insertVersion(
 }
 
 export function upsertAlias(db: Database.Database, fn: FunctionRow, alias: string, version: number, now: number): void {
-  db.prepare(
+  sql(db,
     `INSERT INTO aliases (function_id, name, version, updated_at) VALUES (?, ?, ?, ?)
      ON CONFLICT DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at`,
   ).run(fn.id, alias, version, now);
-  db.prepare('UPDATE functions SET updated_at = ? WHERE id = ?').run(now, fn.id);
+  sql(db, 'UPDATE functions SET updated_at = ? WHERE id = ?').run(now, fn.id);
 }
 
 /** Stored sorted so two versions with the same env compare equal as JSON. */

@@ -24,6 +24,9 @@ import {
 } from './function-rows.js';
 import { AliasName, CreateVersionInput, FunctionName, TenantId, VersionNumber, VersionSelector, parse, type VersionSelectorInput } from './schemas.js';
 import { requireTenant } from './tenants.js';
+import type { ChangeWatch } from './change-watch.js';
+import { ReadCache } from './read-cache.js';
+import { sql } from './statements.js';
 
 export interface FunctionSummary {
   tenant: string;
@@ -71,10 +74,16 @@ function toSummary(row: SummaryRow): FunctionSummary {
 }
 
 export class FunctionStore {
+  /** Versions by tenant, name and selector, for invocations; dropped on any database change. */
+  private readonly resolved: ReadCache<VersionRecord>;
+
   constructor(
     private readonly db: Database.Database,
     private readonly now: () => number,
-  ) {}
+    watch: ChangeWatch,
+  ) {
+    this.resolved = new ReadCache(watch);
+  }
 
   /**
    * Records a deployed version: N = the function's previous highest number + 1 (1 for a new
@@ -101,14 +110,14 @@ export class FunctionStore {
 
   list(tenant: string): FunctionSummary[] {
     const id = requireTenant(this.db, tenant);
-    const rows = this.db.prepare(`${SUMMARY_SQL} WHERE f.tenant_id = ? ORDER BY f.name`).all(id) as SummaryRow[];
+    const rows = sql(this.db, `${SUMMARY_SQL} WHERE f.tenant_id = ? ORDER BY f.name`).all(id) as SummaryRow[];
     return rows.map(toSummary);
   }
 
   describe(tenant: string, name: string): FunctionDescription {
     const read = this.db.transaction((): FunctionDescription => {
       const fn = this.require(tenant, name);
-      const summary = toSummary(this.db.prepare(`${SUMMARY_SQL} WHERE f.id = ?`).get(fn.id) as SummaryRow);
+      const summary = toSummary(sql(this.db, `${SUMMARY_SQL} WHERE f.id = ?`).get(fn.id) as SummaryRow);
       return { ...summary, versions: this.versionsOf(fn), aliases: this.aliasesOf(fn), secrets: secretNames(this.db, fn) };
     });
     // A read transaction: versions, aliases and secrets from one consistent snapshot.
@@ -127,9 +136,9 @@ export class FunctionStore {
   delete(tenant: string, name: string): { versions: number } {
     const run = this.db.transaction(() => {
       const fn = this.require(tenant, name);
-      const { n } = this.db.prepare('SELECT count(*) AS n FROM versions WHERE function_id = ?').get(fn.id) as { n: number };
+      const { n } = sql(this.db, 'SELECT count(*) AS n FROM versions WHERE function_id = ?').get(fn.id) as { n: number };
       // ON DELETE CASCADE removes versions, aliases and secrets with the row.
-      this.db.prepare('DELETE FROM functions WHERE id = ?').run(fn.id);
+      sql(this.db, 'DELETE FROM functions WHERE id = ?').run(fn.id);
       return { versions: n };
     });
     return run.immediate();
@@ -155,7 +164,7 @@ export class FunctionStore {
     if (aliasName === 'live') throw new ConflictError(`the live alias cannot be deleted: point it at another version with \`fn rollback ${name} <version>\``);
     const run = this.db.transaction(() => {
       const fn = this.require(tenant, name);
-      const removed = this.db.prepare('DELETE FROM aliases WHERE function_id = ? AND name = ?').run(fn.id, aliasName);
+      const removed = sql(this.db, 'DELETE FROM aliases WHERE function_id = ? AND name = ?').run(fn.id, aliasName);
       if (removed.changes === 0) throw new NotFoundError(`alias "${aliasName}" of function "${fn.name}" does not exist: list aliases with \`fn describe ${fn.name}\``);
     });
     run.immediate();
@@ -172,7 +181,7 @@ export class FunctionStore {
       const from = aliasVersion(this.db, fn, 'live') ?? null;
       let to = explicit;
       if (to === undefined) {
-        const below = from === null ? undefined : (this.db.prepare('SELECT max(version) AS v FROM versions WHERE function_id = ? AND version < ?').get(fn.id, from) as { v: number | null }).v;
+        const below = from === null ? undefined : (sql(this.db, 'SELECT max(version) AS v FROM versions WHERE function_id = ? AND version < ?').get(fn.id, from) as { v: number | null }).v;
         if (below === undefined || below === null) {
           throw new ConflictError(`function "${fn.name}" has no version before ${from ?? 'its live version'} to roll back to: name a version with \`fn rollback ${fn.name} <version>\``);
         }
@@ -200,14 +209,16 @@ export class FunctionStore {
   /**
    * resolve() for an invocation: the owner (and an admin) may invoke any of its functions; anyone
    * else (another tenant, or no key: caller null) only a public one. A private function answers
-   * NotFound to them, exactly like a missing one, so its existence is not revealed.
+   * NotFound to them, exactly like a missing one, so its existence is not revealed. The version is
+   * remembered until the database changes (a deploy, a rollback, an env change: the next
+   * invocation sees it); the returned record is shared and frozen.
    */
   resolveForInvocation(caller: Caller | null, owner: string, name: string, selector: VersionSelectorInput = 'live'): VersionRecord {
     const tenant = parse(TenantId, owner, 'tenant');
     const fnName = parse(FunctionName, name, 'function name');
     const privileged = caller !== null && (isAdmin(caller) || caller.tenantId === tenant);
     try {
-      const record = this.resolve(tenant, fnName, selector);
+      const record = this.resolved.get(`${tenant}\0${fnName}\0${selector}`, () => deepFreeze(this.resolve(tenant, fnName, selector)));
       if (privileged || record.config.public) return record;
     } catch (error) {
       if (privileged || !(error instanceof NotFoundError)) throw error;
@@ -217,12 +228,12 @@ export class FunctionStore {
 
   /** Every snapshot digest any stored version references: what the snapshot store's gc keeps. */
   referencedSnapshotDigests(): Set<string> {
-    return new Set((this.db.prepare('SELECT DISTINCT snapshot_digest AS d FROM versions').all() as { d: string }[]).map((r) => r.d));
+    return new Set((sql(this.db, 'SELECT DISTINCT snapshot_digest AS d FROM versions').all() as { d: string }[]).map((r) => r.d));
   }
 
   /** Every bundle digest any stored version references. */
   referencedBundleDigests(): Set<string> {
-    return new Set((this.db.prepare('SELECT DISTINCT bundle_digest AS d FROM versions').all() as { d: string }[]).map((r) => r.d));
+    return new Set((sql(this.db, 'SELECT DISTINCT bundle_digest AS d FROM versions').all() as { d: string }[]).map((r) => r.d));
   }
 
   private require(tenant: string, name: string): FunctionRow {
@@ -231,11 +242,17 @@ export class FunctionStore {
   }
 
   private versionsOf(fn: FunctionRow): VersionRecord[] {
-    const rows = this.db.prepare('SELECT * FROM versions WHERE function_id = ? ORDER BY version').all(fn.id) as VersionRow[];
+    const rows = sql(this.db, 'SELECT * FROM versions WHERE function_id = ? ORDER BY version').all(fn.id) as VersionRow[];
     return rows.map((r) => toVersion(fn, r));
   }
 
   private aliasesOf(fn: FunctionRow): AliasRecord[] {
-    return (this.db.prepare('SELECT name, version, updated_at FROM aliases WHERE function_id = ? ORDER BY name').all(fn.id) as AliasRow[]).map(toAlias);
+    return (sql(this.db, 'SELECT name, version, updated_at FROM aliases WHERE function_id = ? ORDER BY name').all(fn.id) as AliasRow[]).map(toAlias);
   }
+}
+
+function deepFreeze<T extends VersionRecord>(record: T): T {
+  Object.freeze(record.config);
+  Object.freeze(record.env);
+  return Object.freeze(record);
 }

@@ -10,6 +10,9 @@ import { isAdmin, requireAdmin, type Caller } from './caller.js';
 import { ConflictError, ForbiddenError, NotFoundError } from './errors.js';
 import { KeyLabel, TenantId, parse } from './schemas.js';
 import { requireTenant } from './tenants.js';
+import type { ChangeWatch } from './change-watch.js';
+import { ReadCache } from './read-cache.js';
+import { sql } from './statements.js';
 
 export interface KeyInfo {
   id: string;
@@ -53,10 +56,16 @@ const NO_SUCH_KEY = hashKey('fn-no-such-key');
 const MAX_PRESENTED_KEY = 1024;
 
 export class KeyStore {
+  /** Keys that authenticated, by the hash of the presented key; dropped on any database change. */
+  private readonly known: ReadCache<Authenticated>;
+
   constructor(
     private readonly db: Database.Database,
     private readonly now: () => number,
-  ) {}
+    watch: ChangeWatch,
+  ) {
+    this.known = new ReadCache(watch);
+  }
 
   /** Admin only. `target` is a tenant id, or 'admin' for another admin key. */
   create(caller: Caller, target: string, label: string): NewKey {
@@ -73,10 +82,10 @@ export class KeyStore {
    */
   ensureAdminKey(envKey?: string): NewKey | null {
     const once = this.db.transaction((): NewKey | null => {
-      if (this.db.prepare('SELECT 1 FROM meta WHERE key = ?').get(ADMIN_KEY_MARK)) return null;
+      if (sql(this.db, 'SELECT 1 FROM meta WHERE key = ?').get(ADMIN_KEY_MARK)) return null;
       const key = envKey === undefined ? generateKey() : adopt(parse(AdoptedKey, envKey, 'FN_API_KEY'));
       const created = this.insert(null, envKey === undefined ? 'admin (first start)' : 'admin (FN_API_KEY)', key);
-      this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(ADMIN_KEY_MARK, String(created.createdAt));
+      sql(this.db, 'INSERT INTO meta (key, value) VALUES (?, ?)').run(ADMIN_KEY_MARK, String(created.createdAt));
       return created;
     });
     // IMMEDIATE: two processes starting on a fresh directory must not both create an admin key.
@@ -86,16 +95,19 @@ export class KeyStore {
   /**
    * The caller behind a presented key, or null (unknown, wrong or revoked: the reasons are not
    * told apart, to give a guesser nothing). The id lookup is not secret; the comparison of the
-   * hash is constant-time and always done, even for an unknown id.
+   * hash is constant-time and always done, even for an unknown id. A key that authenticated is
+   * remembered by its hash until the database changes (a revocation takes effect at once).
    */
   authenticate(presented: unknown): Authenticated | null {
     if (typeof presented !== 'string' || presented.length === 0 || presented.length > MAX_PRESENTED_KEY) return null;
-    const id = keyIdOf(presented);
-    const row = this.db.prepare('SELECT id, tenant_id, hash, revoked_at FROM api_keys WHERE id = ?').get(id) as KeyRow | undefined;
-    const expected = row?.hash.length === 32 ? row.hash : NO_SUCH_KEY;
-    const matches = timingSafeEqual(hashKey(presented), expected);
-    if (!row || !matches || row.revoked_at !== null) return null;
-    return { keyId: row.id, tenantId: row.tenant_id };
+    const hash = hashKey(presented);
+    return this.known.get(hash.toString('hex'), () => {
+      const row = sql(this.db, 'SELECT id, tenant_id, hash, revoked_at FROM api_keys WHERE id = ?').get(keyIdOf(presented)) as KeyRow | undefined;
+      const expected = row?.hash.length === 32 ? row.hash : NO_SUCH_KEY;
+      const matches = timingSafeEqual(hash, expected);
+      if (!row || !matches || row.revoked_at !== null) return null;
+      return Object.freeze({ keyId: row.id, tenantId: row.tenant_id });
+    });
   }
 
   /** Admin: every key, or one tenant's. A tenant: its own keys only. Never a secret or hash. */
@@ -109,8 +121,8 @@ export class KeyStore {
     }
     const rows = (
       owner === undefined
-        ? this.db.prepare('SELECT * FROM api_keys ORDER BY created_at, id').all()
-        : this.db.prepare('SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id').all(owner)
+        ? sql(this.db, 'SELECT * FROM api_keys ORDER BY created_at, id').all()
+        : sql(this.db, 'SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id').all(owner)
     ) as KeyRow[];
     return rows.map(toInfo);
   }
@@ -122,18 +134,18 @@ export class KeyStore {
   revoke(caller: Caller, keyId: string): KeyInfo {
     const id = parse(KeyId, keyId, 'key id');
     const run = this.db.transaction((): KeyInfo => {
-      const row = this.db.prepare('SELECT * FROM api_keys WHERE id = ?').get(id) as KeyRow | undefined;
+      const row = sql(this.db, 'SELECT * FROM api_keys WHERE id = ?').get(id) as KeyRow | undefined;
       if (!row) throw new NotFoundError(`API key ${id} does not exist: list keys with \`fn keys list\``);
       if (!isAdmin(caller) && row.tenant_id !== caller.tenantId) {
         throw new ForbiddenError(`API key ${id} does not belong to tenant "${caller.tenantId}": only its tenant or an admin can revoke it`);
       }
       if (row.revoked_at !== null) return toInfo(row);
       if (row.tenant_id === null) {
-        const admins = this.db.prepare('SELECT count(*) AS n FROM api_keys WHERE tenant_id IS NULL AND revoked_at IS NULL').get() as { n: number };
+        const admins = sql(this.db, 'SELECT count(*) AS n FROM api_keys WHERE tenant_id IS NULL AND revoked_at IS NULL').get() as { n: number };
         if (admins.n <= 1) throw new ConflictError(`API key ${id} is the last admin key: create another with \`fn keys create admin\` before revoking it`);
       }
       const revokedAt = this.now();
-      this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(revokedAt, id);
+      sql(this.db, 'UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(revokedAt, id);
       return toInfo({ ...row, revoked_at: revokedAt });
     });
     return run.immediate();
@@ -141,8 +153,7 @@ export class KeyStore {
 
   private insert(tenantId: string | null, label: string, key: { id: string; secret: string }): NewKey {
     const row: KeyRow = { id: key.id, tenant_id: tenantId, label, hash: hashKey(key.secret), created_at: this.now(), revoked_at: null };
-    const inserted = this.db
-      .prepare('INSERT INTO api_keys (id, tenant_id, label, hash, created_at) VALUES (@id, @tenant_id, @label, @hash, @created_at) ON CONFLICT DO NOTHING')
+    const inserted = sql(this.db, 'INSERT INTO api_keys (id, tenant_id, label, hash, created_at) VALUES (@id, @tenant_id, @label, @hash, @created_at) ON CONFLICT DO NOTHING')
       .run(row);
     // 64 random bits make a clash practically impossible; an adopted key already stored does not.
     if (inserted.changes === 0) throw new ConflictError(`API key id ${key.id} is already in use: use another key`);

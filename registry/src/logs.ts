@@ -8,6 +8,7 @@
 import type Database from 'better-sqlite3';
 import { AppendLogInput, FunctionName, LogQuery, parse, type InvocationStatus, type LogLine, type LogQueryInput } from './schemas.js';
 import { requireTenant } from './tenants.js';
+import { sql } from './statements.js';
 
 export interface LogRecord {
   id: number;
@@ -99,7 +100,7 @@ export class LogStore {
    */
   append(records: AppendLogInput | AppendLogInput[]): LogRecord[] {
     const list = (Array.isArray(records) ? records : [records]).map((r, i) => parse(AppendLogInput, r, `log record ${i}`));
-    const insert = this.db.prepare(
+    const insert = sql(this.db,
       `INSERT INTO invocation_logs (tenant_id, function_name, version, invocation_id, status, duration_ms, cold, lines, at)
        VALUES (@tenant_id, @function_name, @version, @invocation_id, @status, @duration_ms, @cold, @lines, @at)`,
     );
@@ -135,13 +136,11 @@ export class LogStore {
     const since = q.since ?? 0;
     let rows: LogRow[];
     if (q.afterId !== undefined) {
-      rows = this.db
-        .prepare('SELECT * FROM invocation_logs WHERE tenant_id = ? AND function_name = ? AND id > ? AND at >= ? ORDER BY id LIMIT ?')
+      rows = sql(this.db, 'SELECT * FROM invocation_logs WHERE tenant_id = ? AND function_name = ? AND id > ? AND at >= ? ORDER BY id LIMIT ?')
         .all(id, name, q.afterId, since, q.limit) as LogRow[];
     } else {
       rows = (
-        this.db
-          .prepare('SELECT * FROM invocation_logs WHERE tenant_id = ? AND function_name = ? AND at >= ? ORDER BY id DESC LIMIT ?')
+        sql(this.db, 'SELECT * FROM invocation_logs WHERE tenant_id = ? AND function_name = ? AND at >= ? ORDER BY id DESC LIMIT ?')
           .all(id, name, since, q.limit) as LogRow[]
       ).reverse();
     }
@@ -152,16 +151,15 @@ export class LogStore {
   /** Deletes records older than the policy's age and beyond its per-function cap. */
   runRetention(now: number = this.now()): RetentionReport {
     const cutoff = now - this.policy.maxAgeDays * 24 * 60 * 60 * 1000;
-    const byAge = this.db.prepare(`DELETE FROM invocation_logs WHERE id IN (SELECT id FROM invocation_logs WHERE at < ? LIMIT ${DELETE_BATCH})`);
+    const byAge = sql(this.db, `DELETE FROM invocation_logs WHERE id IN (SELECT id FROM invocation_logs WHERE at < ? LIMIT ${DELETE_BATCH})`);
     let deletedByAge = 0;
     for (let n = DELETE_BATCH; n === DELETE_BATCH; deletedByAge += n) n = byAge.run(cutoff).changes;
 
     // For each function over the cap: delete every record older than its cap-th newest.
-    const over = this.db
-      .prepare('SELECT tenant_id, function_name FROM invocation_logs GROUP BY tenant_id, function_name HAVING count(*) > ?')
+    const over = sql(this.db, 'SELECT tenant_id, function_name FROM invocation_logs GROUP BY tenant_id, function_name HAVING count(*) > ?')
       .all(this.policy.maxPerFunction) as { tenant_id: string; function_name: string }[];
-    const boundary = this.db.prepare('SELECT id FROM invocation_logs WHERE tenant_id = ? AND function_name = ? ORDER BY id DESC LIMIT 1 OFFSET ?');
-    const trim = this.db.prepare(
+    const boundary = sql(this.db, 'SELECT id FROM invocation_logs WHERE tenant_id = ? AND function_name = ? ORDER BY id DESC LIMIT 1 OFFSET ?');
+    const trim = sql(this.db,
       `DELETE FROM invocation_logs WHERE id IN (SELECT id FROM invocation_logs WHERE tenant_id = ? AND function_name = ? AND id < ? LIMIT ${DELETE_BATCH})`,
     );
     let deletedByCap = 0;

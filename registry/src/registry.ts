@@ -6,14 +6,17 @@
  *   registry.keys       create / authenticate / list / revoke / ensureAdminKey
  *   registry.functions  createVersion / list / describe / delete / versions / aliases / setAlias /
  *                       deleteAlias / rollback / resolve / resolveForInvocation
- *   registry.env        setEnv / unsetEnv / setSecret / unsetSecret / secretNames / secretsForInvocation
+ *   registry.env        setEnv / unsetEnv / setSecret / unsetSecret / secretNames / secretsForInvocation /
+ *                       envForInvocation
  *   registry.logs       append / query / runRetention
  *
  * Several Registry instances, in one process or several, may open the same data directory:
  * SQLite's locking serialises writers, and every read-modify-write runs in an IMMEDIATE
- * transaction.
+ * transaction. What invocations read (keys, versions, env with secrets) is cached in memory and
+ * dropped on any change by any of them (change-watch.ts), so caching never serves a stale answer.
  */
 import type Database from 'better-sqlite3';
+import { ChangeWatch } from './change-watch.js';
 import { openDatabase } from './db.js';
 import { EnvStore } from './env.js';
 import { FunctionStore } from './functions.js';
@@ -48,10 +51,12 @@ export class Registry {
     now: () => number,
     retention: RetentionPolicy,
   ) {
+    // One watch for the caches of every store: any change drops them all (read-cache.ts).
+    const watch = new ChangeWatch(db);
     this.tenants = new TenantStore(db, now);
-    this.keys = new KeyStore(db, now);
-    this.functions = new FunctionStore(db, now);
-    this.env = new EnvStore(db, box, now);
+    this.keys = new KeyStore(db, now, watch);
+    this.functions = new FunctionStore(db, now, watch);
+    this.env = new EnvStore(db, box, now, watch);
     this.logs = new LogStore(db, now, retention);
   }
 

@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import { isAdmin, requireAdmin, type Caller } from './caller.js';
 import { ConflictError, ForbiddenError, NotFoundError } from './errors.js';
 import { NewTenantName, TenantId, parse } from './schemas.js';
+import { sql } from './statements.js';
 
 export interface Tenant {
   id: string;
@@ -22,7 +23,7 @@ const toTenant = (row: TenantRow): Tenant => ({ id: row.id, createdAt: row.creat
 /** Throws NotFoundError unless the tenant exists; every tenant-scoped method starts here. */
 export function requireTenant(db: Database.Database, tenantId: unknown): string {
   const id = parse(TenantId, tenantId, 'tenant');
-  if (!db.prepare('SELECT 1 FROM tenants WHERE id = ?').get(id)) {
+  if (!sql(db, 'SELECT 1 FROM tenants WHERE id = ?').get(id)) {
     throw new NotFoundError(`tenant "${id}" does not exist: an admin creates it with \`fn tenants create ${id}\``);
   }
   return id;
@@ -38,7 +39,7 @@ export class TenantStore {
     requireAdmin(caller, 'create tenants');
     const id = parse(NewTenantName, name, 'tenant name');
     const row: TenantRow = { id, created_at: this.now() };
-    const inserted = this.db.prepare('INSERT INTO tenants (id, created_at) VALUES (@id, @created_at) ON CONFLICT DO NOTHING').run(row);
+    const inserted = sql(this.db, 'INSERT INTO tenants (id, created_at) VALUES (@id, @created_at) ON CONFLICT DO NOTHING').run(row);
     if (inserted.changes === 0) throw new ConflictError(`tenant "${id}" already exists: choose another name`);
     return toTenant(row);
   }
@@ -46,8 +47,8 @@ export class TenantStore {
   /** Admin: every tenant. A tenant: only itself. */
   list(caller: Caller): Tenant[] {
     const rows = isAdmin(caller)
-      ? (this.db.prepare('SELECT id, created_at FROM tenants ORDER BY id').all() as TenantRow[])
-      : (this.db.prepare('SELECT id, created_at FROM tenants WHERE id = ?').all(caller.tenantId) as TenantRow[]);
+      ? (sql(this.db, 'SELECT id, created_at FROM tenants ORDER BY id').all() as TenantRow[])
+      : (sql(this.db, 'SELECT id, created_at FROM tenants WHERE id = ?').all(caller.tenantId) as TenantRow[]);
     return rows.map(toTenant);
   }
 
@@ -56,7 +57,7 @@ export class TenantStore {
     if (!isAdmin(caller) && caller.tenantId !== id) {
       throw new ForbiddenError(`tenant "${caller.tenantId}" cannot read tenant "${id}": use a key of that tenant or an admin key`);
     }
-    const row = this.db.prepare('SELECT id, created_at FROM tenants WHERE id = ?').get(id) as TenantRow | undefined;
+    const row = sql(this.db, 'SELECT id, created_at FROM tenants WHERE id = ?').get(id) as TenantRow | undefined;
     if (!row) throw new NotFoundError(`tenant "${id}" does not exist: list tenants with \`fn tenants list\``);
     return toTenant(row);
   }

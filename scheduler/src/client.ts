@@ -1,12 +1,15 @@
 /**
  * What the gateway uses to invoke through the scheduler over the bus. It picks a request timeout
- * the scheduler always beats, and turns the scheduler's errors back into their own classes, so the
- * gateway can map OverloadedError to 429 + Retry-After with instanceof, as if it were in-process.
+ * the scheduler always beats, and turns the scheduler's errors back into their own classes (and
+ * any other failure back into its kind's class), so the gateway sees what really happened, as if
+ * everything ran in its own process.
  */
+import type { InvocationRequest, InvocationResult } from '@fn/contract';
 import type { Bus } from './bus/bus.js';
 import { RemoteError } from './bus/errors.js';
 import { invocationBudgetMs, resolveConfig, type SchedulerConfig } from './config.js';
-import { SchedulerInvoke, type InvokeReply, type ScheduleRequestInput } from './contracts.js';
+import { SchedulerInvoke } from './contracts.js';
+import { kindedError } from './kinded-error.js';
 import {
   NoWorkersError,
   OverloadedError,
@@ -35,7 +38,7 @@ export class SchedulerClient {
    * `signal` stops the wait here; the scheduler, on the other side of the bus, still drops the
    * invocation at its own queue deadline at the latest.
    */
-  async invoke(input: ScheduleRequestInput & { signal?: AbortSignal | undefined }): Promise<InvokeReply> {
+  async invoke(input: InvocationRequest & { signal?: AbortSignal | undefined }): Promise<InvocationResult> {
     const { signal, ...req } = input;
     signal?.throwIfAborted();
     const timeoutMs = invocationBudgetMs(this.config, req.limits.timeoutMs) + TRANSPORT_MARGIN_MS;
@@ -79,6 +82,6 @@ export function reviveSchedulerError(err: unknown): unknown {
     case 'SchedulerClosedError':
       return new SchedulerClosedError(message, cause);
     default:
-      return err;
+      return kindedError(err) ?? err;
   }
 }

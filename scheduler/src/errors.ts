@@ -1,43 +1,33 @@
 /**
- * One error class per way the scheduler refuses or fails an invocation. Each has a stable `code`;
- * the gateway maps OverloadedError to 429 with Retry-After and the rest to 503 — nothing here
- * knows about HTTP. Over the bus they arrive as RemoteError; SchedulerClient rebuilds them.
+ * One error class per way the scheduler refuses or fails an invocation. Each has a stable `code`
+ * and, where an invocation ends with it, a failure kind of the invocation contract (@fn/contract):
+ * OverloadedError is the contract's own (overloaded), the "nothing could run it" errors are
+ * unavailable, a worker that never answered is a timeout. Nothing here knows about HTTP: the
+ * gateway maps kinds to statuses. Over the bus they arrive as RemoteError; SchedulerClient
+ * rebuilds them.
  */
+import { InvocationTimeoutError, OverloadedError, UnavailableError, type OverloadScope } from '@fn/contract';
+
+export { OverloadedError, type OverloadScope };
 
 export class SchedulerError extends Error {
   override name = 'SchedulerError';
 }
 
-export type OverloadScope = 'function' | 'tenant' | 'platform';
-
-/** Too many invocations already running or queued: try again after `retryAfterSeconds`. */
-export class OverloadedError extends SchedulerError {
-  override name = 'OverloadedError';
-  readonly code = 'overloaded';
-  constructor(
-    message: string,
-    readonly retryAfterSeconds: number,
-    readonly scope: OverloadScope,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
-
 /** No worker has reported capacity recently enough to be trusted. */
-export class NoWorkersError extends SchedulerError {
+export class NoWorkersError extends UnavailableError {
   override name = 'NoWorkersError';
   readonly code = 'no_workers';
 }
 
 /** Every worker tried (at most two) declined, was gone, or did not answer the claim. Nothing ran. */
-export class WorkerUnavailableError extends SchedulerError {
+export class WorkerUnavailableError extends UnavailableError {
   override name = 'WorkerUnavailableError';
   readonly code = 'worker_unavailable';
 }
 
 /** A worker took the invocation but gave no answer in time; it may or may not have run. */
-export class WorkerTimeoutError extends SchedulerError {
+export class WorkerTimeoutError extends InvocationTimeoutError {
   override name = 'WorkerTimeoutError';
   readonly code = 'worker_timeout';
   constructor(
@@ -49,7 +39,11 @@ export class WorkerTimeoutError extends SchedulerError {
   }
 }
 
-/** A worker took the invocation and then failed it (its handler threw, or its reply broke the contract). */
+/**
+ * A worker took the invocation and failed it with an error of no failure kind: a bug in the worker,
+ * or a reply that broke the contract. (A failure with a kind — the function's timeout, crash, a
+ * bad response, a lost host — passes through the scheduler as it is.)
+ */
 export class WorkerFailedError extends SchedulerError {
   override name = 'WorkerFailedError';
   readonly code = 'worker_failed';
@@ -63,7 +57,7 @@ export class WorkerFailedError extends SchedulerError {
 }
 
 /** The scheduler was closed while the invocation waited in its queue. */
-export class SchedulerClosedError extends SchedulerError {
+export class SchedulerClosedError extends UnavailableError {
   override name = 'SchedulerClosedError';
   readonly code = 'scheduler_closed';
 }

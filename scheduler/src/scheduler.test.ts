@@ -2,6 +2,7 @@
  * Running an invocation on a worker: retry on another worker only while it cannot have started,
  * at most once, and a deadline on every wait. Driven by a fake clock: nothing here sleeps.
  */
+import { InvocationTimeoutError } from '@fn/contract';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BusContractError } from './bus/errors.js';
 import { InProcessBus } from './bus/in-process.js';
@@ -22,21 +23,29 @@ async function preferW1(workers = ['w1', 'w2']): Promise<void> {
 }
 
 describe('the reply', () => {
-  it("is the worker's reply, and the worker gets the invocation without the scheduler's own fields", async () => {
+  it("is the worker's reply, with the scheduler's own time added to its timings", async () => {
     h = await harness();
     const call = h.invoke(scheduleRequest({ invocationId: 'inv-reply' }));
     await flush();
-    h.workers.w1!.finish('inv-reply', { status: 201, cold: true });
+    h.workers.w1!.finish('inv-reply', { response: { status: 201 }, cold: true });
     await flush();
-    expect(call.reply).toMatchObject({ status: 201, cold: true });
-    expect(new TextDecoder().decode(call.reply!.body)).toBe('w1:inv-reply');
-    expect(h.workers.w1!.received[0]!.limits).toEqual({ timeoutMs: 3_000, memoryMiB: 64 });
+    expect(call.reply).toMatchObject({ response: { status: 201 }, cold: true });
+    expect(new TextDecoder().decode(call.reply!.response.body)).toBe('w1:inv-reply');
+    expect(call.reply!.timings.scheduler).toBeGreaterThanOrEqual(call.reply!.timings.dispatch!);
+    expect(h.workers.w1!.received[0]!.limits).toEqual({ timeoutMs: 3_000, memoryMiB: 64, maxConcurrency: 10 });
   });
 
-  it('refuses a malformed request before it takes a slot', async () => {
+  it('refuses a malformed request on a bus that crosses processes, before it takes a slot', async () => {
     h = await harness();
-    await expect(h.scheduler.invoke({ ...scheduleRequest(), tenant: 'Not A Name' })).rejects.toThrow(BusContractError);
+    const { SchedulerInvoke } = await import('./contracts.js');
+    const bus = new InProcessBus({ hub: h.hub, wire: true });
+    const { serveScheduler } = await import('./serve.js');
+    const served = await serveScheduler(bus, h.scheduler);
+    const err = await bus.request(SchedulerInvoke, { ...scheduleRequest(), tenant: 'Not A Name' }, { timeoutMs: 1_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BusContractError);
     expect(h.scheduler.stats()).toMatchObject({ running: 0, queued: 0 });
+    await served.close();
+    await bus.close();
   });
 
   it('fails with NoWorkersError when no worker has reported', async () => {
@@ -124,24 +133,47 @@ describe('retry on another worker', () => {
     expect(h.scheduler.stats().running).toBe(0);
   });
 
-  it('never retries a run that failed on the worker: WorkerFailedError carries the cause', async () => {
+  it('never retries a run that failed on the worker: an error of no kind is a WorkerFailedError with the cause', async () => {
     await preferW1();
     h.workers.w1!.invokeMode = 'fail';
     const call = h.invoke(scheduleRequest());
     await flush();
     expect(call.error).toBeInstanceOf(WorkerFailedError);
-    expect((call.error as Error).message).toMatch(/VM crashed/);
+    expect((call.error as Error).message).toMatch(/a bug in the worker/);
     expect(h.workers.w2!.claims).toBe(0);
   });
 
-  it("reports the function's own timeout on the worker as WorkerTimeoutError (504), not a worker failure", async () => {
+  it("passes the function's own timeout on the worker through with its kind, not as a worker failure", async () => {
     await preferW1();
     h.workers.w1!.invokeMode = 'function-timeout';
     const call = h.invoke(scheduleRequest());
     await flush();
-    expect(call.error).toBeInstanceOf(WorkerTimeoutError);
+    expect(call.error).toBeInstanceOf(InvocationTimeoutError);
+    expect(call.error).toMatchObject({ kind: 'timeout', name: 'InvocationTimeoutError' });
     expect((call.error as Error).message).toMatch(/300 ms timeout/);
     expect(h.workers.w2!.claims).toBe(0);
+  });
+});
+
+describe('a worker in the same process', () => {
+  it('gets the invocation with no claim round trip, by reference', async () => {
+    h = await harness({ sameProcess: true });
+    const request = scheduleRequest({ invocationId: 'inv-local' });
+    const call = h.invoke(request);
+    await flush();
+    expect(h.workers.w1!.claims).toBe(0);
+    expect(h.workers.w1!.received[0]!.request).toBe(request.request);
+    h.workers.w1!.finish('inv-local');
+    await flush();
+    expect(call.state).toBe('fulfilled');
+  });
+
+  it('passes a failure with a kind through with its kind', async () => {
+    h = await harness({ sameProcess: true });
+    h.workers.w1!.invokeMode = 'function-timeout';
+    const call = h.invoke(scheduleRequest());
+    await flush();
+    expect(call.error).toBeInstanceOf(InvocationTimeoutError);
   });
 });
 

@@ -1,23 +1,26 @@
 /**
  * The scheduler: admits an invocation under its limits (admission.ts), places it on a worker
- * (roster.ts), and runs it there in two steps — claim, then invoke — so that a worker that is gone
- * or stuck before the invocation started can be skipped for another, exactly once, without ever
- * running an invocation twice. Every wait has a deadline derived from the invocation's timeout.
+ * (roster.ts), and runs it there. A worker in another process is asked to claim the invocation
+ * first, so that a worker that is gone or stuck before the invocation started can be skipped for
+ * another, exactly once, without ever running an invocation twice; a worker in this process
+ * cannot be lost in transit, so it gets the invocation at once, with no claim round trip. Every
+ * wait has a deadline derived from the invocation's timeout.
+ *
+ * A worker's failure with a failure kind (the function timed out, crashed, answered badly; a host
+ * died) passes through unchanged, so the gateway answers for what really happened.
  * Transport-free apart from the Bus interface; serve.ts puts it on the bus.
  */
+import type { InvocationRequest, InvocationResult } from '@fn/contract';
 import { Admission, type Permit } from './admission.js';
 import type { Bus } from './bus/bus.js';
-import { checkMessage } from './bus/contract.js';
 import { BusClosedError, BusContractError, BusTimeoutError, NoRespondersError, RemoteError } from './bus/errors.js';
 import { systemClock, type Clock } from './clock.js';
 import { invocationBudgetMs, queueWaitBudgetMs, resolveConfig, type SchedulerConfig } from './config.js';
-import { ScheduleRequest, SchedulerInvoke, type CapacityReport, type InvokeReply, type InvokeRequest, type ScheduleRequestInput } from './contracts.js';
+import type { CapacityReport } from './contracts.js';
 import { withDeadline } from './deadline.js';
 import { NoWorkersError, WorkerFailedError, WorkerTimeoutError, WorkerUnavailableError } from './errors.js';
+import { kindedError } from './kinded-error.js';
 import { Roster } from './roster.js';
-
-/** Error names a worker reports when the function's own time limit stopped it. */
-const FUNCTION_TIMEOUTS = new Set(['GuestTimeoutError', 'VmmHostTimeoutError']);
 import { ServiceTimes } from './service-time.js';
 import { busWorkerChannel, type WorkerChannel } from './worker-channel.js';
 
@@ -62,14 +65,15 @@ export class Scheduler {
   }
 
   /**
-   * Runs one invocation and returns the worker's reply. Rejects with OverloadedError (limits or
-   * queue), NoWorkersError, WorkerUnavailableError, WorkerTimeoutError, WorkerFailedError,
-   * SchedulerClosedError, or BusContractError for a malformed request. `signal`: the caller gave
-   * up — honoured until a worker has claimed the invocation (then it runs to its own timeout).
+   * Runs one invocation and returns the worker's result. Rejects with OverloadedError (limits or
+   * queue), NoWorkersError, WorkerUnavailableError, WorkerTimeoutError, SchedulerClosedError, the
+   * worker's own failure when it has a kind, or WorkerFailedError when it has none. `signal`: the
+   * caller gave up — honoured until a worker has the invocation (then it runs to its own timeout).
+   * The request is not checked again: the bus checks it where it crosses a process boundary.
    */
-  async invoke(input: ScheduleRequestInput & { signal?: AbortSignal | undefined }): Promise<InvokeReply> {
-    const { signal } = input;
-    const req = checkMessage(ScheduleRequest, input, SchedulerInvoke.subject, 'request', 'received');
+  async invoke(input: InvocationRequest & { signal?: AbortSignal | undefined }): Promise<InvocationResult> {
+    const received = performance.now();
+    const { signal, ...req } = input;
     if (this.roster.liveIds().length === 0) {
       throw new NoWorkersError(
         `no worker has reported capacity in the last ${this.config.reportIntervalMs * this.config.staleAfterIntervals} ms: start a worker, or check that it publishes on worker.<id>.capacity`,
@@ -83,10 +87,10 @@ export class Scheduler {
     }, signal);
     try {
       const started = this.clock.now();
-      const { maxConcurrency: _, ...limits } = req.limits;
-      const reply = await this.dispatch({ ...req, limits }, signal);
+      const result = await this.dispatch(req, signal);
       this.serviceTimes.observe(`${req.tenant}/${req.function}`, this.clock.now() - started);
-      return reply;
+      result.timings.scheduler = performance.now() - received;
+      return result;
     } finally {
       permit.release();
     }
@@ -111,7 +115,7 @@ export class Scheduler {
     this.admission.close();
   }
 
-  private async dispatch(req: InvokeRequest, signal: AbortSignal | undefined): Promise<InvokeReply> {
+  private async dispatch(req: InvocationRequest, signal: AbortSignal | undefined): Promise<InvocationResult> {
     const tried = new Set<string>();
     const failures: string[] = [];
     let lastError: Error | undefined;
@@ -139,30 +143,23 @@ export class Scheduler {
   }
 
   /**
-   * Claims, then invokes, on one worker. Failures before the worker holds the invocation come back
-   * as { ran: false } (safe to retry elsewhere); failures after it are thrown, since it may have run.
+   * Runs the invocation on one worker (claiming it first when the worker is in another process).
+   * Failures before the worker holds the invocation come back as { ran: false } (safe to retry
+   * elsewhere); failures after it are thrown, since it may have run.
    */
-  private async runOn(workerId: string, req: InvokeRequest): Promise<{ ran: true; reply: InvokeReply } | { ran: false; error: Error }> {
-    const claimMs = this.config.claimTimeoutMs;
-    try {
-      const claim = await withDeadline(
-        this.clock,
-        this.channel.claim(workerId, { invocationId: req.invocationId, snapshotKey: req.snapshotKey, memoryMiB: req.limits.memoryMiB, holdMs: 2 * claimMs }, claimMs),
-        claimMs,
-        () => new BusTimeoutError(`worker.${workerId}.claim`, claimMs),
-      );
-      if (!claim.accepted) return { ran: false, error: new Error(`declined${claim.reason ? `: ${claim.reason}` : ''}`) };
-    } catch (err) {
-      if (err instanceof BusClosedError || !(err instanceof Error)) throw err;
-      return { ran: false, error: err }; // No responder, timeout, a claim handler error: the invocation never left.
+  private async runOn(workerId: string, req: InvocationRequest): Promise<{ ran: true; reply: InvocationResult } | { ran: false; error: Error }> {
+    if (this.channel.claimsFirst) {
+      const declined = await this.claim(workerId, req);
+      if (declined) return { ran: false, error: declined };
     }
-
     const runMs = req.limits.timeoutMs + this.config.executionGraceMs;
+    const sent = performance.now();
     try {
       const reply = await withDeadline(this.clock, this.channel.invoke(workerId, req, runMs), runMs, () => new BusTimeoutError(`worker.${workerId}.invoke`, runMs));
+      reply.timings.dispatch = performance.now() - sent;
       return { ran: true, reply };
     } catch (err) {
-      // The worker vanished between claim and invoke: the request reached nobody, so nothing ran.
+      // The worker vanished before the request reached it: nothing ran.
       if (err instanceof NoRespondersError) return { ran: false, error: err };
       if (err instanceof BusTimeoutError) {
         throw new WorkerTimeoutError(
@@ -171,15 +168,30 @@ export class Scheduler {
           { cause: err },
         );
       }
-      // The function itself ran out of time on the worker (its VM's watchdog stopped it): a timeout
-      // for the caller (504), not a worker failure.
-      if (err instanceof RemoteError && FUNCTION_TIMEOUTS.has(err.remoteName)) {
-        throw new WorkerTimeoutError(`invocation ${req.invocationId} ran past its ${req.limits.timeoutMs} ms timeout on worker ${workerId}: ${err.message}`, workerId, { cause: err });
-      }
+      // What the function or the worker's VMs did, with its kind: passed on as it is.
+      const kinded = kindedError(err);
+      if (kinded) throw kinded;
       if (err instanceof RemoteError || err instanceof BusContractError) {
         throw new WorkerFailedError(`worker ${workerId} failed invocation ${req.invocationId}: ${err.message}`, workerId, { cause: err });
       }
       throw err;
+    }
+  }
+
+  /** Asks a worker in another process to take the invocation; the reason it did not, or undefined. */
+  private async claim(workerId: string, req: InvocationRequest): Promise<Error | undefined> {
+    const claimMs = this.config.claimTimeoutMs;
+    try {
+      const claim = await withDeadline(
+        this.clock,
+        this.channel.claim(workerId, { invocationId: req.invocationId, snapshotKey: req.snapshotKey, memoryMiB: req.limits.memoryMiB, holdMs: 2 * claimMs }, claimMs),
+        claimMs,
+        () => new BusTimeoutError(`worker.${workerId}.claim`, claimMs),
+      );
+      return claim.accepted ? undefined : new Error(`declined${claim.reason ? `: ${claim.reason}` : ''}`);
+    } catch (err) {
+      if (err instanceof BusClosedError || !(err instanceof Error)) throw err;
+      return err; // No responder, timeout, a claim handler error: the invocation never left.
     }
   }
 }

@@ -3,6 +3,7 @@
  * scheduler → bus → worker, with capacity reports published on the bus, and the scheduler's
  * errors arriving at the client as their own classes.
  */
+import { InvocationTimeoutError } from '@fn/contract';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineContract } from './bus/contract.js';
@@ -25,7 +26,8 @@ let workerBus: InProcessBus;
 
 beforeEach(async () => {
   const hub = new InProcessHub();
-  buses = [0, 1, 2].map(() => new InProcessBus({ hub }));
+  // As across machines: every message cloned and checked on both ends.
+  buses = [0, 1, 2].map(() => new InProcessBus({ hub, wire: true }));
   const [schedulerBus] = buses as [InProcessBus, InProcessBus, InProcessBus];
   [, gatewayBus, workerBus] = buses as [InProcessBus, InProcessBus, InProcessBus];
   scheduler = new Scheduler({ bus: schedulerBus, maxQueueLength: 0 });
@@ -51,10 +53,10 @@ describe('the scheduler on the bus', () => {
     const worker = await workerOnline('w1');
     const reply = client.invoke(scheduleRequest({ invocationId: 'inv-bus' }));
     for (let i = 0; i < 100 && worker.running.size === 0; i++) await flush(1);
-    worker.finish('inv-bus', { status: 202 });
+    worker.finish('inv-bus', { response: { status: 202 } });
     const result = await reply;
-    expect(result.status).toBe(202);
-    expect(new TextDecoder().decode(result.body)).toBe('w1:inv-bus');
+    expect(result.response.status).toBe(202);
+    expect(new TextDecoder().decode(result.response.body)).toBe('w1:inv-bus');
   });
 
   it('hands the client an OverloadedError it can map to 429 + Retry-After', async () => {
@@ -73,6 +75,14 @@ describe('the scheduler on the bus', () => {
     const err = await client.invoke(scheduleRequest()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkerFailedError);
     expect(err).toMatchObject({ workerId: 'w1' });
+  });
+
+  it("hands the client a worker's failure with its kind across both hops", async () => {
+    const worker = await workerOnline('w1');
+    worker.invokeMode = 'function-timeout';
+    const err = await client.invoke(scheduleRequest()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvocationTimeoutError);
+    expect(err).toMatchObject({ kind: 'timeout', message: expect.stringMatching(/300 ms timeout/) });
   });
 
   it('stops waiting when the caller aborts', async () => {

@@ -3,6 +3,7 @@
  * whether it can take an invocation (claim) and how to run it (invoke). It serves
  * worker.<id>.claim and worker.<id>.invoke, and publishes capacity reports on worker.<id>.capacity.
  */
+import type { InvocationRequest, InvocationResult } from '@fn/contract';
 import type { Bus } from './bus/bus.js';
 import {
   WorkerCapacity,
@@ -14,8 +15,6 @@ import {
   type CapacityReportInput,
   type ClaimReply,
   type ClaimRequest,
-  type InvokeReplyInput,
-  type InvokeRequest,
 } from './contracts.js';
 
 export interface WorkerEndpointOptions {
@@ -25,8 +24,11 @@ export interface WorkerEndpointOptions {
    * or not answering in time sends the scheduler to another worker. Default: always accept.
    */
   claim?: (claim: ClaimRequest) => ClaimReply | Promise<ClaimReply>;
-  /** Runs the invocation. A thrown error reaches the scheduler as WorkerFailedError; it is not retried. */
-  invoke: (request: InvokeRequest) => InvokeReplyInput | Promise<InvokeReplyInput>;
+  /**
+   * Runs the invocation. A thrown error with a failure kind reaches the caller with its kind; one
+   * without (a bug) as WorkerFailedError. Neither is retried: the invocation may have run.
+   */
+  invoke: (request: InvocationRequest) => InvocationResult | Promise<InvocationResult>;
 }
 
 export interface WorkerEndpoint {

@@ -15,3 +15,4 @@ export {
 export type { Platform } from './transport.js';
 export { choosePlatform, ptraceUsable, type Backend } from './platform-choice.js';
 export { scaledTimeout, timeoutScale } from './time-scale.js';
+export { nativeAddonPath } from './native.js';

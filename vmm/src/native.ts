@@ -4,6 +4,7 @@
  * validated already (DESIGN.md §3: the native boundary takes plain, validated values).
  */
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { FnVmError } from './errors.js';
 
 export interface NativeProbe {
@@ -65,13 +66,16 @@ export interface NativeAddon {
   };
 }
 
+/** Where node-gyp puts the native core. */
+export const nativeAddonPath = fileURLToPath(new URL('../build/Release/fn_vmm.node', import.meta.url));
+
 let cached: NativeAddon | undefined;
 
 export function loadNative(): NativeAddon {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
   try {
-    cached = require('../build/Release/fn_vmm.node') as NativeAddon;
+    cached = require(nativeAddonPath) as NativeAddon;
   } catch (err) {
     throw new FnVmError('the native core (vmm/build/Release/fn_vmm.node) is not built — run `npm run build` (needs g++, make and python3)', { cause: err });
   }

@@ -3,7 +3,12 @@
  * happened and what to do; `cause` keeps the underlying error. Errors of the VM itself
  * (GuestTimeoutError, GuestOutOfMemoryError, …) come from @fn/vmm and keep their classes across
  * the host boundary (see vmm-host/wire-errors.ts). Only the gateway maps errors to HTTP statuses.
+ *
+ * Those an invocation can end with extend the invocation contract's kinds: a host that died, a
+ * VM that vanished or a full worker is `unavailable` (retry: nothing of the function's doing); a
+ * host that stopped answering is a `timeout`. The rest are bugs, and stay without a kind.
  */
+import { InvocationTimeoutError, UnavailableError } from '@fn/contract';
 
 export class WorkerError extends Error {
   override name = 'WorkerError';
@@ -13,7 +18,7 @@ export class WorkerError extends Error {
 }
 
 /** A VMM host process died (or was killed) while calls were in flight: its VMs are gone. */
-export class VmmHostCrashedError extends WorkerError {
+export class VmmHostCrashedError extends UnavailableError {
   override name = 'VmmHostCrashedError';
   constructor(
     readonly pid: number,
@@ -28,12 +33,12 @@ export class VmmHostCrashedError extends WorkerError {
 }
 
 /** A VMM host process could not be started or did not signal readiness in time. */
-export class VmmHostStartError extends WorkerError {
+export class VmmHostStartError extends UnavailableError {
   override name = 'VmmHostStartError';
 }
 
 /** A VMM host did not answer a call in time; it is presumed wedged and is killed. */
-export class VmmHostTimeoutError extends WorkerError {
+export class VmmHostTimeoutError extends InvocationTimeoutError {
   override name = 'VmmHostTimeoutError';
   constructor(
     readonly pid: number,
@@ -53,12 +58,12 @@ export class VmmHostProtocolError extends WorkerError {
 }
 
 /** The VM picked for an invocation was already gone before the invocation started (safe to retry). */
-export class VmLostError extends WorkerError {
+export class VmLostError extends UnavailableError {
   override name = 'VmLostError';
 }
 
 /** No VM could be placed: the memory budget is full of busy VMs and nothing idle can be evicted. */
-export class WorkerAtCapacityError extends WorkerError {
+export class WorkerAtCapacityError extends UnavailableError {
   override name = 'WorkerAtCapacityError';
   constructor(readonly detail: string) {
     super(`the worker is at capacity (${detail}) — send the invocation to another worker or retry later`);
@@ -71,7 +76,7 @@ export class PoolConfigMismatchError extends WorkerError {
 }
 
 /** The worker (or a pool) was closed. */
-export class WorkerClosedError extends WorkerError {
+export class WorkerClosedError extends UnavailableError {
   override name = 'WorkerClosedError';
   constructor() {
     super('the worker is closed — create a new Worker');

@@ -7,7 +7,9 @@
  *
  * (a function in use keeps at least one VM until it goes idle, however sparse its traffic)
  *
- * acquire() hands out an idle VM (warm) or restores one for this request (cold). Everything else —
+ * acquire() hands out an idle VM (warm) or restores one for this request (cold). Among idle VMs it
+ * takes the most recently used one whose reset has finished; one still resetting only when no
+ * other is ready (waiting out a reset is still far cheaper than a restore). Everything else —
  * refilling up to the target, trimming above it, scaling to zero — happens in maintain(), which
  * runs from timers, never on a request's path. A VM that died (timeout, OOM, crash, lost host) is
  * dropped and never handed out again.
@@ -110,12 +112,10 @@ export class FunctionPool {
     this.demand.begin(this.deps.clock.now());
     this.recency = ++useSequence;
     this.schedule(0); // demand changed: the refill decision is taken off this path
-    for (let vm = this.idle.pop(); vm; vm = this.idle.pop()) {
-      if (vm.host.holds(vm.vmId)) {
-        this.busy.add(vm);
-        return { vm, cold: false };
-      }
-      this.discard(vm);
+    const warm = this.takeIdle();
+    if (warm) {
+      this.busy.add(warm);
+      return { vm: warm, cold: false };
     }
     try {
       if (!this.deps.reserve(this, 'cold')) throw new WorkerAtCapacityError(`no room for another ${this.snapshot.memoryMiB} MiB VM and no idle VM to evict`);
@@ -140,6 +140,28 @@ export class FunctionPool {
       this.demand.end(this.deps.clock.now());
       throw err;
     }
+  }
+
+  /**
+   * The idle VM to use: the most recently used ready one, else the most recently used one still
+   * resetting; VMs that are gone are dropped on the way.
+   */
+  private takeIdle(): VmHandle | undefined {
+    let fallback: VmHandle | undefined;
+    for (let i = this.idle.length - 1; i >= 0; i--) {
+      const vm = this.idle[i]!;
+      if (!vm.host.holds(vm.vmId)) {
+        this.idle.splice(i, 1);
+        this.discard(vm);
+      } else if (vm.host.isReady(vm.vmId)) {
+        this.idle.splice(i, 1);
+        return vm;
+      } else {
+        fallback ??= vm;
+      }
+    }
+    if (fallback) this.idle.splice(this.idle.indexOf(fallback), 1);
+    return fallback;
   }
 
   /** Gives a VM back after its invocation; a VM that did not survive it is dropped. */

@@ -1,4 +1,5 @@
-export { Worker, type WorkerOptions, type WorkerInvokeInput, type WorkerInvokeResult, type WorkerMetrics } from './worker.js';
+export { Worker, type WorkerOptions, type WorkerInvokeInput, type WorkerInvokeResult, type WorkerMetrics, type PoolTarget } from './worker.js';
+export { serveWorkerOnBus, type WorkerOnBusOptions, type WorkerOnBus } from './bus-endpoint.js';
 export { FunctionPool, type PoolSettings, type PoolMetrics, type VmHandle, type Acquired } from './function-pool.js';
 export { HostPool, type HostPoolOptions, type HostInfo } from './vmm-host/host-pool.js';
 export { VmmHost, type VmmHostOptions } from './vmm-host/host-client.js';

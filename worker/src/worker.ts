@@ -10,7 +10,8 @@
  *   await worker.close();
  */
 import { totalmem } from 'node:os';
-import { InvalidInputError, type InvokeRequest, type InvokeResult, type VmSnapshot } from '@fn/vmm';
+import type { VmRequest, VmResult } from '@fn/contract';
+import { InvalidInputError, toVmRequest, type InvokeRequest, type VmSnapshot } from '@fn/vmm';
 import { z } from 'zod';
 import { Budget } from './budget.js';
 import { systemClock, type Clock } from './clock.js';
@@ -68,8 +69,16 @@ export interface WorkerInvokeInput {
   timeoutMs?: number;
 }
 
+/** What names a pool: one function version's snapshot, and the timeout its VMs run with. */
+export interface PoolTarget {
+  key: string;
+  snapshot: VmSnapshot;
+  timeoutMs: number;
+}
+
 export interface WorkerInvokeResult {
-  result: InvokeResult;
+  /** The VM's answer; its timings carry this worker's hops too (worker, hostCall, restore). */
+  result: VmResult;
   /** True when no warm VM was available and one was restored for this invocation. */
   cold: boolean;
   vmId: string;
@@ -121,14 +130,24 @@ export class Worker {
     return new Worker(hosts, parsed.data, clock ?? systemClock);
   }
 
-  /** Runs one invocation on a warm VM of the function, or a freshly restored one (cold). */
+  /**
+   * Runs one invocation on a warm VM of the function, or a freshly restored one (cold). The input
+   * is checked here: this is the worker's API for callers that build it by hand.
+   */
   async invoke(input: WorkerInvokeInput): Promise<WorkerInvokeResult> {
     const parsed = InvokeInputSchema.safeParse(input);
     if (!parsed.success) throw new InvalidInputError(`invalid invocation: ${z.prettifyError(parsed.error)}`);
     const { snapshot } = parsed.data;
-    const key = parsed.data.key ?? snapshot.dir;
-    const timeoutMs = parsed.data.timeoutMs ?? this.options.defaultTimeoutMs;
-    const request = input.request ?? {};
+    const target = { key: parsed.data.key ?? snapshot.dir, snapshot, timeoutMs: parsed.data.timeoutMs ?? this.options.defaultTimeoutMs };
+    return this.run(target, toVmRequest(input.request ?? {}));
+  }
+
+  /**
+   * invoke() for a request of the invocation contract's form, already checked (or built by fn
+   * itself): the bus endpoint's path. The request object goes to the VMM host as it is.
+   */
+  async run(target: PoolTarget, request: VmRequest): Promise<WorkerInvokeResult> {
+    const { key, snapshot, timeoutMs } = target;
     const started = performance.now();
     for (let attempt = 0; ; attempt++) {
       const pool = this.poolFor(key, snapshot, timeoutMs);
@@ -143,7 +162,7 @@ export class Worker {
       }
       const { vm, cold, restoreMs } = acquired;
       const invokeStarted = performance.now();
-      let result: InvokeResult;
+      let result: VmResult;
       try {
         result = await vm.host.invoke(vm.vmId, request, timeoutMs);
       } catch (err) {
@@ -158,6 +177,9 @@ export class Worker {
       const totalMs = done - started;
       this.counts[cold ? 'cold' : 'warm']++;
       this.latency[cold ? 'cold' : 'warm'].record(totalMs);
+      result.timings.hostCall = done - invokeStarted;
+      result.timings.worker = totalMs;
+      if (restoreMs !== undefined) result.timings.restore = restoreMs;
       return {
         result,
         cold,

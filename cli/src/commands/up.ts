@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { ApiClient } from '../api-client.js';
 import { bundleFunction } from '../bundle.js';
 import { readFunctionDir } from '../function-config.js';
-import { startPlatform } from '../platform/start-platform.js';
+import { startPlatform } from '@fn/platform';
 import { UsageError } from '../usage-error.js';
 
 export const upUsage = 'usage: fn up [--port N] [--data DIR] [--backend kvm|ptrace|auto]';

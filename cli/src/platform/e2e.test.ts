@@ -10,7 +10,7 @@ import { afterEach, beforeAll, expect, it } from 'vitest';
 import { describeEachBackend, SNAPSHOT_BACKENDS } from '../../../vmm/src/test-support/backends.js';
 import { scaledTimeout } from '../../../vmm/src/test-support/time-scale.js';
 import { ApiClient } from '../api-client.js';
-import { startPlatform, type RunningPlatform } from './start-platform.js';
+import { startPlatform, type RunningPlatform } from '@fn/platform';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const running: RunningPlatform[] = [];

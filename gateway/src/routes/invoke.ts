@@ -8,6 +8,7 @@
  * Without a key, a function that is private or missing answers 401 alike (existence is not
  * revealed); with another tenant's key it answers 404, as the registry does.
  */
+import { checkRequestLimits, failureKind, FunctionError } from '@fn/contract';
 import { NotFoundError, type Authenticated, type InvocationStatus, type LogLine, type Registry, type VersionRecord } from '@fn/registry';
 import type { Context } from 'hono';
 import { authenticate } from '../auth.js';
@@ -15,12 +16,12 @@ import { readBody } from '../body.js';
 import type { GatewayEnv, InvocationMeta } from '../context.js';
 import { withDeadline } from '../deadline.js';
 import type { GatewayLimits, InvokeResult, Invoker } from '../deps.js';
-import { FunctionError, UnauthorizedError } from '../errors.js';
+import { UnauthorizedError } from '../errors.js';
 import { setInvocationHeaders } from '../invocation-headers.js';
-import { checkResult, forwardedRequestHeaders, functionResponse } from '../invoke-io.js';
+import { forwardedRequestHeaders, functionResponse } from '../invoke-io.js';
 import { parseTarget, type InvokeTarget } from '../invoke-target.js';
-import { classifyFailure } from '../invoker-failures.js';
 import { toLogLines, type LogSink } from '../log-sink.js';
+import { serverTiming } from '../server-timing.js';
 
 export interface InvokeDeps {
   registry: Registry;
@@ -31,58 +32,67 @@ export interface InvokeDeps {
 
 export function invokeHandler(deps: InvokeDeps): (c: Context<GatewayEnv>) => Promise<Response> {
   return async (c) => {
+    const started = performance.now();
     const target = parseTarget(new URL(c.req.url));
     c.set('tenant', target.tenant);
     const caller = authenticate(deps.registry, c.req.header('authorization'));
     c.set('caller', caller);
     const version = resolve(deps.registry, caller, target);
+    // Per invocation, never in the snapshot: secrets stay encrypted at rest, changes apply at once.
+    const env = deps.registry.env.envForInvocation(target.tenant, target.name, version);
+    const registryMs = performance.now() - started;
     const meta: InvocationMeta = {
       id: c.get('requestId'),
       privileged: caller !== null && (caller.tenantId === null || caller.tenantId === target.tenant),
       timeoutMs: version.config.timeoutMs,
     };
+    // The request is checked against the invocation contract's limits here, where it arrives;
+    // no hop after this one checks it again.
+    const headers = forwardedRequestHeaders(c.req.raw.headers);
+    checkRequestLimits({ url: target.url, headers });
     const body = await readBody(c.req.raw, deps.limits.invokeBodyBytes, 'invocation body');
     // From here on there is an invocation: its id goes on every answer and into the logs.
     c.set('invocation', meta);
 
     const at = Date.now();
-    const started = performance.now();
+    const called = performance.now();
     const record = (status: InvocationStatus, durationMs: number, cold: boolean, logs: LogLine[]) =>
       deps.logSink.add({ tenant: target.tenant, function: target.name, version: version.version, invocationId: meta.id, status, durationMs, cold, logs, at });
     let result: InvokeResult;
     try {
       const { timeoutMs, memoryMiB, maxConcurrency } = version.config;
-      const answer = await withDeadline(`invocation ${meta.id}`, timeoutMs + deps.limits.invokeGraceMs, (signal) =>
+      result = await withDeadline(`invocation ${meta.id}`, timeoutMs + deps.limits.invokeGraceMs, (signal) =>
         deps.invoker.invoke({
           invocationId: meta.id,
           tenant: target.tenant,
           function: target.name,
           version: version.version,
           snapshotKey: version.snapshotDigest,
-          // Per invocation, never in the snapshot: secrets stay encrypted at rest, changes apply at once.
-          env: { ...version.env, ...deps.registry.env.secretsForInvocation(target.tenant, target.name) },
-          request: { method: c.req.method, url: target.url, headers: forwardedRequestHeaders(c.req.raw.headers), body },
+          env,
+          request: { method: c.req.method, url: target.url, headers, body },
           limits: { timeoutMs, memoryMiB, maxConcurrency },
           signal,
         }),
       );
-      result = checkResult(answer);
     } catch (error) {
-      const elapsed = performance.now() - started;
+      const elapsed = performance.now() - called;
       record(failureStatus(error), elapsed, false, [...carriedLogs(error), { level: 'error', message: `[fn] ${describe(error)}`, ms: elapsed }]);
       throw error;
     }
+    const callMs = performance.now() - called;
 
+    const durationMs = result.timings.worker ?? callMs;
     meta.cold = result.cold;
-    meta.durationMs = result.durationMs;
+    meta.durationMs = durationMs;
     const lines = toLogLines(result.logs);
     if (result.error) {
       const { name, message, stack } = result.error;
-      record('error', result.durationMs, result.cold, [...lines, { level: 'error', message: `[fn] uncaught ${name}: ${message}${stack ? `\n${stack}` : ''}`, ms: result.durationMs }]);
+      record('error', durationMs, result.cold, [...lines, { level: 'error', message: `[fn] uncaught ${name}: ${message}${stack ? `\n${stack}` : ''}`, ms: durationMs }]);
       throw new FunctionError(name, message);
     }
-    record('ok', result.durationMs, result.cold, lines);
-    const response = functionResponse(result, c.req.method);
+    record('ok', durationMs, result.cold, lines);
+    const response = functionResponse(result.response, c.req.method);
+    meta.serverTiming = serverTiming({ total: performance.now() - started, registry: registryMs, call: callMs }, result.timings);
     setInvocationHeaders(response.headers, meta);
     return response;
   };
@@ -99,11 +109,13 @@ function resolve(registry: Registry, caller: Authenticated | null, target: Invok
   }
 }
 
+/** The invocation record's status for a failure, by its kind. */
 function failureStatus(error: unknown): InvocationStatus {
-  switch (classifyFailure(error)?.kind) {
+  switch (failureKind(error)) {
     case 'timeout':
       return 'timeout';
     case 'crashed':
+    case 'out_of_memory':
       return 'crashed';
     case 'overloaded':
     case 'unavailable':

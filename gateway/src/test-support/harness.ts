@@ -1,6 +1,8 @@
 /**
  * A gateway over a real registry in a temp dir, with a fake deployer and a fake invoker that
- * record what they receive, two tenants (acme, globex) with a key each, and the admin key.
+ * record what they receive, two tenants (acme, globex) with a key each, and the admin key. For the
+ * gateway's own behaviour (routes, auth, headers, the status table); how real failures travel
+ * from a VM to this gateway is tested through the real chain in platform/.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,16 +30,25 @@ export class FakeDeployer {
   }
 }
 
+/** An invoker's answer from the flat fields tests care about (durationMs: the worker's time). */
+export function result(r: { status: number; headers?: [string, string][]; body?: Uint8Array; logs?: InvokeResult['logs']; error?: InvokeResult['error']; cold?: boolean; durationMs?: number }): InvokeResult {
+  return {
+    response: { status: r.status, headers: r.headers ?? [], body: r.body ?? new Uint8Array() },
+    logs: r.logs ?? [],
+    ...(r.error ? { error: r.error } : {}),
+    cold: r.cold ?? false,
+    timings: { worker: r.durationMs ?? 1 },
+  };
+}
+
 export class FakeInvoker {
   calls: InvokeRequest[] = [];
   /** Default: echoes which snapshot ran, so tests can tell versions apart. */
   behaviour: (request: InvokeRequest) => Promise<InvokeResult> = async (request) => ({
-    status: 200,
-    headers: [['content-type', 'text/plain']],
-    body: new TextEncoder().encode(`ran ${request.function} v${request.version}`),
+    response: { status: 200, headers: [['content-type', 'text/plain']], body: new TextEncoder().encode(`ran ${request.function} v${request.version}`) },
     logs: [{ level: 'log', message: `hello from ${request.function}`, ms: 0.5 }],
     cold: this.calls.length === 1,
-    durationMs: 1.25,
+    timings: { worker: 1.25 },
   });
 
   async invoke(request: InvokeRequest) {

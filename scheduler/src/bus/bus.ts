@@ -50,6 +50,8 @@ export interface Subscription {
 
 export interface Bus {
   readonly closed: boolean;
+  /** True when messages leave this process (or are made to behave so): see Transport. */
+  readonly crossesProcess: boolean;
   /**
    * Sends a request and resolves with the first reply. Rejects with NoRespondersError (nobody
    * serves the subject), BusTimeoutError, BusClosedError, BusContractError (this side refused the

@@ -1,7 +1,8 @@
 /**
- * The Bus over any Transport: subjects resolved against contracts, schemas checked on both ends,
- * handler errors turned into wire data and back into RemoteError. Written once, so the in-process
- * and NATS buses behave the same by construction and the contract suite tests this layer for both.
+ * The Bus over any Transport: subjects resolved against contracts, schemas checked on both ends
+ * where messages cross a process boundary (transport.crossesProcess), handler errors turned into
+ * wire data and back into RemoteError. Written once, so the in-process and NATS buses behave the
+ * same by construction and the contract suite tests this layer for both.
  */
 import type { Bus, EventHandler, PublishOptions, RequestHandler, RequestOptions, ServeOptions, SubscribeOptions, Subscription } from './bus.js';
 import { checkMessage, type Contract, type EventContract, type MessageIn, type MessageOut, type ReplyOut, type RequestIn, type RequestOut } from './contract.js';
@@ -31,14 +32,25 @@ export class ContractBus implements Bus {
     return this.transport.closed;
   }
 
+  get crossesProcess(): boolean {
+    return this.transport.crossesProcess;
+  }
+
   async request<C extends Contract>(contract: C, payload: RequestIn<C>, options: RequestOptions): Promise<ReplyOut<C>> {
     this.assertOpen(`request on ${options.subject ?? contract.subject}`);
     const subject = resolveSubject(contract.subject, options.subject, 'concrete');
     if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
       throw new RangeError(`request on ${subject}: timeoutMs must be a positive number of milliseconds`);
     }
-    const data = checkMessage(contract.request, payload, subject, 'request', 'sent');
+    const checked = this.transport.crossesProcess;
+    const data = checked ? checkMessage(contract.request, payload, subject, 'request', 'sent') : payload;
     const raw = await this.transport.request(subject, data, options.timeoutMs);
+    if (!checked) {
+      // Our own envelope, from this process: nothing to doubt.
+      const reply = raw as WireReply;
+      if (!reply.ok) throw fromWireError(subject, reply.error);
+      return reply.data as ReplyOut<C>;
+    }
     const envelope = WireReplySchema.safeParse(raw);
     if (!envelope.success) {
       throw new BusContractError(`refused an incoming reply on ${subject}: not a reply envelope — is the responder an fn bus?`, []);
@@ -60,7 +72,7 @@ export class ContractBus implements Bus {
   async publish<E extends EventContract>(contract: E, payload: MessageIn<E>, options: PublishOptions = {}): Promise<void> {
     this.assertOpen(`publish on ${options.subject ?? contract.subject}`);
     const subject = resolveSubject(contract.subject, options.subject, 'concrete');
-    const data = checkMessage(contract.message, payload, subject, 'message', 'sent');
+    const data = this.transport.crossesProcess ? checkMessage(contract.message, payload, subject, 'message', 'sent') : payload;
     await this.transport.publish(subject, data);
   }
 
@@ -71,7 +83,7 @@ export class ContractBus implements Bus {
     const onError = options.onError ?? this.onError;
     const sub = await this.transport.subscribe(subject, options.queue, (message) => {
       void (async () => {
-        const event = checkMessage(contract.message, message.data, message.subject, 'message', 'received') as MessageOut<E>;
+        const event = (this.transport.crossesProcess ? checkMessage(contract.message, message.data, message.subject, 'message', 'received') : message.data) as MessageOut<E>;
         await handler(event, { subject: message.subject });
       })().catch((err: unknown) => onError(err instanceof Error ? err : new Error(String(err))));
     });
@@ -89,10 +101,11 @@ export class ContractBus implements Bus {
       return;
     }
     let reply: WireReply;
+    const checked = this.transport.crossesProcess;
     try {
-      const request = checkMessage(contract.request, message.data, message.subject, 'request', 'received') as RequestOut<C>;
+      const request = (checked ? checkMessage(contract.request, message.data, message.subject, 'request', 'received') : message.data) as RequestOut<C>;
       const result = await handler(request, { subject: message.subject });
-      reply = { ok: true, data: checkMessage(contract.reply, result, message.subject, 'reply', 'sent') };
+      reply = { ok: true, data: checked ? checkMessage(contract.reply, result, message.subject, 'reply', 'sent') : result };
     } catch (err) {
       reply = { ok: false, error: toWireError(err) };
     }

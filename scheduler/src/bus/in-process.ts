@@ -2,9 +2,13 @@
  * The bus inside one process. An InProcessHub is the "server"; each InProcessBus is a connection
  * to it, like a NATS client, so closing one component's bus drops exactly its subscriptions.
  *
- * It behaves like a wire on purpose: every delivery gets its own structuredClone of the payload
- * (no shared objects between sender and receivers; a Buffer arrives as a plain Uint8Array), and
- * delivery is always asynchronous, so code that works here does not depend on timing NATS lacks.
+ * Delivery is always asynchronous, so code that works here does not depend on timing NATS lacks.
+ * By default payloads pass by reference and are not checked against their contracts: gateway,
+ * scheduler and worker in one process share one set of TypeScript types, and a 6 MB body should
+ * not be copied three times on its way to the VM. With `wire: true` the bus behaves like a wire
+ * instead: every delivery gets its own structuredClone (a Buffer arrives as a plain Uint8Array)
+ * and every message is checked on both ends, as NATS would — that is what the bus contract suite
+ * runs against.
  */
 import { ContractBus, type ContractBusOptions } from './contract-bus.js';
 import { BusClosedError, BusTimeoutError, NoRespondersError } from './errors.js';
@@ -35,7 +39,7 @@ export class InProcessHub {
    * Delivers to every plain subscription that matches and to one member of each matching queue
    * group (NATS's rule). Returns how many received it: 0 means no responders.
    */
-  route(subject: string, data: unknown, respond?: (reply: unknown) => void): number {
+  route(subject: string, data: unknown, respond: ((reply: unknown) => void) | undefined, clone: boolean): number {
     const tokens = parseSubject(subject, 'concrete');
     const targets: HubSubscription[] = [];
     const groups = new Map<string, HubSubscription[]>();
@@ -57,7 +61,7 @@ export class InProcessHub {
     }
     for (const sub of targets) {
       // Cloned now, so the sender may reuse its object as soon as the call returns.
-      const message: Inbound = { subject, data: structuredClone(data), ...(respond ? { respond } : {}) };
+      const message: Inbound = { subject, data: clone ? structuredClone(data) : data, ...(respond ? { respond } : {}) };
       queueMicrotask(() => {
         if (this.subscriptions.has(sub)) sub.deliver(message);
       });
@@ -74,8 +78,15 @@ export class InProcessTransport implements Transport {
   private isClosed = false;
   private readonly mine = new Set<HubSubscription>();
   private readonly pending = new Set<Pending>();
+  readonly crossesProcess: boolean;
 
-  constructor(readonly hub: InProcessHub) {}
+  /** `wire`: clone every payload and have ContractBus check it, as if it crossed a process. */
+  constructor(
+    readonly hub: InProcessHub,
+    options: { wire?: boolean } = {},
+  ) {
+    this.crossesProcess = options.wire ?? false;
+  }
 
   get closed(): boolean {
     return this.isClosed;
@@ -96,12 +107,12 @@ export class InProcessTransport implements Transport {
         if (!this.pending.has(entry)) return; // Already answered, timed out or closed.
         clearTimeout(timer);
         this.pending.delete(entry);
-        resolve(structuredClone(reply));
+        resolve(this.crossesProcess ? structuredClone(reply) : reply);
       };
       this.pending.add(entry);
       let receivers: number;
       try {
-        receivers = this.hub.route(subject, data, respond);
+        receivers = this.hub.route(subject, data, respond, this.crossesProcess);
       } catch (err) {
         entry.fail(err instanceof Error ? err : new Error(String(err))); // e.g. a payload structuredClone cannot copy
         return;
@@ -116,7 +127,7 @@ export class InProcessTransport implements Transport {
 
   async publish(subject: string, data: unknown): Promise<void> {
     if (this.isClosed) throw new BusClosedError(`publish on ${subject}`);
-    this.hub.route(subject, data);
+    this.hub.route(subject, data, undefined, this.crossesProcess);
   }
 
   async subscribe(pattern: string, queue: string | undefined, deliver: (message: Inbound) => void): Promise<TransportSubscription> {
@@ -159,6 +170,8 @@ export class InProcessTransport implements Transport {
 export interface InProcessBusOptions extends ContractBusOptions {
   /** Connect to an existing hub to talk to other buses; by default each bus gets its own. */
   hub?: InProcessHub;
+  /** Behave like a wire: clone and check every message (see the header comment). */
+  wire?: boolean;
 }
 
 export class InProcessBus extends ContractBus {
@@ -166,7 +179,7 @@ export class InProcessBus extends ContractBus {
 
   constructor(options: InProcessBusOptions = {}) {
     const hub = options.hub ?? new InProcessHub();
-    super(new InProcessTransport(hub), options);
+    super(new InProcessTransport(hub, { wire: options.wire ?? false }), options);
     this.hub = hub;
   }
 }

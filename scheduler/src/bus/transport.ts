@@ -18,6 +18,13 @@ export interface TransportSubscription {
 export interface Transport {
   readonly closed: boolean;
   /**
+   * True when messages leave this process (NATS), or are made to behave as if they did: then
+   * ContractBus checks every message against its contract on both ends. False for the direct
+   * in-process bus, where payloads pass by reference, unchecked (their TypeScript types are the
+   * contract there, and nothing outside the process can inject one).
+   */
+  readonly crossesProcess: boolean;
+  /**
    * Resolves with the first reply's raw envelope. Rejects with NoRespondersError when no
    * subscription matched, BusTimeoutError, or BusClosedError.
    */

@@ -3,17 +3,18 @@
  * until the test finishes it, and can be told to decline, hang or vanish.
  */
 import type { Bus } from '../bus/bus.js';
-import type { CapacityReportInput, ClaimReply, InvokeReplyInput, InvokeRequest, ScheduleRequestInput } from '../contracts.js';
+import { InvocationTimeoutError, type InvocationRequest, type InvocationResult } from '@fn/contract';
+import type { CapacityReportInput, ClaimReply } from '../contracts.js';
 import { publishCapacity, serveWorker, type WorkerEndpoint } from '../worker-endpoint.js';
 
 interface Held {
-  request: InvokeRequest;
-  finish(reply?: Partial<InvokeReplyInput>): void;
+  request: InvocationRequest;
+  finish(reply?: Partial<Omit<InvocationResult, 'response'>> & { response?: Partial<InvocationResult['response']> }): void;
 }
 
 export class FakeWorker {
   /** Every invocation that reached this worker, in arrival order. */
-  readonly received: InvokeRequest[] = [];
+  readonly received: InvocationRequest[] = [];
   readonly running = new Map<string, Held>();
   claims = 0;
   claimMode: 'accept' | 'decline' | 'hang' = 'accept';
@@ -36,7 +37,7 @@ export class FakeWorker {
   }
 
   /** Finishes one held invocation (the oldest if none is named). */
-  finish(invocationId?: string, reply: Partial<InvokeReplyInput> = {}): void {
+  finish(invocationId?: string, reply: Partial<Omit<InvocationResult, 'response'>> & { response?: Partial<InvocationResult['response']> } = {}): void {
     const held = invocationId ? this.running.get(invocationId) : this.running.values().next().value;
     if (!held) throw new Error(`${this.id} holds no invocation ${invocationId ?? ''}`);
     held.finish(reply);
@@ -65,19 +66,20 @@ export class FakeWorker {
     return this.claimMode === 'accept' ? { accepted: true } : { accepted: false, reason: 'full' };
   }
 
-  private onInvoke(request: InvokeRequest): Promise<InvokeReplyInput> {
+  private onInvoke(request: InvocationRequest): Promise<InvocationResult> {
     this.received.push(request);
     if (this.invokeMode === 'hang') return new Promise(() => {});
-    if (this.invokeMode === 'fail') return Promise.reject(new Error('VM crashed'));
-    if (this.invokeMode === 'function-timeout') {
-      return Promise.reject(Object.assign(new Error('the function ran longer than its 300 ms timeout'), { name: 'GuestTimeoutError' }));
-    }
+    // An error of no failure kind: what a bug in a worker throws.
+    if (this.invokeMode === 'fail') return Promise.reject(new RangeError('a bug in the worker'));
+    // What a real worker throws when the function's own time limit stopped it (a kinded error).
+    if (this.invokeMode === 'function-timeout') return Promise.reject(new InvocationTimeoutError('the function ran longer than its 300 ms timeout'));
     return new Promise((resolve) => {
       this.running.set(request.invocationId, {
         request,
-        finish: (reply = {}) => {
+        finish: ({ response, ...rest } = {}) => {
           this.running.delete(request.invocationId);
-          resolve({ status: 200, headers: [], body: new TextEncoder().encode(`${this.id}:${request.invocationId}`), logs: [], cold: false, durationMs: 1, ...reply });
+          const body = new TextEncoder().encode(`${this.id}:${request.invocationId}`);
+          resolve({ logs: [], cold: false, timings: {}, ...rest, response: { status: 200, headers: [], body, ...response } });
         },
       });
     });
@@ -87,7 +89,7 @@ export class FakeWorker {
 let counter = 0;
 
 /** A valid scheduler request; override what the test is about. */
-export function scheduleRequest(overrides: Partial<Omit<ScheduleRequestInput, 'limits'>> & { limits?: Partial<ScheduleRequestInput['limits']> } = {}): ScheduleRequestInput {
+export function scheduleRequest(overrides: Partial<Omit<InvocationRequest, 'limits'>> & { limits?: Partial<InvocationRequest['limits']> } = {}): InvocationRequest {
   const { limits, ...rest } = overrides;
   return {
     invocationId: `inv-${++counter}`,
@@ -95,6 +97,7 @@ export function scheduleRequest(overrides: Partial<Omit<ScheduleRequestInput, 'l
     function: 'hello',
     version: 1,
     snapshotKey: 'acme/hello@1',
+    env: {},
     request: { method: 'GET', url: '/', headers: [], body: new Uint8Array() },
     limits: { timeoutMs: 3_000, memoryMiB: 64, maxConcurrency: 10, ...limits },
     ...rest,

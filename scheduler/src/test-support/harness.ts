@@ -1,7 +1,11 @@
-/** A scheduler on an InProcessBus with fake workers on another connection, driven by a fake clock. */
+/**
+ * A scheduler on an InProcessBus with fake workers on another connection, driven by a fake clock.
+ * By default the bus behaves like a wire (workers "in other processes": claimed first, every
+ * message checked); `sameProcess: true` gives the direct bus of the one-machine platform.
+ */
 import { InProcessBus, InProcessHub } from '../bus/in-process.js';
 import type { SchedulerConfig } from '../config.js';
-import type { InvokeReply, ScheduleRequestInput } from '../contracts.js';
+import type { InvocationRequest, InvocationResult } from '@fn/contract';
 import { Scheduler } from '../scheduler.js';
 import { FakeClock, flush } from './fake-clock.js';
 import { FakeWorker } from './fake-worker.js';
@@ -13,23 +17,23 @@ export interface Harness {
   scheduler: Scheduler;
   workers: Record<string, FakeWorker>;
   /** Starts an invocation and tracks how it settles, without awaiting it. */
-  invoke(req: ScheduleRequestInput & { signal?: AbortSignal }): Tracked;
+  invoke(req: InvocationRequest & { signal?: AbortSignal }): Tracked;
   close(): Promise<void>;
 }
 
 export interface Tracked {
   readonly state: 'pending' | 'fulfilled' | 'rejected';
-  readonly reply: InvokeReply | undefined;
+  readonly reply: InvocationResult | undefined;
   readonly error: unknown;
-  readonly promise: Promise<InvokeReply>;
+  readonly promise: Promise<InvocationResult>;
 }
 
-export async function harness(config: Partial<SchedulerConfig> & { workers?: string[] } = {}): Promise<Harness> {
-  const { workers: ids = ['w1'], ...rest } = config;
+export async function harness(config: Partial<SchedulerConfig> & { workers?: string[]; sameProcess?: boolean } = {}): Promise<Harness> {
+  const { workers: ids = ['w1'], sameProcess = false, ...rest } = config;
   const clock = new FakeClock();
   const hub = new InProcessHub();
-  const schedulerBus = new InProcessBus({ hub });
-  const workerBus = new InProcessBus({ hub });
+  const schedulerBus = new InProcessBus({ hub, wire: !sameProcess });
+  const workerBus = new InProcessBus({ hub, wire: !sameProcess });
   const scheduler = new Scheduler({ bus: schedulerBus, clock, ...rest });
   const workers: Record<string, FakeWorker> = {};
   for (const id of ids) {

@@ -8,7 +8,8 @@
  * to hold VMs, and its VMs are then lost like in a crash.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { scaledTimeout, type InvokeRequest, type InvokeResult, type VmSnapshot } from '@fn/vmm';
+import type { VmRequest, VmResult } from '@fn/contract';
+import { scaledTimeout, type VmSnapshot } from '@fn/vmm';
 import type { z } from 'zod';
 import { VmmHostCrashedError, VmmHostProtocolError, VmmHostStartError, VmmHostTimeoutError } from '../errors.js';
 import { defaultHostEntry, type HostEntry } from './host-entry.js';
@@ -45,6 +46,8 @@ export class VmmHost {
   private deadError: Error | undefined;
   /** The VMs this host holds, vmId → the process holding its guest (the host itself with KVM). */
   private readonly vms = new Map<string, number>();
+  /** VMs whose reset after their last invocation has not finished yet (vm-ready clears them). */
+  private readonly resetting = new Set<string>();
   private restoring = 0;
   private readonly crashListeners: Listener<Error>[] = [];
   private readonly vmLostListeners: Listener<string>[] = [];
@@ -115,6 +118,11 @@ export class VmmHost {
     return this.alive && this.vms.has(vmId);
   }
 
+  /** Held and done resetting: an invocation sent to it starts at once. */
+  isReady(vmId: string): boolean {
+    return this.holds(vmId) && !this.resetting.has(vmId);
+  }
+
   /** Called once if the host dies, with the error its calls failed with. */
   onCrash(listener: Listener<Error>): void {
     this.crashListeners.push(listener);
@@ -141,13 +149,18 @@ export class VmmHost {
    * survived (a handler's own error is a 500 result, not a rejection; timeouts, OOM and crashes
    * close the VM).
    */
-  async invoke(vmId: string, request: InvokeRequest, timeoutMs: number): Promise<InvokeResult> {
-    const r = await this.call('invoke', { vmId, request }, timeoutMs + this.options.graceMs, vmId);
-    const body = Buffer.from(r.response.body.buffer, r.response.body.byteOffset, r.response.body.byteLength);
-    return { ...r, response: { ...r.response, body } };
+  async invoke(vmId: string, request: VmRequest, timeoutMs: number): Promise<VmResult> {
+    // Until the host says vm-ready, this VM is resetting (or busy): placement prefers others.
+    this.resetting.add(vmId);
+    const result = await this.call('invoke', { vmId, request }, timeoutMs + this.options.graceMs, vmId);
+    // The channel delivers a plain Uint8Array; a Buffer view over the same bytes is friendlier.
+    const body = result.response.body;
+    result.response.body = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    return result;
   }
 
   async close(vmId: string): Promise<boolean> {
+    this.resetting.delete(vmId);
     if (!this.vms.delete(vmId) || !this.alive) return false;
     return (await this.call('close', { vmId }, this.options.callTimeoutMs)).closed;
   }
@@ -206,7 +219,11 @@ export class VmmHost {
         return;
       case 'vm-lost':
         this.vms.delete(message.vmId);
+        this.resetting.delete(message.vmId);
         for (const listener of this.vmLostListeners) listener(message.vmId);
+        return;
+      case 'vm-ready':
+        this.resetting.delete(message.vmId);
         return;
       case 'reply': {
         const call = this.pending.get(message.id);
@@ -217,7 +234,10 @@ export class VmmHost {
         this.pending.delete(message.id);
         clearTimeout(call.timer);
         if (!message.ok) {
-          if (message.error.vmClosed && call.vmId !== undefined) this.vms.delete(call.vmId);
+          if (message.error.vmClosed && call.vmId !== undefined) {
+            this.vms.delete(call.vmId);
+            this.resetting.delete(call.vmId);
+          }
           call.reject(fromWireError(message.error, this.pid));
           return;
         }
@@ -258,6 +278,7 @@ export class VmmHost {
       }
     }
     this.vms.clear();
+    this.resetting.clear();
     for (const listener of this.crashListeners) listener(err);
   }
 

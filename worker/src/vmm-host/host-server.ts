@@ -4,6 +4,7 @@
  * not parse is refused with a VmmHostProtocolError and changes nothing. Transport-free (it gets a
  * `send` function) so host-main.ts only wires it to the IPC channel.
  */
+import type { VmResult } from '@fn/contract';
 import { MicroVM } from '@fn/vmm';
 import { VmLostError, VmmHostProtocolError } from '../errors.js';
 import { hostRssKiB } from './process-memory.js';
@@ -22,6 +23,7 @@ export class VmmHostServer {
 
   /** One message from the worker, as it arrived (untrusted until parsed). */
   handle(raw: unknown): void {
+    const received = performance.now();
     const parsed = HostRequestSchema.safeParse(raw);
     if (!parsed.success) {
       this.refuse(raw, parsed.error.issues[0]);
@@ -29,7 +31,11 @@ export class VmmHostServer {
     }
     const request = parsed.data;
     this.dispatch(request).then(
-      (reply) => this.send(reply),
+      (reply) => {
+        // The host's own time goes with the result, for the Server-Timing breakdown.
+        if (reply.ok && request.op === 'invoke') (reply.result as VmResult).timings.host = performance.now() - received;
+        this.send(reply);
+      },
       (err: unknown) => this.send({ type: 'reply', id: request.id, ok: false, error: toWireError(err, NO_FLAGS) }),
     );
   }
@@ -77,20 +83,30 @@ export class VmmHostServer {
       return { type: 'reply', id, ok: false, error: toWireError(lost, { vmClosed: true, notStarted: true }) };
     }
     try {
-      const result = await vm.invoke(request);
+      const { response, logs, error, timings } = await vm.execute(request);
       this.watchReset(vmId, vm);
+      const result: VmResult = { response, logs, ...(error ? { error } : {}), timings: { vm: timings.totalUs / 1000, guest: timings.guestUs / 1000 } };
       return { type: 'reply', id, ok: true, result };
     } catch (err) {
-      // A timeout, OOM or crash closes the MicroVM: forget it so it is never used again.
+      // A timeout, OOM or crash closes the MicroVM: forget it so it is never used again. A bad
+      // response leaves it healthy, resetting like after any other invocation.
       if (vm.closed) this.vms.delete(vmId);
+      else this.watchReset(vmId, vm);
       return { type: 'reply', id, ok: false, error: toWireError(err, { vmClosed: vm.closed, notStarted: false }) };
     }
   }
 
-  /** The reset after an invocation runs off the reply path; if it fails the VM is dead: say so. */
+  /**
+   * The reset after an invocation runs off the reply path. When it is done the worker hears
+   * vm-ready (so it picks this VM before one still resetting); if it failed the VM is dead: vm-lost.
+   */
   private watchReset(vmId: string, vm: MicroVM): void {
     void vm.settled().then(() => {
-      if (!vm.closed || this.vms.get(vmId) !== vm || this.closing) return;
+      if (this.vms.get(vmId) !== vm || this.closing) return;
+      if (!vm.closed) {
+        this.send({ type: 'vm-ready', vmId });
+        return;
+      }
       this.vms.delete(vmId);
       this.send({ type: 'vm-lost', vmId, reason: 'its reset to the snapshot failed after an invocation' });
     });

@@ -1,13 +1,14 @@
 /**
- * The messages between the worker and a VMM host process, as zod schemas. Both sides validate
- * everything they receive: the host refuses a request that does not parse, and the worker kills a
- * host whose reply does not parse (it can no longer be trusted to hold VMs). The channel is
- * child_process IPC with serialization 'advanced' (structured clone), so bodies travel as
- * Uint8Array, never as base64.
+ * The messages between the worker and a VMM host process, as zod schemas. This channel is a
+ * process boundary, so both sides validate everything they receive, with the invocation
+ * contract's own schemas (@fn/contract) for requests and results: the host refuses a request that
+ * does not parse, and the worker kills a host whose reply does not parse (it can no longer be
+ * trusted to hold VMs). The channel is child_process IPC with serialization 'advanced'
+ * (structured clone), so bodies travel as Uint8Array, never as base64.
  */
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
-import { MEMORY_MIB_MAX, MEMORY_MIB_MIN, REQUEST_BODY_MAX, TIMEOUT_MS_MAX } from '@fn/vmm';
+import { LIMITS, VmRequestSchema, VmResultSchema } from '@fn/contract';
 
 const Id = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 /** vmIds are minted by the host; nothing else (paths, prototypes) can pass for one. */
@@ -22,7 +23,7 @@ export const VmSnapshotSchema = z
   .object({
     platform: z.enum(['kvm', 'ptrace', 'process']),
     dir: AbsolutePath,
-    memoryMiB: z.number().int().min(MEMORY_MIB_MIN).max(MEMORY_MIB_MAX),
+    memoryMiB: z.number().int().min(LIMITS.memoryMiB.min).max(LIMITS.memoryMiB.max),
     baseMemoryPath: AbsolutePath.optional(),
     functionName: z.string().min(1).max(256).optional(),
     pages: z.number().int().min(0),
@@ -31,26 +32,9 @@ export const VmSnapshotSchema = z
   })
   .strict();
 
-/** The shape of an InvokeRequest with hard size bounds; MicroVM.invoke validates the details. */
-export const InvokeRequestWireSchema = z
-  .object({
-    method: z.string().min(1).max(32).optional(),
-    url: z.string().min(1).max(16 * 1024).optional(),
-    headers: z
-      .union([
-        z.array(z.tuple([z.string().max(1024), z.string().max(64 * 1024)])).max(1000),
-        z.record(z.string().max(1024), z.string().max(64 * 1024)),
-      ])
-      .optional(),
-    body: z.union([z.string().max(REQUEST_BODY_MAX), z.instanceof(Uint8Array).refine((b) => b.byteLength <= REQUEST_BODY_MAX, 'body too large')]).optional(),
-    invocationId: z.string().min(1).max(128).optional(),
-    env: z.record(z.string().min(1).max(256), z.string().max(64 * 1024)).optional(),
-  })
-  .strict();
-
 export const HostRequestSchema = z.discriminatedUnion('op', [
-  z.object({ id: Id, op: z.literal('restore'), snapshot: VmSnapshotSchema, timeoutMs: z.number().int().min(1).max(TIMEOUT_MS_MAX) }).strict(),
-  z.object({ id: Id, op: z.literal('invoke'), vmId: VmIdSchema, request: InvokeRequestWireSchema }).strict(),
+  z.object({ id: Id, op: z.literal('restore'), snapshot: VmSnapshotSchema, timeoutMs: z.number().int().min(LIMITS.timeoutMs.min).max(LIMITS.timeoutMs.max) }).strict(),
+  z.object({ id: Id, op: z.literal('invoke'), vmId: VmIdSchema, request: VmRequestSchema }).strict(),
   z.object({ id: Id, op: z.literal('close'), vmId: VmIdSchema }).strict(),
   z.object({ id: Id, op: z.literal('stats') }).strict(),
 ]);
@@ -75,16 +59,8 @@ export type WireError = z.infer<typeof WireErrorSchema>;
 export const RestoreResultSchema = z.object({ vmId: VmIdSchema, pid: z.number().int(), platform: z.enum(['kvm', 'ptrace', 'process']), restoreMs: z.number().min(0) }).strict();
 export type RestoreResult = z.infer<typeof RestoreResultSchema>;
 
-const LogEntry = z.object({ level: z.enum(['log', 'info', 'warn', 'error', 'debug', 'trace']), message: z.string(), ms: z.number() }).strict();
-export const InvokeResultWireSchema = z
-  .object({
-    response: z.object({ status: z.number().int().min(100).max(599), headers: z.array(z.tuple([z.string(), z.string()])), body: z.instanceof(Uint8Array) }).strict(),
-    logs: z.array(LogEntry),
-    error: z.object({ name: z.string(), message: z.string(), stack: z.string().optional() }).strict().optional(),
-    timings: z.object({ totalUs: z.number(), guestUs: z.number() }).strict(),
-    memory: z.object({ heapUsedBytes: z.number(), heapPeakBytes: z.number() }).strict(),
-  })
-  .strict();
+/** The VM's answer with the host's own timings (vm, guest, host): the contract's VmResult. */
+export const InvokeResultWireSchema = VmResultSchema;
 
 export const CloseResultSchema = z.object({ closed: z.boolean() }).strict();
 export const StatsResultSchema = z.object({ pid: z.number().int(), vms: z.number().int().min(0), rssKiB: z.number().int().min(0) }).strict();
@@ -106,5 +82,7 @@ export const HostMessageSchema = z.union([
   z.object({ type: z.literal('refused'), error: WireErrorSchema }).strict(),
   /** A VM died on its own after its last invocation (its reset failed): drop it from the pool. */
   z.object({ type: z.literal('vm-lost'), vmId: VmIdSchema, reason: z.string().max(64 * 1024) }).strict(),
+  /** A VM's reset after its last invocation finished: it can start the next one at once. */
+  z.object({ type: z.literal('vm-ready'), vmId: VmIdSchema }).strict(),
 ]);
 export type HostMessage = z.infer<typeof HostMessageSchema>;

@@ -4,9 +4,9 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { describeEachBackend, SNAPSHOT_BACKENDS } from '../../../vmm/src/test-support/backends.js';
-import { scaledTimeout } from '../../../vmm/src/test-support/time-scale.js';
-import { ApiClient } from '../api-client.js';
+import { describeEachBackend, SNAPSHOT_BACKENDS } from '../../vmm/src/test-support/backends.js';
+import { scaledTimeout } from '../../vmm/src/test-support/time-scale.js';
+import { ApiClient } from '../../cli/src/api-client.js';
 import { startPlatform, type RunningPlatform } from './start-platform.js';
 
 const running: RunningPlatform[] = [];

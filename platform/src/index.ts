@@ -1,0 +1,3 @@
+export { startPlatform, type PlatformOptions, type RunningPlatform } from './start-platform.js';
+export { PlatformStartError } from './errors.js';
+export { checkBuild, checkDataDir, buildFilesFor } from './preflight.js';

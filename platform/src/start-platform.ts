@@ -1,0 +1,163 @@
+/**
+ * fn on one machine, and the platform's composition root: gateway, scheduler and one worker in
+ * this process, the worker's VMs in its VMM host processes, everything persistent under one data
+ * directory:
+ *
+ *   <data>/fn.db          registry (SQLite): tenants, keys, functions, versions, aliases, logs
+ *   <data>/secrets.key    the key the registry encrypts secrets with (back it up with fn.db)
+ *   <data>/snapshots/     content-addressed snapshot store (state files, memory images, bundles)
+ *   <data>/work/          snapshots laid out for restores (hard links into the store)
+ *
+ * The parts talk over the in-process bus with the contracts a NATS bus would carry; in one
+ * process the bus passes invocations by reference and the scheduler sends them to the worker with
+ * no claim round trip. Nothing else sits between them: the worker serves the bus itself.
+ *
+ * Starting is ordered so that what can fail cheaply fails first, before any child process exists
+ * (the build, the data directory, the registry, the port), and every step that did start is closed
+ * again if a later one fails: a failed start leaves nothing running.
+ */
+import { join } from 'node:path';
+import { createApp, registryLogSink, startServer, stdoutLogger, type Logger } from '@fn/gateway';
+import { Registry } from '@fn/registry';
+import { InProcessBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
+import { SnapshotStore, type Digest } from '@fn/snapshots';
+import { choosePlatform, probeKvm, type Platform } from '@fn/vmm';
+import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
+import { Closers } from './closers.js';
+import { PlatformStartError } from './errors.js';
+import { buildFilesFor, checkBuild, checkDataDir } from './preflight.js';
+
+export interface PlatformOptions {
+  dataDir: string;
+  port?: number;
+  hostname?: string;
+  /** kvm where /dev/kvm is usable, else the ptrace stand-in; the process sandbox has no snapshots. */
+  backend?: Platform | 'auto';
+  /** Adopted as the admin key at the first start (FN_API_KEY). */
+  adminKey?: string | undefined;
+  /** VMM host processes of the worker. */
+  hosts?: number;
+  /** Scheduler settings (queue lengths and waits); defaults suit one machine. */
+  scheduler?: { maxQueueLength?: number; maxQueueWaitMs?: number };
+  logger?: Logger;
+}
+
+export interface RunningPlatform {
+  url: string;
+  platform: 'kvm' | 'ptrace';
+  registry: Registry;
+  deployer: Deployer;
+  worker: Worker;
+  /** The admin key, only at the first start (it is never shown again). */
+  newAdminKey?: string | undefined;
+  /** Stops serving, then stops the worker's VMM host processes and closes the registry. */
+  close(): Promise<void>;
+}
+
+const WORKER_ID = 'local';
+
+export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
+  const platform = usablePlatform(options.backend ?? 'auto');
+  checkDataDir(options.dataDir);
+
+  const closers = new Closers();
+  const fail = async (error: unknown, what: string): Promise<never> => {
+    await closers.closeAll();
+    throw error instanceof PlatformStartError ? error : new PlatformStartError(`${what}: ${(error as Error).message}`, { cause: error });
+  };
+
+  const logger = options.logger ?? stdoutLogger;
+  const registry = await attempt(() => Registry.open(options.dataDir), (e) => fail(e, `could not open the registry in ${options.dataDir}`));
+  closers.add('registry', () => registry.close());
+  // Our own sink, closed before the registry: the last batch of invocation records is written.
+  const logSink = registryLogSink(registry, logger);
+  closers.add('invocation log', () => logSink.close());
+  const store = new SnapshotStore(join(options.dataDir, 'snapshots'));
+  const deployer = new Deployer({ store, workDir: join(options.dataDir, 'work'), platform });
+
+  const bus = new InProcessBus();
+  closers.add('bus', () => bus.close());
+  const scheduler = new Scheduler({ bus, ...options.scheduler });
+  closers.add('scheduler', () => scheduler.close());
+  const served = await serveScheduler(bus, scheduler);
+  closers.add('scheduler endpoint', () => served.close());
+
+  const app = createApp({
+    registry,
+    deployer: {
+      deploy: (r) => deployer.deploy({ tenant: r.tenant, name: r.name, bundle: r.bundle, memoryMiB: r.config.memoryMiB, timeoutMs: r.config.timeoutMs, env: r.config.env }),
+    },
+    invoker: new SchedulerClient(bus),
+    logSink,
+    logger,
+  });
+  const port = options.port ?? 8080;
+  const hostname = options.hostname ?? '127.0.0.1';
+  // The port before the VMM hosts: a port in use is the commonest failure, and costs nothing yet.
+  const server = await attempt(() => startServer(app, { port, hostname }), (e) => fail(listenError(e, hostname, port), 'could not listen'));
+  const stopServing = once(() => server.close());
+  closers.add('HTTP server', stopServing);
+
+  // Until the worker has reported, invocations answer 503 (no worker yet): retry, not an error.
+  const worker = await attempt(() => Worker.start({ hosts: options.hosts ?? 2 }), (e) => fail(e, 'could not start the worker\'s VMM host processes'));
+  closers.add('worker', () => worker.close());
+  const onBus = await serveWorkerOnBus(bus, { workerId: WORKER_ID, worker, snapshotFor: (key) => deployer.snapshotFor(key as Digest) });
+  closers.add('worker endpoint', () => onBus.close());
+
+  const newAdmin = await attempt(() => registry.keys.ensureAdminKey(options.adminKey), (e) => fail(e, 'could not create the admin key'));
+
+  return {
+    url: server.url,
+    platform,
+    registry,
+    deployer,
+    worker,
+    newAdminKey: newAdmin?.secret,
+    close: async () => {
+      // New requests stop first and requests in flight finish; then the rest, last started first.
+      await stopServing();
+      await closers.closeAll((what, error) => logger({ level: 'warn', msg: `closing the ${what} failed`, error: (error as Error).message }));
+    },
+  };
+}
+
+/** `run` the first time; the same promise every time after. */
+function once(run: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= run());
+}
+
+/** The backend to run on, or a PlatformStartError saying why there is none. */
+function usablePlatform(backend: Platform | 'auto'): 'kvm' | 'ptrace' {
+  const platform = choosePlatform(backend);
+  if (platform === 'process') {
+    // `auto` falls back to the process sandbox when the ptrace VMM is missing: an unbuilt
+    // checkout is the likelier reason, so say that first.
+    checkBuild(buildFilesFor('ptrace'));
+    throw new PlatformStartError('the platform needs snapshots: run where /dev/kvm is usable, or as root (or with vm.mmap_min_addr <= 4096) for the ptrace stand-in');
+  }
+  checkBuild(buildFilesFor(platform));
+  if (platform === 'kvm') {
+    const probe = probeKvm();
+    if (!probe.ok) throw new PlatformStartError(`--backend kvm, but ${probe.message ?? '/dev/kvm is not usable'} — run where /dev/kvm works, or use --backend auto`);
+  }
+  return platform;
+}
+
+function listenError(error: unknown, hostname: string, port: number): PlatformStartError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const where = `${hostname}:${port}`;
+  if (code === 'EADDRINUSE') return new PlatformStartError(`port ${port} is already in use on ${hostname} — stop what listens there, or start fn on another port with --port N (or PORT=N)`, { cause: error });
+  if (code === 'EACCES') return new PlatformStartError(`not allowed to listen on ${where} — use a port above 1023, or run with the privilege to bind it`, { cause: error });
+  if (code === 'EADDRNOTAVAIL') return new PlatformStartError(`${hostname} is not an address of this machine — use --hostname 127.0.0.1 (or 0.0.0.0 for every interface)`, { cause: error });
+  return new PlatformStartError(`could not listen on ${where}: ${(error as Error).message}`, { cause: error });
+}
+
+/** run(), or onError(its error): onError closes what started and throws. */
+async function attempt<T>(run: () => T | Promise<T>, onError: (error: unknown) => Promise<never>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    return onError(error);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The worker on the bus: serves worker.<id>.invoke (and worker.<id>.claim, which a scheduler in
+ * another process sends first) and publishes the worker's capacity on worker.<id>.capacity. This
+ * is the whole of the worker's wiring: a platform that starts a Worker and a bus calls this, and
+ * nothing stands between the two.
+ *
+ * An invocation arrives in the invocation contract's form and goes to the VMM host as it is: the
+ * request body is the very Uint8Array the gateway read, until the host's channel copies it.
+ */
+import type { InvocationRequest, InvocationResult } from '@fn/contract';
+import { publishCapacity, serveWorker, type Bus } from '@fn/scheduler';
+import type { VmSnapshot } from '@fn/vmm';
+import type { Worker } from './worker.js';
+
+export interface WorkerOnBusOptions {
+  /** One subject token: letters, digits, _ and -. */
+  workerId: string;
+  worker: Worker;
+  /** The snapshot a pool key (a version's snapshot digest) names, laid out for restores. */
+  snapshotFor(key: string): Promise<VmSnapshot>;
+  /** How often capacity is published (default 1 s: the scheduler's reportIntervalMs). */
+  reportEveryMs?: number;
+}
+
+export interface WorkerOnBus {
+  /** Stops serving and reporting; the Worker itself is the caller's to close. */
+  close(): Promise<void>;
+}
+
+export async function serveWorkerOnBus(bus: Bus, options: WorkerOnBusOptions): Promise<WorkerOnBus> {
+  const { workerId, worker } = options;
+  const invoke = async (req: InvocationRequest): Promise<InvocationResult> => {
+    const snapshot = await options.snapshotFor(req.snapshotKey);
+    const run = await worker.run(
+      { key: req.snapshotKey, snapshot, timeoutMs: req.limits.timeoutMs },
+      { ...req.request, invocationId: req.invocationId, env: req.env },
+    );
+    return { ...run.result, cold: run.cold };
+  };
+  const endpoint = await serveWorker(bus, { workerId, invoke });
+
+  const report = (): void => {
+    const m = worker.metrics();
+    const pools = m.pools.map((p) => ({ key: p.key, idle: p.idle, busy: p.busy }));
+    const vmsHeld = pools.reduce((n, p) => n + p.idle + p.busy, 0);
+    // A report that cannot be sent (the bus is closing) is simply the last one.
+    publishCapacity(bus, { workerId, pools, vmsHeld, vmsMax: m.budget.maxVms, at: Date.now() }).catch(() => {});
+  };
+  report();
+  const reporting = setInterval(report, options.reportEveryMs ?? 1000);
+  reporting.unref();
+
+  return {
+    close: async () => {
+      clearInterval(reporting);
+      await endpoint.close();
+    },
+  };
+}
