@@ -1,6 +1,7 @@
 // `fn invoke` against the real gateway (fake invoker) over a socket.
 import { expect, it } from 'vitest';
 import { useRemote } from '../test-support/remote.js';
+import { result } from '../../../gateway/src/test-support/harness.js';
 
 const remote = useRemote();
 
@@ -39,7 +40,7 @@ it('an admin key names the tenant with --tenant, and is told to when it does not
 
 it('a function\'s own error status is printed and exits 1; a missing function is the gateway\'s message', async () => {
   await remote.h.deploy(remote.h.acmeKey, 'echo');
-  remote.h.invoker.behaviour = async () => ({ status: 404, headers: [['content-type', 'text/plain']], body: new TextEncoder().encode('no such user'), logs: [], cold: false, durationMs: 1 });
+  remote.h.invoker.behaviour = async () => result({ status: 404, headers: [['content-type', 'text/plain']], body: new TextEncoder().encode('no such user') });
   const r = await remote.fn(['invoke', 'echo']);
   expect(r.code).toBe(1);
   expect(r.stdout).toBe('no such user');
