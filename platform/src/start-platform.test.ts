@@ -72,8 +72,26 @@ describeEachBackend(
       expect(got).toEqual({ COLOR: 'blue', TOKEN: SECRET });
       await api.setEnv('env', 'COLOR', 'green');
       expect((await (await fetch(`${p.url}/fn/acme/env`)).json()).COLOR).toBe('green');
+      // The gateway caches the version and the decrypted secrets: a change still shows at once.
+      await api.setSecret('env', 'TOKEN', 'rotated');
+      expect((await (await fetch(`${p.url}/fn/acme/env`)).json()).TOKEN).toBe('rotated');
       // No snapshot file holds the secret.
       for (const file of listFiles(join(dataDir, 'snapshots'))) expect(readFileSync(file).includes(SECRET), file).toBe(false);
+    });
+
+    it('a revoked key is refused on the very next invocation, though keys are cached', { timeout: scaledTimeout(120_000) }, async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'fn-platform-revoke-'));
+      const p = await startPlatform({ dataDir, port: 0, backend: backend as 'kvm' | 'ptrace', hosts: 1, logger: quiet });
+      running.push(p);
+      const admin = new ApiClient({ baseUrl: p.url, apiKey: p.newAdminKey, tenant: 'acme' });
+      await admin.createTenant('acme');
+      await admin.deploy({ name: 'private', bundle: COUNTER, config: { memoryMiB: 32, timeoutMs: 5000 } });
+      const key = await admin.createKey('acme');
+      const call = () => fetch(`${p.url}/fn/acme/private`, { headers: { authorization: `Bearer ${key.secret}` } });
+      expect((await call()).status).toBe(200);
+      expect((await call()).status).toBe(200);
+      await admin.revokeKey(key.id);
+      expect((await call()).status).toBe(401);
     });
   },
   SNAPSHOT_BACKENDS,

@@ -3,6 +3,10 @@
  * directory. The first start prints the admin API key (kept; FN_API_KEY at first start is adopted
  * instead), creates the tenant "default" and deploys functions/hello as a public function, so a
  * curl works at once. Runs until Ctrl-C.
+ *
+ * A start that fails (a port in use, a data directory that cannot be written, no build) is one
+ * line on stderr and exit code 1, with every process it started stopped (@fn/platform's start
+ * rolls itself back); so is a failed first-start setup after the platform came up.
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +20,7 @@ import { UsageError } from '../usage-error.js';
 export const upUsage = 'usage: fn up [--port N] [--data DIR] [--backend kvm|ptrace|auto]';
 const HELLO_DIR = fileURLToPath(new URL('../../../functions/hello', import.meta.url));
 const DEFAULT_TENANT = 'default';
+const STOP_GRACE_MS = 10_000;
 
 export async function upCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -38,17 +43,11 @@ export async function upCommand(argv: string[]): Promise<number> {
   process.stderr.write(`fn: starting (data in ${dataDir})\n`);
   const running = await startPlatform({ dataDir, port, hostname: values.hostname, backend, adminKey: process.env.FN_API_KEY });
   process.stdout.write(`fn is up at ${running.url} (backend: ${running.platform}${running.platform === 'kvm' ? '' : ', a development stand-in without VM isolation'})\n`);
-
-  if (running.newAdminKey) {
-    process.stdout.write(`admin API key (shown once, keep it): ${running.newAdminKey}\n`);
-    process.stderr.write(`fn: first start: creating tenant "${DEFAULT_TENANT}" and deploying functions/hello\n`);
-    const api = new ApiClient({ baseUrl: running.url, apiKey: running.newAdminKey, tenant: DEFAULT_TENANT });
-    await api.createTenant(DEFAULT_TENANT);
-    const hello = readFunctionDir(HELLO_DIR);
-    const bundle = await bundleFunction(hello.entryPath);
-    await api.deploy({ name: hello.config.name, bundle: bundle.code, config: { memoryMiB: hello.config.memoryMiB, timeoutMs: hello.config.timeoutMs, public: true } });
-    process.stdout.write(`try it:  curl ${running.url}/fn/${DEFAULT_TENANT}/hello\n`);
-    process.stdout.write(`then:    export FN_URL=${running.url} FN_API_KEY=${running.newAdminKey}\n`);
+  try {
+    if (running.newAdminKey) await firstStart(running.url, running.newAdminKey);
+  } catch (error) {
+    await running.close();
+    throw error;
   }
 
   await new Promise<void>((done) => {
@@ -57,6 +56,26 @@ export async function upCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   process.stderr.write('fn: stopping\n');
+  // Stopping waits for requests in flight; a second Ctrl-C, or this timer, ends it regardless.
+  const force = setTimeout(() => {
+    process.stderr.write('fn: still stopping after 10 s: exiting now\n');
+    process.exit(1);
+  }, STOP_GRACE_MS);
+  force.unref();
+  process.once('SIGINT', () => process.exit(130));
   await running.close();
   return 0;
+}
+
+/** The first start of a data directory: the admin key, the tenant "default" and functions/hello. */
+async function firstStart(url: string, adminKey: string): Promise<void> {
+  process.stdout.write(`admin API key (shown once, keep it): ${adminKey}\n`);
+  process.stderr.write(`fn: first start: creating tenant "${DEFAULT_TENANT}" and deploying functions/hello\n`);
+  const api = new ApiClient({ baseUrl: url, apiKey: adminKey, tenant: DEFAULT_TENANT });
+  await api.createTenant(DEFAULT_TENANT);
+  const hello = readFunctionDir(HELLO_DIR);
+  const bundle = await bundleFunction(hello.entryPath);
+  await api.deploy({ name: hello.config.name, bundle: bundle.code, config: { memoryMiB: hello.config.memoryMiB, timeoutMs: hello.config.timeoutMs, public: true } });
+  process.stdout.write(`try it:  curl ${url}/fn/${DEFAULT_TENANT}/hello\n`);
+  process.stdout.write(`then:    export FN_URL=${url} FN_API_KEY=${adminKey}\n`);
 }

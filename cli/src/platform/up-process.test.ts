@@ -3,11 +3,12 @@
 // functions/counter with the real CLI and invokes both over HTTP. Every invocation of counter must
 // answer 1: each one starts from the snapshot, so no invocation sees another's state.
 import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachBackend } from '../../../vmm/src/test-support/backends.js';
 import { scaledTimeout } from '../../../vmm/src/test-support/time-scale.js';
 
@@ -55,6 +56,62 @@ function fn(args: string[], env: Record<string, string>): Promise<{ code: number
     );
   });
 }
+
+/** Processes of this checkout's VMM hosts and guests: what a failed start must not leave behind. */
+function ourProcesses(): Set<string> {
+  const found = new Set<string>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmdline.includes(`${root}worker/`) || cmdline.includes(`${root}guest/build/`)) found.add(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** Runs `fn up` to its exit: code, output, and any of our processes it left running. */
+function fnUpFails(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; leftover: string[] }> {
+  const before = ourProcesses();
+  const child = spawn(process.execPath, [fnBin, 'up', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (b) => (stdout += b));
+  child.stderr!.on('data', (b) => (stderr += b));
+  return new Promise((resolve) => {
+    child.once('exit', (code) => {
+      setTimeout(() => resolve({ code, stdout, stderr, leftover: [...ourProcesses()].filter((p) => !before.has(p)) }), 500);
+    });
+  });
+}
+
+describe('fn up that cannot start', () => {
+  it('a port in use: one line naming the port and what to do, exit code 1, nothing left running', { timeout: scaledTimeout(60_000) }, async () => {
+    const busy = createServer();
+    await new Promise<void>((listening) => busy.listen(0, '127.0.0.1', listening));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const r = await fnUpFails(['--port', String(port), '--data', mkdtempSync(join(tmpdir(), 'fn-up-busy-'))]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^fn: starting \\(data in .*\\)\nfn: port ${port} is already in use on 127\\.0\\.0\\.1 — stop what listens there, or start fn on another port with --port N \\(or PORT=N\\)\n$`));
+      expect(r.leftover).toEqual([]);
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('a data directory that cannot be written: one line, exit code 1', { timeout: scaledTimeout(60_000) }, async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'fn-up-file-')), 'not-a-dir');
+    writeFileSync(file, '');
+    const r = await fnUpFails(['--port', '0', '--data', join(file, 'data')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(2);
+    expect(r.stderr).toMatch(/fn: the data directory .*not-a-dir\/data cannot be written \(ENOTDIR\) — fix its permissions, or choose another with --data DIR/);
+    expect(r.leftover).toEqual([]);
+  });
+});
 
 describeEachBackend(
   'fn up as a process',
