@@ -69,6 +69,9 @@ export class Deployer {
         { platform: this.options.platform, dir: snap.dir, memoryBytes: request.memoryMiB * 1024 * 1024, abiVersion: guestAbiVersion },
         { kind: 'function', base: base.digest, function: { name: `${request.tenant}/${request.name}`, bundleDigest } },
       );
+      // Laid out for restores now, while the deploy is slow anyway: the first invocation of the
+      // new version (a cold start by definition) then pays for its restore only.
+      await this.snapshotFor(snapshotDigest);
       return { bundleDigest, snapshotDigest, baseDigest: base.digest, diffPages: snap.diffPages, ms: performance.now() - started };
     } finally {
       vm.close();

@@ -1,0 +1,46 @@
+/**
+ * The load generator, run as its own process so that the load never shares an event loop (or a
+ * CPU's time slices, as far as the OS allows) with the server it measures. Reads one job as JSON
+ * from argv, prints one JSON result on stdout.
+ *
+ *   { mode: 'sequential', url, count, warmup }  one keep-alive connection, one request at a time:
+ *        every latency in ms (µs precision) and each answer's Server-Timing header
+ *   { mode: 'each', urls }                      one request per URL, in order (cold starts)
+ *   { mode: 'throughput', url, connections, durationMs }  autocannon: requests per second
+ */
+import autocannon from 'autocannon';
+import { sequential, type SequentialResult } from './sequential.js';
+
+export type LoadJob =
+  | { mode: 'sequential'; url: string; count: number; warmup: number }
+  | { mode: 'each'; urls: string[] }
+  | { mode: 'throughput'; url: string; connections: number; durationMs: number };
+
+export interface ThroughputResult {
+  rps: number;
+  non2xx: number;
+  errors: number;
+}
+
+export type LoadResult = SequentialResult | ThroughputResult;
+
+async function run(job: LoadJob): Promise<LoadResult> {
+  switch (job.mode) {
+    case 'sequential':
+      return sequential([job.url], job.count, job.warmup);
+    case 'each':
+      return sequential(job.urls, 1, 0);
+    case 'throughput': {
+      const result = await autocannon({ url: job.url, connections: job.connections, duration: job.durationMs / 1000 });
+      return { rps: result.requests.total / (job.durationMs / 1000), non2xx: result.non2xx, errors: result.errors };
+    }
+  }
+}
+
+run(JSON.parse(process.argv[2] ?? '{}') as LoadJob).then(
+  (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
+  (err: unknown) => {
+    process.stderr.write(`load-runner: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
