@@ -30,6 +30,29 @@ it('listens on loopback and serves the control API and invocations over HTTP', a
   expect(h.invoker.calls[0]!.request.url).toBe('/echo?x=1');
 });
 
+it("forwards the same headers over a socket as fetch's Headers would, and reads no body where none is framed", async () => {
+  await h.deploy(h.acmeKey, 'api');
+  const { request } = await import('node:http');
+  const status = await new Promise<number>((resolve, reject) => {
+    // Raw header lines, repeated and mixed-case, as a client may send them.
+    const req = request(`${server.url}/fn/acme/api`, {
+      method: 'GET',
+      headers: { Authorization: `Bearer ${h.acmeKey}`, 'X-Tag': ['a', 'b'], Accept: 'text/plain', Connection: 'keep-alive' },
+    });
+    req.on('response', (res) => (res.resume(), res.on('end', () => resolve(res.statusCode!))));
+    req.on('error', reject);
+    req.end();
+  });
+  expect(status).toBe(200);
+  const got = h.invoker.calls[0]!.request;
+  expect(got.body.byteLength).toBe(0);
+  expect(got.headers).toContainEqual(['x-tag', 'a, b']);
+  expect(got.headers).toContainEqual(['accept', 'text/plain']);
+  expect(got.headers.map(([n]) => n)).not.toContain('authorization');
+  expect(got.headers.map(([n]) => n)).not.toContain('connection');
+  expect(got.headers.map(([n]) => n)).toEqual([...got.headers.map(([n]) => n)].sort());
+});
+
 it('close() resolves although a keep-alive connection is open', async () => {
   await fetch(`${server.url}/openapi.json`, { headers: { connection: 'keep-alive' } }).then((r) => r.arrayBuffer());
   await server.close();

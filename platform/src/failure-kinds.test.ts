@@ -32,7 +32,8 @@ describeEachBackend(
     let url: string;
     beforeAll(async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'fn-kinds-'));
-      p = await startPlatform({ dataDir, port: 0, backend: backend as 'kvm' | 'ptrace', hosts: 1, logger: () => {}, scheduler: { maxQueueLength: 0 } });
+      // VMM host processes, as on KVM: a host can then die under an invocation (unavailable).
+      p = await startPlatform({ dataDir, port: 0, backend: backend as 'kvm' | 'ptrace', hosts: 1, vmHosts: 'processes', logger: () => {}, scheduler: { maxQueueLength: 0 } });
       url = p.url;
       const api = new ApiClient({ baseUrl: p.url, apiKey: p.newAdminKey, tenant: 'acme' });
       await api.createTenant('acme');

@@ -37,6 +37,13 @@ export interface PlatformOptions {
   adminKey?: string | undefined;
   /** VMM host processes of the worker. */
   hosts?: number;
+  /**
+   * Where the worker holds its VMs: in VMM host processes (KVM's default: a process holding many
+   * KVM VMs slows down, and a crash costs one host's VMs), or in the worker's own process (the
+   * ptrace stand-in's default: each of its VMs is a process already, so a host process would only
+   * add an IPC round trip to every invocation).
+   */
+  vmHosts?: 'processes' | 'in-process';
   /** Scheduler settings (queue lengths and waits); defaults suit one machine. */
   scheduler?: { maxQueueLength?: number; maxQueueWaitMs?: number };
   logger?: Logger;
@@ -99,7 +106,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   closers.add('HTTP server', stopServing);
 
   // Until the worker has reported, invocations answer 503 (no worker yet): retry, not an error.
-  const worker = await attempt(() => Worker.start({ hosts: options.hosts ?? 2 }), (e) => fail(e, 'could not start the worker\'s VMM host processes'));
+  const inProcessHost = (options.vmHosts ?? (platform === 'kvm' ? 'processes' : 'in-process')) === 'in-process';
+  const worker = await attempt(() => Worker.start({ hosts: options.hosts ?? 2, inProcessHost }), (e) => fail(e, "could not start the worker's VMM host processes"));
   closers.add('worker', () => worker.close());
   const onBus = await serveWorkerOnBus(bus, { workerId: WORKER_ID, worker, snapshotFor: (key) => deployer.snapshotFor(key as Digest) });
   closers.add('worker endpoint', () => onBus.close());

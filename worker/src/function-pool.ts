@@ -18,7 +18,7 @@ import type { VmSnapshot } from '@fn/vmm';
 import type { Clock, TimerHandle } from './clock.js';
 import { DemandTracker } from './demand.js';
 import { WorkerAtCapacityError, WorkerClosedError } from './errors.js';
-import type { VmmHost } from './vmm-host/host-client.js';
+import type { VmHost } from './vmm-host/vm-host.js';
 import type { HostPool } from './vmm-host/host-pool.js';
 
 export interface PoolSettings {
@@ -48,7 +48,7 @@ export interface PoolDeps {
 }
 
 export interface VmHandle {
-  readonly host: VmmHost;
+  readonly host: VmHost;
   readonly vmId: string;
   /** The process holding the guest (the host itself with KVM). */
   readonly pid: number;

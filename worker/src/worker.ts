@@ -29,6 +29,11 @@ const WorkerOptionsSchema = z
   .object({
     /** VMM host processes (default 2; ~100 VMs each is the sweet spot with KVM). */
     hosts: z.number().int().min(1).max(64).default(2),
+    /**
+     * Hold VMs in this process instead of VMM host processes: for the ptrace stand-in, whose VMs
+     * are processes of their own already (vmm-host/local-host.ts). `hosts` is then ignored.
+     */
+    inProcessHost: z.boolean().default(false),
     /** Most VMs across all pools (busy, idle and being restored). */
     maxVms: z.number().int().min(1).default(200),
     /** Most guest memory across all VMs (each charged its full size); default 75% of RAM. */
@@ -126,7 +131,7 @@ export class Worker {
     const { clock, hostEntry, ...rest } = options;
     const parsed = WorkerOptionsSchema.safeParse(rest);
     if (!parsed.success) throw new InvalidInputError(`invalid worker options: ${z.prettifyError(parsed.error)}`);
-    const hosts = await HostPool.start({ size: parsed.data.hosts, ...(hostEntry ? { entry: hostEntry } : {}) });
+    const hosts = await HostPool.start({ size: parsed.data.hosts, inProcess: parsed.data.inProcessHost, ...(hostEntry ? { entry: hostEntry } : {}) });
     return new Worker(hosts, parsed.data, clock ?? systemClock);
   }
 

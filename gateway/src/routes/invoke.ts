@@ -18,10 +18,12 @@ import { withDeadline } from '../deadline.js';
 import type { GatewayLimits, InvokeResult, Invoker } from '../deps.js';
 import { UnauthorizedError } from '../errors.js';
 import { setInvocationHeaders } from '../invocation-headers.js';
-import { forwardedRequestHeaders, functionResponse } from '../invoke-io.js';
+import { forwardedIncomingHeaders, forwardedRequestHeaders, functionResponse, hasNoBody, incomingOf } from '../invoke-io.js';
 import { parseTarget, type InvokeTarget } from '../invoke-target.js';
 import { toLogLines, type LogSink } from '../log-sink.js';
 import { serverTiming } from '../server-timing.js';
+
+const EMPTY = new Uint8Array(0);
 
 export interface InvokeDeps {
   registry: Registry;
@@ -47,10 +49,12 @@ export function invokeHandler(deps: InvokeDeps): (c: Context<GatewayEnv>) => Pro
       timeoutMs: version.config.timeoutMs,
     };
     // The request is checked against the invocation contract's limits here, where it arrives;
-    // no hop after this one checks it again.
-    const headers = forwardedRequestHeaders(c.req.raw.headers);
+    // no hop after this one checks it again. Served by Node, headers come from its raw list and a
+    // request framed without a body is not read at all (no fetch Request is materialised).
+    const incoming = incomingOf(c.env);
+    const headers = incoming ? forwardedIncomingHeaders(incoming) : forwardedRequestHeaders(c.req.raw.headers);
     checkRequestLimits({ url: target.url, headers });
-    const body = await readBody(c.req.raw, deps.limits.invokeBodyBytes, 'invocation body');
+    const body = incoming && hasNoBody(incoming) ? EMPTY : await readBody(c.req.raw, deps.limits.invokeBodyBytes, 'invocation body');
     // From here on there is an invocation: its id goes on every answer and into the logs.
     c.set('invocation', meta);
 

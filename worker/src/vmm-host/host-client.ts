@@ -14,6 +14,7 @@ import type { z } from 'zod';
 import { VmmHostCrashedError, VmmHostProtocolError, VmmHostStartError, VmmHostTimeoutError } from '../errors.js';
 import { defaultHostEntry, type HostEntry } from './host-entry.js';
 import { HostMessageSchema, ResultSchemas, type HostOp, type HostStats, type RestoreResult } from './protocol.js';
+import type { VmHost } from './vm-host.js';
 import { fromWireError } from './wire-errors.js';
 
 export interface VmmHostOptions {
@@ -38,7 +39,7 @@ type Listener<T> = (value: T) => void;
 
 let nextHostId = 1;
 
-export class VmmHost {
+export class VmmHost implements VmHost {
   /** Stable name for metrics and logs (pids are reused). */
   readonly id = `host-${nextHostId++}`;
   private readonly pending = new Map<number, Pending>();

@@ -3,15 +3,22 @@
  * (DESIGN.md §1: spread them, ~100 per process), and a host that crashes takes only its own VMs
  * with it. New VMs go to the least-loaded live host; a host that dies is replaced right away
  * (retrying with a growing delay while replacements fail to start).
+ *
+ * `inProcess: true` holds the VMs in this process instead (local-host.ts): for backends whose VMs
+ * are processes of their own (ptrace, process), where a host process only adds an IPC hop.
  */
 import type { VmSnapshot } from '@fn/vmm';
 import { VmmHostStartError, WorkerClosedError } from '../errors.js';
 import { VmmHost, type VmmHostOptions } from './host-client.js';
+import { LocalHost } from './local-host.js';
+import type { VmHost } from './vm-host.js';
 import type { RestoreResult } from './protocol.js';
 
 export interface HostPoolOptions extends VmmHostOptions {
   /** Number of host processes (default 2). Size it so each holds on the order of 100 VMs. */
   size?: number;
+  /** Hold VMs in this process, with no host process (see the header comment). */
+  inProcess?: boolean;
   /** First delay before retrying a host that failed to start; doubles up to 30 s. */
   restartDelayMs?: number;
 }
@@ -24,12 +31,12 @@ export interface HostInfo {
   inFlight: number;
 }
 
-export type HostCrashListener = (host: VmmHost, err: Error) => void;
+export type HostCrashListener = (host: VmHost, err: Error) => void;
 
 export class HostPool {
-  private readonly hosts: VmmHost[] = [];
+  private readonly hosts: VmHost[] = [];
   /** Replacements being started; placement waits for one when no host is live. */
-  private readonly starting = new Set<Promise<VmmHost | undefined>>();
+  private readonly starting = new Set<Promise<VmHost | undefined>>();
   private readonly crashListeners: HostCrashListener[] = [];
   private closed = false;
   /** Hosts started since this pool was made, replacements included. */
@@ -39,6 +46,10 @@ export class HostPool {
 
   static async start(options: HostPoolOptions = {}): Promise<HostPool> {
     const pool = new HostPool(options);
+    if (options.inProcess) {
+      pool.hosts.push(new LocalHost());
+      return pool;
+    }
     const size = options.size ?? 2;
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`a host pool needs at least one host, not ${size}`);
     try {
@@ -56,7 +67,7 @@ export class HostPool {
   }
 
   /** Restores a VM on the least-loaded live host. */
-  async restore(snapshot: VmSnapshot, timeoutMs: number): Promise<{ host: VmmHost; vm: RestoreResult }> {
+  async restore(snapshot: VmSnapshot, timeoutMs: number): Promise<{ host: VmHost; vm: RestoreResult }> {
     // Chosen and charged (host.restore counts itself as load) in the same tick, so concurrent
     // placements see each other.
     const host = this.leastLoaded() ?? (await this.waitForHost());
@@ -68,7 +79,7 @@ export class HostPool {
   }
 
   /** Live hosts, for stats and tests. */
-  get live(): readonly VmmHost[] {
+  get live(): readonly VmHost[] {
     return this.hosts.filter((h) => h.alive);
   }
 
@@ -78,15 +89,15 @@ export class HostPool {
     await Promise.all(this.hosts.splice(0).map((h) => h.shutdown()));
   }
 
-  private leastLoaded(): VmmHost | undefined {
+  private leastLoaded(): VmHost | undefined {
     if (this.closed) throw new WorkerClosedError();
-    let best: VmmHost | undefined;
+    let best: VmHost | undefined;
     for (const h of this.hosts) if (h.alive && (!best || h.load < best.load)) best = h;
     return best;
   }
 
   /** Every host is dead: wait for a replacement. */
-  private async waitForHost(): Promise<VmmHost> {
+  private async waitForHost(): Promise<VmHost> {
     for (;;) {
       if (this.starting.size === 0) throw new VmmHostStartError('no VMM host process is running and none is starting — the worker is shutting down or hosts keep failing to start');
       await Promise.race(this.starting);
@@ -107,7 +118,7 @@ export class HostPool {
     return host;
   }
 
-  private onCrash(host: VmmHost, err: Error): void {
+  private onCrash(host: VmHost, err: Error): void {
     const at = this.hosts.indexOf(host);
     if (at >= 0) this.hosts.splice(at, 1);
     for (const listener of this.crashListeners) listener(host, err);
