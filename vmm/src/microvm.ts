@@ -275,12 +275,17 @@ export class MicroVM {
 
   /**
    * The reset runs after the response is handed back, off the caller's path; the next call waits
-   * for it. A failed reset discards the VM: it must never serve from an unknown state.
+   * for it. It starts only once the current turn of the event loop is over (setImmediate): by
+   * then the result has travelled up through every layer of this process and the response is
+   * written, so the VMM doing the reset does not compete with the response for a CPU (on a small
+   * machine waking it first would delay the answer by a time slice). A failed reset discards the
+   * VM: it must never serve from an unknown state.
    */
   private scheduleReset(): void {
     const reset = this.transport.reset?.bind(this.transport);
     if (!reset) return;
-    this.pendingReset = this.exclusive(reset, true).then(
+    const afterThisTurn = new Promise<void>((resolve) => setImmediate(resolve));
+    this.pendingReset = afterThisTurn.then(() => this.exclusive(reset, true)).then(
       (info) => {
         this.lastReset = info;
         return info;
