@@ -353,7 +353,7 @@ bool same_sregs(const kvm_sregs& a, const kvm_sregs& b) {
 
 CpuState capture_cpu_state(Vcpu& v, const FpuAccess& fa, uint32_t tsc_khz, const std::vector<kvm_cpuid_entry2>& cpuid) {
   CpuState s;
-  s.regs = v.get_regs();
+  s.regs = regs_for_snapshot(v.get_regs());  // nested_quirks.h: the same with or without a test switch
   s.sregs = v.get_sregs();
   if (fa.xsave_size != 0)
     s.xsave = v.get_xsave(fa.xsave_size, fa.xsave2);
@@ -394,7 +394,7 @@ void apply_fpu_state(Vcpu& v, const FpuAccess& fa, const CpuState& s) {
 ApplyReport apply_cpu_state(Vcpu& v, const FpuAccess& fa, const CpuState& s) {
   ApplyReport report;
   v.set_sregs(sregs_for_host(s.sregs));  // nested_quirks.h: TR type 9 inside the nested test machine only
-  v.set_regs(s.regs);
+  v.set_regs(regs_for_host(s.regs));
   apply_fpu_state(v, fa, s);
   std::vector<kvm_msr_entry> req, opt;
   for (const CpuMsr& m : s.msrs) {

@@ -198,6 +198,32 @@ h.test('nested machine quirk: the switch is wrong anywhere else (VM entry wants 
     vm.close(); })();`);
   assert(r.status === 0 && /refused fail_entry/.test(r.stdout), `${r.stdout} ${r.stderr}`);
 });
+h.test('Bochs quirk: FN_KVM_NESTED_GUEST_IF=1 runs the guest with IF=1 (boot, reset, restore); snapshots still record IF=0', () => {
+  const dir = path.join(snapDir, 'guest-if');
+  const script = `(async () => {
+    const fault = (vm) => ex(vm, req(2, 'n')).then(() => 'no fault', (e) => (e.rflags & 0x200n) ? 'IF=1' : 'IF=0');
+    const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
+    await ex(vm, req(0, null));
+    await snap(vm, { dir: process.env.DIR });
+    await reset(vm);
+    const afterReset = await fault(vm);
+    vm.close();
+    const r = await restore({ memoryBytes: 64 << 20, dir: process.env.DIR });
+    const afterRestore = await fault(r);
+    r.close();
+    const fresh = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
+    await ex(fresh, req(0, null));
+    const afterBoot = await fault(fresh);
+    fresh.close();
+    const cpu = require('fs').readFileSync(require('path').join(process.env.DIR, 'cpu.bin'));
+    const recorded = (cpu.readBigUInt64LE(64 + 136) & 0x200n) ? 'IF=1' : 'IF=0';  // REGS section: kvm_regs.rflags
+    console.log(afterBoot, afterReset, afterRestore, 'recorded', recorded);
+  })().catch((e) => { console.log('ERR', e.kind, e.message); process.exit(1); });`;
+  let r = childWith({ DIR: dir, FN_KVM_NESTED_GUEST_IF: '1' }, script);
+  assert(r.status === 0 && /IF=1 IF=1 IF=1 recorded IF=0/.test(r.stdout), `${r.stdout} ${r.stderr}`);
+  r = childWith({ DIR: `${dir}-off`, FN_KVM_NESTED_GUEST_IF: '' }, script);
+  assert(r.status === 0 && /IF=0 IF=0 IF=0 recorded IF=0/.test(r.stdout), `${r.stdout} ${r.stderr}`);
+});
 h.test('a restored VM dropped without close() is finalized; process exit during a restore does not hang', () => {
   const dir = path.join(snapDir, 'gc');
   let r = childWith({ DIR: dir }, `(async () => { const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
