@@ -23,15 +23,18 @@
 #define FN_GDT_ADDR         0x1000ull  /* GDT: null, code64 (DPL0), data (DPL0), data (DPL3), code64 (DPL3), TSS(16 bytes) */
 #define FN_TSS_ADDR         0x2000ull  /* 64-bit TSS (104 bytes) followed by the I/O permission bitmap */
 #define FN_TSS_IOMAP_OFFSET 0x68u      /* the I/O bitmap starts right after the TSS proper */
-#define FN_SYSCALL_STUB_ADDR 0x5000ull /* LSTAR points here: reports a stray syscall through the doorbell */
+#define FN_IDT_ADDR         0x3000ull  /* IDT: interrupt gates for the CPU exceptions, all to the fault stubs (supervisor) */
+#define FN_IST_STACK_ADDR   0x4000ull  /* the fault stubs' stack page: TSS IST1 and RSP0 = its top (supervisor, NX) */
+#define FN_SYSCALL_STUB_ADDR 0x5000ull /* LSTAR points here: reports a stray syscall through FN_PORT_SYSCALL;
+                                          the same page holds the fault stubs (supervisor, executable) */
 #define FN_BOOT_INFO_ADDR   0x6000ull  /* struct fn_boot_info, written by the host before the first run */
 #define FN_TLS_ADDR         0x7000ull  /* FS base: musl's thread block, filled in by the guest's entry code */
 #define FN_PAGE_TABLES_ADDR 0x8000ull  /* PML4, PDPT, page directories, the page tables for the first and last 2 MiB */
 #define FN_PAGE_TABLES_END  0x10000ull
 #define FN_GUEST_LOAD_ADDR  0x400000ull /* the guest ELF is linked here (static, non-PIE) */
 #define FN_STACK_SIZE       0x100000ull /* 1 MiB at the top of guest RAM */
-/* An unmapped page between the heap and the stack, so a stack overflow faults (KVM_EXIT_SHUTDOWN →
- * guest_fault) instead of corrupting the heap. The top of guest RAM, mem_size = fn_boot_info.mem_size:
+/* An unmapped page between the heap and the stack, so a stack overflow faults (#PF → guest_fault)
+ * instead of corrupting the heap. The top of guest RAM, mem_size = fn_boot_info.mem_size:
  *   stack     [mem_size - FN_STACK_SIZE, mem_size)           RSP starts at mem_size
  *   guard     [mem_size - FN_STACK_SIZE - FN_STACK_GUARD_SIZE, mem_size - FN_STACK_SIZE)  not present
  *   heap_end   = mem_size - FN_STACK_SIZE - FN_STACK_GUARD_SIZE (the arena and the ELF image end below)
@@ -52,6 +55,10 @@
  * ------------------------------------------------------------------------------------------- */
 #define FN_PORT_DOORBELL 0xE0u
 #define FN_PORT_SYSCALL  0xE1u  /* used only by the syscall stub; eax = syscall number */
+/* Used only by the fault stubs at CPL0 (the exception frame is on the IST stack). The TSS I/O bitmap
+ * denies it at CPL3, and it lies outside the doorbell's dword (0xE0..0xE3, which `out dx, eax` at
+ * CPL3 may reach), so the guest cannot forge a fault report. */
+#define FN_PORT_FAULT    0xF0u
 
 enum fn_event {
   FN_EVENT_READY = 1,  /* runtime initialised, nothing loaded yet; waiting for a command */

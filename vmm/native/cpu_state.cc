@@ -7,6 +7,7 @@
 #include "snapshot_files.h"
 #include "fn_abi.h"
 #include "long_mode.h"
+#include "nested_quirks.h"
 #include "vcpu.h"
 
 namespace fnvmm {
@@ -291,6 +292,19 @@ CpuState decode_cpu_file(const uint8_t* d, size_t n, uint64_t mem, const std::st
                  format("does not hold the registers of a CPL3 guest in this VMM's long mode (cs 0x%x ss 0x%x cr3 0x%llx "
                         "efer 0x%llx rip 0x%llx); %s",
                         sr.cs.selector, sr.ss.selector, (ull)sr.cr3, (ull)sr.efer, (ull)s.regs.rip, kAgain));
+  // The system tables must be the ones this VMM writes (the guest cannot move them: lgdt, lidt,
+  // ltr and mov cr3 fault at CPL3). A crafted file could otherwise point the IDT, the GDT, the TSS
+  // or the page tables at guest-writable memory and run guest code at CPL0. An empty IDT (base 0,
+  // limit 0) is a snapshot from before the VMM had one: its faults end in a triple fault, as then.
+  const bool idt_ok = (sr.idt.base == FN_IDT_ADDR && sr.idt.limit == long_mode::kIdtLimit) ||
+                      (sr.idt.base == 0 && sr.idt.limit == 0);
+  const bool tables_ok = idt_ok && sr.gdt.base == FN_GDT_ADDR && sr.gdt.limit == long_mode::kGdtLimit &&
+                         sr.tr.base == FN_TSS_ADDR && (sr.cr3 & long_mode::kPteAddrMask) == long_mode::kPml4Addr;
+  if (!tables_ok)
+    throw refuse("SnapshotCorruptError", "state",
+                 format("does not hold this VMM's system tables (gdt 0x%llx/%u, idt 0x%llx/%u, tr 0x%llx, cr3 0x%llx); %s",
+                        (ull)sr.gdt.base, sr.gdt.limit, (ull)sr.idt.base, sr.idt.limit, (ull)sr.tr.base, (ull)sr.cr3,
+                        kAgain));
   if (info != nullptr) *info = fi;
   return s;
 }
@@ -339,7 +353,7 @@ bool same_sregs(const kvm_sregs& a, const kvm_sregs& b) {
 
 CpuState capture_cpu_state(Vcpu& v, const FpuAccess& fa, uint32_t tsc_khz, const std::vector<kvm_cpuid_entry2>& cpuid) {
   CpuState s;
-  s.regs = v.get_regs();
+  s.regs = regs_for_snapshot(v.get_regs());  // nested_quirks.h: the same with or without a test switch
   s.sregs = v.get_sregs();
   if (fa.xsave_size != 0)
     s.xsave = v.get_xsave(fa.xsave_size, fa.xsave2);
@@ -379,8 +393,8 @@ void apply_fpu_state(Vcpu& v, const FpuAccess& fa, const CpuState& s) {
 
 ApplyReport apply_cpu_state(Vcpu& v, const FpuAccess& fa, const CpuState& s) {
   ApplyReport report;
-  v.set_sregs(s.sregs);
-  v.set_regs(s.regs);
+  v.set_sregs(sregs_for_host(s.sregs));  // nested_quirks.h: TR type 9 inside the nested test machine only
+  v.set_regs(regs_for_host(s.regs));
   apply_fpu_state(v, fa, s);
   std::vector<kvm_msr_entry> req, opt;
   for (const CpuMsr& m : s.msrs) {

@@ -112,14 +112,15 @@ size_t Kvm::vcpu_mmap_size() const {
 }
 
 std::vector<kvm_cpuid_entry2> Kvm::supported_cpuid() const {
-  // The ioctl fails with E2BIG while the buffer is too small; grow until it fits.
+  // The ioctl fails with E2BIG while the buffer is too small; grow until it fits. The entries are
+  // read where the kernel writes them (kvm_ioctls.h: not struct kvm_cpuid2's C++ layout).
   for (uint32_t n = 64; n <= 4096; n *= 2) {
-    std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + n * sizeof(kvm_cpuid_entry2));
-    auto* c = reinterpret_cast<kvm_cpuid2*>(buf.data());
-    c->nent = n;
-    if (::ioctl(fd_.get(), kvm_abi::kGetSupportedCpuid, c) == 0) {
-      const kvm_cpuid_entry2* first = c->entries;
-      return std::vector<kvm_cpuid_entry2>(first, first + c->nent);
+    kvm_abi::Cpuid2Buffer buf(n);
+    buf.header().nent = n;
+    if (::ioctl(fd_.get(), kvm_abi::kGetSupportedCpuid, buf.data()) == 0) {
+      const uint32_t got = buf.header().nent;
+      if (got > n) throw KvmError("KVM_GET_SUPPORTED_CPUID", EINVAL, format("KVM reported %u entries in a buffer of %u", got, n));
+      return std::vector<kvm_cpuid_entry2>(buf.entries(), buf.entries() + got);
     }
     if (errno != E2BIG) throw KvmError("KVM_GET_SUPPORTED_CPUID", errno);
   }

@@ -43,6 +43,8 @@ uint64_t low_page_flags(uint64_t addr, const std::vector<GuestRange>& exec) {
   if (addr == 0) return 0;                                                 // NULL page
   if (addr == FN_GDT_ADDR) return kPtePresent | kPteWritable | A | D | kPteNx;  // supervisor
   if (addr == FN_TSS_ADDR) return kPtePresent | A | kPteNx;                     // supervisor RO
+  if (addr == FN_IDT_ADDR) return kPtePresent | A | kPteNx;                     // supervisor RO
+  if (addr == FN_IST_STACK_ADDR) return kPtePresent | kPteWritable | A | D | kPteNx;  // supervisor RW
   if (addr == FN_SYSCALL_STUB_ADDR) return kPtePresent | A;                     // supervisor RO, exec
   if (addr == FN_BOOT_INFO_ADDR) return kPtePresent | kPteUser | A | kPteNx;    // user RO
   if (addr == FN_TLS_ADDR) return kPtePresent | kPteWritable | kPteUser | A | D | kPteNx;
@@ -106,17 +108,57 @@ std::vector<uint8_t> build_tss() {
   for (uint32_t port = FN_PORT_DOORBELL; port < FN_PORT_DOORBELL + kDoorbellAccessBytes; ++port)
     tss[FN_TSS_IOMAP_OFFSET + port / 8] &= static_cast<uint8_t>(~(1u << (port % 8)));
   tss[FN_TSS_IOMAP_OFFSET + kIoBitmapBytes] = 0xFF;  // terminator
+  const uint64_t top = kIstTop;
+  std::memcpy(&tss[kTssRsp0Offset], &top, sizeof top);
+  std::memcpy(&tss[kTssIst1Offset], &top, sizeof top);
   return tss;
 }
 
 std::vector<uint8_t> syscall_stub() {
   static_assert(FN_PORT_SYSCALL <= 0xFFFF, "port must fit dx");
+  // Entered at CPL0 (STAR's CS) with the guest's RSP, RAX = the syscall number, RCX = the return
+  // RIP; it touches no memory, so the guest's stack does not matter.
   return {
       0xBA, FN_PORT_SYSCALL & 0xFF, (FN_PORT_SYSCALL >> 8) & 0xFF, 0x00, 0x00,  // mov edx, imm32
       0xEF,                                                                    // out dx, eax
       0xF4,                                                                    // hlt
       0xEB, 0xFD,                                                              // jmp back to hlt
   };
+}
+
+bool cpu_pushes_error_code(unsigned vector) {
+  switch (vector) {
+    case 8: case 10: case 11: case 12: case 13: case 14: case 17: case 21: case 29: case 30: return true;
+    default: return false;
+  }
+}
+
+std::array<uint64_t, 2> interrupt_gate(uint64_t offset, uint16_t selector, uint8_t ist, uint8_t gate_dpl) {
+  constexpr uint64_t kTypeInterruptGate64 = 0xE;
+  const uint64_t lo = (offset & 0xFFFF) | (uint64_t{selector} << 16) | (uint64_t{ist & 7u} << 32) |
+                      (kTypeInterruptGate64 << 40) | (uint64_t{gate_dpl & 3u} << 45) | (uint64_t{1} << 47) |
+                      (((offset >> 16) & 0xFFFF) << 48);
+  return {lo, offset >> 32};
+}
+
+std::vector<uint8_t> build_idt() {
+  std::vector<uint8_t> idt(kIdtVectors * 16, 0);
+  for (unsigned v = 0; v < kIdtVectors; ++v) {
+    std::array<uint64_t, 2> g = interrupt_gate(kFaultStubsAddr + v * kFaultStubStride, kSelKernelCode, kFaultIst, 0);
+    std::memcpy(&idt[v * 16], g.data(), 16);
+  }
+  return idt;
+}
+
+std::vector<uint8_t> fault_stub(unsigned vector) {
+  static_assert(FN_PORT_FAULT <= 0xFF, "`out imm8, al` takes a one-byte port");
+  static_assert(kIdtVectors <= 0x80, "`push imm8` sign-extends the vector");
+  std::vector<uint8_t> b;
+  if (!cpu_pushes_error_code(vector)) b.insert(b.end(), {0x6A, 0x00});  // push 0
+  b.insert(b.end(), {0x6A, static_cast<uint8_t>(vector)});               // push vector
+  b.insert(b.end(), {0xE6, static_cast<uint8_t>(FN_PORT_FAULT)});        // out FN_PORT_FAULT, al
+  b.insert(b.end(), {0xF4, 0xEB, 0xFD});                                 // 1: hlt ; jmp 1b
+  return b;
 }
 
 void write_descriptor_tables(GuestMemory& mem) {
@@ -128,9 +170,18 @@ void write_descriptor_tables(GuestMemory& mem) {
   mem.fill(GuestAddress(FN_TSS_ADDR), 0, FN_PAGE_SIZE);
   mem.write(GuestAddress(FN_TSS_ADDR), tss.data(), tss.size());
 
+  std::vector<uint8_t> idt = build_idt();
+  mem.fill(GuestAddress(FN_IDT_ADDR), 0, FN_PAGE_SIZE);
+  mem.write(GuestAddress(FN_IDT_ADDR), idt.data(), idt.size());
+  mem.fill(GuestAddress(FN_IST_STACK_ADDR), 0, FN_PAGE_SIZE);
+
   std::vector<uint8_t> stub = syscall_stub();
   mem.fill(GuestAddress(FN_SYSCALL_STUB_ADDR), 0xF4, FN_PAGE_SIZE);  // hlt everywhere else in the page
   mem.write(GuestAddress(FN_SYSCALL_STUB_ADDR), stub.data(), stub.size());
+  for (unsigned v = 0; v < kIdtVectors; ++v) {
+    std::vector<uint8_t> f = fault_stub(v);
+    mem.write(GuestAddress(kFaultStubsAddr + v * kFaultStubStride), f.data(), f.size());
+  }
 }
 
 void write_page_tables(GuestMemory& mem, uint64_t mem_size, const std::vector<GuestRange>& exec) {
@@ -260,7 +311,9 @@ void setup_sregs(kvm_sregs& s) {
   s.gdt = kvm_dtable{};
   s.gdt.base = FN_GDT_ADDR;
   s.gdt.limit = kGdtLimit;
-  s.idt = kvm_dtable{};  // base 0, limit 0: any exception escalates to a triple fault (SHUTDOWN)
+  s.idt = kvm_dtable{};
+  s.idt.base = FN_IDT_ADDR;  // every exception goes to a fault stub (see long_mode.h)
+  s.idt.limit = kIdtLimit;
 
   s.cr0 = kCr0;
   s.cr2 = 0;

@@ -1,7 +1,7 @@
 // long_mode.h — the x86-64 state a kernel-less guest needs to start at CPL3 in 64-bit mode.
 //
-// Pure functions: they write the GDT, TSS, syscall stub and page tables into GuestMemory, and compute
-// register values as plain KVM structs. Nothing here issues an ioctl, so all of it is unit-tested
+// Pure functions: they write the GDT, TSS, IDT, syscall and fault stubs and page tables into
+// GuestMemory, and compute register values as plain KVM structs. Nothing here issues an ioctl, so all of it is unit-tested
 // without /dev/kvm. The layout constants come from fn_abi.h.
 #ifndef FN_VMM_LONG_MODE_H
 #define FN_VMM_LONG_MODE_H
@@ -43,16 +43,63 @@ std::array<uint64_t, kGdtSlots> build_gdt();
 // the TSS limit and are therefore denied. Only the doorbell is allowed: a doubleword `out dx, eax`
 // checks four consecutive bits (ports p..p+3), so the bits for FN_PORT_DOORBELL..+3 are clear and
 // no others. The host treats an exit on the three extra ports as bad_io (see vcpu_runner.cc).
+// FN_PORT_FAULT is denied like every other port (it must be: see fn_abi.h); the fault stubs reach
+// it at CPL0, where the bitmap is not consulted (CPL <= IOPL).
+// The stack pointers the CPU loads when it enters CPL0: RSP0 (offset 4) and IST1 (offset 0x24) both
+// hold the top of the IST page. Every IDT gate names IST1, so a fault never runs on the guest's own
+// stack (which may be the very thing that faulted, as in a stack overflow).
 constexpr uint32_t kIoBitmapBytes = 32;
 constexpr uint32_t kDoorbellAccessBytes = 4;
 constexpr uint32_t kTssBytes = FN_TSS_IOMAP_OFFSET + kIoBitmapBytes + 1;
 constexpr uint32_t kTssLimit = kTssBytes - 1;
+constexpr uint32_t kTssRsp0Offset = 0x04;
+constexpr uint32_t kTssIst1Offset = 0x24;
+constexpr uint64_t kIstTop = FN_IST_STACK_ADDR + FN_PAGE_SIZE;
+static_assert(FN_PORT_FAULT >= FN_PORT_DOORBELL + kDoorbellAccessBytes || FN_PORT_FAULT + 4 <= FN_PORT_DOORBELL,
+              "the fault port must lie outside the doorbell dword, which CPL3 can reach");
+static_assert(FN_PORT_FAULT < kIoBitmapBytes * 8, "the fault port must be one the bitmap explicitly denies");
 std::vector<uint8_t> build_tss();
 
 // ---- syscall stub (runs at CPL0 after a stray `syscall`) ----------------------------------------
 //   mov edx, FN_PORT_SYSCALL ; out dx, eax ; 1: hlt ; jmp 1b
 std::vector<uint8_t> syscall_stub();
 constexpr uint64_t kStubHltOffset = 6;  // offset of the hlt the jmp loops back to
+constexpr uint64_t kSyscallStubBytes = 9;
+
+// ---- IDT and fault stubs (run at CPL0 on the IST stack when the guest faults) -------------------
+// Why: on AMD, KVM resets the vCPU before it reports a triple fault (KVM_EXIT_SHUTDOWN), so the
+// registers read afterwards are the reset values (RIP 0xfff0): with no IDT, every fault report was
+// empty. So the guest catches its own faults. The IDT at FN_IDT_ADDR has a 64-bit interrupt gate
+// (DPL 0, so `int n` at CPL3 is a #GP instead of a forged fault; CS kSelKernelCode; IST 1) for
+// each CPU exception vector 0..31, each pointing at its own stub in the page of the syscall stub:
+//   [push 0]           only where the CPU pushes no error code, so every frame looks alike
+//   push <vector>
+//   out FN_PORT_FAULT, al
+//   1: hlt ; jmp 1b
+// The VMM takes the report from the frame on the IST stack (vcpu_runner.cc); the value of AL is
+// meaningless (the stub leaves the guest's registers alone). A fault inside a stub (it cannot
+// happen unless these pages are broken) escalates to a double, then triple fault: KVM_EXIT_SHUTDOWN
+// remains the fallback. Vectors 32 and up lie past the IDT limit: `int n` there is a #GP too.
+constexpr unsigned kIdtVectors = 32;
+constexpr uint16_t kIdtLimit = kIdtVectors * 16 - 1;
+constexpr uint8_t kFaultIst = 1;
+constexpr uint64_t kFaultStubsAddr = FN_SYSCALL_STUB_ADDR + 0x100;
+constexpr uint64_t kFaultStubStride = 16;
+constexpr uint64_t kFaultStubsEnd = kFaultStubsAddr + kIdtVectors * kFaultStubStride;
+static_assert(FN_SYSCALL_STUB_ADDR + kSyscallStubBytes <= kFaultStubsAddr && kFaultStubsEnd <= FN_SYSCALL_STUB_ADDR + FN_PAGE_SIZE,
+              "the stubs share one page and must not overlap");
+// The frame at RSP when a stub rings FN_PORT_FAULT: the stub's two pushes, then the CPU's.
+constexpr uint64_t kFrameVector = 0, kFrameErrorCode = 8, kFrameRip = 16, kFrameCs = 24, kFrameRflags = 32,
+                   kFrameRsp = 40, kFrameSs = 48;
+constexpr uint64_t kFaultFrameBytes = 56;
+constexpr uint64_t kFaultFrameRsp = kIstTop - kFaultFrameBytes;  // the CPU aligns an IST stack to 16 bytes first
+// Whether the CPU pushes an error code for exception `vector` (#DF, #TS, #NP, #SS, #GP, #PF, #AC,
+// #CP, #VC, #SX).
+bool cpu_pushes_error_code(unsigned vector);
+// A 16-byte 64-bit interrupt gate (type 0xE).
+std::array<uint64_t, 2> interrupt_gate(uint64_t offset, uint16_t selector, uint8_t ist, uint8_t dpl);
+std::vector<uint8_t> build_idt();                // kIdtVectors gates, each to its stub
+std::vector<uint8_t> fault_stub(unsigned vector);  // at kFaultStubsAddr + vector * kFaultStubStride
 
 // ---- page tables -------------------------------------------------------------------------------
 constexpr uint64_t kPtePresent = 1ull << 0;
@@ -114,8 +161,9 @@ struct GuestRange {
 };
 
 // Identity map of RAM [0, mem_size) (a multiple of 2 MiB in [kMinRamBytes, kMaxRamBytes]) and of the
-// window. The first 2 MiB use 4 KiB pages: page 0 not present; GDT, TSS, stub and page tables
-// supervisor-only; boot info user read-only; TLS user read/write; the rest user read/write. The last
+// window. The first 2 MiB use 4 KiB pages: page 0 not present; GDT, TSS, IDT, IST stack, stubs and
+// page tables supervisor-only (the stubs' page the only executable one, the IST stack and the GDT
+// the only writable ones); boot info user read-only; TLS user read/write; the rest user read/write. The last
 // 2 MiB use 4 KiB pages too, all user read/write except the stack guard page (stack_guard_addr), which
 // is not present, so a stack overflow faults. Everything in between uses 2 MiB user read/write pages.
 // RAM pages are no-execute unless they overlap one of `exec` (the ELF's PF_X segments); the window is
@@ -123,7 +171,8 @@ struct GuestRange {
 // ConfigError.
 void write_page_tables(GuestMemory& mem, uint64_t mem_size, const std::vector<GuestRange>& exec);
 
-// Writes GDT, TSS and syscall stub at their fn_abi.h addresses.
+// Writes GDT, TSS, IDT, the (zeroed) IST stack page, the syscall and fault stubs at their fn_abi.h
+// addresses.
 void write_descriptor_tables(GuestMemory& mem);
 
 // A software page walk, for tests and for fault reports.
@@ -141,7 +190,10 @@ Translation translate(const GuestMemory& mem, uint64_t cr3, uint64_t vaddr);
 constexpr uint64_t kCr0 = (1ull << 0) | (1ull << 1) | (1ull << 4) | (1ull << 5) | (1ull << 16) | (1ull << 31);
                                       // PE | MP | ET | NE | WP | PG
 constexpr uint64_t kCr4 = (1ull << 5) | (1ull << 9) | (1ull << 10);  // PAE | OSFXSR | OSXMMEXCPT
-constexpr uint64_t kEfer = (1ull << 8) | (1ull << 10) | (1ull << 11);  // LME | LMA | NXE (not SCE)
+// SCE: with it clear, `syscall` raises #UD on Intel and AMD CPUs (only PVM, which forces SCE on,
+// went to LSTAR anyway); with it set a stray syscall reaches the stub at LSTAR and is reported as
+// a syscall with its number.
+constexpr uint64_t kEfer = (1ull << 0) | (1ull << 8) | (1ull << 10) | (1ull << 11);  // SCE | LME | LMA | NXE
 
 constexpr uint32_t kMsrStar = 0xC0000081;
 constexpr uint32_t kMsrLstar = 0xC0000082;

@@ -16,6 +16,7 @@
 #include "long_mode.h"
 #include "memory_image.h"
 #include "memory_snapshot.h"
+#include "nested_quirks.h"
 #include "snapshot_files.h"
 #include "vcpu.h"
 #include "vcpu_runner.h"
@@ -189,8 +190,8 @@ std::unique_ptr<MicroVm> MicroVm::create(const MicroVmOptions& opts) {
   Vcpu& vcpu = *m->vcpu_;
   kvm_sregs sregs = vcpu.get_sregs();
   long_mode::setup_sregs(sregs);
-  vcpu.set_sregs(sregs);
-  vcpu.set_regs(long_mode::initial_regs(image.entry, mem));
+  vcpu.set_sregs(sregs_for_host(sregs));  // nested_quirks.h: TR type 9 inside the nested test machine only
+  vcpu.set_regs(regs_for_host(long_mode::initial_regs(image.entry, mem)));  // nested_quirks.h: IF under Bochs only
   vcpu.set_fpu(long_mode::initial_fpu());
 
   std::vector<kvm_msr_entry> msrs;
@@ -346,6 +347,7 @@ ExchangeOutcome MicroVm::run_exchange(std::chrono::steady_clock::time_point dead
   const Clock::time_point start = Clock::now();
   RunnerEnv env;
   env.vcpu = adapter_.get();
+  env.memory = &memory_;
   env.window = window_.get();
   env.kick = &kick;
   env.deadline = deadline;
@@ -641,18 +643,19 @@ ResetOutcome MicroVm::do_reset(bool* usable) {
     const CpuState& s = *snap_cpu_;
     if (sync_regs_) {
       kvm_run* run = vcpu_->run_data();
-      run->s.regs.regs = s.regs;
+      run->s.regs.regs = regs_for_host(s.regs);  // nested_quirks.h
       uint64_t queued = KVM_SYNC_X86_REGS;
+      // Compared as the guest state (what KVM reports), set as this host needs it (nested_quirks.h).
       if (!same_sregs(run->s.regs.sregs, s.sregs)) {
-        run->s.regs.sregs = s.sregs;
+        run->s.regs.sregs = sregs_for_host(s.sregs);
         queued |= KVM_SYNC_X86_SREGS;
         res.sregs_set = true;
       }
       run->kvm_dirty_regs = queued;
     } else {
-      vcpu_->set_regs(s.regs);
+      vcpu_->set_regs(regs_for_host(s.regs));
       if (!same_sregs(vcpu_->get_sregs(), s.sregs)) {
-        vcpu_->set_sregs(s.sregs);
+        vcpu_->set_sregs(sregs_for_host(s.sregs));
         res.sregs_set = true;
       }
     }

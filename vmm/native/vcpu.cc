@@ -3,6 +3,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -82,37 +83,35 @@ void Vcpu::set_xsave(const std::vector<uint8_t>& area) {
   if (::ioctl(fd_.get(), kvm_abi::kSetXsave, buf.data()) != 0) throw KvmError("KVM_SET_XSAVE", errno);
 }
 
+// The flexible-array structs in the kernel's layout (kvm_ioctls.h says why not <linux/kvm.h>'s).
 void Vcpu::set_cpuid2(const std::vector<kvm_cpuid_entry2>& entries) {
-  std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + entries.size() * sizeof(kvm_cpuid_entry2));
-  auto* c = reinterpret_cast<kvm_cpuid2*>(buf.data());
-  c->nent = static_cast<uint32_t>(entries.size());
-  for (size_t i = 0; i < entries.size(); ++i) c->entries[i] = entries[i];
-  if (::ioctl(fd_.get(), kvm_abi::kSetCpuid2, c) != 0) throw KvmError("KVM_SET_CPUID2", errno);
+  kvm_abi::Cpuid2Buffer buf(entries.size());
+  buf.header().nent = static_cast<uint32_t>(entries.size());
+  std::copy(entries.begin(), entries.end(), buf.entries());
+  if (::ioctl(fd_.get(), kvm_abi::kSetCpuid2, buf.data()) != 0) throw KvmError("KVM_SET_CPUID2", errno);
 }
 
 namespace {
-std::vector<uint8_t> msr_buffer(const std::vector<kvm_msr_entry>& msrs) {
-  std::vector<uint8_t> buf(sizeof(kvm_msrs) + msrs.size() * sizeof(kvm_msr_entry));
-  auto* m = reinterpret_cast<kvm_msrs*>(buf.data());
-  m->nmsrs = static_cast<uint32_t>(msrs.size());
-  for (size_t i = 0; i < msrs.size(); ++i) m->entries[i] = msrs[i];
+kvm_abi::MsrsBuffer msr_buffer(const std::vector<kvm_msr_entry>& msrs) {
+  kvm_abi::MsrsBuffer buf(msrs.size());
+  buf.header().nmsrs = static_cast<uint32_t>(msrs.size());
+  std::copy(msrs.begin(), msrs.end(), buf.entries());
   return buf;
 }
 }  // namespace
 
 size_t Vcpu::set_msrs(const std::vector<kvm_msr_entry>& msrs) {
-  std::vector<uint8_t> buf = msr_buffer(msrs);
+  kvm_abi::MsrsBuffer buf = msr_buffer(msrs);
   int n = ::ioctl(fd_.get(), kvm_abi::kSetMsrs, buf.data());
   if (n < 0) throw KvmError("KVM_SET_MSRS", errno);
   return static_cast<size_t>(n);
 }
 
 size_t Vcpu::get_msrs(std::vector<kvm_msr_entry>& msrs) const {
-  std::vector<uint8_t> buf = msr_buffer(msrs);
+  kvm_abi::MsrsBuffer buf = msr_buffer(msrs);
   int n = ::ioctl(fd_.get(), kvm_abi::kGetMsrs, buf.data());
   if (n < 0) throw KvmError("KVM_GET_MSRS", errno);
-  auto* m = reinterpret_cast<kvm_msrs*>(buf.data());
-  for (size_t i = 0; i < msrs.size(); ++i) msrs[i] = m->entries[i];
+  std::copy(buf.entries(), buf.entries() + msrs.size(), msrs.begin());
   return static_cast<size_t>(n);
 }
 

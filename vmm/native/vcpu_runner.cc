@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "fn_abi.h"
+#include "long_mode.h"
 
 namespace fnvmm {
 
@@ -12,7 +13,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using ull = unsigned long long;
 
-bool in_syscall_stub(uint64_t rip) { return rip >= FN_SYSCALL_STUB_ADDR && rip <= FN_SYSCALL_STUB_ADDR + FN_PAGE_SIZE; }
+// RIP at or just past any instruction of the syscall stub (KVM reports an `out` with RIP on it, a
+// hlt with RIP past it). The fault stubs share the page, so the range is the stub's own bytes.
+bool in_syscall_stub(uint64_t rip) {
+  return rip >= FN_SYSCALL_STUB_ADDR && rip <= FN_SYSCALL_STUB_ADDR + long_mode::kSyscallStubBytes;
+}
+bool in_fault_stubs(uint64_t rip) { return rip >= long_mode::kFaultStubsAddr && rip < long_mode::kFaultStubsEnd; }
 
 RunResult fail(VmError e) {
   RunResult r;
@@ -36,6 +42,120 @@ VmError bad_io(std::string message) {
   VmError e;
   e.kind = "bad_io";
   e.message = std::move(message);
+  return e;
+}
+
+// ---- guest faults ---------------------------------------------------------------------------------
+
+struct ExceptionName {
+  const char* mnemonic;
+  const char* name;
+};
+ExceptionName exception_name(uint64_t vector) {
+  static const ExceptionName names[32] = {
+      {"#DE", "divide error"},        {"#DB", "debug exception"},         {"NMI", "non-maskable interrupt"},
+      {"#BP", "breakpoint"},          {"#OF", "overflow"},                {"#BR", "bound range exceeded"},
+      {"#UD", "invalid opcode"},      {"#NM", "device not available"},    {"#DF", "double fault"},
+      {"#CSO", "coprocessor segment overrun"}, {"#TS", "invalid TSS"},    {"#NP", "segment not present"},
+      {"#SS", "stack-segment fault"}, {"#GP", "general protection fault"}, {"#PF", "page fault"},
+      {"#15", "reserved exception 15"}, {"#MF", "x87 floating-point error"}, {"#AC", "alignment check"},
+      {"#MC", "machine check"},       {"#XM", "SIMD floating-point exception"}, {"#VE", "virtualization exception"},
+      {"#CP", "control protection exception"}, {"#22", "reserved exception 22"}, {"#23", "reserved exception 23"},
+      {"#24", "reserved exception 24"}, {"#25", "reserved exception 25"}, {"#26", "reserved exception 26"},
+      {"#27", "reserved exception 27"}, {"#HV", "hypervisor injection exception"}, {"#VC", "VMM communication exception"},
+      {"#SX", "security exception"},  {"#31", "reserved exception 31"},
+  };
+  return vector < 32 ? names[vector] : ExceptionName{"#?", "unknown exception"};
+}
+
+// What the exception was about, from its vector, error code and CR2.
+std::string fault_what(uint64_t vector, uint64_t err, uint64_t cr2) {
+  const ExceptionName n = exception_name(vector);
+  std::string what = format("%s %s", n.mnemonic, n.name);
+  if (vector == 14) {  // error code: P(0) W(1) U(2) RSVD(3) I/D(4) PK(5) SS(6)
+    const char* access = (err & 0x10) ? "executing" : (err & 0x2) ? "writing" : "reading";
+    const char* why = (err & 0x8)    ? "a reserved bit set in a page-table entry"
+                      : (err & 0x20) ? "a protection-key violation"
+                      : (err & 0x1)  ? "a protection violation"
+                                     : "page not present";
+    what += format(" %s 0x%llx (%s)", access, (ull)cr2, why);
+  } else if (vector == 13 && err == 0) {
+    what += " (a privileged instruction, a denied I/O port or a non-canonical address)";
+  } else if (vector == 8 || vector == 10 || vector == 11 || vector == 12 || vector == 13) {
+    // A selector error code: index, and whether it names the IDT, the LDT or the GDT.
+    what += format(" (error code 0x%llx: %s entry %llu)", (ull)err, (err & 2) ? "IDT" : (err & 4) ? "LDT" : "GDT",
+                   (ull)((err >> 3) & 0x1FFF));
+  } else if (long_mode::cpu_pushes_error_code(static_cast<unsigned>(vector))) {
+    what += format(" (error code 0x%llx)", (ull)err);
+  }
+  return what;
+}
+
+VmError fault_error(uint64_t vector, uint64_t err, uint64_t rip, uint64_t rsp, uint64_t rflags, uint64_t cr2,
+                    unsigned cpl) {
+  VmError e;
+  e.kind = "guest_fault";
+  e.message = format("guest faulted: %s at RIP 0x%llx (RSP 0x%llx, CPL %u); the VM was stopped. The guest "
+                     "runtime crashed: a bug in it, or a function that ran it past its stack",
+                     fault_what(vector, err, cr2).c_str(), (ull)rip, (ull)rsp, cpl);
+  e.details.push_back(ErrorDetail::num("vector", vector));
+  e.details.push_back(ErrorDetail::str("exception", exception_name(vector).mnemonic));
+  e.details.push_back(ErrorDetail::num("errorCode", err));
+  e.details.push_back(ErrorDetail::big("rip", rip));
+  e.details.push_back(ErrorDetail::big("rsp", rsp));
+  e.details.push_back(ErrorDetail::big("rflags", rflags));
+  e.details.push_back(ErrorDetail::big("cr2", cr2));
+  e.details.push_back(ErrorDetail::num("cpl", cpl));
+  return e;
+}
+
+// A fault stub reported (FN_PORT_FAULT, or its hlt): the exception frame on the IST stack. The stub
+// runs at CPL0 and the frame lies in a supervisor page, so neither can come from CPL3 code; still,
+// every value is checked before use. Returns false if this is not a stub's report.
+bool stub_fault_report(RunnableVcpu& vcpu, const GuestMemory* memory, VmError* out) {
+  const kvm_regs regs = vcpu.get_regs();
+  const kvm_sregs sregs = vcpu.get_sregs();
+  if (!in_fault_stubs(regs.rip) || (sregs.cs.selector & 3u) != 0) return false;
+  const uint64_t stub_vector = (regs.rip - long_mode::kFaultStubsAddr) / long_mode::kFaultStubStride;
+  const uint64_t rsp = regs.rsp;
+  const bool in_ist = rsp >= FN_IST_STACK_ADDR && rsp <= long_mode::kIstTop - long_mode::kFaultFrameBytes;
+  if (memory == nullptr || !in_ist || !memory->contains(GuestAddress(rsp), long_mode::kFaultFrameBytes)) {
+    VmError e = fault_error(stub_vector, 0, 0, 0, 0, sregs.cr2, 0);
+    e.message = format("guest faulted: %s, but its exception frame is unreadable (stub RSP 0x%llx is not in the IST "
+                       "page 0x%llx)",
+                       fault_what(stub_vector, 0, sregs.cr2).c_str(), (ull)rsp, (ull)FN_IST_STACK_ADDR);
+    *out = std::move(e);
+    return true;
+  }
+  auto at = [&](uint64_t off) { return memory->read_obj<uint64_t>(GuestAddress(rsp + off)); };
+  // The vector is the stub's (the CPU chose the stub by it); the one it pushed must agree.
+  *out = fault_error(stub_vector, at(long_mode::kFrameErrorCode), at(long_mode::kFrameRip), at(long_mode::kFrameRsp),
+                     at(long_mode::kFrameRflags), sregs.cr2, static_cast<unsigned>(at(long_mode::kFrameCs) & 3));
+  if (at(long_mode::kFrameVector) != stub_vector)
+    out->message += format(" (the frame says vector %llu: the stack page was overwritten; trust the RIP less)",
+                           (ull)at(long_mode::kFrameVector));
+  return true;
+}
+
+// KVM_EXIT_SHUTDOWN: the exception could not be delivered at all.
+VmError shutdown_error(const kvm_regs& regs, const kvm_sregs& sregs) {
+  VmError e;
+  e.kind = "guest_fault";
+  // SVM: KVM reinitialises the vCPU before it reports a shutdown; what it reads back is the reset
+  // state (CS base 0xffff0000, RIP 0xfff0), not the guest's.
+  const bool reset_state = regs.rip == 0xfff0 && sregs.cs.base == 0xffff0000ull;
+  if (reset_state)
+    e.message = "guest faulted and the fault could not be delivered (triple fault); this KVM (AMD SVM) reset the "
+                "vCPU before reporting it, so RIP, RSP and CR2 are lost";
+  else
+    e.message = format("guest faulted and the fault could not be delivered (triple fault) at RIP 0x%llx, RSP 0x%llx, "
+                       "CR2 0x%llx, CPL %u; CR2 is the faulting address if it was a page fault",
+                       (ull)regs.rip, (ull)regs.rsp, (ull)sregs.cr2, sregs.cs.selector & 3u);
+  e.details.push_back(ErrorDetail::big("rip", regs.rip));
+  e.details.push_back(ErrorDetail::big("rsp", regs.rsp));
+  e.details.push_back(ErrorDetail::big("cr2", sregs.cr2));
+  e.details.push_back(ErrorDetail::num("cpl", sregs.cs.selector & 3u));
+  e.details.push_back(ErrorDetail::str("exception", "triple fault"));
   return e;
 }
 
@@ -177,6 +297,10 @@ RunResult run_until_doorbell(RunnerEnv& env) {
               }
             }
           }
+          if (io.port == FN_PORT_FAULT && io.direction == KVM_EXIT_IO_OUT) {
+            VmError e;
+            if (stub_fault_report(vcpu, env.memory, &e)) return fail(std::move(e));
+          }
           if (io.port == FN_PORT_SYSCALL && io.direction == KVM_EXIT_IO_OUT) {
             kvm_regs regs = vcpu.get_regs();
             // Only the stub's report counts: the dword doorbell window in the I/O bitmap also lets
@@ -201,6 +325,8 @@ RunResult run_until_doorbell(RunnerEnv& env) {
         case KVM_EXIT_HLT: {
           kvm_regs regs = vcpu.get_regs();
           if (in_syscall_stub(regs.rip)) return fail(syscall_error(regs.rax, regs.rcx, "the stub halted"));
+          VmError fault;
+          if (stub_fault_report(vcpu, env.memory, &fault)) return fail(std::move(fault));
           VmError e;
           e.kind = "halt";
           e.message = format("guest executed hlt at RIP 0x%llx", (ull)regs.rip);
@@ -212,16 +338,7 @@ RunResult run_until_doorbell(RunnerEnv& env) {
           kvm_regs regs = vcpu.get_regs();
           kvm_sregs sregs = vcpu.get_sregs();
           if (in_syscall_stub(regs.rip)) return fail(syscall_error(regs.rax, regs.rcx, "the stub faulted"));
-          VmError e;
-          e.kind = "guest_fault";
-          e.message = format("guest faulted (triple fault, no IDT) at RIP 0x%llx, RSP 0x%llx, CR2 0x%llx, CPL %u; "
-                             "CR2 is the faulting address if it was a page fault",
-                             (ull)regs.rip, (ull)regs.rsp, (ull)sregs.cr2, sregs.cs.selector & 3u);
-          e.details.push_back(ErrorDetail::big("rip", regs.rip));
-          e.details.push_back(ErrorDetail::big("rsp", regs.rsp));
-          e.details.push_back(ErrorDetail::big("cr2", sregs.cr2));
-          e.details.push_back(ErrorDetail::num("cpl", sregs.cs.selector & 3u));
-          return fail(std::move(e));
+          return fail(shutdown_error(regs, sregs));
         }
 
         case KVM_EXIT_INTERNAL_ERROR: {

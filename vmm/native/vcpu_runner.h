@@ -5,6 +5,18 @@
 // spurious EINTR. Everything else ends the exchange: READY / DONE / PANIC with the validated report,
 // or a VmError whose kind says what went wrong.
 //
+// Guest faults (kind 'guest_fault') arrive one of two ways:
+//   - FN_PORT_FAULT from a fault stub (long_mode.h: the IDT sends every CPU exception there, at
+//     CPL0 on the IST stack): vector, error code, RIP, CS, RFLAGS, RSP, SS come from the exception
+//     frame the CPU pushed, CR2 from sregs. Trusted only with RIP inside the stubs and CPL 0, and
+//     the frame only inside the IST page. This is the path on Intel (VMX) and AMD (SVM).
+//   - KVM_EXIT_SHUTDOWN (a triple fault): the fallback, when the exception could not be delivered
+//     (a fault inside a stub; a snapshot from before the IDT existed; PVM, which ignores the IDT
+//     and delivers exceptions through its own MSRs, which this VMM does not set). The registers are
+//     then read with KVM_GET_REGS/SREGS: right on VMX and PVM, which keep the vCPU's state, but on
+//     SVM KVM resets the vCPU before reporting the shutdown, so they read RIP 0xfff0 — the message
+//     says so when it sees that state.
+//
 // The runner sees the vCPU through RunnableVcpu so the exit decoding is unit-tested with scripted
 // exits; microvm.cc adapts the real Vcpu to it.
 #ifndef FN_VMM_VCPU_RUNNER_H
@@ -17,6 +29,7 @@
 #include <functional>
 
 #include "errors.h"
+#include "guest_memory.h"
 #include "watchdog.h"
 #include "window.h"
 
@@ -34,6 +47,7 @@ class RunnableVcpu {
 
 struct RunnerEnv {
   RunnableVcpu* vcpu = nullptr;
+  const GuestMemory* memory = nullptr;  // guest RAM: the fault stubs' frame is read from it
   Window* window = nullptr;
   KickTarget* kick = nullptr;  // armed by the caller for this run
   std::chrono::steady_clock::time_point deadline;

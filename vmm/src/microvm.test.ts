@@ -13,6 +13,7 @@ import {
 import { MicroVM } from './microvm.js';
 import * as B from './test-support/bundles.js';
 import { describeEachBackend } from './test-support/backends.js';
+import { scaledTimeout } from './test-support/time-scale.js';
 import type { Platform } from './transport.js';
 
 const open: MicroVM[] = [];
@@ -21,7 +22,7 @@ afterEach(() => {
 });
 
 async function vmWith(backend: Platform, bundle: string, opts: { memoryMiB?: number; timeoutMs?: number; env?: Record<string, string> } = {}) {
-  const vm = await MicroVM.boot({ backend, memoryMiB: opts.memoryMiB ?? 64, timeoutMs: opts.timeoutMs ?? 10_000 });
+  const vm = await MicroVM.boot({ backend, memoryMiB: opts.memoryMiB ?? 64, timeoutMs: opts.timeoutMs ?? scaledTimeout(10_000) });
   open.push(vm);
   await vm.load(bundle, { name: 'test-fn', env: opts.env ?? {} });
   return vm;

@@ -27,6 +27,15 @@ describeEachBackend('fn run', (backend) => {
       expect(r.stdout).toBe('1\n1\n1\n1\n1\n');
     });
 
+    it('--repeat 200 on uuid: every invocation restored from one snapshot gets its own randomness', () => {
+      const r = fn(['run', 'functions/uuid', '--backend', backend, '--repeat', '200']);
+      expect(r.code, r.stderr).toBe(0);
+      const ids = r.stdout.trim().split('\n');
+      expect(ids).toHaveLength(200);
+      expect(new Set(ids).size).toBe(200);
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    });
+
     it('--no-reset lets state carry over, so the same VM counts up', () => {
       const r = fn(['run', 'functions/counter', '--backend', backend, '--repeat', '3', '--no-reset']);
       expect(r.stdout).toBe('1\n2\n3\n');

@@ -15,9 +15,20 @@
 // RAM (magic, counter), a counter in R14, MXCSR, the FS segment — so a snapshot that lost memory or
 // registers, a restore that mapped the wrong pages, or a reset that missed something shows up in
 // the results (fail-entry codes 0xF00B, 0xF00C below, or wrong answers).
+// CPU behaviour (cpu_model.h) it takes from the tables the VMM wrote into guest memory, as a CPU
+// would: a fault of its guest (page walk refused, `hlt` or a denied port at CPL3, ud2, ...) is
+// delivered through the IDT onto the IST stack and the stub it lands on is run to its `out`; a
+// `syscall` needs EFER.SCE (else #UD) and runs the stub at LSTAR; an `out` at CPL3 is checked
+// against the TSS I/O bitmap. What cannot be delivered is a triple fault, reported the way KVM on
+// AMD reports it: the vCPU reset first (RIP 0xfff0), so nothing of the guest's state is left. Like
+// KVM on SVM, KVM_GET_SREGS reports TR as busy whatever type was set.
+// The flexible-array ioctls (CPUID, MSRs) are read and written in the kernel's C layout
+// (kvm_ioctls.h), never through <linux/kvm.h>'s C++ view.
 // Knobs (environment): FAKE_KVM_NO_SYNC_REGS, FAKE_KVM_NO_XSAVE (capabilities reported absent),
 // FAKE_KVM_REFUSE_MSR=<hex index> (KVM_GET/SET_MSRS stop at it), FAKE_KVM_CPUID_1_ECX=<hex> (CPUID
-// leaf 1 ECX of KVM_GET_SUPPORTED_CPUID; default 0x40000000, rdrand).
+// leaf 1 ECX of KVM_GET_SUPPORTED_CPUID; default 0x40000000, rdrand), FAKE_KVM_QEMU_TR_CHECK=1|0 (the
+// nested test machine's quirk, nested_quirks.h: an `out` at CPL3 needs TR type 9, and boot accepts
+// it; off, boot requires type 0xB, as Intel VM entry does; unset, on iff FN_KVM_NESTED_TR_AVAILABLE=1).
 //
 // Build: see Makefile (fake_kvm.so). Use: LD_PRELOAD=.../fake_kvm.so node native/test/fake_kvm_smoke.cjs
 #ifndef _GNU_SOURCE
@@ -42,12 +53,14 @@
 #include <mutex>
 #include <vector>
 
+#include "cpu_model.h"
 #include "fn_abi.h"
-#include "kvm_ioctls.h"  // the ioctl numbers as the kernel has them (not <linux/kvm.h>'s in C++)
+#include "kvm_ioctls.h"  // the ioctl numbers and struct layouts as the kernel has them (not <linux/kvm.h>'s in C++)
 
 namespace {
 
 namespace kvm_abi = fnvmm::kvm_abi;
+namespace cpu = fntest::cpu;
 
 using open_fn = int (*)(const char*, int, ...);
 using ioctl_fn = int (*)(int, unsigned long, ...);
@@ -140,17 +153,33 @@ uint8_t* gpa(Obj& vm, uint64_t addr, uint64_t len) {
   return s ? s->host + (addr - s->gpa) : nullptr;
 }
 
-// A write by the guest: lands in memory and, if the slot logs, in its dirty bitmap (KVM logs every
-// guest write). False outside every slot.
+// KVM logs every guest write in the slot's dirty bitmap, if the slot logs.
+void mark_dirty(Slot& s, uint64_t addr, uint64_t len) {
+  if ((s.flags & KVM_MEM_LOG_DIRTY_PAGES) && len != 0)
+    for (uint64_t p = (addr - s.gpa) / 4096; p <= (addr - s.gpa + len - 1) / 4096; ++p) s.dirty[p / 64] |= 1ull << (p % 64);
+}
+
+// A write by the guest: lands in memory and in the dirty log. False outside every slot.
 bool guest_write(Obj& vm, uint64_t addr, const void* data, uint64_t len) {
   Slot* s = slot_of(vm, addr, len);
   if (s == nullptr) return false;
   std::memcpy(s->host + (addr - s->gpa), data, len);
-  if ((s->flags & KVM_MEM_LOG_DIRTY_PAGES) && len != 0)
-    for (uint64_t p = (addr - s->gpa) / 4096; p <= (addr - s->gpa + len - 1) / 4096; ++p)
-      s->dirty[p / 64] |= 1ull << (p % 64);
+  mark_dirty(*s, addr, len);
   return true;
 }
+
+// Guest memory as the CPU model sees it (its writes are the CPU's: logged too).
+class VmMemory final : public cpu::Memory {
+ public:
+  explicit VmMemory(Obj& vm) : vm_(vm) {}
+  uint8_t* host(uint64_t addr, uint64_t len) override { return gpa(vm_, addr, len); }
+  void wrote(uint64_t addr, uint64_t len) override {
+    if (Slot* s = slot_of(vm_, addr, len)) mark_dirty(*s, addr, len);
+  }
+
+ private:
+  Obj& vm_;
+};
 template <typename T>
 bool guest_put(Obj& vm, uint64_t addr, T v) {
   return guest_write(vm, addr, &v, sizeof v);
@@ -167,29 +196,21 @@ T get(const uint8_t* p, size_t off) {
   return v;
 }
 
-// The page walk a CPL3 write does, over the page tables the VMM wrote into guest memory (4-level,
-// 2 MiB leaves allowed): true if every level is present, user and writable. Deliberately its own
-// code, not long_mode::translate, so the fake checks the VMM's tables independently.
-bool user_can_write(Obj& vm, uint64_t cr3, uint64_t va) {
-  constexpr uint64_t kAddr = 0x000FFFFFFFFFF000ull;
-  uint64_t table = cr3 & kAddr;
-  for (int shift = 39; shift >= 12; shift -= 9) {
-    uint8_t* e = gpa(vm, table + ((va >> shift) & 0x1FF) * 8, 8);
-    if (e == nullptr) return false;
-    uint64_t entry = get<uint64_t>(e, 0);
-    if ((entry & 7) != 7) return false;  // present | writable | user
-    if (shift == 12 || ((shift == 21 || shift == 30) && (entry & 0x80))) return true;  // a leaf
-    table = entry & kAddr;
-  }
-  return false;
+// The page walk a CPL3 access does, over the page tables the VMM wrote into guest memory.
+bool user_can(Obj& vm, const kvm_sregs& s, uint64_t va, cpu::Access a) {
+  VmMemory mem(vm);
+  uint64_t pa;
+  return cpu::translate(mem, s, va, a, true, &pa);
 }
+bool user_can_write(Obj& vm, const kvm_sregs& s, uint64_t va) { return user_can(vm, s, va, cpu::Access::Write); }
 
-// A page fault at CPL3 with no IDT: the CPU sets CR2 and triple-faults.
-int page_fault(kvm_run* run, Obj& v, uint64_t rip, uint64_t cr2) {
-  v.regs.rip = rip;
-  v.sregs.cr2 = cr2;
-  run->exit_reason = KVM_EXIT_SHUTDOWN;
-  return 0;
+// Whether to model the nested test machine's I/O check (nested_quirks.h): FAKE_KVM_QEMU_TR_CHECK=1
+// or 0 says so; unset, the fake is the machine the VMM is told it runs on (FN_KVM_NESTED_TR_AVAILABLE).
+bool qemu_tr_check() {
+  const char* v = getenv("FAKE_KVM_QEMU_TR_CHECK");
+  if (v != nullptr && *v != 0) return std::strcmp(v, "0") != 0;
+  const char* nested = getenv("FN_KVM_NESTED_TR_AVAILABLE");
+  return nested != nullptr && std::strcmp(nested, "1") == 0;
 }
 
 int io_exit(kvm_run* run, uint16_t port, uint8_t size, uint32_t value) {
@@ -203,12 +224,73 @@ int io_exit(kvm_run* run, uint16_t port, uint8_t size, uint32_t value) {
   return 0;
 }
 
+// A triple fault, reported as KVM on AMD reports it: the vCPU reset before KVM_EXIT_SHUTDOWN.
+int triple_fault(Obj& v) {
+  v.regs = kvm_regs{};
+  v.regs.rip = 0xfff0;
+  v.regs.rflags = 2;
+  const kvm_segment tr = v.sregs.tr;
+  v.sregs.cs = kvm_segment{};
+  v.sregs.cs.selector = 0xf000;
+  v.sregs.cs.base = 0xffff0000;
+  v.sregs.cs.limit = 0xffff;
+  v.sregs.cs.type = 0xB;
+  v.sregs.cs.present = 1;
+  v.sregs.cs.s = 1;
+  v.sregs.cr0 = 0x60000010;
+  v.sregs.cr2 = v.sregs.cr3 = v.sregs.cr4 = v.sregs.efer = 0;
+  v.sregs.idt = kvm_dtable{};
+  v.sregs.gdt = kvm_dtable{};
+  v.sregs.tr = kvm_segment{};
+  v.sregs.tr.type = tr.type;
+  v.run->exit_reason = KVM_EXIT_SHUTDOWN;
+  return 0;
+}
+
+// A CPU exception in the guest at its current RIP: delivered through the IDT, then the stub it
+// lands on runs until its `out` (an I/O exit, RIP on the `out`) or hlt (KVM_EXIT_HLT).
+int cpu_exception(Obj& v, unsigned vector, uint64_t error) {
+  VmMemory mem(*v.vm);
+  if (!cpu::raise(mem, v.regs, v.sregs, vector, error)) return triple_fault(v);
+  const cpu::StubStop st = cpu::run_stub(mem, v.regs, v.sregs);
+  switch (st.kind) {
+    case cpu::StubStop::Out: return io_exit(v.run, st.port, st.size, st.value);
+    case cpu::StubStop::Hlt: v.run->exit_reason = KVM_EXIT_HLT; return 0;
+    case cpu::StubStop::Fault: break;
+  }
+  return triple_fault(v);
+}
+
+// A #PF at `rip` for an access to `va` the page walk refused.
+int page_fault(Obj& v, uint64_t rip, uint64_t va, cpu::Access a) {
+  VmMemory mem(*v.vm);
+  v.regs.rip = rip;
+  v.sregs.cr2 = va;
+  return cpu_exception(v, 14, cpu::page_fault_code(mem, v.sregs, va, a, cpu::cpl(v.sregs) == 3));
+}
+
+// An exception without a page walk (#UD, #GP(0), #DE...) at `rip`.
+int fault_at(Obj& v, uint64_t rip, unsigned vector, uint64_t error = 0) {
+  v.regs.rip = rip;
+  return cpu_exception(v, vector, error);
+}
+
+// `out` from the guest's code at `rip`: an I/O exit if the TSS I/O bitmap allows it, else #GP(0).
+int guest_out(Obj& v, uint64_t rip, uint16_t port, uint8_t size, uint32_t value) {
+  VmMemory mem(*v.vm);
+  v.regs.rip = rip;
+  if (!cpu::io_allowed(mem, v.regs, v.sregs, port, size, qemu_tr_check())) return cpu_exception(v, 13, 0);
+  return io_exit(v.run, port, size, value);
+}
+
 // The guest rings its doorbell: RIP stays on the `out` until the next KVM_RUN completes it.
 int doorbell(Obj& v, uint32_t event) {
-  v.regs.rip = kDoorbellRip;
-  v.io_pending = true;
-  v.io_rip = kDoorbellRip;
-  return io_exit(v.run, FN_PORT_DOORBELL, 4, event);
+  const int rc = guest_out(v, kDoorbellRip, FN_PORT_DOORBELL, 4, event);
+  if (v.run->exit_reason == KVM_EXIT_IO && v.run->io.port == FN_PORT_DOORBELL) {
+    v.io_pending = true;
+    v.io_rip = kDoorbellRip;
+  }
+  return rc;
 }
 
 int fail_entry(kvm_run* run, uint64_t code) {
@@ -244,6 +326,14 @@ uint64_t state_page(Obj& vm) {
 
 int guest_run(Obj& v);
 
+// The segment registers as KVM on SVM reports them: TR always busy (svm_get_segment sets the busy
+// bit), whatever type was set. nested_quirks.h depends on this.
+kvm_sregs reported_sregs(const Obj& v) {
+  kvm_sregs s = v.sregs;
+  s.tr.type |= 0x2;
+  return s;
+}
+
 // KVM_RUN as KVM orders it: apply the registers queued in kvm_run, complete the pending I/O, then
 // honour immediate_exit, run, and copy out the registers userspace asked for.
 int kvm_run_ioctl(Obj& v) {
@@ -273,7 +363,7 @@ int kvm_run_ioctl(Obj& v) {
   }
   const int err = errno;
   if (run->kvm_valid_regs & KVM_SYNC_X86_REGS) run->s.regs.regs = v.regs;
-  if (run->kvm_valid_regs & KVM_SYNC_X86_SREGS) run->s.regs.sregs = v.sregs;
+  if (run->kvm_valid_regs & KVM_SYNC_X86_SREGS) run->s.regs.sregs = reported_sregs(v);
   errno = err;
   return rc;
 }
@@ -296,7 +386,9 @@ int guest_run(Obj& v) {
     const kvm_sregs& s = v.sregs;
     if ((s.efer & 0x500) != 0x500 || (s.cr0 & 0x80000001) != 0x80000001 || !(s.cr4 & 0x20)) return fail_entry(run, 0xF004);
     if (s.cs.l != 1 || s.cs.dpl != 3 || (s.cs.selector & 3) != 3 || s.ss.dpl != 3) return fail_entry(run, 0xF005);
-    if (s.tr.type != 0xB || s.tr.base != FN_TSS_ADDR || s.cr3 != FN_PAGE_TABLES_ADDR) return fail_entry(run, 0xF006);
+    // Intel VM entry requires a busy TSS (0xB) in TR; the nested machine's knob lets 9 through too.
+    const bool tr_type_ok = s.tr.type == 0xB || (qemu_tr_check() && s.tr.type == 0x9);
+    if (!tr_type_ok || s.tr.base != FN_TSS_ADDR || s.cr3 != FN_PAGE_TABLES_ADDR) return fail_entry(run, 0xF006);
     uint8_t* boot = gpa(vm, FN_BOOT_INFO_ADDR, sizeof(fn_boot_info));
     if (v.regs.rdi != FN_BOOT_INFO_ADDR || boot == nullptr || get<uint32_t>(boot, 0) != FN_BOOT_MAGIC)
       return fail_entry(run, 0xF007);
@@ -334,28 +426,50 @@ int guest_run(Obj& v) {
   switch (scenario) {
     case 's':
       return spin(run);
-    case 'c':
-      v.regs.rip = FN_SYSCALL_STUB_ADDR + 6;
-      v.regs.rcx = 0x401234;
+    case 'c': {  // mov eax, 39 ; syscall (2 bytes at 0x401232): the stub at LSTAR, or #UD without EFER.SCE
       v.regs.rax = 39;
-      return io_exit(run, FN_PORT_SYSCALL, 4, 39);
+      v.regs.rip = 0x401232;
+      if (!cpu::syscall(v.regs, v.sregs, v.msrs[kMsrStar], v.msrs[kMsrLstar], v.msrs[kMsrSfmask], 0x401234))
+        return cpu_exception(v, 6, 0);
+      VmMemory mem(vm);
+      const cpu::StubStop st = cpu::run_stub(mem, v.regs, v.sregs);
+      if (st.kind == cpu::StubStop::Out) return io_exit(run, st.port, st.size, st.value);
+      return triple_fault(v);
+    }
     case 'n':
-      v.regs.rip = 0x401abc;
-      v.sregs.cr2 = 0;
-      run->exit_reason = KVM_EXIT_SHUTDOWN;
-      return 0;
+      return page_fault(v, 0x401abc, 0, cpu::Access::Read);
+    case 'p':  // out 0x3f8, al: denied by the I/O bitmap
+      return guest_out(v, 0x401300, 0x3f8, 1, 0);
+    case 'q':  // out FN_PORT_FAULT, al from CPL3: denied, so a fault report cannot be forged
+      return guest_out(v, 0x401310, FN_PORT_FAULT, 1, 14);
+    case 'H':  // hlt at CPL3: #GP(0)
+      return fault_at(v, 0x401320, 13);
+    case 'd':  // ud2
+      return fault_at(v, 0x401330, 6);
+    case 'v':  // div by zero
+      return fault_at(v, 0x401340, 0);
+    case 'k':  // int3: the gate's DPL 0 makes it #GP(vector 3 << 3 | IDT)
+      return fault_at(v, 0x401350, 13, (3 << 3) | 2);
+    case 'b':  // write the boot info page (user read-only)
+      return page_fault(v, 0x401360, FN_BOOT_INFO_ADDR, cpu::Access::Write);
+    case 'g':  // read the GDT (supervisor)
+      return page_fault(v, 0x401370, FN_GDT_ADDR, cpu::Access::Read);
+    case 'X': {  // call into the stack (NX): the call pushes, the fetch faults at the target
+      const uint64_t target = v.regs.rsp - 64;
+      v.regs.rsp -= 8;
+      return page_fault(v, target, target, cpu::Access::Fetch);
+    }
     case 'x':
-      return io_exit(run, 0xE2, 1, 0);
+      return guest_out(v, 0x401380, 0xE2, 1, 0);
     case 'h':
       put<uint32_t>(vm, offsetof(fn_window_header, output_len), 0xFFFFFFFFu);
       return doorbell(v, FN_EVENT_DONE);
     case 'u':
       return doorbell(v, 99);
     case 'w':
-      return io_exit(run, FN_PORT_DOORBELL, 1, FN_EVENT_DONE);
+      return guest_out(v, 0x401390, FN_PORT_DOORBELL, 1, FN_EVENT_DONE);
     case 'f':
-      v.regs.rip = 0x401100;
-      return io_exit(run, FN_PORT_SYSCALL, 1, 0);
+      return guest_out(v, 0x401100, FN_PORT_SYSCALL, 1, 0);
     case 't':
       put<uint32_t>(vm, offsetof(fn_window_header, output_len), 0);
       put<uint32_t>(vm, offsetof(fn_window_header, status), 9);
@@ -379,16 +493,16 @@ int guest_run(Obj& v) {
       if (boot == nullptr) return fail_entry(run, 0xF007);
       const uint64_t guard = get<uint64_t>(boot, offsetof(fn_boot_info, mem_size)) - FN_STACK_SIZE - FN_STACK_GUARD_SIZE;
       for (uint64_t a : {guard - 8, guard + uint64_t{FN_STACK_GUARD_SIZE}, guard})
-        if (!user_can_write(vm, v.sregs.cr3, a)) return page_fault(run, v, 0x401200, a);
-      return page_fault(run, v, 0x401210, 0);  // all three writes went through: `jmp fail` -> ud2
+        if (!user_can_write(vm, v.sregs, a)) return page_fault(v, 0x401200, a, cpu::Access::Write);
+      return fault_at(v, 0x401210, 6);  // all three writes went through: `jmp fail` -> ud2
     }
     case 'O': {  // recurses until a push faults (probe_guest.S overflow)
       for (uint64_t sp2 = v.regs.rsp & ~(FN_PAGE_SIZE - 1); sp2 >= FN_PAGE_SIZE; sp2 -= FN_PAGE_SIZE)
-        if (!user_can_write(vm, v.sregs.cr3, sp2 - 8)) {
+        if (!user_can_write(vm, v.sregs, sp2 - 8)) {
           v.regs.rsp = sp2;
-          return page_fault(run, v, 0x401220, sp2 - 8);
+          return page_fault(v, 0x401220, sp2 - 8, cpu::Access::Write);
         }
-      return page_fault(run, v, 0x401220, 0);
+      return fault_at(v, 0x401228, 6);
     }
     case 'Z':  // sleeps for a minute, over and over
       put<uint64_t>(vm, offsetof(fn_window_header, sleep_ns), 60000000000ull);
@@ -409,7 +523,7 @@ int guest_run(Obj& v) {
       for (uint64_t i = 1; i <= count; ++i) {
         const uint64_t a = heap_end - i * FN_PAGE_SIZE;
         uint8_t* p = gpa(vm, a, 8);
-        if (p == nullptr || !user_can_write(vm, v.sregs.cr3, a)) return page_fault(run, v, 0x401230, a);
+        if (p == nullptr || !user_can_write(vm, v.sregs, a)) return page_fault(v, 0x401230, a, cpu::Access::Write);
         seen += get<uint64_t>(p, 0) != 0;
         guest_put<uint64_t>(vm, a, 0x746f756368656421ull);
       }
@@ -429,7 +543,8 @@ int guest_run(Obj& v) {
       return reply(0);
     case 'S': {  // reads fs:[0x10], the TLS marker (probe_guest.S read_tls)
       uint8_t* p = gpa(vm, v.sregs.fs.base + 0x10, 8);
-      if (v.sregs.fs.base + 0x10 < FN_PAGE_SIZE || p == nullptr) return page_fault(run, v, 0x401240, v.sregs.fs.base + 0x10);
+      if (p == nullptr || !user_can(vm, v.sregs, v.sregs.fs.base + 0x10, cpu::Access::Read))
+        return page_fault(v, 0x401240, v.sregs.fs.base + 0x10, cpu::Access::Read);
       guest_put<uint64_t>(vm, FN_WINDOW_ADDR + FN_WINDOW_DATA_OFFSET, get<uint64_t>(p, 0));
       return reply(8);
     }
@@ -467,7 +582,11 @@ int vcpu_ioctl(Obj& v, unsigned long req, void* arg) {
     case KVM_RUN: return kvm_run_ioctl(v);
     case KVM_GET_REGS: std::memcpy(arg, &v.regs, sizeof v.regs); return 0;
     case KVM_SET_REGS: std::memcpy(&v.regs, arg, sizeof v.regs); v.regs_set = true; return 0;
-    case KVM_GET_SREGS: std::memcpy(arg, &v.sregs, sizeof v.sregs); return 0;
+    case KVM_GET_SREGS: {
+      const kvm_sregs out = reported_sregs(v);
+      std::memcpy(arg, &out, sizeof out);
+      return 0;
+    }
     case KVM_SET_SREGS:
       if (!v.cpuid_set) return fail(EINVAL);  // real KVM checks EFER.LME/NXE against CPUID
       std::memcpy(&v.sregs, arg, sizeof v.sregs);
@@ -502,17 +621,26 @@ int vcpu_ioctl(Obj& v, unsigned long req, void* arg) {
       v.fpu_set = true;
       return 0;
     }
-    case kvm_abi::kSetCpuid2: v.cpuid_set = static_cast<kvm_cpuid2*>(arg)->nent > 0; return v.cpuid_set ? 0 : fail(EINVAL);
+    case kvm_abi::kSetCpuid2: {
+      const kvm_cpuid_entry2* e = kvm_abi::cpuid2_entries(arg);
+      const uint32_t n = kvm_abi::cpuid2_header(arg)->nent;
+      // What KVM_GET_SUPPORTED_CPUID handed out must come back where the kernel reads it: leaf 0
+      // first (a caller that shifted the entries would give garbage here).
+      v.cpuid_set = n > 0 && e[0].function == 0 && e[0].eax >= 1;
+      return v.cpuid_set ? 0 : fail(EINVAL);
+    }
     case kvm_abi::kSetMsrs: {  // like KVM: stops at the first MSR it refuses, returns how many it took
-      kvm_msrs* m = static_cast<kvm_msrs*>(arg);
+      const uint32_t n = kvm_abi::msrs_header(arg)->nmsrs;
+      kvm_msr_entry* e = kvm_abi::msrs_entries(arg);
       uint32_t i = 0;
-      for (; i < m->nmsrs && msr_known(m->entries[i].index); ++i) v.msrs[m->entries[i].index] = m->entries[i].data;
+      for (; i < n && msr_known(e[i].index); ++i) v.msrs[e[i].index] = e[i].data;
       return static_cast<int>(i);
     }
     case kvm_abi::kGetMsrs: {
-      kvm_msrs* m = static_cast<kvm_msrs*>(arg);
+      const uint32_t n = kvm_abi::msrs_header(arg)->nmsrs;
+      kvm_msr_entry* e = kvm_abi::msrs_entries(arg);
       uint32_t i = 0;
-      for (; i < m->nmsrs && msr_known(m->entries[i].index); ++i) m->entries[i].data = v.msrs[m->entries[i].index];
+      for (; i < n && msr_known(e[i].index); ++i) e[i].data = v.msrs[e[i].index];
       return static_cast<int>(i);
     }
     case KVM_GET_TSC_KHZ: return 2500000;
@@ -583,14 +711,15 @@ int system_ioctl(unsigned long req, unsigned long raw, void* arg) {
     case KVM_CHECK_EXTENSION: return check_extension(raw);
     case KVM_GET_VCPU_MMAP_SIZE: return 8192;
     case kvm_abi::kGetSupportedCpuid: {
-      kvm_cpuid2* c = static_cast<kvm_cpuid2*>(arg);
-      if (c->nent < 2) return fail(E2BIG);
-      c->nent = 2;
-      std::memset(c->entries, 0, 2 * sizeof(kvm_cpuid_entry2));
-      c->entries[0].function = 0;
-      c->entries[0].eax = 1;
-      c->entries[1].function = 1;
-      c->entries[1].ecx = static_cast<uint32_t>(env_hex("FAKE_KVM_CPUID_1_ECX", 0x40000000));
+      kvm_abi::Cpuid2Header* h = kvm_abi::cpuid2_header(arg);
+      kvm_cpuid_entry2* e = kvm_abi::cpuid2_entries(arg);
+      if (h->nent < 2) return fail(E2BIG);
+      h->nent = 2;
+      std::memset(e, 0, 2 * sizeof(kvm_cpuid_entry2));
+      e[0].function = 0;
+      e[0].eax = 1;
+      e[1].function = 1;
+      e[1].ecx = static_cast<uint32_t>(env_hex("FAKE_KVM_CPUID_1_ECX", 0x40000000));
       return 0;
     }
     case KVM_CREATE_VM: return new_fd(Kind::Vm);

@@ -178,6 +178,52 @@ h.test('restore on a host whose CPU lacks a feature the snapshot recorded is ref
     .then((v) => { console.log('restored'); v.close(); }, (e) => console.log('refused', e.message));`);
   assert(/restored/.test(r.stdout), `a host with more features is fine: ${r.stdout} ${r.stderr}`);
 });
+// FN_KVM_NESTED_TR_AVAILABLE (nested_quirks.h) against a fake that checks TR the way each machine does.
+h.test('nested machine quirk: without the switch every CPL3 out is a #GP there', () => {
+  const r = childWith({ FAKE_KVM_QEMU_TR_CHECK: '1', FN_KVM_NESTED_TR_AVAILABLE: '' }, `(async () => {
+    const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
+    await ex(vm, req(0, null)).then(() => console.log('ready'), (e) => console.log('fault', e.kind, e.vector, e.exception));
+    vm.close(); })();`);
+  assert(r.status === 0 && /fault guest_fault 13 #GP/.test(r.stdout), `${r.stdout} ${r.stderr}`);
+});
+h.test('nested machine quirk: with the switch, boot, snapshot, reset (sregs set) and restore all load TR type 9', () => {
+  expectCycle(childWith({ DIR: path.join(snapDir, 'nested'), FN_KVM_NESTED_TR_AVAILABLE: '1' }, fullCycle), true, 4096);
+  expectCycle(childWith({ DIR: path.join(snapDir, 'nested-nosync'), FN_KVM_NESTED_TR_AVAILABLE: '1', FAKE_KVM_NO_SYNC_REGS: '1' },
+    fullCycle), false, 4096);
+});
+h.test('nested machine quirk: the switch is wrong anywhere else (VM entry wants a busy TSS, as on Intel)', () => {
+  const r = childWith({ FAKE_KVM_QEMU_TR_CHECK: '0', FN_KVM_NESTED_TR_AVAILABLE: '1' }, `(async () => {
+    const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
+    await ex(vm, req(0, null)).then(() => console.log('ready'), (e) => console.log('refused', e.kind, e.reason));
+    vm.close(); })();`);
+  assert(r.status === 0 && /refused fail_entry/.test(r.stdout), `${r.stdout} ${r.stderr}`);
+});
+h.test('Bochs quirk: FN_KVM_NESTED_GUEST_IF=1 runs the guest with IF=1 (boot, reset, restore); snapshots still record IF=0', () => {
+  const dir = path.join(snapDir, 'guest-if');
+  const script = `(async () => {
+    const fault = (vm) => ex(vm, req(2, 'n')).then(() => 'no fault', (e) => (e.rflags & 0x200n) ? 'IF=1' : 'IF=0');
+    const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
+    await ex(vm, req(0, null));
+    await snap(vm, { dir: process.env.DIR });
+    await reset(vm);
+    const afterReset = await fault(vm);
+    vm.close();
+    const r = await restore({ memoryBytes: 64 << 20, dir: process.env.DIR });
+    const afterRestore = await fault(r);
+    r.close();
+    const fresh = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
+    await ex(fresh, req(0, null));
+    const afterBoot = await fault(fresh);
+    fresh.close();
+    const cpu = require('fs').readFileSync(require('path').join(process.env.DIR, 'cpu.bin'));
+    const recorded = (cpu.readBigUInt64LE(64 + 136) & 0x200n) ? 'IF=1' : 'IF=0';  // REGS section: kvm_regs.rflags
+    console.log(afterBoot, afterReset, afterRestore, 'recorded', recorded);
+  })().catch((e) => { console.log('ERR', e.kind, e.message); process.exit(1); });`;
+  let r = childWith({ DIR: dir, FN_KVM_NESTED_GUEST_IF: '1' }, script);
+  assert(r.status === 0 && /IF=1 IF=1 IF=1 recorded IF=0/.test(r.stdout), `${r.stdout} ${r.stderr}`);
+  r = childWith({ DIR: `${dir}-off`, FN_KVM_NESTED_GUEST_IF: '' }, script);
+  assert(r.status === 0 && /IF=0 IF=0 IF=0 recorded IF=0/.test(r.stdout), `${r.stdout} ${r.stderr}`);
+});
 h.test('a restored VM dropped without close() is finalized; process exit during a restore does not hang', () => {
   const dir = path.join(snapDir, 'gc');
   let r = childWith({ DIR: dir }, `(async () => { const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });

@@ -1,10 +1,12 @@
-// Long-mode setup: page tables (walked in software), GDT/TSS encoding, the I/O bitmap as the CPU
-// reads it, the syscall stub, and the register values.
+// Long-mode setup: page tables (walked in software), GDT/TSS/IDT encoding, the I/O bitmap as the CPU
+// reads it, the syscall and fault stubs (run by the CPU model of cpu_model.h), and the register values.
 #include <cstring>
 
 #include "../errors.h"
 #include "../long_mode.h"
 #include "check.h"
+#include "cpu_model.h"
+#include "fake_vcpu.h"
 #include "fn_abi.h"
 
 using namespace fnvmm;
@@ -71,9 +73,10 @@ TEST(page_tables_map_the_layout) {
       {0xFF8, false, false, false, false, 0},
       {FN_GDT_ADDR, true, false, true, true, 0x1000},       // supervisor only
       {FN_TSS_ADDR + 0x68, true, false, false, true, 0x1000},
-      {0x3000, false, false, false, false, 0},              // unused system pages
-      {0x4000, false, false, false, false, 0},
+      {FN_IDT_ADDR, true, false, false, true, 0x1000},      // supervisor read-only
+      {FN_IST_STACK_ADDR + 0xFF8, true, false, true, true, 0x1000},  // supervisor read/write, NX
       {FN_SYSCALL_STUB_ADDR, true, false, false, false, 0x1000},  // supervisor, executable
+      {long_mode::kFaultStubsAddr + 0x20, true, false, false, false, 0x1000},
       {FN_BOOT_INFO_ADDR, true, true, false, true, 0x1000},       // user read-only
       {FN_TLS_ADDR + 0x28, true, true, true, true, 0x1000},       // user read/write
       {FN_PAGE_TABLES_ADDR, true, false, false, true, 0x1000},
@@ -374,13 +377,13 @@ TEST(registers_for_cpl3_long_mode) {
   CHECK(s.ldt.unusable == 1);
   CHECK_EQ(s.gdt.base, FN_GDT_ADDR);
   CHECK_EQ(s.gdt.limit, kGdtLimit);
-  CHECK_EQ(s.idt.base, 0u);
-  CHECK_EQ(s.idt.limit, 0u);
+  CHECK_EQ(s.idt.base, FN_IDT_ADDR);
+  CHECK_EQ(s.idt.limit, 32u * 16 - 1);
   CHECK_EQ(s.cr0, 0x80010033ull);
   CHECK_EQ(s.cr3, FN_PAGE_TABLES_ADDR);
   CHECK_EQ(s.cr4, 0x620ull);
-  CHECK_EQ(s.efer, 0xD00ull);
-  CHECK_EQ(s.efer & 1, 0u);  // SCE off
+  CHECK_EQ(s.efer, 0xD01ull);
+  CHECK_EQ(s.efer & 1, 1u);  // SCE: without it `syscall` is #UD on Intel and AMD, never the stub
   // The selectors point at descriptors that agree with the cached segment state.
   auto g = build_gdt();
   CHECK_EQ(decode(g[s.cs.selector >> 3]).dpl, 3u);
@@ -412,4 +415,147 @@ TEST(syscall_msrs_land_on_the_stub) {
   CHECK((m[2].value & 0x700) == 0x700);  // TF, IF, DF cleared
   CHECK_EQ(m[3].index, kMsrCstar);
   CHECK_EQ(kRequiredMsrCount, 3u);
+}
+
+TEST(tss_points_rsp0_and_ist1_at_the_ist_page_and_denies_the_fault_port) {
+  std::vector<uint8_t> tss = build_tss();
+  uint64_t rsp0, ist1, ist2;
+  std::memcpy(&rsp0, &tss[4], 8);
+  std::memcpy(&ist1, &tss[0x24], 8);
+  std::memcpy(&ist2, &tss[0x2C], 8);
+  CHECK_EQ(rsp0, FN_IST_STACK_ADDR + FN_PAGE_SIZE);
+  CHECK_EQ(ist1, FN_IST_STACK_ADDR + FN_PAGE_SIZE);
+  CHECK_EQ(ist2, 0u);
+  // CPL3 reaches neither the fault port nor the syscall port with the dword the doorbell uses.
+  for (unsigned size : {1u, 2u, 4u}) CHECK(!io_allowed(tss, kTssLimit, FN_PORT_FAULT, size));
+  CHECK(FN_PORT_FAULT >= FN_PORT_DOORBELL + 4 || FN_PORT_FAULT + 4 <= FN_PORT_DOORBELL);
+}
+
+TEST(idt_gates_decode_as_the_cpu_reads_them) {
+  GuestMemory mem = make_memory();
+  write_descriptor_tables(mem);
+  kvm_sregs s{};
+  setup_sregs(s);
+  CHECK_EQ(s.idt.limit + 1u, 32u * 16);  // the 32 exception vectors, nothing past them
+  for (unsigned v = 0; v < 32; ++v) {
+    const uint64_t lo = mem.read_obj<uint64_t>(GuestAddress(FN_IDT_ADDR + v * 16));
+    const uint64_t hi = mem.read_obj<uint64_t>(GuestAddress(FN_IDT_ADDR + v * 16 + 8));
+    const uint64_t offset = (lo & 0xFFFF) | ((lo >> 32) & 0xFFFF0000ull) | (hi << 32);
+    const unsigned selector = (lo >> 16) & 0xFFFF, ist = (lo >> 32) & 7, type = (lo >> 40) & 0xF, dpl = (lo >> 45) & 3,
+                   present = (lo >> 47) & 1;
+    CHECK_MSG(present == 1 && type == 0xE && dpl == 0 && ist == 1 && selector == kSelKernelCode,
+              "vector %u: p %u type 0x%x dpl %u ist %u selector 0x%x", v, present, type, dpl, ist, selector);
+    CHECK_EQ(offset, kFaultStubsAddr + v * kFaultStubStride);
+    CHECK_EQ(hi >> 32, 0u);  // reserved
+  }
+  // The gates' code segment is the DPL0 64-bit one.
+  Desc kc = decode(build_gdt()[kSelKernelCode / 8]);
+  CHECK(kc.p == 1 && kc.dpl == 0 && kc.l == 1 && kc.s == 1 && (kc.type & 8));
+}
+
+TEST(fault_stub_bytes) {
+  // No error code from the CPU: a dummy one first, so every frame has the same layout.
+  const std::vector<uint8_t> ud = {0x6A, 0x00, 0x6A, 6, 0xE6, FN_PORT_FAULT, 0xF4, 0xEB, 0xFD};
+  CHECK(fault_stub(6) == ud);
+  const std::vector<uint8_t> pf = {0x6A, 14, 0xE6, FN_PORT_FAULT, 0xF4, 0xEB, 0xFD};
+  CHECK(fault_stub(14) == pf);
+  for (unsigned v = 0; v < kIdtVectors; ++v) {
+    CHECK(fault_stub(v).size() <= kFaultStubStride);
+    CHECK_MSG(cpu_pushes_error_code(v) == fntest::cpu::has_error_code(v), "vector %u", v);
+  }
+}
+
+namespace {
+// Takes exception `vector` from the CPL3 state in g as the CPU would, runs the stub, and checks
+// that it stops on its `out` to the fault port at CPL0 with the documented frame at RSP.
+void check_delivery(fntest::TestGuest& g, unsigned vector, uint64_t error) {
+  fntest::GuestMemoryCpu m(g.mem);
+  const kvm_regs before = g.regs;
+  const kvm_sregs sbefore = g.sregs;
+  CHECK_MSG(fntest::cpu::raise(m, g.regs, g.sregs, vector, error), "vector %u not delivered", vector);
+  const uint64_t stub = kFaultStubsAddr + vector * kFaultStubStride;
+  CHECK_MSG(g.regs.rip == stub, "vector %u lands at 0x%llx", vector, (unsigned long long)g.regs.rip);
+  fntest::cpu::StubStop st = fntest::cpu::run_stub(m, g.regs, g.sregs);
+  CHECK_MSG(st.kind == fntest::cpu::StubStop::Out && st.port == FN_PORT_FAULT, "vector %u: stop %d port 0x%x", vector,
+            st.kind, st.port);
+  CHECK(g.regs.rip > stub && g.regs.rip < stub + kFaultStubStride);
+  CHECK_EQ(g.sregs.cs.selector & 3u, 0u);
+  CHECK_EQ(g.regs.rsp, kFaultFrameRsp);
+  auto at = [&](uint64_t off) { return g.mem.read_obj<uint64_t>(GuestAddress(g.regs.rsp + off)); };
+  CHECK_EQ(at(kFrameVector), vector);
+  CHECK_EQ(at(kFrameErrorCode), fntest::cpu::has_error_code(vector) ? error : 0);
+  CHECK_EQ(at(kFrameRip), before.rip);
+  CHECK_EQ(at(kFrameCs), sbefore.cs.selector);
+  CHECK_EQ(at(kFrameRflags), before.rflags);
+  CHECK_EQ(at(kFrameRsp), before.rsp);
+  CHECK_EQ(at(kFrameSs), sbefore.ss.selector);
+  // The guest's registers are as the fault left them (the stub uses only the stack).
+  CHECK_EQ(g.regs.rax, before.rax);
+  CHECK_EQ(g.regs.rdx, before.rdx);
+  // Past the `out` (KVM completes it), the stub halts and stays halted.
+  g.regs.rip += 2;
+  st = fntest::cpu::run_stub(m, g.regs, g.sregs);
+  CHECK(st.kind == fntest::cpu::StubStop::Hlt && g.regs.rip > stub && g.regs.rip < stub + kFaultStubStride);
+  st = fntest::cpu::run_stub(m, g.regs, g.sregs);
+  CHECK(st.kind == fntest::cpu::StubStop::Hlt);
+}
+}  // namespace
+
+TEST(every_exception_is_delivered_to_its_stub_on_the_ist_stack) {
+  for (unsigned v = 0; v < kIdtVectors; ++v) {
+    fntest::TestGuest g;
+    g.regs.rip = 0x401abc;
+    g.regs.rsp = fntest::TestGuest::kRam - 0x1238;
+    g.regs.rax = 0x1111;
+    g.regs.rdx = 0x2222;
+    g.regs.rflags = 0x246;
+    check_delivery(g, v, 0x1234);
+  }
+}
+
+TEST(a_fault_with_the_guest_stack_unusable_is_still_delivered) {
+  // A stack overflow: RSP inside the stack guard page. The IST stack does not depend on it.
+  fntest::TestGuest g;
+  g.regs.rsp = stack_guard_addr(fntest::TestGuest::kRam) + 0x10;
+  check_delivery(g, 14, 0x6);
+  // Without IST (as the CPU would do with RSP0 only on a privilege change): still the IST page, via RSP0.
+  fntest::TestGuest g2;
+  g2.regs.rsp = 0;
+  g2.mem.write_obj<uint8_t>(GuestAddress(FN_IDT_ADDR + 13 * 16 + 4), 0);  // gate 13: IST 0
+  check_delivery(g2, 13, 0);
+}
+
+TEST(broken_tables_end_in_a_triple_fault_in_the_cpu_model) {
+  // The model must be able to fail, or the tests above prove nothing: each table broken in turn.
+  const auto raises = [](void (*breakit)(fntest::TestGuest&)) {
+    fntest::TestGuest g;
+    breakit(g);
+    fntest::GuestMemoryCpu m(g.mem);
+    return fntest::cpu::raise(m, g.regs, g.sregs, 14, 2);
+  };
+  CHECK(raises([](fntest::TestGuest&) {}));
+  CHECK(!raises([](fntest::TestGuest& g) { g.sregs.idt = kvm_dtable{}; }));
+  CHECK(!raises([](fntest::TestGuest& g) { g.mem.fill(GuestAddress(FN_IDT_ADDR), 0, FN_PAGE_SIZE); }));
+  CHECK(!raises([](fntest::TestGuest& g) {  // the IST page read-only
+    write_page_tables(g.mem, fntest::TestGuest::kRam, {});
+    g.mem.write_obj<uint64_t>(GuestAddress(kPtLowAddr + (FN_IST_STACK_ADDR / FN_PAGE_SIZE) * 8), FN_IST_STACK_ADDR | 1);
+  }));
+  CHECK(!raises([](fntest::TestGuest& g) { g.mem.fill(GuestAddress(FN_TSS_ADDR + 0x24), 0, 8); }));  // IST1 = 0: page 0
+}
+
+TEST(syscall_reaches_the_stub_only_with_efer_sce) {
+  std::vector<MsrValue> msrs = syscall_msrs();
+  fntest::TestGuest g;
+  fntest::GuestMemoryCpu m(g.mem);
+  g.regs.rax = 39;
+  g.regs.rip = 0x401100;
+  CHECK(fntest::cpu::syscall(g.regs, g.sregs, msrs[0].value, msrs[1].value, msrs[2].value, 0x401102));
+  fntest::cpu::StubStop st = fntest::cpu::run_stub(m, g.regs, g.sregs);
+  CHECK(st.kind == fntest::cpu::StubStop::Out && st.port == FN_PORT_SYSCALL && st.size == 4 && st.value == 39);
+  CHECK_EQ(g.regs.rcx, 0x401102u);
+  CHECK_EQ(g.sregs.cs.selector & 3u, 0u);
+  kvm_sregs no_sce = fntest::TestGuest().sregs;
+  no_sce.efer &= ~1ull;
+  kvm_regs r{};
+  CHECK(!fntest::cpu::syscall(r, no_sce, msrs[0].value, msrs[1].value, msrs[2].value, 0));  // #UD
 }

@@ -1,14 +1,18 @@
-// Errors, guest memory bounds, and the /dev/kvm probe (which must never throw).
+// Errors, guest memory bounds, the /dev/kvm probe (which must never throw), and the kernel's C layout
+// of the ioctl structs with flexible arrays.
 #include <cerrno>
 #include <climits>
+#include <cstring>
 
 #include "../errors.h"
 #include "../guest_memory.h"
 #include "../kvm.h"
+#include "../kvm_ioctls.h"
 #include "check.h"
 #include "fn_abi.h"
 
 using namespace fnvmm;
+namespace kvm_abi = fnvmm::kvm_abi;
 
 TEST(errno_names_and_kvm_error_messages) {
   CHECK(errno_name(EINVAL) == "EINVAL");
@@ -66,4 +70,51 @@ TEST(probe_never_throws_and_names_the_problem) {
   } catch (const KvmUnavailableError& e) {
     CHECK(e.code() == "ENOENT");
   }
+}
+
+// From kvm_c_layout.c, compiled as C: what the kernel reads.
+extern "C" {
+extern const size_t fn_c_kvm_msrs_entries, fn_c_kvm_msrs_size, fn_c_kvm_cpuid2_entries, fn_c_kvm_cpuid2_size,
+    fn_c_kvm_xsave_size, fn_c_kvm_msr_entry_size, fn_c_kvm_cpuid_entry2_size;
+extern const unsigned long fn_c_ioctls[7];
+}
+
+TEST(flexible_array_structs_have_the_kernels_c_layout) {
+  CHECK_EQ(kvm_abi::kMsrsEntriesOffset, fn_c_kvm_msrs_entries);
+  CHECK_EQ(sizeof(kvm_abi::MsrsHeader), fn_c_kvm_msrs_size);
+  CHECK_EQ(kvm_abi::kCpuid2EntriesOffset, fn_c_kvm_cpuid2_entries);
+  CHECK_EQ(sizeof(kvm_abi::Cpuid2Header), fn_c_kvm_cpuid2_size);
+  CHECK_EQ(sizeof(kvm_abi::XsaveRegion), fn_c_kvm_xsave_size);
+  CHECK_EQ(sizeof(kvm_msr_entry), fn_c_kvm_msr_entry_size);
+  CHECK_EQ(sizeof(kvm_cpuid_entry2), fn_c_kvm_cpuid_entry2_size);
+  const unsigned long ours[7] = {kvm_abi::kGetSupportedCpuid, kvm_abi::kSetCpuid2, kvm_abi::kGetMsrs, kvm_abi::kSetMsrs,
+                                 kvm_abi::kGetXsave,          kvm_abi::kSetXsave,  kvm_abi::kGetXsave2};
+  for (int i = 0; i < 7; ++i) CHECK_MSG(ours[i] == fn_c_ioctls[i], "ioctl %d: 0x%lx, C has 0x%lx", i, ours[i], fn_c_ioctls[i]);
+
+  // The bytes the kernel gets: count at 0, the entries from offset 8 on.
+  kvm_abi::MsrsBuffer m(2);
+  m.header().nmsrs = 2;
+  m.entries()[1].index = 0xC0000082;
+  m.entries()[1].data = 0x5000;
+  const uint8_t* b = static_cast<const uint8_t*>(m.data());
+  uint32_t n, index;
+  uint64_t data;
+  std::memcpy(&n, b, 4);
+  std::memcpy(&index, b + 8 + 16, 4);
+  std::memcpy(&data, b + 8 + 16 + 8, 8);
+  CHECK(n == 2 && index == 0xC0000082 && data == 0x5000);
+  CHECK(reinterpret_cast<uintptr_t>(m.entries()) % 8 == 0);
+  // And the other side's view (fake_kvm.cc) of the same bytes agrees.
+  CHECK(kvm_abi::msrs_header(m.data())->nmsrs == 2 && kvm_abi::msrs_entries(m.data())[1].index == 0xC0000082);
+
+  kvm_abi::Cpuid2Buffer c(3);
+  c.header().nent = 3;
+  c.entries()[2].function = 0x80000001;
+  c.entries()[2].edx = 0x12345678;
+  const uint8_t* cb = static_cast<const uint8_t*>(c.data());
+  uint32_t function, edx;
+  std::memcpy(&function, cb + 8 + 2 * 40, 4);
+  std::memcpy(&edx, cb + 8 + 2 * 40 + 24, 4);
+  CHECK(function == 0x80000001 && edx == 0x12345678);
+  CHECK(kvm_abi::cpuid2_entries(c.data())[2].edx == 0x12345678);
 }

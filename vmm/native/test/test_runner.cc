@@ -21,6 +21,7 @@ namespace {
 constexpr uint64_t kMem = 64ull << 20;
 
 struct Rig {
+  TestGuest guest;  // guest RAM with the VMM's tables: the fault stubs' frames land in it
   GuestMemory mem;
   uint8_t* win;
   Window window;
@@ -36,6 +37,7 @@ struct Rig {
     window.init();
     kick.bind_run_flag(&vcpu.run_data()->immediate_exit);
     env.vcpu = &vcpu;
+    env.memory = &guest.mem;
     env.window = &window;
     env.kick = &kick;
     env.deadline = Clock::now() + std::chrono::seconds(30);
@@ -238,8 +240,134 @@ TEST(runner_reports_other_ports_and_mmio_as_bad_io) {
   CHECK(fntest::contains(r2.error.message, "0xfee00000"));
 }
 
+namespace {
+uint64_t u(const RunResult& r, const char* name) {
+  const ErrorDetail* d = detail(r.error, name);
+  CHECK_MSG(d != nullptr, "no detail %s in: %s", name, r.error.message.c_str());
+  return d ? d->u : ~0ull;
+}
+}  // namespace
+
+TEST(runner_reports_cpu_exceptions_from_the_fault_stubs_frame) {
+  {  // #PF writing a user read-only page: vector, error code, RIP, RSP, CR2, CPL from the frame
+    Rig rig;
+    rig.guest.regs.rsp = 0x7ff1230;
+    rig.guest.regs.rflags = 0x246;
+    rig.vcpu.steps = {cpu_fault(rig.vcpu, rig.guest, 14, 0x7, 0x401abc, FN_BOOT_INFO_ADDR)};
+    RunResult r = rig.go();
+    expect_kind(r, "guest_fault");
+    CHECK_EQ(u(r, "vector"), 14u);
+    CHECK_EQ(u(r, "errorCode"), 7u);
+    CHECK_EQ(u(r, "rip"), 0x401abcu);
+    CHECK_EQ(u(r, "rsp"), 0x7ff1230u);
+    CHECK_EQ(u(r, "rflags"), 0x246u);
+    CHECK_EQ(u(r, "cr2"), FN_BOOT_INFO_ADDR);
+    CHECK_EQ(u(r, "cpl"), 3u);
+    CHECK(detail(r.error, "rip")->type == ErrorDetail::Type::BigInt && detail(r.error, "exception")->s == "#PF");
+    CHECK_MSG(fntest::contains(r.error.message, "#PF page fault writing 0x6000 (a protection violation) at RIP 0x401abc"),
+              "%s", r.error.message.c_str());
+    // The registers of the guest are not what was reported: those were read from the frame.
+    CHECK(rig.vcpu.regs.rip != 0x401abc && (rig.vcpu.sregs.cs.selector & 3) == 0);
+  }
+  {  // page not present, reading, and executing
+    Rig rig;
+    rig.vcpu.steps = {cpu_fault(rig.vcpu, rig.guest, 14, 0x4, 0x401000, 0)};
+    RunResult r = rig.go();
+    CHECK(fntest::contains(r.error.message, "reading 0x0 (page not present)"));
+    Rig rig2;
+    rig2.vcpu.steps = {cpu_fault(rig2.vcpu, rig2.guest, 14, 0x15, 0x7ff0000, 0x7ff0000)};
+    CHECK(fntest::contains(rig2.go().error.message, "executing 0x7ff0000"));
+  }
+  {  // no error code from the CPU: the stub's dummy 0
+    Rig rig;
+    rig.guest.regs.rax = 0xdead;  // the frame's slot must not pick up a register
+    rig.vcpu.steps = {cpu_fault(rig.vcpu, rig.guest, 6, 0x55, 0x401010)};
+    RunResult r = rig.go();
+    expect_kind(r, "guest_fault");
+    CHECK_EQ(u(r, "vector"), 6u);
+    CHECK_EQ(u(r, "errorCode"), 0u);
+    CHECK_EQ(u(r, "rip"), 0x401010u);
+    CHECK_MSG(fntest::contains(r.error.message, "#UD invalid opcode at RIP 0x401010"), "%s", r.error.message.c_str());
+  }
+  {  // #GP with a selector error code (int3 at CPL3 through a DPL0 gate), and #GP(0)
+    Rig rig;
+    rig.vcpu.steps = {cpu_fault(rig.vcpu, rig.guest, 13, (3 << 3) | 2, 0x401020)};
+    RunResult r = rig.go();
+    CHECK_EQ(u(r, "errorCode"), 0x1au);
+    CHECK_MSG(fntest::contains(r.error.message, "#GP general protection fault (error code 0x1a: IDT entry 3)"), "%s",
+              r.error.message.c_str());
+    Rig rig2;
+    rig2.vcpu.steps = {cpu_fault(rig2.vcpu, rig2.guest, 13, 0, 0x401030)};
+    CHECK(fntest::contains(rig2.go().error.message, "privileged instruction, a denied I/O port"));
+  }
+  {  // the stub's hlt (its `out` did not exit) reads the same frame
+    Rig rig;
+    rig.vcpu.steps = {[&](kvm_run* run) {
+      cpu_fault(rig.vcpu, rig.guest, 0, 0, 0x401040)(run);
+      rig.vcpu.regs.rip += 3;  // past the `out` and the hlt
+      run->exit_reason = KVM_EXIT_HLT;
+      return 0;
+    }};
+    RunResult r = rig.go();
+    expect_kind(r, "guest_fault");
+    CHECK_EQ(u(r, "vector"), 0u);
+    CHECK(fntest::contains(r.error.message, "#DE divide error at RIP 0x401040"));
+  }
+}
+
+TEST(runner_trusts_the_fault_port_only_from_the_stubs_at_cpl0) {
+  {  // from CPL3 code (which the I/O bitmap prevents; the runner does not rely on it)
+    Rig rig;
+    rig.vcpu.regs.rip = 0x401000;
+    rig.vcpu.sregs.cs.selector = 0x23;
+    rig.vcpu.steps = {io_exit(FN_PORT_FAULT, KVM_EXIT_IO_OUT, 1, 14)};
+    expect_kind(rig.go(), "bad_io");
+  }
+  {  // RIP in the stubs but CPL3
+    Rig rig;
+    rig.vcpu.regs.rip = long_mode::kFaultStubsAddr + 14 * long_mode::kFaultStubStride + 2;
+    rig.vcpu.sregs.cs.selector = 0x23;
+    rig.vcpu.steps = {io_exit(FN_PORT_FAULT, KVM_EXIT_IO_OUT, 1, 14)};
+    expect_kind(rig.go(), "bad_io");
+  }
+  {  // the syscall stub is not a fault stub, nor the other way round
+    Rig rig;
+    rig.vcpu.regs.rip = FN_SYSCALL_STUB_ADDR + 5;
+    rig.vcpu.steps = {io_exit(FN_PORT_FAULT, KVM_EXIT_IO_OUT, 1, 14)};
+    expect_kind(rig.go(), "bad_io");
+    Rig rig2;
+    rig2.vcpu.regs.rip = long_mode::kFaultStubsAddr + 4;
+    rig2.vcpu.steps = {io_exit(FN_PORT_SYSCALL, KVM_EXIT_IO_OUT, 4, 60)};
+    expect_kind(rig2.go(), "bad_io");
+  }
+  {  // a stub with its RSP outside the IST page: the frame is not read
+    Rig rig;
+    rig.vcpu.regs.rip = long_mode::kFaultStubsAddr + 14 * long_mode::kFaultStubStride + 2;
+    for (uint64_t rsp : {uint64_t{0x7ff0000}, uint64_t{FN_IST_STACK_ADDR + FN_PAGE_SIZE - 48}, uint64_t{FN_IST_STACK_ADDR - 8}}) {
+      Rig r2;
+      r2.vcpu.regs.rip = rig.vcpu.regs.rip;
+      r2.vcpu.regs.rsp = rsp;
+      r2.vcpu.sregs.cr2 = 0x1234;
+      r2.vcpu.steps = {io_exit(FN_PORT_FAULT, KVM_EXIT_IO_OUT, 1, 0)};
+      RunResult r = r2.go();
+      expect_kind(r, "guest_fault");
+      CHECK_EQ(u(r, "vector"), 14u);
+      CHECK_EQ(u(r, "cr2"), 0x1234u);
+      CHECK_MSG(fntest::contains(r.error.message, "unreadable"), "%s", r.error.message.c_str());
+    }
+  }
+  {  // no guest memory to read the frame from
+    Rig rig;
+    rig.env.memory = nullptr;
+    rig.vcpu.steps = {cpu_fault(rig.vcpu, rig.guest, 6, 0, 0x401010)};
+    RunResult r = rig.go();
+    expect_kind(r, "guest_fault");
+    CHECK(fntest::contains(r.error.message, "unreadable"));
+  }
+}
+
 TEST(runner_reports_faults_halts_and_kvm_failures) {
-  {
+  {  // a triple fault where KVM keeps the state (VMX, PVM)
     Rig rig;
     rig.vcpu.regs.rip = 0x401abc;
     rig.vcpu.regs.rsp = 0x3fffff0;
@@ -253,6 +381,17 @@ TEST(runner_reports_faults_halts_and_kvm_failures) {
     CHECK(detail(r.error, "cr2") && detail(r.error, "cr2")->u == 0x10);
     CHECK(fntest::contains(r.error.message, "RIP 0x401abc"));
     CHECK(fntest::contains(r.error.message, "CR2 0x10"));
+    CHECK(fntest::contains(r.error.message, "triple fault"));
+  }
+  {  // a triple fault as KVM on AMD reports it: the vCPU reset first; the tables broken so the
+     // fault cannot be delivered
+    Rig rig;
+    rig.guest.sregs.idt = kvm_dtable{};
+    rig.vcpu.steps = {cpu_fault(rig.vcpu, rig.guest, 14, 4, 0x401abc, 0)};
+    RunResult r = rig.go();
+    expect_kind(r, "guest_fault");
+    CHECK_MSG(fntest::contains(r.error.message, "reset the vCPU"), "%s", r.error.message.c_str());
+    CHECK(detail(r.error, "vector") == nullptr);
   }
   {
     Rig rig;

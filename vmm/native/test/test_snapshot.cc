@@ -276,6 +276,31 @@ TEST(cpu_file_refuses_a_state_that_is_not_a_cpl3_long_mode_guest) {
   CHECK_SNAPSHOT_ERROR(decode(encode_cpu_file(s, CpuFileInfo{id_of(1), kMem})), "SnapshotCorruptError", "state");
 }
 
+TEST(cpu_file_refuses_system_tables_that_are_not_this_vmms) {
+  // Each would hand CPL0 to guest-writable memory: an IDT, GDT, TSS or page tables of its own.
+  const std::vector<void (*)(CpuState&)> crafted = {
+      [](CpuState& s) { s.sregs.idt.base = 0x600000; },
+      [](CpuState& s) { s.sregs.idt.limit = 0xFFF; },
+      [](CpuState& s) { s.sregs.gdt.base = 0x600000; },
+      [](CpuState& s) { s.sregs.gdt.limit = 0xFFFF; },
+      [](CpuState& s) { s.sregs.tr.base = 0x600000; },
+      [](CpuState& s) { s.sregs.cr3 = 0x600000; },
+  };
+  for (auto craft : crafted) {
+    CpuState s = sample_state(true);
+    craft(s);
+    CHECK_SNAPSHOT_ERROR(decode(encode_cpu_file(s, CpuFileInfo{id_of(1), kMem})), "SnapshotCorruptError", "state");
+  }
+  // What is fine: a snapshot from before the IDT existed (empty IDT), and TR as either type
+  // (KVM on SVM reports it busy; the nested machine's switch loads it available).
+  CpuState old = sample_state(true);
+  old.sregs.idt = kvm_dtable{};
+  CHECK(decode(encode_cpu_file(old, CpuFileInfo{id_of(1), kMem})).sregs.idt.limit == 0);
+  CpuState avail = sample_state(true);
+  avail.sregs.tr.type = 0x9;
+  CHECK(decode(encode_cpu_file(avail, CpuFileInfo{id_of(1), kMem})).sregs.tr.type == 0x9);
+}
+
 TEST(same_sregs_compares_fields_not_padding) {
   kvm_sregs a{};
   long_mode::setup_sregs(a);

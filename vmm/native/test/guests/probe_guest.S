@@ -3,6 +3,8 @@
 # It checks what the VMM promised at boot (RDI = boot info, boot magic, a usable stack, a writable TLS
 # page at the FS base), rings READY, then serves commands. The first input byte picks a scenario, so
 # one ELF exercises every exit path; see test/kvm_scenarios.cjs for the expected outcome of each.
+# Each faulting instruction has an `at_*` label (a local symbol in the ELF's symbol table), so the
+# scenarios can check that a fault report names exactly that RIP.
 # Built by test/run.sh with: gcc -nostdlib -static -no-pie (a real ET_EXEC from the real linker).
         .intel_syntax noprefix
         .set WINDOW,       0x100000000
@@ -97,6 +99,14 @@ serve:
         je scribble
         cmp al, 0x52                          # 'R' answer the window data qwords at +8 and +0x64000
         je peek
+        cmp al, 0x64                          # 'd' ud2 -> guest_fault #UD (6)
+        je undefined
+        cmp al, 0x76                          # 'v' divide by zero -> guest_fault #DE (0), no CPU error code
+        je divide
+        cmp al, 0x6b                          # 'k' int3 through a DPL0 gate -> guest_fault #GP (13), error 0x1a
+        je breakpoint
+        cmp al, 0x71                          # 'q' out to the fault port from CPL3 -> guest_fault #GP, not a forged report
+        je forge_fault
                                               # anything else: echo the input back
 echo:
         mov eax, dword ptr [r15 + H_INPUT_LEN]
@@ -118,15 +128,18 @@ spin:
 do_syscall:
         mov eax, 39
         syscall
+after_syscall:                                # the return RIP the syscall report names (RCX)
         jmp fail
 
 null_read:
         xor eax, eax
+at_null_read:
         mov rax, qword ptr [rax]
         jmp fail
 
 bad_port:
         mov edx, 0x3f8
+at_bad_port:
         out dx, al
         jmp fail
 
@@ -185,6 +198,7 @@ panic:
         jmp spin
 
 halt:
+at_halt:
         hlt
         jmp fail
 
@@ -195,11 +209,37 @@ exec_stack:
         jmp fail
 
 write_boot:
+at_write_boot:
         mov byte ptr [0x6000], 1
         jmp fail
 
 read_gdt:
+at_read_gdt:
         mov rax, qword ptr [0x1000]
+        jmp fail
+
+undefined:
+at_ud:
+        ud2
+        jmp fail
+
+divide:
+        xor ecx, ecx
+        xor edx, edx
+        mov eax, 1
+at_div:
+        div ecx
+        jmp fail
+
+breakpoint:
+at_int3:
+        int3
+        jmp fail
+
+forge_fault:
+        mov al, 14                            # "a page fault", if the port were reachable
+at_forge:
+        out 0xf0, al                          # FN_PORT_FAULT
         jmp fail
 
 # The stack guard page (fn_abi.h) is mem_size - FN_STACK_SIZE - FN_STACK_GUARD_SIZE. Its neighbours
@@ -209,7 +249,8 @@ write_guard:
         sub rax, 0x101000                     # - FN_STACK_SIZE - FN_STACK_GUARD_SIZE
         mov qword ptr [rax - 8], 1            # heap top
         mov qword ptr [rax + 0x1000], 1       # stack bottom
-        mov qword ptr [rax], 1                # the guard page: #PF, no IDT -> triple fault
+at_write_guard:
+        mov qword ptr [rax], 1                # the guard page: #PF
         jmp fail
 
 # Unbounded recursion, like QuickJS 2021's JSON.stringify on a deeply nested value: each call
@@ -269,6 +310,7 @@ break_fs:
         jmp reply
 
 read_tls:
+at_read_tls:
         mov rax, qword ptr fs:[0x10]
         mov qword ptr [r15 + DATA], rax
         mov eax, 8
@@ -308,3 +350,7 @@ fail:
         .balign 8
 counter:
         .quad 0
+# Not zero, so the .data page is a data page of every snapshot: after 'i', reset must copy it back
+# (copiedPages), not zero it.
+data_marker:
+        .quad 0x72656b72616d2e64
