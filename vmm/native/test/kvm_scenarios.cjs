@@ -3,8 +3,9 @@
 // (busy, dead, closed, bad_input), and the real fn-guest.elf booting to READY if it has been built.
 // Called by addon_smoke.cjs when probe().ok; runnable alone: node native/test/kvm_scenarios.cjs
 //
-// Snapshot, restore and reset were built without a /dev/kvm (fake_kvm.so runs these scenarios too).
-// On the first host with one, in this order (each step's scenario names the symptom if it fails):
+// Every scenario passes on real KVM: nested AMD SVM (scripts/with-kvm, in every npm test) and, for
+// the core's smoke subset, Intel VMX under Bochs (scripts/with-kvm-intel); fake_kvm.so runs them too.
+// On a new kind of host (PVM, a new CPU), check in this order (each step's scenario names the symptom):
 //  1. VM creation at all: KVM_GET_SUPPORTED_CPUID, KVM_SET_CPUID2 and KVM_GET/SET_MSRS use the
 //     numbers and C layouts from kvm_ioctls.h (<linux/kvm.h> in C++ gets both wrong) — 'boots to
 //     READY'; 'a snapshot records the CPU features' fails if the CPUID entries are read shifted.
