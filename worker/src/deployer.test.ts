@@ -7,7 +7,8 @@ import { afterEach, expect, it } from 'vitest';
 import { GuestLoadError, MicroVM } from '@fn/vmm';
 import { SnapshotStore } from '@fn/snapshots';
 import { describeEachBackend, SNAPSHOT_BACKENDS } from '../../vmm/src/test-support/backends.js';
-import { Deployer } from './deployer.js';
+import { baseRef, Deployer } from './deployer.js';
+import { runtimeIdentity } from './runtime-identity.js';
 
 const open: MicroVM[] = [];
 afterEach(() => {
@@ -41,6 +42,24 @@ describeEachBackend(
       const b = await new Deployer({ store: new SnapshotStore(storeDir), workDir: temp('w'), platform }).deploy({ tenant: 't', name: 'b', bundle: COUNTER, memoryMiB: 32, timeoutMs: 5000, env: { WHO: 'b' } });
       expect(b.baseDigest).toBe(a.baseDigest);
       expect(b.snapshotDigest).not.toBe(a.snapshotDigest);
+      // The base is kept under a ref naming this build of the guest and the VMM.
+      expect(await new SnapshotStore(storeDir).getRef(baseRef(platform, runtimeIdentity(platform), 32))).toBe(a.baseDigest);
+    });
+
+    it('an upgraded runtime gets a base of its own: new deploys do not restore the old runtime', async () => {
+      const storeDir = temp('store');
+      const store = new SnapshotStore(storeDir);
+      const deployWith = (runtimeId: string) =>
+        new Deployer({ store, workDir: temp('w'), platform, runtimeId }).deploy({ tenant: 't', name: 'f', bundle: COUNTER, memoryMiB: 32, timeoutMs: 5000, env: { WHO: runtimeId } });
+      const old = await deployWith('build-old');
+      expect(await store.getRef(baseRef(platform, 'build-old', 32))).toBe(old.baseDigest);
+      expect(await store.getRef(baseRef(platform, 'build-new', 32))).toBeUndefined();
+      const upgraded = await deployWith('build-new');
+      expect(await store.getRef(baseRef(platform, 'build-new', 32))).toBe(upgraded.baseDigest);
+      // The version deployed before the upgrade still restores from the base it was made over.
+      const vm = await MicroVM.restore(await new Deployer({ store, workDir: temp('w'), platform, runtimeId: 'build-new' }).snapshotFor(old.snapshotDigest));
+      open.push(vm);
+      expect((await vm.invoke({})).response.body.toString()).toBe('1 build-old');
     });
 
     it('refuses a bundle whose init throws, with the JS error', async () => {

@@ -3,8 +3,8 @@
  * evaluate the function's bundle (its init runs once, here), snapshot only the pages that differ
  * from the base, and store the result content-addressed. Invocations later restore that snapshot.
  *
- * The base snapshot (runtime ready, no function) is made once per platform, ABI and memory size
- * and kept under a store ref, so it survives restarts and every function of that size shares it.
+ * The base snapshot (runtime ready, no function) is made once per platform, ABI, runtime build
+ * (runtime-identity.ts) and memory size and kept under a store ref, so it survives restarts and every function of that size shares it.
  *
  * The function's environment is handed in at load, so it is part of the snapshot: changing env
  * publishes a new version with a new snapshot (as the registry models it). Snapshot memory files
@@ -17,6 +17,12 @@ import { join } from 'node:path';
 import { guestAbiVersion } from '@fn/guest';
 import { MicroVM, type VmSnapshot } from '@fn/vmm';
 import { archiveSnapshot, materializeSnapshot, sha256, type Digest, type SnapshotStore } from '@fn/snapshots';
+import { runtimeIdentity } from './runtime-identity.js';
+
+/** The store ref of the base snapshot for one platform, runtime build and memory size. */
+export function baseRef(platform: 'kvm' | 'ptrace', runtimeId: string, memoryMiB: number): string {
+  return `base/${platform}/abi${guestAbiVersion}/${runtimeId}/${memoryMiB}MiB`;
+}
 
 export interface DeployRequest {
   tenant: string;
@@ -43,6 +49,8 @@ export interface DeployerOptions {
   /** Where stored snapshots are laid out for restores (memory files are hard links, not copies). */
   workDir: string;
   platform: 'kvm' | 'ptrace';
+  /** The runtime build the base snapshots are keyed by; default: digest of the guest ELF and the VMM. */
+  runtimeId?: string;
 }
 
 export class Deployer {
@@ -50,7 +58,11 @@ export class Deployer {
   private readonly bases = new Map<number, Promise<{ digest: Digest; snapshot: VmSnapshot }>>();
   private readonly laidOut = new Map<Digest, Promise<VmSnapshot>>();
 
-  constructor(private readonly options: DeployerOptions) {}
+  private readonly runtimeId: string;
+
+  constructor(private readonly options: DeployerOptions) {
+    this.runtimeId = options.runtimeId ?? runtimeIdentity(options.platform);
+  }
 
   /** Builds and stores the snapshot of one function version. Load errors (GuestLoadError) propagate. */
   async deploy(request: DeployRequest): Promise<DeployResult> {
@@ -124,7 +136,7 @@ export class Deployer {
 
   private async loadOrMakeBase(memoryMiB: number): Promise<{ digest: Digest; snapshot: VmSnapshot }> {
     const { store, platform } = this.options;
-    const ref = `base/${platform}/abi${guestAbiVersion}/${memoryMiB}MiB`;
+    const ref = baseRef(platform, this.runtimeId, memoryMiB);
     let digest = await store.getRef(ref);
     if (!digest) {
       const scratch = mkdtempSync(join(tmpdir(), 'fn-base-'));
