@@ -1,6 +1,7 @@
 export { createApp } from './app.js';
 export { startServer, type ServerOptions, type RunningServer } from './server.js';
 export { registryLogSink, type LogSink, type BatchOptions } from './log-sink.js';
+export { threadedLogSink } from './threaded-log-sink.js';
 export { stdoutLogger } from './request-log.js';
 export { openApiDocument } from './openapi.js';
 export { STATUS_OF_KIND, type InvocationErrorType } from './status-table.js';

@@ -32,19 +32,7 @@ export function registryLogSink(registry: Registry, logger: Logger, options: Bat
     timer = undefined;
     const batch = pending;
     pending = [];
-    if (batch.length === 0) return;
-    try {
-      registry.logs.append(batch);
-    } catch {
-      // One bad record fails the whole transaction: store the others one by one.
-      for (const record of batch) {
-        try {
-          registry.logs.append(record);
-        } catch (error) {
-          logger({ level: 'warn', msg: 'invocation log record dropped', invocationId: record.invocationId, tenant: record.tenant, error: (error as Error).message });
-        }
-      }
-    }
+    appendBatch(registry, batch, logger);
   };
 
   return {
@@ -61,6 +49,26 @@ export function registryLogSink(registry: Registry, logger: Logger, options: Bat
       write();
     },
   };
+}
+
+/**
+ * Stores a batch in one transaction; one bad record (its tenant deleted meanwhile, say) fails the
+ * transaction, so then the others are stored one by one and the bad one is reported as dropped.
+ * Shared by this sink and the log writer thread (log-writer-thread.ts).
+ */
+export function appendBatch(registry: Registry, batch: AppendLogInput[], logger: Logger): void {
+  if (batch.length === 0) return;
+  try {
+    registry.logs.append(batch);
+  } catch {
+    for (const record of batch) {
+      try {
+        registry.logs.append(record);
+      } catch (error) {
+        logger({ level: 'warn', msg: 'invocation log record dropped', invocationId: record.invocationId, tenant: record.tenant, error: (error as Error).message });
+      }
+    }
+  }
 }
 
 const LEVELS = new Set(['debug', 'info', 'log', 'warn', 'error']);

@@ -17,7 +17,7 @@
  * again if a later one fails: a failed start leaves nothing running.
  */
 import { join } from 'node:path';
-import { createApp, registryLogSink, startServer, stdoutLogger, type Logger } from '@fn/gateway';
+import { createApp, startServer, stdoutLogger, threadedLogSink, type Logger } from '@fn/gateway';
 import { Registry } from '@fn/registry';
 import { InProcessBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
 import { SnapshotStore, type Digest } from '@fn/snapshots';
@@ -77,7 +77,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const registry = await attempt(() => Registry.open(options.dataDir), (e) => fail(e, `could not open the registry in ${options.dataDir}`));
   closers.add('registry', () => registry.close());
   // Our own sink, closed before the registry: the last batch of invocation records is written.
-  const logSink = registryLogSink(registry, logger);
+  const logSink = threadedLogSink(registry, logger);
   closers.add('invocation log', () => logSink.close());
   const store = new SnapshotStore(join(options.dataDir, 'snapshots'));
   const deployer = new Deployer({ store, workDir: join(options.dataDir, 'work'), platform });
