@@ -16,7 +16,7 @@ import { registryLogSink, type LogSink } from './log-sink.js';
 import type { FromLogWriter, ToLogWriter } from './log-writer-protocol.js';
 
 /** How long records wait to be handed over together: one message per batch, not per invocation. */
-const BATCH_MS = 20;
+const BATCH_MS = 50;
 
 /**
  * The thread always runs the built JavaScript, resolved through this package's own exports, so
