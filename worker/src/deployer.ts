@@ -11,12 +11,12 @@
  * hold whatever the function's init put in memory, secrets included; they live in the data
  * directory with the rest of fn's state.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guestAbiVersion } from '@fn/guest';
 import { MicroVM, type VmSnapshot } from '@fn/vmm';
-import { archiveSnapshot, materializeSnapshot, sha256, type Digest, type SnapshotStore } from '@fn/snapshots';
+import { archiveSnapshot, materializeSnapshot, sha256, type Digest, type GcReport, type SnapshotStore } from '@fn/snapshots';
 import { runtimeIdentity } from './runtime-identity.js';
 
 /** The store ref of the base snapshot for one platform, runtime build and memory size. */
@@ -117,6 +117,32 @@ export class Deployer {
       diffPages: 0,
       ms: 0,
     };
+  }
+
+  /**
+   * Returns the disk of snapshots nothing needs any more. Kept: what `keep` names (the versions
+   * the registry holds and their bundles), the base of this runtime build (its ref), and anything
+   * younger than the store's grace period (a deploy in progress has not reached the registry yet).
+   * Base refs of other runtime builds are dropped: a version made on such a base keeps it alive
+   * through its own snapshot, and new deploys never use it again. Laid-out directories of
+   * collected snapshots go too (their memory.img is a hard link: the disk comes back only then).
+   */
+  async collectGarbage(keep: { snapshots: Iterable<string>; blobs: Iterable<string> }): Promise<GcReport> {
+    const { store, platform } = this.options;
+    const ownPrefix = `base/${platform}/`;
+    const currentBuild = `${ownPrefix}abi${guestAbiVersion}/${this.runtimeId}/`;
+    for (const { name } of await store.listRefs()) {
+      if (name.startsWith(ownPrefix) && !name.startsWith(currentBuild)) await store.deleteRef(name);
+    }
+    const report = await store.gc({ keep });
+    const laidOut = existsSync(this.options.workDir) ? readdirSync(this.options.workDir, { withFileTypes: true }) : [];
+    for (const entry of laidOut.filter((e) => e.isDirectory())) {
+      const digest: Digest = `sha256:${entry.name}`;
+      if (!/^[0-9a-f]{64}$/.test(entry.name) || (await store.hasBlob(digest))) continue;
+      this.laidOut.delete(digest);
+      rmSync(join(this.options.workDir, entry.name), { recursive: true, force: true });
+    }
+    return report;
   }
 
   /** Digests a deploy would give this bundle (for idempotent redeploys). */
