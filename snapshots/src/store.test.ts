@@ -8,7 +8,7 @@ import {
   SnapshotMemoryFileError,
   SnapshotNotFoundError,
 } from './errors.js';
-import { encodeStateFile } from './state-file.js';
+import { FORMAT_VERSION, encodeStateFile } from './state-file.js';
 import { SnapshotStore } from './store.js';
 import { GUEST_BYTES, basePayload, functionSnapshot, guestImage, putBase, putFunction, tempDir } from './test-support/fixtures.js';
 
@@ -128,7 +128,7 @@ describe('snapshots', () => {
     const base = await putBase(store);
     const fn = await putFunction(store, base, 'hello');
     const loaded = await store.loadSnapshot(fn.digest);
-    expect(loaded.formatVersion).toEqual({ major: 1, minor: 0 });
+    expect(loaded.formatVersion).toEqual(FORMAT_VERSION);
     expect(loaded.state.function?.name).toBe('hello');
     expect(loaded.state.base).toBe(base.digest);
     expect(loaded.layers.map((l) => l.role)).toEqual(['base', 'diff']);
