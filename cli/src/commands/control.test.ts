@@ -53,7 +53,7 @@ it('rollback moves live down one version, or to the version named', async () => 
   expect(down).toMatchObject({ code: 0, stdout: 'alpha: live moved from version 3 to 2\n' });
   const to = await remote.fn(['rollback', 'alpha', '1', '--json']);
   expect(JSON.parse(to.stdout)).toEqual({ from: 2, to: 1 });
-  const { liveVersion } = await (await remote.h.call('GET', '/v1/functions/alpha', { key: remote.h.acmeKey })).json();
+  const { liveVersion } = (await (await remote.h.call('GET', '/v1/functions/alpha', { key: remote.h.acmeKey })).json()) as { liveVersion: number };
   expect(liveVersion).toBe(1);
   const bad = await remote.fn(['rollback', 'alpha', '9']);
   expect(bad.code).toBe(1);
