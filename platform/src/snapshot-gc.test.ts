@@ -1,8 +1,11 @@
 // Snapshot disk comes back: a deploy/rm cycle through the real platform (HTTP, registry, deployer,
 // snapshot store on disk) leaves the store as it was, and the grace period keeps young garbage.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import { describeEachBackend } from '../../vmm/src/test-support/backends.js';
 import { scaledTimeout } from '../../vmm/src/test-support/time-scale.js';
@@ -14,6 +17,7 @@ afterEach(async () => {
   while (running.length > 0) await running.pop()!.close();
 });
 const quiet = () => {};
+const fnBin = fileURLToPath(new URL('../../cli/bin/fn.js', import.meta.url));
 const config = { memoryMiB: 32, timeoutMs: 5000, public: true };
 const bundle = (word: string) => `const big = new Array(20000).fill('${word}').join(); export default { fetch() { return new Response(big.slice(0, 5)); } };`;
 
@@ -41,6 +45,9 @@ describeEachBackend(
       await api.deleteFunction('gone');
       const report = await p.collectSnapshots(); // runs after the one fn rm started
       expect((await api.status()).snapshots).toEqual(before);
+      // What `fn status` prints, from the real CLI (asynchronously: this process serves its request).
+      const cli = await promisify(execFile)(process.execPath, [fnBin, 'status'], { encoding: 'utf8', env: { ...process.env, FN_URL: p.url, FN_API_KEY: p.newAdminKey! } });
+      expect(cli.stdout).toBe(`snapshots: ${(before.bytes / (1024 * 1024)).toFixed(1)} MiB on disk in ${before.blobs} blobs\n`);
       expect(report.deferred).toBe(0);
       expect(existsSync(laidOut)).toBe(false);
       expect(await (await fetch(`${p.url}/fn/acme/stays`)).text()).toBe('stays');

@@ -126,3 +126,11 @@ it('logs --follow polls from the cursor for new records until Ctrl-C', async () 
   // Each record once: the follow asked for the records after the cursor, not the newest again.
   expect(ids).toEqual([first, await second]);
 });
+
+it('status shows the disk of the snapshot store to an admin key, and refuses a tenant key', async () => {
+  const admin = await remote.fn(['status'], { FN_API_KEY: remote.h.adminKey });
+  expect(admin).toMatchObject({ code: 0, stdout: 'snapshots: this gateway has no snapshot store\n' });
+  const tenant = await remote.fn(['status']);
+  expect(tenant.code).toBe(1);
+  expect(tenant.stderr).toMatch(/only an admin key can read the platform status/);
+});
