@@ -4,7 +4,7 @@ export declare const guestElfPath: string;
 export declare const guestProcessPath: string;
 /** Absolute path of the plain Linux QuickJS CLI used as the benchmark baseline. */
 export declare const qjsNativePath: string;
-/** FN_ABI_VERSION (guest/include/fn_abi.h) these programs speak. */
-export declare const guestAbiVersion: 1;
+/** FN_ABI_VERSION (read from guest/include/fn_abi.h) these programs speak. */
+export declare const guestAbiVersion: number;
 /** Absolute path of the ptrace stand-in VMM (`ptrace-vmm <elf> --memory-mib N [--restore DIR [--base FILE]]`). */
 export declare const ptraceVmmPath: string;

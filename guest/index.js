@@ -1,4 +1,5 @@
 // @fn/guest — where the built guest programs are (run `npm run build -w @fn/guest` first).
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const build = (name) => fileURLToPath(new URL(`./build/${name}`, import.meta.url));
@@ -9,7 +10,17 @@ export const guestElfPath = build('fn-guest.elf');
 export const guestProcessPath = build('fn-guest-process');
 /** The same QuickJS build as a plain CLI (`qjs-native file.js`, globals print() and now()). */
 export const qjsNativePath = build('qjs-native');
-/** FN_ABI_VERSION of guest/include/fn_abi.h that these programs speak. */
-export const guestAbiVersion = 1;
+/**
+ * FN_ABI_VERSION that these programs speak, read from guest/include/fn_abi.h: the header is the one
+ * place the number is written (vmm/src/abi.ts takes it from here; vmm/src/abi.test.ts checks it
+ * against the header compiled with a C compiler).
+ */
+export const guestAbiVersion = abiVersionOf(fileURLToPath(new URL('./include/fn_abi.h', import.meta.url)));
+
+function abiVersionOf(header) {
+  const match = /^#define FN_ABI_VERSION (\d+)u?$/m.exec(readFileSync(header, 'utf8'));
+  if (!match) throw new Error(`${header} has no line "#define FN_ABI_VERSION <n>u": restore it from git`);
+  return Number(match[1]);
+}
 /** The ptrace stand-in VMM: runs fn-guest.elf without KVM, with SNAPSHOT/RESET/restore (fn_vmm_control.h). */
 export const ptraceVmmPath = build('tools/ptrace-vmm');

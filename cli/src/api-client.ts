@@ -166,6 +166,11 @@ export class ApiClient {
     return this.call<KeyInfo>('DELETE', `/v1/keys/${seg(id)}`);
   }
 
+  /** The platform's status (admin key only): the disk its snapshot store holds. */
+  status() {
+    return this.call<{ snapshots: { blobs: number; bytes: number } | null }>('GET', '/v1/status');
+  }
+
   deploy(input: DeployInput) {
     return this.call<VersionRecord>('POST', '/v1/functions', { body: input, scoped: true });
   }

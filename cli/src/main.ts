@@ -15,6 +15,7 @@ import { rmCommand, rmUsage } from './commands/rm.js';
 import { rollbackCommand, rollbackUsage } from './commands/rollback.js';
 import { runCommand, runUsage } from './commands/run.js';
 import { secretCommand, secretUsage } from './commands/secret.js';
+import { statusCommand, statusUsage } from './commands/status.js';
 import { upCommand, upUsage } from './commands/up.js';
 import { UsageError } from './usage-error.js';
 
@@ -32,6 +33,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   logs: logsCommand,
   env: envCommand,
   secret: secretCommand,
+  status: statusCommand,
 };
 
 const entry = (usage: string, what: string) => `  ${usage.replace('usage: ', '')}\n      ${what}\n`;
@@ -41,7 +43,7 @@ const help = `fn — serverless functions in kernel-less microVMs
 local:
 ${entry(initUsage, 'create a function folder with fn.json and a hello-world handler')}${entry(runUsage, 'bundle a function folder and invoke it locally in a microVM')}${entry(upUsage, 'run the platform on this machine (gateway, scheduler, worker) until Ctrl-C')}
 remote (the gateway: --url/--key, else FN_URL/FN_API_KEY, else the file \`fn login\` writes):
-${entry(loginUsage, 'check a key and save the URL and key to $XDG_CONFIG_HOME/fn/config.json (~/.config/fn)')}${entry(deployUsage, 'bundle a function folder and deploy it: prints its URL and new version')}${entry(invokeUsage, 'call a deployed function and print its answer')}${entry(listUsage, 'the functions of your tenant')}${entry(describeUsage, 'versions, aliases, env and secret names of a function')}${entry(rmUsage, 'delete a function and all its versions')}${entry(rollbackUsage, 'move live to a version (default: the one below live)')}${entry(logsUsage, 'invocation records; --follow polls for new ones until Ctrl-C')}${entry(envUsage, 'env vars: each change publishes a new version')}${entry(secretUsage, 'write-only secrets: values are never printed')}`;
+${entry(loginUsage, 'check a key and save the URL and key to $XDG_CONFIG_HOME/fn/config.json (~/.config/fn)')}${entry(deployUsage, 'bundle a function folder and deploy it: prints its URL and new version')}${entry(invokeUsage, 'call a deployed function and print its answer')}${entry(listUsage, 'the functions of your tenant')}${entry(describeUsage, 'versions, aliases, env and secret names of a function')}${entry(rmUsage, 'delete a function and all its versions')}${entry(rollbackUsage, 'move live to a version (default: the one below live)')}${entry(logsUsage, 'invocation records; --follow polls for new ones until Ctrl-C')}${entry(envUsage, 'env vars: each change publishes a new version')}${entry(secretUsage, 'write-only secrets: values are never printed')}${entry(statusUsage, 'what the platform holds: the disk of its snapshot store (admin key)')}`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -22,6 +22,7 @@ import { functionRoutes } from './routes/functions.js';
 import { identityRoutes } from './routes/identity.js';
 import { invokeHandler } from './routes/invoke.js';
 import { logRoutes } from './routes/logs.js';
+import { statusRoutes } from './routes/status.js';
 
 export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
   const { registry } = deps;
@@ -37,9 +38,10 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
 
   const routes: Route[] = [
     ...identityRoutes(registry, limits.controlBodyBytes),
-    ...functionRoutes({ registry, deployer: deps.deployer, deployTimeoutMs: limits.deployTimeoutMs, deployBodyBytes: limits.deployBodyBytes, controlBodyBytes: limits.controlBodyBytes }),
+    ...functionRoutes({ registry, deployer: deps.deployer, snapshots: deps.snapshots, deployTimeoutMs: limits.deployTimeoutMs, deployBodyBytes: limits.deployBodyBytes, controlBodyBytes: limits.controlBodyBytes }),
     ...configRoutes(registry, limits.controlBodyBytes),
     ...logRoutes(registry, logSink),
+    ...statusRoutes(deps.snapshots),
   ];
   const document = openApiDocument(routes);
   app.get('/openapi.json', (c) => c.json(document));

@@ -33,6 +33,14 @@ export interface Deployer {
   deploy(request: DeployRequest): Promise<{ bundleDigest: string; snapshotDigest: string }>;
 }
 
+/** The snapshot store's disk, where the platform has one (a gateway in tests may have none). */
+export interface SnapshotDisk {
+  /** Asks for the disk of snapshots no version references any more (runs in the background). */
+  collect(): void;
+  /** What the store holds on disk now. */
+  usage(): Promise<{ blobs: number; bytes: number }>;
+}
+
 /** One invocation, as the invocation contract defines it, plus when the gateway stops waiting. */
 export type InvokeRequest = InvocationRequest & {
   /** Aborted when the gateway gives up waiting (deadline passed): drop the work if still queued. */
@@ -56,6 +64,7 @@ export interface GatewayDeps {
   registry: Registry;
   deployer: Deployer;
   invoker: Invoker;
+  snapshots?: SnapshotDisk;
   /** Where invocation records go; default: a batched sink over registry.logs.append. */
   logSink?: LogSink;
   logger?: Logger;

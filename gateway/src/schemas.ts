@@ -141,6 +141,12 @@ export const FunctionDescription = FunctionSummary.extend({
   aliases: z.array(AliasRecord),
   secrets: z.array(z.string()).describe('Secret names only.'),
 });
+export const Status = z.object({
+  snapshots: z
+    .object({ blobs: z.number().int().describe('State files, memory layers and bundles in the store.'), bytes: z.number().int().describe('Disk they hold (allocated blocks).') })
+    .nullable()
+    .describe('The snapshot store on this machine; null when the gateway has none.'),
+});
 export const Deleted = z.object({ name: z.string(), versions: z.number().int() });
 export const Rollback = z.object({ from: z.number().int().nullable(), to: z.number().int() });
 export const EnvView = z.object({ version: z.number().int(), env: z.record(z.string(), z.string()) });

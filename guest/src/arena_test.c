@@ -26,10 +26,12 @@ static uint64_t next_random(void)
 }
 
 static int failures;
+/* The case running now: a failure line names it ("FAIL <case>: file:line: why"). */
+static const char *current;
 #define CHECK(cond, ...)                                                                            \
   do {                                                                                             \
     if (!(cond)) {                                                                                 \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                  \
+      printf("FAIL %s: %s:%d: ", current, __FILE__, __LINE__);                                      \
       printf(__VA_ARGS__);                                                                         \
       printf("\n");                                                                                \
       failures++;                                                                                  \
@@ -120,7 +122,7 @@ static void test_stress(void)
   fn_arena_stats(&st);
   CHECK(st.used == 0, "used should be 0 after freeing everything, is %zu", st.used);
   CHECK(st.touched == 0, "everything should coalesce back into the wilderness, touched=%zu", st.touched);
-  printf("ok stress (peak %zu KiB)\n", st.peak >> 10);
+  printf("ok stress # peak %zu KiB\n", st.peak >> 10);
 }
 
 static void test_exhaustion_and_reuse(void)
@@ -148,7 +150,7 @@ static void test_exhaustion_and_reuse(void)
   void *big = fn_test_malloc((1 << 20) - 4096);
   CHECK(big != NULL, "coalescing failed: no room for one big block");
   fn_test_free(big);
-  printf("ok exhaustion and reuse (%d blocks of 100 bytes in 1 MiB)\n", n);
+  printf("ok exhaustion and reuse # %d blocks of 100 bytes in 1 MiB\n", n);
 }
 
 static void test_calloc_zeroes_reused_memory(void)
@@ -167,8 +169,11 @@ static void test_calloc_zeroes_reused_memory(void)
 
 int main(void)
 {
+  current = "calloc zeroes reused memory";
   test_calloc_zeroes_reused_memory();
+  current = "exhaustion and reuse";
   test_exhaustion_and_reuse();
+  current = "stress";
   test_stress();
   printf("arena: %d passed, %d failed\n", 3 - failures, failures);
   return failures ? 1 : 0;

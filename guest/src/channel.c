@@ -28,7 +28,7 @@ const char *fn_channel_take_command(struct fn_host_command *cmd)
   if (h.magic != FN_WINDOW_MAGIC)
     return "the window header has a bad magic number";
   if (h.abi_version != FN_ABI_VERSION)
-    return "the host speaks another ABI version than this guest (FN_ABI_VERSION 1)";
+    return "the host speaks another ABI version than this guest (FN_ABI_VERSION in fn_abi.h): build the host and the guest from one checkout";
   if (h.input_len > FN_WINDOW_DATA_MAX)
     return "input_len is larger than the window's data area";
   cmd->input_len = h.input_len;

@@ -1,6 +1,7 @@
 /*
  * time_shim_test.c — fn_localtime_r (UTC) against the host libc's gmtime_r over a wide range of
- * times, negative ones and leap years included. Built for the host by scripts/test-c.mjs.
+ * times, negative ones and leap years included. Built for the host by scripts/test-c.mjs; one
+ * case, reported as "ok <name> # <detail>" or "FAIL <name>: <why>" (the first few mismatches).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -27,7 +28,7 @@ int main(void)
         want.tm_hour != got.tm_hour || want.tm_min != got.tm_min || want.tm_sec != got.tm_sec ||
         want.tm_wday != got.tm_wday || want.tm_yday != got.tm_yday || got.tm_gmtoff != 0) {
       if (failures++ < 5)
-        printf("FAIL t=%lld: want %d-%d-%d %d:%d:%d wday %d yday %d, got %d-%d-%d %d:%d:%d wday %d yday %d\n",
+        printf("FAIL fn_localtime_r == gmtime_r: t=%lld: want %d-%d-%d %d:%d:%d wday %d yday %d, got %d-%d-%d %d:%d:%d wday %d yday %d\n",
                (long long)t, want.tm_year, want.tm_mon, want.tm_mday, want.tm_hour, want.tm_min, want.tm_sec,
                want.tm_wday, want.tm_yday, got.tm_year, got.tm_mon, got.tm_mday, got.tm_hour, got.tm_min,
                got.tm_sec, got.tm_wday, got.tm_yday);
@@ -35,6 +36,6 @@ int main(void)
   }
   printf("time_shim: %d passed, %d failed\n", failures ? 0 : 1, failures ? 1 : 0);
   if (!failures)
-    printf("ok fn_localtime_r == gmtime_r on %d times\n", cases);
+    printf("ok fn_localtime_r == gmtime_r # on %d times\n", cases);
   return failures ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 /*
  * utf8_test.c — WHATWG decoding cases (replacement counts follow the "maximal subpart" rule that
- * TextDecoder implements). Built for the host by scripts/test-c.mjs.
+ * TextDecoder implements). Built for the host by scripts/test-c.mjs; each case prints one line,
+ * "ok <name>" or "FAIL <name>: <why>", which vitest reports as a test of its own.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,9 +16,10 @@ static void check_sanitize(const char *name, const char *in, size_t n, const cha
   size_t len = fn_utf8_sanitize((const uint8_t *)in, n, out);
   if (len == strlen(want) && memcmp(out, want, len) == 0) {
     passes++;
+    printf("ok sanitize %s\n", name);
   } else {
     failures++;
-    printf("FAIL sanitize %s: got %zu bytes\n", name, len);
+    printf("FAIL sanitize %s: got %zu bytes, want %zu\n", name, len, strlen(want));
   }
 }
 
@@ -26,6 +28,7 @@ static void check_valid(const char *name, const char *in, size_t n, size_t want)
   size_t got = fn_utf8_valid_prefix((const uint8_t *)in, n);
   if (got == want) {
     passes++;
+    printf("ok valid_prefix %s\n", name);
   } else {
     failures++;
     printf("FAIL valid_prefix %s: got %zu want %zu\n", name, got, want);
@@ -54,11 +57,12 @@ int main(void)
 
   uint8_t wtf8[] = "a\xED\xA0\x80" "b\xF0\x9F\x98\x80";
   fn_wtf8_replace_surrogates(wtf8, sizeof wtf8 - 1);
-  if (memcmp(wtf8, "a" FFFD "b\xF0\x9F\x98\x80", sizeof wtf8 - 1) == 0)
+  if (memcmp(wtf8, "a" FFFD "b\xF0\x9F\x98\x80", sizeof wtf8 - 1) == 0) {
     passes++;
-  else {
+    printf("ok wtf8 lone surrogate\n");
+  } else {
     failures++;
-    printf("FAIL wtf8 lone surrogate\n");
+    printf("FAIL wtf8 lone surrogate: not replaced by U+FFFD\n");
   }
   printf("utf8: %d passed, %d failed\n", passes, failures);
   return failures ? 1 : 0;

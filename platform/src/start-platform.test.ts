@@ -71,10 +71,10 @@ describeEachBackend(
       const got = await (await fetch(`${p.url}/fn/acme/env`)).json();
       expect(got).toEqual({ COLOR: 'blue', TOKEN: SECRET });
       await api.setEnv('env', 'COLOR', 'green');
-      expect((await (await fetch(`${p.url}/fn/acme/env`)).json()).COLOR).toBe('green');
+      expect(((await (await fetch(`${p.url}/fn/acme/env`)).json()) as Record<string, string>).COLOR).toBe('green');
       // The gateway caches the version and the decrypted secrets: a change still shows at once.
       await api.setSecret('env', 'TOKEN', 'rotated');
-      expect((await (await fetch(`${p.url}/fn/acme/env`)).json()).TOKEN).toBe('rotated');
+      expect(((await (await fetch(`${p.url}/fn/acme/env`)).json()) as Record<string, string>).TOKEN).toBe('rotated');
       // No snapshot file holds the secret.
       for (const file of listFiles(join(dataDir, 'snapshots'))) expect(readFileSync(file).includes(SECRET), file).toBe(false);
     });

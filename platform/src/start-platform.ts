@@ -20,12 +20,13 @@ import { join } from 'node:path';
 import { createApp, startServer, stdoutLogger, threadedLogSink, type Logger } from '@fn/gateway';
 import { Registry } from '@fn/registry';
 import { InProcessBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
-import { SnapshotStore, type Digest } from '@fn/snapshots';
+import { DEFAULT_GRACE_MS, SnapshotStore, type Digest, type GcReport } from '@fn/snapshots';
 import { choosePlatform, probeKvm, type Platform } from '@fn/vmm';
 import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
 import { Closers } from './closers.js';
 import { PlatformStartError } from './errors.js';
 import { buildFilesFor, checkBuild, checkDataDir } from './preflight.js';
+import { SnapshotCollector } from './snapshot-collector.js';
 
 export interface PlatformOptions {
   dataDir: string;
@@ -46,6 +47,13 @@ export interface PlatformOptions {
   vmHosts?: 'processes' | 'in-process';
   /** Scheduler settings (queue lengths and waits); defaults suit one machine. */
   scheduler?: { maxQueueLength?: number; maxQueueWaitMs?: number };
+  /**
+   * Snapshot garbage younger than this is kept (default 1 h): it covers a deploy whose snapshot
+   * is stored but not yet in the registry, and writers in other processes.
+   */
+  snapshotGraceMs?: number;
+  /** The runtime build base snapshots are keyed by (default: digest of the guest ELF and the VMM). */
+  runtimeId?: string;
   logger?: Logger;
 }
 
@@ -55,6 +63,8 @@ export interface RunningPlatform {
   registry: Registry;
   deployer: Deployer;
   worker: Worker;
+  /** Collects snapshot garbage now (it also runs at start, after `fn rm`, and after the grace period). */
+  collectSnapshots(): Promise<GcReport>;
   /** The admin key, only at the first start (it is never shown again). */
   newAdminKey?: string | undefined;
   /** Stops serving, then stops the worker's VMM host processes and closes the registry. */
@@ -79,8 +89,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   // Our own sink, closed before the registry: the last batch of invocation records is written.
   const logSink = threadedLogSink(registry, logger);
   closers.add('invocation log', () => logSink.close());
-  const store = new SnapshotStore(join(options.dataDir, 'snapshots'));
-  const deployer = new Deployer({ store, workDir: join(options.dataDir, 'work'), platform });
+  const graceMs = options.snapshotGraceMs ?? DEFAULT_GRACE_MS;
+  const store = new SnapshotStore(join(options.dataDir, 'snapshots'), { graceMs });
+  const deployer = new Deployer({ store, workDir: join(options.dataDir, 'work'), platform, ...(options.runtimeId ? { runtimeId: options.runtimeId } : {}) });
+  const collector = new SnapshotCollector(registry, deployer, graceMs, logger);
+  closers.add('snapshot garbage collector', () => collector.close());
+  collector.collect(); // at start: what a crash or an earlier run left behind
 
   const bus = new InProcessBus();
   closers.add('bus', () => bus.close());
@@ -95,6 +109,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       deploy: (r) => deployer.deploy({ tenant: r.tenant, name: r.name, bundle: r.bundle, memoryMiB: r.config.memoryMiB, timeoutMs: r.config.timeoutMs, env: r.config.env }),
     },
     invoker: new SchedulerClient(bus),
+    snapshots: { collect: () => collector.collect(), usage: () => store.diskUsage() },
     logSink,
     logger,
   });
@@ -120,6 +135,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     registry,
     deployer,
     worker,
+    collectSnapshots: () => collector.run(),
     newAdminKey: newAdmin?.secret,
     close: async () => {
       // New requests stop first and requests in flight finish; then the rest, last started first.

@@ -30,6 +30,7 @@ export {
   type LoadedLayer,
   type GcOptions,
   type GcReport,
+  type DiskUsage,
 } from './store.js';
 export { packForTransfer, unpackFromTransfer, type PackOptions, type UnpackResult } from './transfer.js';
 export { archiveSnapshot, materializeSnapshot, readPageRuns, type VmSnapshotDir, type ArchiveKind, type MaterializedSnapshot } from './vm-archive.js';

@@ -41,7 +41,7 @@ describe('state file', () => {
   it('round-trips the payload and says which format it was', () => {
     expect(file.subarray(0, 8).toString('latin1')).toBe('FNSNAPST');
     const decoded = decodeStateFile(file);
-    expect(decoded.formatVersion).toEqual({ major: 1, minor: 0 });
+    expect(decoded.formatVersion).toEqual(FORMAT_VERSION);
     expect(decoded.state).toEqual(payload);
     expect(encodeStateFile(decoded.state)).toEqual(file);
   });
@@ -103,9 +103,9 @@ describe('state file', () => {
   });
 
   it('accepts a newer minor version of the same major, ignoring fields it does not know', () => {
-    const newer = envelope(JSON.stringify({ ...payload, addedInMinor1: { hugePages: true } }), FORMAT_VERSION.major, FORMAT_VERSION.minor + 1);
+    const newer = envelope(JSON.stringify({ ...payload, addedInANewerMinor: { hugePages: true } }), FORMAT_VERSION.major, FORMAT_VERSION.minor + 1);
     const decoded = decodeStateFile(newer);
-    expect(decoded.formatVersion).toEqual({ major: 1, minor: 1 });
+    expect(decoded.formatVersion).toEqual({ major: FORMAT_VERSION.major, minor: FORMAT_VERSION.minor + 1 });
     expect(decoded.state).toEqual(payload);
   });
 

@@ -28,7 +28,8 @@ import {
 } from './errors.js';
 
 export const STATE_MAGIC = Buffer.from('FNSNAPST', 'latin1');
-export const FORMAT_VERSION = { major: 1, minor: 0 } as const;
+/** 1.1: runtimeId (older readers ignore it; a snapshot without it was made before 1.1). */
+export const FORMAT_VERSION = { major: 1, minor: 1 } as const;
 export interface FormatVersion {
   major: number;
   minor: number;
@@ -64,6 +65,11 @@ export const StatePayloadSchema = z
     platform: z.enum(['kvm', 'ptrace']),
     /** FN_ABI_VERSION of the guest that was snapshotted: a restore must run a host speaking it. */
     abiVersion: z.number().int().nonnegative(),
+    /**
+     * The runtime build (digest of the guest ELF and the VMM) that made the snapshot's memory: a
+     * platform running another build refuses to restore it and rebuilds it from its bundle.
+     */
+    runtimeId: z.string().min(1).max(128).optional(),
     memoryBytes: z.number().int().positive().multipleOf(PAGE_SIZE).max(2 ** 40),
     createdAt: z.iso.datetime({ offset: true }),
     kind: z.enum(['base', 'function']),

@@ -8,7 +8,7 @@ import {
   SnapshotMemoryFileError,
   SnapshotNotFoundError,
 } from './errors.js';
-import { encodeStateFile } from './state-file.js';
+import { FORMAT_VERSION, encodeStateFile } from './state-file.js';
 import { SnapshotStore } from './store.js';
 import { GUEST_BYTES, basePayload, functionSnapshot, guestImage, putBase, putFunction, tempDir } from './test-support/fixtures.js';
 
@@ -128,7 +128,7 @@ describe('snapshots', () => {
     const base = await putBase(store);
     const fn = await putFunction(store, base, 'hello');
     const loaded = await store.loadSnapshot(fn.digest);
-    expect(loaded.formatVersion).toEqual({ major: 1, minor: 0 });
+    expect(loaded.formatVersion).toEqual(FORMAT_VERSION);
     expect(loaded.state.function?.name).toBe('hello');
     expect(loaded.state.base).toBe(base.digest);
     expect(loaded.layers.map((l) => l.role)).toEqual(['base', 'diff']);
@@ -244,6 +244,32 @@ describe('gc', () => {
     await ageEverything();
     expect((await store.gc()).removed.sort()).toEqual([base.digest, sha256(base.memory)].sort());
     expect((await allFiles(dir)).filter((f) => f.includes('blobs'))).toEqual([]);
+  });
+
+  it('keeps the snapshots and blobs given as roots (a registry\'s versions and bundles) and counts the disk it holds', async () => {
+    const base = await putBase(store);
+    const kept = await putFunction(store, base, 'kept');
+    const dropped = await putFunction(store, base, 'dropped');
+    const bundle = await store.putBlob(Buffer.from('export default {}'));
+    const before = await store.diskUsage();
+    expect(before.blobs).toBe(7);
+    await ageEverything();
+
+    const report = await store.gc({ keep: { snapshots: [kept.digest], blobs: [bundle] } });
+    expect(report.removed.sort()).toEqual([dropped.digest, sha256(dropped.memory)].sort());
+    expect(report.deferred).toBe(0);
+    await store.loadSnapshot(kept.digest, { verifyMemory: 'full' });
+    expect(await store.readBlob(bundle)).toEqual(Buffer.from('export default {}'));
+    const after = await store.diskUsage();
+    expect(after.blobs).toBe(5);
+    expect(after.bytes).toBeLessThan(before.bytes);
+  });
+
+  it('reports unreachable blobs it keeps for the grace period as deferred', async () => {
+    await store.putBlob(Buffer.from('young garbage'));
+    const report = await store.gc();
+    expect(report.removed).toEqual([]);
+    expect(report.deferred).toBe(1);
   });
 
   it('keeps a base that only a function snapshot reaches', async () => {

@@ -54,6 +54,18 @@ export interface LoadOptions {
 export interface GcOptions {
   graceMs?: number;
   now?: number;
+  /**
+   * Roots besides the refs: snapshots kept with their closure (the versions a registry holds)
+   * and plain blobs kept as they are (their bundles).
+   */
+  keep?: { snapshots?: Iterable<string>; blobs?: Iterable<string> };
+}
+
+export interface DiskUsage {
+  /** Blobs in the store (state files, memory layers, bundles). */
+  blobs: number;
+  /** Bytes they hold on disk (allocated blocks: memory layers are sparse). */
+  bytes: number;
 }
 
 export interface GcReport {
@@ -63,8 +75,10 @@ export interface GcReport {
   removedTempFiles: string[];
   /** Refs whose snapshot is not in the store (they keep nothing alive). */
   danglingRefs: string[];
-  /** Blobs reachable from refs, all kept. */
+  /** Blobs reachable from refs (and the roots given in keep), all kept. */
   reachable: number;
+  /** Unreachable blobs kept because they were modified within the grace period. */
+  deferred: number;
 }
 
 export class SnapshotStore {
@@ -276,11 +290,14 @@ export class SnapshotStore {
    */
   async gc(options: GcOptions = {}): Promise<GcReport> {
     const cutoff = (options.now ?? Date.now()) - (options.graceMs ?? this.graceMs);
-    const report: GcReport = { removed: [], removedTempFiles: [], danglingRefs: [], reachable: 0 };
+    const report: GcReport = { removed: [], removedTempFiles: [], danglingRefs: [], reachable: 0, deferred: 0 };
     const reachable = new Set<Digest>();
-    for (const { name, digest } of await this.listRefs()) {
+    const roots: Array<{ name: string; digest: Digest }> = await this.listRefs();
+    for (const digest of options.keep?.snapshots ?? []) if (isDigest(digest)) roots.push({ name: `(kept) ${digest}`, digest });
+    for (const digest of options.keep?.blobs ?? []) if (isDigest(digest)) reachable.add(digest);
+    for (const { name, digest } of roots) {
       if (!(await this.hasBlob(digest))) {
-        report.danglingRefs.push(name);
+        if (!name.startsWith('(kept)')) report.danglingRefs.push(name);
         continue;
       }
       const { states, memory } = await this.closureOf(digest, { allowMissing: true });
@@ -301,7 +318,9 @@ export class SnapshotStore {
           }
         } else if (BLOB_NAME.test(name)) {
           const digest: Digest = `sha256:${shard}${name}`;
-          if (!reachable.has(digest) && (await this.removeIfOld(path, cutoff))) report.removed.push(digest);
+          if (reachable.has(digest)) continue;
+          if (await this.removeIfOld(path, cutoff)) report.removed.push(digest);
+          else report.deferred++;
         }
       }
     }
@@ -314,6 +333,21 @@ export class SnapshotStore {
       }
     }
     return report;
+  }
+
+  /** What the store holds on disk: every blob, counted by its allocated blocks. */
+  async diskUsage(): Promise<DiskUsage> {
+    const usage: DiskUsage = { blobs: 0, bytes: 0 };
+    for (const shard of await readdirOrEmpty(this.blobRoot)) {
+      for (const name of await readdirOrEmpty(join(this.blobRoot, shard))) {
+        if (!BLOB_NAME.test(name)) continue;
+        const st = await statOrUndefined(join(this.blobRoot, shard, name));
+        if (st === undefined) continue;
+        usage.blobs++;
+        usage.bytes += st.blocks * 512;
+      }
+    }
+    return usage;
   }
 
   /**

@@ -20,6 +20,8 @@ export interface VmSnapshotDir {
   memoryBytes: number;
   /** FN_ABI_VERSION of the guest in the snapshot. */
   abiVersion: number;
+  /** The runtime build that made it (worker/src/runtime-identity.ts). */
+  runtimeId?: string;
 }
 
 export type ArchiveKind =
@@ -66,6 +68,7 @@ export async function archiveSnapshot(store: SnapshotStore, snap: VmSnapshotDir,
   const payload: StatePayloadInput = {
     platform: snap.platform,
     abiVersion: snap.abiVersion,
+    ...(snap.runtimeId !== undefined ? { runtimeId: snap.runtimeId } : {}),
     memoryBytes: snap.memoryBytes,
     createdAt: new Date().toISOString(),
     kind: what.kind,

@@ -3,7 +3,10 @@
  * and statuses. fn_abi.h is the source of truth; abi.test.ts parses it and fails if this file drifts.
  */
 
-export const ABI_VERSION = 1;
+import { guestAbiVersion } from '@fn/guest';
+
+/** Written once, in fn_abi.h; @fn/guest reads it from there. */
+export const ABI_VERSION = guestAbiVersion;
 export const WINDOW_MAGIC = 0x4e57464e;
 export const WINDOW_SIZE = 0x800000;
 export const WINDOW_DATA_OFFSET = 0x1000;

@@ -1,13 +1,14 @@
 // Deploy builds a function snapshot over a shared base, on a real VMM (ptrace here, KVM where
 // /dev/kvm exists), and the stored snapshot restores after a restart.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { GuestLoadError, MicroVM } from '@fn/vmm';
 import { SnapshotStore } from '@fn/snapshots';
 import { describeEachBackend, SNAPSHOT_BACKENDS } from '../../vmm/src/test-support/backends.js';
-import { baseRef, Deployer } from './deployer.js';
+import { baseRef, Deployer, rebuiltRef } from './deployer.js';
+import { RuntimeMismatchError } from './errors.js';
 import { runtimeIdentity } from './runtime-identity.js';
 
 const open: MicroVM[] = [];
@@ -56,10 +57,44 @@ describeEachBackend(
       expect(await store.getRef(baseRef(platform, 'build-new', 32))).toBeUndefined();
       const upgraded = await deployWith('build-new');
       expect(await store.getRef(baseRef(platform, 'build-new', 32))).toBe(upgraded.baseDigest);
-      // The version deployed before the upgrade still restores from the base it was made over.
-      const vm = await MicroVM.restore(await new Deployer({ store, workDir: temp('w'), platform, runtimeId: 'build-new' }).snapshotFor(old.snapshotDigest));
+      expect((await store.loadSnapshot(upgraded.snapshotDigest)).state.runtimeId).toBe('build-new');
+    });
+
+    it('refuses a snapshot of another runtime build, and rebuilds a function snapshot from its bundle once', async () => {
+      const store = new SnapshotStore(temp('store'));
+      const bundle = `let n = 0; export default { fetch() { n += 1; return new Response('n=' + n); } };`;
+      const request = { tenant: 't', name: 'f', bundle, memoryMiB: 32, timeoutMs: 5000, env: {} };
+      const old = await new Deployer({ store, workDir: temp('w'), platform, runtimeId: 'build-old' }).deploy(request);
+      expect((await store.loadSnapshot(old.snapshotDigest)).state.runtimeId).toBe('build-old');
+      const upgraded = new Deployer({ store, workDir: temp('w'), platform, runtimeId: 'build-new' });
+
+      const refused = await upgraded.snapshotFor(old.baseDigest).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(RuntimeMismatchError);
+      expect((refused as Error).message).toMatch(/made by runtime build build-old, but this worker runs build build-new: it is not restored/);
+
+      const snapshot = await upgraded.snapshotFor(old.snapshotDigest);
+      const rebuilt = await store.getRef(rebuiltRef(old.snapshotDigest, 'build-new'));
+      expect(rebuilt).toBeDefined();
+      expect(rebuilt).not.toBe(old.snapshotDigest);
+      const state = (await store.loadSnapshot(rebuilt!)).state;
+      expect(state.runtimeId).toBe('build-new');
+      expect(state.function).toEqual({ name: 't/f', bundleDigest: old.bundleDigest });
+      expect(state.base).toBe(await store.getRef(baseRef(platform, 'build-new', 32)));
+      const vm = await MicroVM.restore(snapshot);
       open.push(vm);
-      expect((await vm.invoke({})).response.body.toString()).toBe('1 build-old');
+      expect((await vm.invoke({})).response.body.toString()).toBe('n=1');
+      // A restart finds the rebuilt snapshot under its ref instead of rebuilding again.
+      const restarted = new Deployer({ store, workDir: temp('w'), platform, runtimeId: 'build-new' });
+      expect((await restarted.snapshotFor(old.snapshotDigest)).dir).toContain(rebuilt!.replace('sha256:', ''));
+    });
+
+    it('says so when a snapshot of another build cannot be rebuilt because its bundle is gone', async () => {
+      const store = new SnapshotStore(temp('store'));
+      const old = await new Deployer({ store, workDir: temp('w'), platform, runtimeId: 'build-old' }).deploy({ tenant: 't', name: 'f', bundle: COUNTER, memoryMiB: 32, timeoutMs: 5000, env: {} });
+      rmSync(store.blobPath(old.bundleDigest));
+      const err = await new Deployer({ store, workDir: temp('w'), platform, runtimeId: 'build-new' }).snapshotFor(old.snapshotDigest).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RuntimeMismatchError);
+      expect((err as Error).message).toMatch(/bundle is not in the store to rebuild it from — deploy the function again/);
     });
 
     it('refuses a bundle whose init throws, with the JS error', async () => {

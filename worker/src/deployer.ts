@@ -11,18 +11,27 @@
  * hold whatever the function's init put in memory, secrets included; they live in the data
  * directory with the rest of fn's state.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guestAbiVersion } from '@fn/guest';
 import { MicroVM, type VmSnapshot } from '@fn/vmm';
-import { archiveSnapshot, materializeSnapshot, sha256, type Digest, type SnapshotStore } from '@fn/snapshots';
+import { archiveSnapshot, materializeSnapshot, sha256, type Digest, type GcReport, type SnapshotStore } from '@fn/snapshots';
+import { RuntimeMismatchError } from './errors.js';
 import { runtimeIdentity } from './runtime-identity.js';
 
 /** The store ref of the base snapshot for one platform, runtime build and memory size. */
 export function baseRef(platform: 'kvm' | 'ptrace', runtimeId: string, memoryMiB: number): string {
   return `base/${platform}/abi${guestAbiVersion}/${runtimeId}/${memoryMiB}MiB`;
 }
+
+/** The store ref of a snapshot rebuilt from its bundle for another runtime build. */
+export function rebuiltRef(digest: Digest, runtimeId: string): string {
+  return `rebuilt/${digest.replace('sha256:', '')}/${runtimeId}`;
+}
+
+/** A rebuild runs the function's init again; its deploy-time budget is not recorded, so it gets this. */
+const REBUILD_INIT_TIMEOUT_MS = 60_000;
 
 export interface DeployRequest {
   tenant: string;
@@ -78,7 +87,7 @@ export class Deployer {
       const snap = await vm.snapshot(scratch, { base: base.snapshot });
       const snapshotDigest = await archiveSnapshot(
         store,
-        { platform: this.options.platform, dir: snap.dir, memoryBytes: request.memoryMiB * 1024 * 1024, abiVersion: guestAbiVersion },
+        { platform: this.options.platform, dir: snap.dir, memoryBytes: request.memoryMiB * 1024 * 1024, abiVersion: guestAbiVersion, runtimeId: this.runtimeId },
         { kind: 'function', base: base.digest, function: { name: `${request.tenant}/${request.name}`, bundleDigest } },
       );
       // Laid out for restores now, while the deploy is slow anyway: the first invocation of the
@@ -93,7 +102,9 @@ export class Deployer {
 
   /**
    * A stored snapshot laid out for MicroVM.restore(). Snapshots are immutable, so the layout is
-   * made and checked once per digest: invocations ask for it on every request.
+   * made and checked once per digest: invocations ask for it on every request. A function snapshot
+   * made by another runtime build (an upgrade since its deploy) is rebuilt from its bundle once,
+   * kept under a ref, and that one is laid out instead; a base of another build is refused.
    */
   snapshotFor(digest: Digest): Promise<VmSnapshot> {
     let laidOut = this.laidOut.get(digest);
@@ -106,6 +117,12 @@ export class Deployer {
   }
 
   private async layOut(digest: Digest): Promise<VmSnapshot> {
+    const { state } = await this.options.store.loadSnapshot(digest, { verifyMemory: 'size' });
+    if (state.runtimeId !== this.runtimeId) {
+      const mismatch = new RuntimeMismatchError(digest, state.runtimeId, this.runtimeId);
+      if (state.kind !== 'function' || !state.function) throw mismatch;
+      return this.snapshotFor(await this.rebuilt(digest, state.function, state.memoryBytes, mismatch));
+    }
     const files = await materializeSnapshot(this.options.store, digest, this.options.workDir);
     return {
       platform: files.platform,
@@ -117,6 +134,56 @@ export class Deployer {
       diffPages: 0,
       ms: 0,
     };
+  }
+
+  /**
+   * Returns the disk of snapshots nothing needs any more. Kept: what `keep` names (the versions
+   * the registry holds and their bundles), the base of this runtime build (its ref), and anything
+   * younger than the store's grace period (a deploy in progress has not reached the registry yet).
+   * Base refs of other runtime builds are dropped: a version made on such a base keeps it alive
+   * through its own snapshot, and new deploys never use it again. Laid-out directories of
+   * collected snapshots go too (their memory.img is a hard link: the disk comes back only then).
+   */
+  async collectGarbage(keep: { snapshots: Iterable<string>; blobs: Iterable<string> }): Promise<GcReport> {
+    keep = { snapshots: [...keep.snapshots], blobs: [...keep.blobs] };
+    const { store, platform } = this.options;
+    const ownPrefix = `base/${platform}/`;
+    const currentBuild = `${ownPrefix}abi${guestAbiVersion}/${this.runtimeId}/`;
+    const versions = new Set(keep.snapshots);
+    for (const { name } of await store.listRefs()) {
+      if (name.startsWith(ownPrefix) && !name.startsWith(currentBuild)) await store.deleteRef(name);
+      // A rebuilt snapshot lives as long as the version it stands in for, and only for this build.
+      const rebuilt = /^rebuilt\/([0-9a-f]{64})\/(.+)$/.exec(name);
+      if (rebuilt && (!versions.has(`sha256:${rebuilt[1]}`) || rebuilt[2] !== this.runtimeId)) await store.deleteRef(name);
+    }
+    const report = await store.gc({ keep });
+    const laidOut = existsSync(this.options.workDir) ? readdirSync(this.options.workDir, { withFileTypes: true }) : [];
+    for (const entry of laidOut.filter((e) => e.isDirectory())) {
+      const digest: Digest = `sha256:${entry.name}`;
+      if (!/^[0-9a-f]{64}$/.test(entry.name) || (await store.hasBlob(digest))) continue;
+      this.laidOut.delete(digest);
+      rmSync(join(this.options.workDir, entry.name), { recursive: true, force: true });
+    }
+    return report;
+  }
+
+  /** The digest of the snapshot rebuilt for this runtime build: stored under a ref, made once. */
+  private async rebuilt(digest: Digest, fn: { name: string; bundleDigest: Digest }, memoryBytes: number, mismatch: RuntimeMismatchError): Promise<Digest> {
+    const { store } = this.options;
+    const ref = rebuiltRef(digest, this.runtimeId);
+    const known = await store.getRef(ref);
+    if (known) return known;
+    const slash = fn.name.indexOf('/');
+    let bundle: string;
+    try {
+      bundle = (await store.readBlob(fn.bundleDigest)).toString('utf8');
+    } catch (error) {
+      throw new RuntimeMismatchError(digest, mismatch.madeBy, mismatch.running, { cause: error, bundleMissing: true });
+    }
+    // env {}: the platform's functions see env per invocation, never at init (gateway/src/deps.ts).
+    const result = await this.deploy({ tenant: fn.name.slice(0, slash), name: fn.name.slice(slash + 1), bundle, memoryMiB: memoryBytes / (1024 * 1024), timeoutMs: REBUILD_INIT_TIMEOUT_MS, env: {} });
+    await store.setRef(ref, result.snapshotDigest);
+    return result.snapshotDigest;
   }
 
   /** Digests a deploy would give this bundle (for idempotent redeploys). */
@@ -143,7 +210,7 @@ export class Deployer {
       const vm = await MicroVM.boot({ backend: platform, memoryMiB });
       try {
         const snap = await vm.snapshot(scratch);
-        digest = await archiveSnapshot(store, { platform, dir: snap.dir, memoryBytes: memoryMiB * 1024 * 1024, abiVersion: guestAbiVersion }, { kind: 'base' });
+        digest = await archiveSnapshot(store, { platform, dir: snap.dir, memoryBytes: memoryMiB * 1024 * 1024, abiVersion: guestAbiVersion, runtimeId: this.runtimeId }, { kind: 'base' });
         await store.setRef(ref, digest);
       } finally {
         vm.close();

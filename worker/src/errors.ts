@@ -82,3 +82,26 @@ export class WorkerClosedError extends UnavailableError {
     super('the worker is closed — create a new Worker');
   }
 }
+
+/**
+ * A stored snapshot was made by another build of the runtime (guest ELF or VMM) than the one this
+ * worker runs: its memory holds the other build's code and layout, so it is not restored. The
+ * deployer rebuilds a function snapshot from its bundle; a base cannot be rebuilt in place.
+ */
+export class RuntimeMismatchError extends WorkerError {
+  override name = 'RuntimeMismatchError';
+  constructor(
+    readonly digest: string,
+    readonly madeBy: string | undefined,
+    readonly running: string,
+    options: { cause?: unknown; bundleMissing?: boolean } = {},
+  ) {
+    const what = `snapshot ${digest} was made by runtime build ${madeBy ?? '(unrecorded: made before builds were recorded)'}, but this worker runs build ${running}: it is not restored`;
+    super(
+      options.bundleMissing
+        ? `${what}, and its function's bundle is not in the store to rebuild it from — deploy the function again`
+        : `${what} — deploy the function again (the platform rebuilds a function snapshot from its bundle by itself; a base is remade by the next deploy)`,
+      { cause: options.cause },
+    );
+  }
+}

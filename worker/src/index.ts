@@ -11,6 +11,7 @@ export { systemClock, type Clock, type TimerHandle } from './clock.js';
 export type { Percentiles } from './latency.js';
 export {
   WorkerError,
+  RuntimeMismatchError,
   VmmHostCrashedError,
   VmmHostStartError,
   VmmHostTimeoutError,

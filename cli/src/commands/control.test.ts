@@ -53,7 +53,7 @@ it('rollback moves live down one version, or to the version named', async () => 
   expect(down).toMatchObject({ code: 0, stdout: 'alpha: live moved from version 3 to 2\n' });
   const to = await remote.fn(['rollback', 'alpha', '1', '--json']);
   expect(JSON.parse(to.stdout)).toEqual({ from: 2, to: 1 });
-  const { liveVersion } = await (await remote.h.call('GET', '/v1/functions/alpha', { key: remote.h.acmeKey })).json();
+  const { liveVersion } = (await (await remote.h.call('GET', '/v1/functions/alpha', { key: remote.h.acmeKey })).json()) as { liveVersion: number };
   expect(liveVersion).toBe(1);
   const bad = await remote.fn(['rollback', 'alpha', '9']);
   expect(bad.code).toBe(1);
@@ -125,4 +125,12 @@ it('logs --follow polls from the cursor for new records until Ctrl-C', async () 
   const ids = r.stdout.trim().split('\n').map((l) => JSON.parse(l).invocationId);
   // Each record once: the follow asked for the records after the cursor, not the newest again.
   expect(ids).toEqual([first, await second]);
+});
+
+it('status shows the disk of the snapshot store to an admin key, and refuses a tenant key', async () => {
+  const admin = await remote.fn(['status'], { FN_API_KEY: remote.h.adminKey });
+  expect(admin).toMatchObject({ code: 0, stdout: 'snapshots: this gateway has no snapshot store\n' });
+  const tenant = await remote.fn(['status']);
+  expect(tenant.code).toBe(1);
+  expect(tenant.stderr).toMatch(/only an admin key can read the platform status/);
 });

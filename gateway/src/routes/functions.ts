@@ -6,7 +6,7 @@
 import type { Registry } from '@fn/registry';
 import { actFor } from '../auth.js';
 import { deploy } from '../deploy.js';
-import type { Deployer } from '../deps.js';
+import type { Deployer, SnapshotDisk } from '../deps.js';
 import { route, type Route } from '../route-book.js';
 import {
   AliasList,
@@ -28,6 +28,7 @@ import {
 export interface FunctionRouteDeps {
   registry: Registry;
   deployer: Deployer;
+  snapshots?: SnapshotDisk | undefined;
   deployTimeoutMs: number;
   deployBodyBytes: number;
   controlBodyBytes: number;
@@ -52,7 +53,11 @@ export function functionRoutes(deps: FunctionRouteDeps): Route[] {
     ),
     route(
       { method: 'delete', path: '/v1/functions/:name', operationId: 'deleteFunction', summary: 'Delete a function with its versions, aliases and secrets (its logs stay until retention)', tag, params: FunctionParams, query: TenantQuery, status: 200, response: Deleted, errors: [403, 404] },
-      ({ c, caller, query, params }) => ({ name: params.name, ...registry.functions.delete(actFor(c, caller, query.tenant), params.name) }),
+      ({ c, caller, query, params }) => {
+        const deleted = registry.functions.delete(actFor(c, caller, query.tenant), params.name);
+        deps.snapshots?.collect(); // its snapshots' disk comes back once the store's grace period allows
+        return { name: params.name, ...deleted };
+      },
     ),
     route(
       { method: 'get', path: '/v1/functions/:name/versions', operationId: 'listVersions', summary: 'Every version of a function, oldest first', tag, params: FunctionParams, query: TenantQuery, status: 200, response: VersionList, errors: [403, 404] },

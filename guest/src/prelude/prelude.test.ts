@@ -5,12 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import vm from 'node:vm';
 import { randomFillSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { bundlePrelude, preludeFiles } from '../../scripts/bundle-prelude.mjs';
+import { bundlePrelude } from '../../scripts/bundle-prelude.mjs';
 
 const BUNDLE = bundlePrelude();
 const SCRIPT = new vm.Script(BUNDLE, { filename: 'prelude.js' });
@@ -136,16 +136,18 @@ class Sandbox {
 
 // ---------------------------------------------------------------------------------------------
 describe('bundle and globals', () => {
-  it('wraps every NN-name.js file, in name order, in one strict function scope', () => {
-    const files = preludeFiles();
-    expect(files.length).toBeGreaterThanOrEqual(10);
-    expect([...files].sort()).toEqual(files);
-    expect(BUNDLE).toMatch(/^\/\/ .*\n\(function \(\) \{\n"use strict";\n/);
+  it('bundles every part, in the order index.js imports them, into one strict script without module syntax', () => {
+    const entry = readFileSync(join(fileURLToPath(new URL('.', import.meta.url)), 'index.js'), 'utf8');
+    const parts = [...entry.matchAll(/^import '\.\/([\w-]+\.js)';$/gm)].map((m) => m[1]!);
+    expect(parts.length).toBeGreaterThanOrEqual(10);
+    expect([...parts, 'index.js', 'prelude.test.ts'].sort()).toEqual(readdirSync(fileURLToPath(new URL('.', import.meta.url))).sort());
+    expect(BUNDLE).toMatch(/^\/\/ .*\n"use strict";\n\(\(\) => \{\n/);
     expect(BUNDLE.trimEnd().endsWith('})();')).toBe(true);
+    expect(BUNDLE).not.toMatch(/^\s*(import|export)\s/m);
     let last = -1;
-    for (const name of files) {
-      const at = BUNDLE.indexOf(`// ---- ${name} ----`);
-      expect(at).toBeGreaterThan(last);
+    for (const name of parts) {
+      const at = BUNDLE.indexOf(`  // ${name}\n`);
+      expect(at, name).toBeGreaterThan(last);
       last = at;
     }
   });
@@ -161,7 +163,7 @@ describe('bundle and globals', () => {
       [/\b\d+_\d/, 'numeric separator'],
       [/#[A-Za-z_$][\w$]*\s+in\s/, 'ergonomic brand check'],
       [/\bWeakRef\b|\bFinalizationRegistry\b|\bIntl\./, 'unavailable global'],
-      [/^\s*(import|export)\s/m, 'module syntax'],
+      [/^\s*import\s*\(|import\.meta/m, 'dynamic import or import.meta'],
     ];
     for (const [pattern, what] of forbidden) expect(pattern.test(source), what).toBe(false);
   });
@@ -186,12 +188,19 @@ describe('bundle and globals', () => {
     expect(sb.run('navigator.userAgent')).toBe('fn-test/9.9.9');
   });
 
+  it('keeps the names of the classes and functions it defines (bundling must not rename them)', () => {
+    const sb = new Sandbox();
+    const names = ['Headers', 'URL', 'URLSearchParams', 'Request', 'Response', 'TextEncoder', 'TextDecoder', 'DOMException', 'setTimeout', 'structuredClone', 'atob'];
+    expect(sb.json(`return [${names.join(', ')}].map((f) => f.name)`)).toEqual(names);
+    expect(sb.run('String(Object.getPrototypeOf(new Headers()).constructor.name)')).toBe('Headers');
+  });
+
   it('refuses to run without __fn_native', () => {
     const bare = vm.createContext({});
     expect(() => SCRIPT.runInContext(bare)).toThrow(/__fn_native is missing/);
   });
 
-  it('writes the bundle with --out and rejects module syntax in a part', () => {
+  it('writes the bundle with --out and refuses a part that imports what another does not export', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fn-prelude-'));
     try {
       const out = join(dir, 'nested', 'prelude.js');
@@ -199,14 +208,18 @@ describe('bundle and globals', () => {
       expect(result.status, result.stderr).toBe(0);
       expect(readFileSync(out, 'utf8')).toBe(BUNDLE);
 
-      writeFileSync(join(dir, '00-a.js'), 'const a = 1;\n');
-      writeFileSync(join(dir, '10-b.js'), 'export const b = 2;\n');
-      writeFileSync(join(dir, 'notes.js'), 'ignored: not an NN-name.js file');
-      expect(() => bundlePrelude(dir)).toThrow(/10-b\.js contains an export statement/);
-      rmSync(join(dir, '10-b.js'));
+      writeFileSync(join(dir, 'index.js'), "import './a.js';\nimport './b.js';\n");
+      writeFileSync(join(dir, 'a.js'), 'export const a = 1;\n');
+      writeFileSync(join(dir, 'b.js'), "import { c } from './a.js';\nglobalThis.b = c;\n");
+      writeFileSync(join(dir, 'notes.js'), 'ignored: index.js does not import it');
+      expect(() => bundlePrelude(dir)).toThrow(/b\.js:1: No matching export in "a\.js" for import "c"/);
+      writeFileSync(join(dir, 'b.js'), "import { a } from './a.js';\nglobalThis.b = a;\n");
       const small = bundlePrelude(dir);
-      expect(small).toContain('// ---- 00-a.js ----\nconst a = 1;');
+      expect(small).toContain('globalThis.b = a;');
       expect(small).not.toContain('ignored');
+      const context = vm.createContext({});
+      vm.runInContext(small, context);
+      expect(vm.runInContext('b', context)).toBe(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -215,7 +228,9 @@ describe('bundle and globals', () => {
 
 function files(): { name: string; source: string }[] {
   const dir = fileURLToPath(new URL('.', import.meta.url));
-  return preludeFiles().map((name) => ({ name, source: readFileSync(join(dir, name), 'utf8') }));
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.js'))
+    .map((name) => ({ name, source: readFileSync(join(dir, name), 'utf8') }));
 }
 
 // ---------------------------------------------------------------------------------------------

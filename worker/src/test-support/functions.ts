@@ -36,4 +36,4 @@ export async function snapshotOf(backend: SnapshotBackend, bundle = TRICKY_COUNT
   }
 }
 
-export const text = (r: { result: { response: { body: Buffer } } }) => r.result.response.body.toString('utf8');
+export const text = (r: { result: { response: { body: Uint8Array } } }) => Buffer.from(r.result.response.body).toString('utf8');

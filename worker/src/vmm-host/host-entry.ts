@@ -1,11 +1,11 @@
 /**
- * Which script a VMM host process runs. Built, that is dist/vmm-host/host-main.js beside this
- * module. Run from TypeScript sources (vitest, or any caller importing src/), it is host-main.ts
- * with worker/dev/ts-register.mjs preloaded so Node can execute TypeScript in the child too
- * (Node 20 has no type stripping of its own).
+ * Which script a VMM host process runs: the built dist/vmm-host/host-main.js of this package,
+ * whether this module runs built (dist/vmm-host/) or from sources under a test runner
+ * (src/vmm-host/): both sit two folders below the package root. Tests therefore run the built
+ * host, as production does (`npm test` builds first; after changing host code, run `npm run build`).
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 export interface HostEntry {
   /** The module passed to child_process.fork. */
@@ -15,12 +15,7 @@ export interface HostEntry {
 }
 
 export function defaultHostEntry(): HostEntry {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    const register = fileURLToPath(new URL('../../dev/ts-register.mjs', here));
-    return { script: fileURLToPath(new URL('./host-main.ts', here)), execArgv: ['--import', pathToFileURL(register).href] };
-  }
-  const script = fileURLToPath(new URL('./host-main.js', here));
+  const script = fileURLToPath(new URL('../../dist/vmm-host/host-main.js', import.meta.url));
   if (!existsSync(script)) throw new Error(`the VMM host entry ${script} is missing — build the worker (npm run build)`);
   return { script, execArgv: [] };
 }

@@ -1,7 +1,9 @@
-// 20-headers.js — Headers (WHATWG Fetch), without guards: every Headers object is mutable.
+// headers.js — Headers (WHATWG Fetch), without guards: every Headers object is mutable.
+
+import { defineGlobal, setToStringTag, requireArgs, isObjectLike, describeValue, utf8Encode, iteratesAsArray, createPairIteratorFactory } from './internal.js';
 
 const TOKEN_CHARS = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
-const HTTP_TOKEN = new RegExp(`^${TOKEN_CHARS}$`);
+export const HTTP_TOKEN = new RegExp(`^${TOKEN_CHARS}$`);
 // Tokens separated by newlines (which no token contains): checks many names in one run.
 const HTTP_TOKEN_LINES = new RegExp(`^${TOKEN_CHARS}(?:\\n${TOKEN_CHARS})*$`);
 
@@ -40,9 +42,9 @@ const createHeadersIterator = createPairIteratorFactory('Headers Iterator');
 //   has(h, name)                  h.has(name)
 //   appendValidated(h, name, value)  h.append(name, value)
 //   sorted(h)                     the pairs iteration gives (kept: callers must not change it)
-let headersInternals = null;
+export let headersInternals = null;
 
-class Headers {
+export class Headers {
   #list = []; // [lowercased name, value] in insertion order
   #sorted = null; // cached "sort and combine" result, dropped on every change
 
@@ -197,7 +199,7 @@ Object.defineProperty(Headers.prototype, Symbol.iterator, {
 // can replace the method or the iterator's next()): then the prelude may read that list instead.
 const headersIteratorPrototype = Object.getPrototypeOf(new Headers().entries());
 const headersIteratorNext = headersIteratorPrototype.next;
-function iteratesAsSortedList(h, iteratorMethod) {
+export function iteratesAsSortedList(h, iteratorMethod) {
   return h instanceof Headers && iteratorMethod === headersEntries && headersIteratorPrototype.next === headersIteratorNext;
 }
 setToStringTag(Headers.prototype, 'Headers');
@@ -207,7 +209,7 @@ defineGlobal('Headers', Headers);
 // ignored). The gateway has validated them, but the guest still lower-cases names, trims values and
 // drops anything invalid, as append() would. Usually everything is already fine, and then one check
 // over all names and one over all values replace the several per header that append() makes.
-function headersFromPairs(pairs) {
+export function headersFromPairs(pairs) {
   const n = pairs.length;
   if (n === 0) return new Headers();
   let names = '';

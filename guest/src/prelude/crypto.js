@@ -1,7 +1,9 @@
-// 60-crypto.js — crypto.getRandomValues and crypto.randomUUID (no crypto.subtle).
+// crypto.js — crypto.getRandomValues and crypto.randomUUID (no crypto.subtle).
 //
 // Every byte comes straight from native.randomFill; nothing is pooled in JS, because a pool filled
 // before the snapshot would be shared by every VM restored from it.
+
+import { native, defineGlobal, defineMethods, setToStringTag, requireArgs, describeValue, typedArrayKind, DOMException } from './internal.js';
 
 const INTEGER_ARRAY_KINDS = [
   'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array',

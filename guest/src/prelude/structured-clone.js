@@ -1,9 +1,12 @@
-// 65-structured-clone.js — structuredClone for plain data.
+// structured-clone.js — structuredClone for plain data.
 //
 // Supported: primitives (not symbols), plain objects, arrays, Date, RegExp, Map, Set, ArrayBuffer,
 // typed arrays, DataView, boxed primitives and Error objects, with shared and circular references
 // preserved. Functions, symbols, class instances and host objects throw a DataCloneError naming
 // the value, and `transfer` is not supported.
+
+import { defineGlobal, requireArgs, describeValue, typedArrayKind, DOMException } from './internal.js';
+import { formatFunction } from './console.js';
 
 function structuredClone(value, options = undefined) {
   requireArgs(arguments, 1, 'structuredClone');

@@ -1,20 +1,25 @@
-// 50-console.js — console, captured into the invocation's log buffer instead of printed.
+// console.js — console, captured into the invocation's log buffer instead of printed.
 //
 // Each entry is { level, message, ms } with ms since the invocation started. The buffer holds at
 // most LOG_LIMIT_BYTES of message text (UTF-8); past that one "[logs truncated]" entry is added and
 // the rest of the invocation's logs are dropped, so a chatty function cannot flood the host.
 
-const LOG_LIMIT_BYTES = 256 * 1024;
-const logBuffer = { entries: [], bytes: 0, truncated: false };
+import { native, defineGlobal, defineMethods, setToStringTag, sinceStartMs, typedArrayKind, utf8Length, truncateUtf8, errorParts, formatError } from './internal.js';
+import { Headers } from './headers.js';
+import { URLSearchParams, URL } from './url.js';
+import { Request, Response } from './body.js';
 
-function resetLogs() {
+const LOG_LIMIT_BYTES = 256 * 1024;
+export const logBuffer = { entries: [], bytes: 0, truncated: false };
+
+export function resetLogs() {
   if (logBuffer.entries.length === 0 && !logBuffer.truncated) return; // nothing logged: keep the empty array
   logBuffer.entries = [];
   logBuffer.bytes = 0;
   logBuffer.truncated = false;
 }
 
-function takeLogs() {
+export function takeLogs() {
   const entries = logBuffer.entries;
   resetLogs();
   return entries;
@@ -93,7 +98,7 @@ function formatPrimitive(value, nested) {
   }
 }
 
-function formatFunction(fn) {
+export function formatFunction(fn) {
   let source = '';
   try {
     source = Function.prototype.toString.call(fn);
@@ -362,14 +367,14 @@ defineMethods(consoleObject, {
 setToStringTag(consoleObject, 'console');
 
 // console state that must not leak from one invocation into the next.
-function resetConsoleState() {
+export function resetConsoleState() {
   groupIndent = '';
   if (counters.size > 0) counters.clear();
   if (timersByLabel.size > 0) timersByLabel.clear();
 }
 
 // An error nobody caught (timer callbacks, queueMicrotask, failed waitUntil promises).
-function reportUncaught(err, where) {
+export function reportUncaught(err, where) {
   pushLog('error', `Uncaught (in ${where}) ${formatError(err)}`);
 }
 

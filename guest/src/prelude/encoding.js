@@ -1,4 +1,6 @@
-// 10-encoding.js — TextEncoder, TextDecoder (UTF-8 only), atob, btoa.
+// encoding.js — TextEncoder, TextDecoder (UTF-8 only), atob, btoa.
+
+import { defineGlobal, setToStringTag, requireArgs, typedArrayKind, bytesView, concatBytes, toUSVString, utf8Encode, utf8Decode, charCodesToString, base64Encode, base64Decode, DOMException } from './internal.js';
 
 class TextEncoder {
   get encoding() {

@@ -1,4 +1,4 @@
-// 90-dispatch.js — globalThis.__fn_hooks, the entry points the C runtime calls.
+// dispatch.js — globalThis.__fn_hooks, the entry points the C runtime calls.
 //
 //   setModule(ns, metaJson)  after the user module evaluated: find its handler, keep name/env/memory
 //   invoke(metaJson, body)   one invocation → Promise<{ meta: string, body: ArrayBuffer|Uint8Array|null }>
@@ -8,6 +8,14 @@
 //
 // invoke() throws synchronously (a TypeError) only when metaJson is not valid JSON; otherwise its
 // promise always resolves, with status 500 and an "error" member when the handler failed.
+
+import { native, nativeInfo, defineGlobal, defineMethods, setToStringTag, clock, isObjectLike, describeValue, bytesView, utf8Encode, errorParts, formatError } from './internal.js';
+import { headersInternals, Headers, iteratesAsSortedList } from './headers.js';
+import { URL } from './url.js';
+import { TEXT_PLAIN, createIncomingRequest, Response, responseBodyBytes } from './body.js';
+import { logBuffer, resetLogs, takeLogs, resetConsoleState, reportUncaught } from './console.js';
+import { nextTimerAt, runDueTimers, clearAllTimers } from './timers.js';
+import { setOwn, buildLambdaEvent, buildLambdaContext, callLambdaHandler, lambdaResultToResponse } from './lambda.js';
 
 const loaded = { mode: null, target: null, handler: null, name: '', memoryMiB: 128, env: Object.freeze({}) };
 

@@ -1,5 +1,9 @@
-// 32-url.js — URL and URLSearchParams on top of the parser (31-url-parser.js). A URL and its
+// url.js — URL and URLSearchParams on top of the parser (url-parser.js). A URL and its
 // searchParams share one URL record, so each sees the other's changes.
+
+import { defineGlobal, setToStringTag, requireArgs, isObjectLike, toUSVString, utf8Decode, createPairIteratorFactory } from './internal.js';
+import { isUserinfoSet, utf8Bytes, hexByte, encodeString, percentDecodeBytes } from './url-host.js';
+import { SCHEME_START_STATE, HOST_STATE, HOSTNAME_STATE, PORT_STATE, PATH_START_STATE, QUERY_STATE, FRAGMENT_STATE, FAILURE, copyURLRecord, hasOpaquePath, basicURLParse, parseAbsoluteURL, serializePath, serializeURL, serializeOrigin, stripTrailingSpacesFromOpaquePath } from './url-parser.js';
 
 // ---- application/x-www-form-urlencoded --------------------------------------------------------
 
@@ -57,7 +61,7 @@ function updateBoundURL(state) {
   if (serialized === '') stripTrailingSpacesFromOpaquePath(state.url);
 }
 
-class URLSearchParams {
+export class URLSearchParams {
   constructor(init = '') {
     const state = { list: [], url: null };
     searchParamsState.set(this, state);
@@ -197,7 +201,7 @@ function parseWithBase(url, base) {
 // parsed already. Private to the prelude, so user code cannot forge it.
 const FROM_RECORD = {};
 
-class URL {
+export class URL {
   #url;
   #searchParams = null; // made on first use: most code reads a URL without touching its query
 

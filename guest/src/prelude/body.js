@@ -1,8 +1,13 @@
-// 40-body.js — Request and Response with fully buffered bodies.
+// body.js — Request and Response with fully buffered bodies.
 //
 // Bodies are byte arrays, not streams: fn hands the whole request to the guest and takes the whole
 // response back, so there is no `body` ReadableStream. text(), json(), arrayBuffer() and bytes()
 // read the buffer once; blob() and formData() reject with an explanation.
+
+import { defineGlobal, defineMethods, setToStringTag, requireArgs, isObjectLike, describeValue, bytesView, exactArrayBuffer, utf8Encode, utf8Decode } from './internal.js';
+import { HTTP_TOKEN, headersInternals, Headers, headersFromPairs } from './headers.js';
+import { FAILURE, absoluteHref } from './url-parser.js';
+import { URLSearchParams } from './url.js';
 
 // Body state of every Request/Response: { bytes: Uint8Array | null, used: boolean }.
 const bodyStates = new WeakMap();
@@ -10,7 +15,7 @@ const bodyStates = new WeakMap();
 const UNSUPPORTED_BODY = 'is not supported as a body in fn; pass a string, an ArrayBuffer, a TypedArray, a DataView or URLSearchParams';
 
 // The standard's "extract a body": the bytes (a private copy) and the content type it implies.
-const TEXT_PLAIN = 'text/plain;charset=UTF-8';
+export const TEXT_PLAIN = 'text/plain;charset=UTF-8';
 
 function extractBody(init, what) {
   if (typeof init === 'string') return { bytes: utf8Encode(init), type: TEXT_PLAIN };
@@ -118,7 +123,7 @@ const NO_INIT = Object.freeze({});
 // (private to the prelude, so user code cannot forge it).
 const INCOMING = {};
 
-class Request {
+export class Request {
   #method = 'GET';
   #url;
   #headers = null;
@@ -214,13 +219,13 @@ setToStringTag(Request.prototype, 'Request');
 // way new Request(url) would), `method` is normalized, and the body is kept whatever the method (a
 // GET with a body is unusual but the bytes are kept, not rejected). headerPairs is the host's array;
 // only pairs of valid names and values become headers, and only when the handler reads them.
-function createIncomingRequest(method, url, headerPairs, bytes) {
+export function createIncomingRequest(method, url, headerPairs, bytes) {
   return new Request(INCOMING, method, url, headerPairs, bytes);
 }
 
 // ---- Response ---------------------------------------------------------------------------------
 
-const NULL_BODY_STATUSES = [101, 103, 204, 205, 304];
+export const NULL_BODY_STATUSES = [101, 103, 204, 205, 304];
 const REDIRECT_STATUSES = [301, 302, 303, 307, 308];
 
 // WebIDL `unsigned short` conversion, as browsers apply it to `status`.
@@ -238,7 +243,7 @@ function headersWithContentType(headers, type) {
   return headers;
 }
 
-class Response {
+export class Response {
   #status = 200;
   #statusText = '';
   #headers;
@@ -352,7 +357,7 @@ installBodyMethods(Response);
 setToStringTag(Response.prototype, 'Response');
 
 // The bytes a response will send, without marking the body used. Null when there is no body.
-function responseBodyBytes(response) {
+export function responseBodyBytes(response) {
   const state = bodyStateOf(response, 'responseBodyBytes');
   if (state.used) throw new TypeError('the Response body was already read by the handler; return a new Response (or a clone()) instead');
   return state.bytes;

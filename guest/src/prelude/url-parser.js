@@ -1,25 +1,28 @@
-// 31-url-parser.js — the WHATWG URL Standard's basic URL parser and serializer, with state
+// url-parser.js — the WHATWG URL Standard's basic URL parser and serializer, with state
 // overrides for the URL setters: special and opaque schemes, dot segments, credentials, ports,
 // Windows drive letters in file URLs and the percent-encoding sets, as the standard says.
+
+import { toUSVString } from './internal.js';
+import { SPECIAL_PORTS, isSpecialScheme, isC0Control, isFragmentSet, isQuerySet, isSpecialQuerySet, isPathSet, isUserinfoSet, encodeCodePoint, encodeString, parseHost } from './url-host.js';
 
 // ---- the basic URL parser ---------------------------------------------------------------------
 
 // The parser's states, named as in the standard ("scheme start state"...). Plain constants rather
 // than members of an object: a `switch` evaluates its cases in order, for every character.
-const SCHEME_START_STATE = 1, SCHEME_STATE = 2, NO_SCHEME_STATE = 3,
+export const SCHEME_START_STATE = 1, SCHEME_STATE = 2, NO_SCHEME_STATE = 3,
   SPECIAL_RELATIVE_OR_AUTHORITY_STATE = 4, PATH_OR_AUTHORITY_STATE = 5, RELATIVE_STATE = 6,
   RELATIVE_SLASH_STATE = 7, SPECIAL_AUTHORITY_SLASHES_STATE = 8,
   SPECIAL_AUTHORITY_IGNORE_SLASHES_STATE = 9, AUTHORITY_STATE = 10, HOST_STATE = 11,
   HOSTNAME_STATE = 12, PORT_STATE = 13, FILE_STATE = 14, FILE_SLASH_STATE = 15,
   FILE_HOST_STATE = 16, PATH_START_STATE = 17, PATH_STATE = 18, OPAQUE_PATH_STATE = 19,
   QUERY_STATE = 20, FRAGMENT_STATE = 21;
-const FAILURE = null;
+export const FAILURE = null;
 
 function newURLRecord() {
   return { scheme: '', username: '', password: '', host: null, port: null, path: [], query: null, fragment: null };
 }
 
-function copyURLRecord(from, to) {
+export function copyURLRecord(from, to) {
   to.scheme = from.scheme;
   to.username = from.username;
   to.password = from.password;
@@ -59,11 +62,11 @@ function shortenPath(url) {
 }
 
 const includesCredentials = (url) => url.username !== '' || url.password !== '';
-const hasOpaquePath = (url) => typeof url.path === 'string';
+export const hasOpaquePath = (url) => typeof url.path === 'string';
 
 // Returns the URL record, or FAILURE. With a state override, `url` is modified in place and the
 // return value only matters as FAILURE / not failure.
-function basicURLParse(input, base, url, stateOverride) {
+export function basicURLParse(input, base, url, stateOverride) {
   if (!url) {
     url = newURLRecord();
     // Cheap checks first: a regex replace costs microseconds in QuickJS even when it finds nothing.
@@ -487,7 +490,7 @@ function recordFromMatch(m) {
 }
 
 // basicURLParse(toUSVString(input), null), taking the fast path when it can.
-function parseAbsoluteURL(input) {
+export function parseAbsoluteURL(input) {
   if (typeof input === 'string') {
     const m = matchSerializedHttpURL(input);
     if (m !== null) return recordFromMatch(m);
@@ -496,13 +499,13 @@ function parseAbsoluteURL(input) {
 }
 
 // The href that `new URL(input).href` would give, or FAILURE.
-function absoluteHref(input) {
+export function absoluteHref(input) {
   if (typeof input === 'string' && matchSerializedHttpURL(input) !== null) return input;
   const record = basicURLParse(toUSVString(input), null);
   return record === FAILURE ? FAILURE : serializeURL(record, false);
 }
 
-function serializePath(url) {
+export function serializePath(url) {
   if (hasOpaquePath(url)) return url.path;
   const path = url.path;
   let out = '';
@@ -510,7 +513,7 @@ function serializePath(url) {
   return out;
 }
 
-function serializeURL(url, excludeFragment) {
+export function serializeURL(url, excludeFragment) {
   let out = url.scheme + ':';
   if (url.host !== null) {
     out += '//';
@@ -530,7 +533,7 @@ function serializeURL(url, excludeFragment) {
   return out;
 }
 
-function serializeOrigin(url) {
+export function serializeOrigin(url) {
   if (url.scheme === 'blob') {
     const inner = basicURLParse(serializePath(url), null);
     return inner !== FAILURE && (inner.scheme === 'http' || inner.scheme === 'https') ? serializeOrigin(inner) : 'null';
@@ -541,7 +544,7 @@ function serializeOrigin(url) {
 
 // When the query or fragment of a URL with an opaque path is removed, trailing spaces of the path
 // would no longer be followed by anything and are dropped (they could not survive a reparse).
-function stripTrailingSpacesFromOpaquePath(url) {
+export function stripTrailingSpacesFromOpaquePath(url) {
   if (!hasOpaquePath(url) || url.fragment !== null || url.query !== null) return;
   url.path = url.path.replace(/ +$/, '');
 }

@@ -1,53 +1,54 @@
-// 00-internal.js — private helpers shared by every prelude file.
+// internal.js — private helpers shared by every prelude file.
 //
-// The bundler concatenates all NN-*.js files inside ONE function scope, so everything declared here
-// is visible to the later files but never to user code. Only what a file attaches to globalThis with
-// defineGlobal() is public. Stay within ES2020: the guest engine is QuickJS 2021-03-27.
+// The prelude's files are ES modules that import what they use from each other; esbuild bundles
+// them (scripts/bundle-prelude.mjs, from index.js) into one script, so what a module exports is
+// visible to the other modules but never to user code. Only what a module attaches to globalThis
+// with defineGlobal() is public. Stay within ES2020: the guest engine is QuickJS 2021-03-27.
 
 // The C runtime hands us its primitives on a global; keep a private reference and remove the global
 // so user code cannot reach (or replace) them.
-const native = globalThis.__fn_native;
+export const native = globalThis.__fn_native;
 if (native === null || typeof native !== 'object' || typeof native.now !== 'function') {
   throw new Error('fn prelude: globalThis.__fn_native is missing; the runtime must define it before the prelude runs');
 }
 delete globalThis.__fn_native;
-const nativeInfo = native.info !== null && typeof native.info === 'object' ? native.info : {};
+export const nativeInfo = native.info !== null && typeof native.info === 'object' ? native.info : {};
 
 // Globals look like the ones browsers define: non-enumerable, writable, configurable.
-function defineGlobal(name, value) {
+export function defineGlobal(name, value) {
   Object.defineProperty(globalThis, name, { value, writable: true, enumerable: false, configurable: true });
 }
 
 // Methods on plain objects (console, crypto, ...) are non-enumerable like WebIDL operations.
-function defineMethods(target, methods) {
+export function defineMethods(target, methods) {
   for (const name of Object.keys(methods)) {
     Object.defineProperty(target, name, { value: methods[name], writable: true, enumerable: false, configurable: true });
   }
   return target;
 }
 
-function setToStringTag(target, tag) {
+export function setToStringTag(target, tag) {
   Object.defineProperty(target, Symbol.toStringTag, { value: tag, writable: false, enumerable: false, configurable: true });
 }
 
 // Per-invocation clock origin (performance.now(), log timestamps). Reset by the dispatcher.
-const clock = { startMs: native.now() };
-function sinceStartMs() {
+export const clock = { startMs: native.now() };
+export function sinceStartMs() {
   return Math.round((native.now() - clock.startMs) * 1000) / 1000;
 }
 
-function requireArgs(args, count, what) {
+export function requireArgs(args, count, what) {
   if (args.length < count) {
     throw new TypeError(`${what}: ${count} argument${count === 1 ? '' : 's'} required, but only ${args.length} present`);
   }
 }
 
-function isObjectLike(value) {
+export function isObjectLike(value) {
   return value !== null && (typeof value === 'object' || typeof value === 'function');
 }
 
 // A short description of a value for error messages ("got undefined", "got an object of type Foo").
-function describeValue(value) {
+export function describeValue(value) {
   if (value === null) return 'null';
   if (typeof value === 'string') return 'a string';
   if (typeof value !== 'object' && typeof value !== 'function') return typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`;
@@ -67,7 +68,7 @@ function describeValue(value) {
 // The %TypedArray%.prototype[@@toStringTag] getter tells real typed arrays (and their kind) apart
 // from look-alikes without trusting user-controlled properties.
 const typedArrayTagGetter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag).get;
-function typedArrayKind(value) {
+export function typedArrayKind(value) {
   if (!ArrayBuffer.isView(value)) return undefined;
   return typedArrayTagGetter.call(value);
 }
@@ -77,13 +78,13 @@ function isArrayBuffer(value) {
 }
 
 // BufferSource → Uint8Array view over the same memory (no copy), or null if it is not one.
-function bytesView(value) {
+export function bytesView(value) {
   if (isArrayBuffer(value)) return new Uint8Array(value);
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   return null;
 }
 
-function concatBytes(a, b) {
+export function concatBytes(a, b) {
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
   out.set(b, a.length);
@@ -91,7 +92,7 @@ function concatBytes(a, b) {
 }
 
 // An ArrayBuffer holding exactly these bytes; reuses the buffer when the view covers all of it.
-function exactArrayBuffer(bytes) {
+export function exactArrayBuffer(bytes) {
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes.buffer;
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
 }
@@ -99,7 +100,7 @@ function exactArrayBuffer(bytes) {
 // ---- strings ----------------------------------------------------------------------------------
 
 // WebIDL USVString: String(value) with lone surrogates replaced by U+FFFD.
-function toUSVString(value) {
+export function toUSVString(value) {
   const s = typeof value === 'string' ? value : String(value);
   if (!/[\uD800-\uDFFF]/.test(s)) return s;
   let out = '';
@@ -120,23 +121,23 @@ function toUSVString(value) {
 
 // UTF-8 through the native codec, which also replaces lone surrogates with U+FFFD (the C side fixes
 // the WTF-8 that QuickJS produces for them), so strings need no pass in JavaScript first.
-function utf8Encode(value) {
+export function utf8Encode(value) {
   return native.encodeUtf8(typeof value === 'string' ? value : String(value));
 }
 
-function utf8Decode(bytes, fatal) {
+export function utf8Decode(bytes, fatal) {
   return native.decodeUtf8(bytes, fatal === true);
 }
 
 // Bytes that a string takes in UTF-8 (a lone surrogate counts 3, as U+FFFD). Encoding it in C and
 // dropping the copy is far faster than counting in a JavaScript loop, which QuickJS runs at some
 // 15 ns a character.
-function utf8Length(s) {
+export function utf8Length(s) {
   return native.encodeUtf8(s).length;
 }
 
 // The longest prefix of s that fits in maxBytes of UTF-8, never splitting a surrogate pair.
-function truncateUtf8(s, maxBytes) {
+export function truncateUtf8(s, maxBytes) {
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -154,7 +155,7 @@ function truncateUtf8(s, maxBytes) {
 }
 
 // String.fromCharCode over large arrays in slices: QuickJS caps the argument count of apply().
-function charCodesToString(codes) {
+export function charCodesToString(codes) {
   const CHUNK = 8192;
   if (codes.length <= CHUNK) return String.fromCharCode.apply(null, codes);
   const parts = [];
@@ -182,7 +183,7 @@ for (let i = 0; i < 4096; i++) {
   BASE64_PAIRS[i] = LITTLE_ENDIAN ? first | (second << 8) : (first << 8) | second;
 }
 
-function base64Encode(bytes) {
+export function base64Encode(bytes) {
   const n = bytes.length;
   const whole = n - (n % 3);
   const pairs = new Uint16Array(Math.ceil(n / 3) * 2);
@@ -206,7 +207,7 @@ function base64Encode(bytes) {
 
 // The WHATWG "forgiving-base64 decode": ASCII whitespace ignored, padding optional.
 // Returns null when the input is not base64.
-function base64Decode(input) {
+export function base64Decode(input) {
   let s = /[\t\n\f\r ]/.test(input) ? input.replace(/[\t\n\f\r ]+/g, '') : input;
   if (s.length % 4 === 0 && s.length > 0 && s.charCodeAt(s.length - 1) === 61) {
     s = s.slice(0, s.charCodeAt(s.length - 2) === 61 ? -2 : -1);
@@ -252,7 +253,7 @@ const DOM_EXCEPTION_CODES = {
   QuotaExceededError: 22, TimeoutError: 23, InvalidNodeTypeError: 24, DataCloneError: 25,
 };
 
-class DOMException extends Error {
+export class DOMException extends Error {
   #name;
   constructor(message = '', name = 'Error') {
     super(String(message));
@@ -278,13 +279,13 @@ const arrayIteratorNext = ArrayIteratorPrototype.next;
 
 // An array that iterates as its elements: iterating it (Array.from) would give what indexing gives,
 // so callers may index it directly, unless user code replaced the array iterator.
-function iteratesAsArray(value) {
+export function iteratesAsArray(value) {
   return Array.isArray(value) && value[Symbol.iterator] === arrayValues && ArrayIteratorPrototype.next === arrayIteratorNext;
 }
 
 // Builds a "pair iterator" factory per WebIDL: `source()` returns the current list of [key, value]
 // pairs each time next() runs, so iteration sees changes made while iterating, like browsers.
-function createPairIteratorFactory(tag) {
+export function createPairIteratorFactory(tag) {
   const states = new WeakMap();
   const proto = Object.create(IteratorPrototype);
   defineMethods(proto, {
@@ -308,7 +309,7 @@ function createPairIteratorFactory(tag) {
 
 // Error shape shared by console and the dispatcher: QuickJS's `stack` holds only the frames, V8's
 // starts with "Name: message"; normalise to the latter.
-function errorParts(err) {
+export function errorParts(err) {
   if (isObjectLike(err)) {
     let name = 'Error';
     let message = '';
@@ -331,7 +332,7 @@ function errorParts(err) {
   return { name: 'Error', message, stack: '' };
 }
 
-function formatError(err) {
+export function formatError(err) {
   const p = errorParts(err);
   const header = p.message ? `${p.name}: ${p.message}` : p.name;
   if (!p.stack) return header;

@@ -1,4 +1,4 @@
-// 80-lambda.js — the Lambda-style adapter: `export async function handler(event, context)`.
+// lambda.js — the Lambda-style adapter: `export async function handler(event, context)`.
 //
 // The event is an API Gateway HTTP API event (payload format 2.0) and the result is mapped back the
 // way API Gateway maps it, so handlers written for Lambda behind an HTTP API run unchanged:
@@ -8,6 +8,10 @@
 //   - undefined: 200 with an empty body;
 //   - anything else: 200, application/json, JSON.stringify(result).
 // A Response object is accepted as well, for handlers that already speak fetch.
+
+import { native, utf8Encode, utf8Decode, base64Encode, base64Decode } from './internal.js';
+import { Headers } from './headers.js';
+import { NULL_BODY_STATUSES, Response } from './body.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -24,7 +28,7 @@ function apiGatewayTime(ms) {
 
 // Keys come from the request (header names, query names): define them so that a name such as
 // "__proto__" becomes a plain property instead of changing the object's prototype.
-function setOwn(object, key, value) {
+export function setOwn(object, key, value) {
   Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
@@ -34,7 +38,7 @@ function joinInto(object, key, value) {
 }
 
 // invocation: { method, url (a URL), headerPairs, bytes, invocationId, startMs }
-function buildLambdaEvent(invocation) {
+export function buildLambdaEvent(invocation) {
   const url = invocation.url;
   const headers = {};
   const cookies = [];
@@ -101,7 +105,7 @@ function buildLambdaEvent(invocation) {
 }
 
 // moduleMeta: { name, memoryMiB }; invocation: { id, deadlineMs }
-function buildLambdaContext(moduleMeta, invocation) {
+export function buildLambdaContext(moduleMeta, invocation) {
   const name = moduleMeta.name;
   return {
     functionName: name,
@@ -121,7 +125,7 @@ function buildLambdaContext(moduleMeta, invocation) {
 
 // Calls the handler in any of Lambda's styles: returning a promise (async), calling the callback
 // (handler(event, context, callback)), the legacy context.done/succeed/fail, or returning a value.
-function callLambdaHandler(handler, thisArg, event, context) {
+export function callLambdaHandler(handler, thisArg, event, context) {
   return new Promise((resolve, reject) => {
     let settled = false;
     const callback = (err, result) => {
@@ -159,7 +163,7 @@ function appendLambdaHeader(headers, name, value) {
 }
 
 // Maps a handler's result to a Response, following API Gateway's rules (see the top of the file).
-function lambdaResultToResponse(result) {
+export function lambdaResultToResponse(result) {
   if (result instanceof Response) return result;
   if (result === undefined) return new Response(null, { status: 200 });
   if (typeof result === 'string') return new Response(result, { status: 200 });

@@ -1,12 +1,14 @@
-// 30-url-host.js — percent-encoding and the host parser of the WHATWG URL Standard.
+// url-host.js — percent-encoding and the host parser of the WHATWG URL Standard.
 //
 // Host names: ASCII is lower-cased; non-ASCII labels are NFC-normalised, lower-cased and Punycode
 // encoded (a close approximation of UTS #46 without its mapping tables). IPv4 (including the hex
 // and octal forms) and IPv6 follow the standard.
 
-const SPECIAL_PORTS = { 'ftp': 21, 'file': null, 'http': 80, 'https': 443, 'ws': 80, 'wss': 443 };
+import { utf8Encode, utf8Decode } from './internal.js';
 
-function isSpecialScheme(scheme) {
+export const SPECIAL_PORTS = { 'ftp': 21, 'file': null, 'http': 80, 'https': 443, 'ws': 80, 'wss': 443 };
+
+export function isSpecialScheme(scheme) {
   return Object.prototype.hasOwnProperty.call(SPECIAL_PORTS, scheme);
 }
 
@@ -22,30 +24,30 @@ function percentEncodeSet(extra) {
   for (let i = 0; i < extra.length; i++) set[extra.charCodeAt(i)] = 1;
   return set;
 }
-const isC0Control = percentEncodeSet('');
-const isFragmentSet = percentEncodeSet(' "<>`');
-const isQuerySet = percentEncodeSet(' "#<>');
-const isSpecialQuerySet = percentEncodeSet(' "#<>\'');
-const isPathSet = percentEncodeSet(' "#<>?`{}');
-const isUserinfoSet = percentEncodeSet(' "#<>?`{}/:;=@[\\]^|');
+export const isC0Control = percentEncodeSet('');
+export const isFragmentSet = percentEncodeSet(' "<>`');
+export const isQuerySet = percentEncodeSet(' "#<>');
+export const isSpecialQuerySet = percentEncodeSet(' "#<>\'');
+export const isPathSet = percentEncodeSet(' "#<>?`{}');
+export const isUserinfoSet = percentEncodeSet(' "#<>?`{}/:;=@[\\]^|');
 
 function inEncodeSet(cp, set) {
   return cp >= 0x80 || set[cp] === 1;
 }
 
-function utf8Bytes(codePoint) {
+export function utf8Bytes(codePoint) {
   if (codePoint < 0x80) return [codePoint];
   if (codePoint < 0x800) return [0xc0 | (codePoint >> 6), 0x80 | (codePoint & 63)];
   if (codePoint < 0x10000) return [0xe0 | (codePoint >> 12), 0x80 | ((codePoint >> 6) & 63), 0x80 | (codePoint & 63)];
   return [0xf0 | (codePoint >> 18), 0x80 | ((codePoint >> 12) & 63), 0x80 | ((codePoint >> 6) & 63), 0x80 | (codePoint & 63)];
 }
 
-function hexByte(b) {
+export function hexByte(b) {
   return '%' + (b < 16 ? '0' : '') + b.toString(16).toUpperCase();
 }
 
 // Percent-encode one code point (given as a string) if it is in the set.
-function encodeCodePoint(ch, set) {
+export function encodeCodePoint(ch, set) {
   const cp = ch.codePointAt(0);
   if (!inEncodeSet(cp, set)) return ch;
   let out = '';
@@ -54,7 +56,7 @@ function encodeCodePoint(ch, set) {
 }
 
 // Runs of characters outside the set are copied with one slice instead of one by one.
-function encodeString(s, set) {
+export function encodeString(s, set) {
   let out = '';
   let from = 0;
   for (let i = 0; i < s.length; i++) {
@@ -73,7 +75,7 @@ function isHexDigit(c) {
 }
 
 // Percent-decode the UTF-8 bytes of s (the standard's "percent-decode a string").
-function percentDecodeBytes(s) {
+export function percentDecodeBytes(s) {
   const bytes = utf8Encode(s);
   const out = new Uint8Array(bytes.length);
   let o = 0;
@@ -320,7 +322,7 @@ function domainToASCII(domain) {
 }
 
 // The host parser. Returns the serialized host, or null on failure.
-function parseHost(input, isOpaque) {
+export function parseHost(input, isOpaque) {
   if (input[0] === '[') {
     if (input[input.length - 1] !== ']') return null;
     const address = parseIPv6(input.slice(1, -1));

@@ -1,8 +1,11 @@
-// 70-timers.js — setTimeout/setInterval/queueMicrotask and performance.
+// timers.js — setTimeout/setInterval/queueMicrotask and performance.
 //
 // Timers belong to one invocation: the dispatcher clears them when an invocation starts and when it
 // ends. The C runtime drives them through __fn_hooks.nextTimer() (when the earliest one is due, in
 // unix ms) and __fn_hooks.runTimers() (run the due ones), sleeping in between.
+
+import { native, defineGlobal, defineMethods, setToStringTag, clock } from './internal.js';
+import { reportUncaught } from './console.js';
 
 // Pending timers: { id, at (unix ms), seq (orders equal `at`), callback, args, interval (-1 for
 // one-shot), cleared }. Few timers are alive at once, so a plain array is enough.
@@ -60,7 +63,7 @@ function queueMicrotask(callback) {
 }
 
 // Unix ms of the earliest pending timer, or -1.
-function nextTimerAt() {
+export function nextTimerAt() {
   let earliest = -1;
   for (const t of pendingTimers) if (earliest < 0 || t.at < earliest) earliest = t.at;
   return earliest;
@@ -68,7 +71,7 @@ function nextTimerAt() {
 
 // Runs every timer due now, earliest first. Timers that these callbacks schedule (and intervals
 // that come round again) wait for the next call, so a zero-delay interval cannot spin forever here.
-function runDueTimers() {
+export function runDueTimers() {
   const now = native.now();
   const due = pendingTimers.filter((t) => t.at <= now).sort((a, b) => a.at - b.at || a.seq - b.seq);
   for (const t of due) {
@@ -87,7 +90,7 @@ function runDueTimers() {
   }
 }
 
-function clearAllTimers() {
+export function clearAllTimers() {
   if (pendingTimers.length === 0) return;
   for (const t of pendingTimers) t.cleared = true;
   pendingTimers = [];

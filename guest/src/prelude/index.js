@@ -1,0 +1,18 @@
+// index.js — the prelude's entry: every part, in the order they run. Each part imports what it
+// uses from the parts above it (never from a part below: the import graph has no cycles, so this
+// order is the order esbuild's bundle evaluates them in). The parts run for their effects: they
+// define the Web globals, and dispatch.js the hooks the C runtime calls.
+import './internal.js';
+import './encoding.js';
+import './headers.js';
+import './url-host.js';
+import './url-parser.js';
+import './url.js';
+import './body.js';
+import './console.js';
+import './crypto.js';
+import './structured-clone.js';
+import './timers.js';
+import './lambda.js';
+import './dispatch.js';
+import './runtime-info.js';
