@@ -11,5 +11,3 @@ export const guestProcessPath = build('fn-guest-process');
 export const qjsNativePath = build('qjs-native');
 /** FN_ABI_VERSION of guest/include/fn_abi.h that these programs speak. */
 export const guestAbiVersion = 1;
-/** The ptrace stand-in VMM: runs fn-guest.elf without KVM, with SNAPSHOT/RESET/restore (fn_vmm_control.h). */
-export const ptraceVmmPath = build('tools/ptrace-vmm');

@@ -3,7 +3,7 @@
  * on the same channel as guest commands (the process transport frames of fn_abi.h) and are
  * answered by the VMM; the guest never sees them and cannot tell they happened.
  *
- * Implemented by guest/build/tools/ptrace-vmm (ptrace stand-in for the KVM VMM); the KVM VMM
+ * Implemented by vmm/build/ptrace-vmm (ptrace stand-in for the KVM VMM, vmm/native/ptrace/); the KVM VMM
  * implements the same semantics. fn_abi.h is the guest contract; this header adds to the host side
  * only, so it never changes FN_ABI_VERSION.
  *

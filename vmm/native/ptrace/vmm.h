@@ -1,5 +1,5 @@
 /*
- * vmm.h — the pieces of ptrace-vmm and how they fit (see ptrace_vmm_main.c for the overview).
+ * vmm.h — the pieces of ptrace-vmm and how they fit (see main.c for the overview).
  */
 #ifndef PTRACE_VMM_H
 #define PTRACE_VMM_H
