@@ -16,6 +16,7 @@
         "native/memory_snapshot.cc",
         "native/microvm.cc",
         "native/snapshot_files.cc",
+        "native/snapshot_format.c",
         "native/vcpu.cc",
         "native/vcpu_runner.cc",
         "native/vm.cc",

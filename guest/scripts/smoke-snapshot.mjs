@@ -229,7 +229,7 @@ async function refusals() {
   magic.write('XXXXXXXX', 0);
   writeFileSync(cpuPath, withCrc(magic));
   const m = await runToExit(restoreArgs(dir('badcpu')));
-  check('cpu.bin with a wrong magic → refused clearly', m.code === 2 && /bad magic/.test(m.stderr), m.stderr);
+  check('cpu.bin with a wrong magic → refused clearly', m.code === 2 && /does not start with "FNCPUST"/.test(m.stderr), m.stderr);
   const version = Buffer.from(good);
   version.writeUInt32LE(7, 8);
   writeFileSync(cpuPath, withCrc(version));

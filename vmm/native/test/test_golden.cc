@@ -123,3 +123,11 @@ TEST(golden_kvm_cpu_file_decodes_and_encodes_byte_for_byte) {
   CHECK(s.features.size() == 2 && s.features[1].function == 7 && s.features[1].bits == 0x209);
   CHECK(encode_cpu_file(s, info) == b);
 }
+
+// The same files through snapshot_format.h from C (test_golden_c.c), as the ptrace VMM reads them.
+extern "C" int golden_files_check_in_c(const char* dir);
+
+TEST(golden_files_decode_and_encode_byte_for_byte_from_c) {
+  const int failures = golden_files_check_in_c(FN_GOLDEN_DIR);
+  CHECK_MSG(failures == 0, "%d checks failed in test_golden_c.c (printed above)", failures);
+}
