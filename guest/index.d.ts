@@ -6,5 +6,3 @@ export declare const guestProcessPath: string;
 export declare const qjsNativePath: string;
 /** FN_ABI_VERSION (read from guest/include/fn_abi.h) these programs speak. */
 export declare const guestAbiVersion: number;
-/** Absolute path of the ptrace stand-in VMM (`ptrace-vmm <elf> --memory-mib N [--restore DIR [--base FILE]]`). */
-export declare const ptraceVmmPath: string;

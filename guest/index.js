@@ -22,5 +22,3 @@ function abiVersionOf(header) {
   if (!match) throw new Error(`${header} has no line "#define FN_ABI_VERSION <n>u": restore it from git`);
   return Number(match[1]);
 }
-/** The ptrace stand-in VMM: runs fn-guest.elf without KVM, with SNAPSHOT/RESET/restore (fn_vmm_control.h). */
-export const ptraceVmmPath = build('tools/ptrace-vmm');

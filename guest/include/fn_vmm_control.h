@@ -3,7 +3,7 @@
  * on the same channel as guest commands (the process transport frames of fn_abi.h) and are
  * answered by the VMM; the guest never sees them and cannot tell they happened.
  *
- * Implemented by guest/build/tools/ptrace-vmm (ptrace stand-in for the KVM VMM); the KVM VMM
+ * Implemented by vmm/build/ptrace-vmm (ptrace stand-in for the KVM VMM, vmm/native/ptrace/); the KVM VMM
  * implements the same semantics. fn_abi.h is the guest contract; this header adds to the host side
  * only, so it never changes FN_ABI_VERSION.
  *
@@ -71,6 +71,11 @@ enum fn_vmm_status {
  * files) prints one line on stderr and exits with status 2 before any frame.
  *
  * ---------------------------------------------------------------------------------------------
+ * The bytes of pages.bin and of cpu.bin's envelope are read and written by one C implementation,
+ * vmm/native/snapshot_format.{h,c}, in both VMMs; snapshots/src/snapshot-files.ts reads them on
+ * the host. Golden files in vmm/native/testdata/golden/ pin the layouts below for all of them:
+ * a change here needs a new format version (snapshots on users' disks have version 1).
+ *
  * pages.bin (shared by every VMM platform; little endian)
  *   0   8   magic "FNPAGES\0"
  *   8   4   format version (1)
@@ -89,7 +94,8 @@ enum fn_vmm_status {
  * A restore maps the base MAP_PRIVATE over all of RAM, then each run of the diff MAP_PRIVATE |
  * MAP_FIXED at its offset; memory files shorter than mem_size are refused (they would SIGBUS).
  *
- * cpu.bin (ptrace platform; opaque to everything but the VMM that wrote it)
+ * cpu.bin: the envelope is every platform's; its payload (from 56 to the CRC) is private to the
+ * platform that wrote it. KVM's: tagged sections (vmm/native/cpu_state.h). The ptrace platform's:
  *   0   8   magic "FNCPUST\0"        8  4  version (1)      12  4  file length
  *   16  8   platform "ptrace\0\0"   24  16 snapshot id       40  8  mem_size
  *   48  4   FN_ABI_VERSION           52  4  0

@@ -18,8 +18,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { guestElfPath, ptraceVmmPath } from '../index.js';
-import { COMMAND, EVENT, ProcessGuest, STATUS, VMM_COMMAND, encodeWithMeta } from './lib/process-guest.mjs';
+import { guestElfPath } from '../index.js';
+import { COMMAND, EVENT, ProcessGuest, STATUS, VMM_COMMAND, encodeWithMeta, ptraceVmmPath } from './lib/process-guest.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {

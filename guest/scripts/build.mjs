@@ -18,13 +18,10 @@ import {
   ENGINE_SOURCES,
   EXTRA_FLAGS,
   FORBIDDEN_MUSL_MEMBERS,
-  HOST_CC,
   KVM_SOURCES,
   LINK_FLAGS,
   NATIVE_SOURCES,
   PROCESS_SOURCES,
-  PTRACE_VMM_FLAGS,
-  PTRACE_VMM_SOURCES,
   RUNTIME_SOURCES,
   TOOL_SOURCES,
   engineFlags,
@@ -94,12 +91,9 @@ async function main() {
   const proc = fromSrc('process', PROCESS_SOURCES);
   const native = fromSrc('native', NATIVE_SOURCES);
   const tool = fromSrc('tools', TOOL_SOURCES);
-  const ptraceVmm = haveCommand(HOST_CC)
-    ? PTRACE_VMM_SOURCES.map((f) => compileJob(join(L.srcDir, f), obj('host', f), PTRACE_VMM_FLAGS(L), HOST_CC))
-    : [];
 
   // quickjs.c dominates (about half the build time): start it first.
-  const all = [...engine, ...tool, ...native, ...runtime, ...kvm, ...proc, ...ptraceVmm];
+  const all = [...engine, ...tool, ...native, ...runtime, ...kvm, ...proc];
   await runPool(all.map((c) => c.job), availableParallelism());
 
   // The prelude is embedded as bytecode made by a tool that links the same engine objects.
@@ -117,7 +111,6 @@ async function main() {
     link(L.outputs.kvm, [...objs(kvm), ...objs(runtime), ...objs(engine)], LINK_FLAGS.kvm(kvmMap)),
     link(L.outputs.process, [...objs(proc), ...objs(runtime), ...objs(engine)], LINK_FLAGS.process(procMap)),
     link(L.outputs.native, [...objs(native), ...objs(engine)], LINK_FLAGS.native()),
-    ...(ptraceVmm.length ? [link(L.outputs.ptraceVmm, objs(ptraceVmm), [], HOST_CC)] : []),
   ]);
   checkNoMuslMalloc(kvmMap, 'fn-guest.elf');
   checkNoMuslMalloc(procMap, 'fn-guest-process');

@@ -6,19 +6,18 @@
 //
 //   node guest/scripts/smoke-process.mjs [--verbose] [--kvm-elf]
 //
-// --kvm-elf runs the same checks against the KVM guest (fn-guest.elf) under build/tools/ptrace-vmm,
+// --kvm-elf runs the same checks against the KVM guest (fn-guest.elf) under vmm/build/ptrace-vmm,
 // which executes it at CPL3 without KVM and treats any syscall the guest makes as a panic.
 //
 // Prints one line per check and a closing "N passed, N failed"; exits 1 if any check failed.
 
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { guestElfPath, guestProcessPath } from '../index.js';
-import { COMMAND, EVENT, ProcessGuest, STATUS, STATUS_NAME, decodeInvokeOutput, encodeWithMeta } from './lib/process-guest.mjs';
+import { COMMAND, EVENT, ProcessGuest, STATUS, STATUS_NAME, decodeInvokeOutput, encodeWithMeta, ptraceVmmPath } from './lib/process-guest.mjs';
 
 const verbose = process.argv.includes('--verbose');
 const underPtrace = process.argv.includes('--kvm-elf');
-const ptraceVmm = fileURLToPath(new URL('../build/tools/ptrace-vmm', import.meta.url));
+const ptraceVmm = ptraceVmmPath;
 const executable = underPtrace ? ptraceVmm : guestProcessPath;
 const prefixArgs = underPtrace ? [guestElfPath] : [];
 let passed = 0;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // smoke-snapshot.mjs — proves SNAPSHOT / RESTORE / RESET of ptrace-vmm (include/fn_vmm_control.h)
-// end to end, driving build/tools/ptrace-vmm with the KVM guest ELF over its pipes:
+// end to end, driving vmm/build/ptrace-vmm with the KVM guest ELF over its pipes:
 //   - RESET returns a VM to its snapshot: a counter answers "1" after every reset (1, 2, 3 without);
 //     data one invocation stashes in a global is gone for the next; pages an invocation touched for
 //     the first time go back too (heap stable over 100 resets, and a second snapshot taken after a
@@ -18,8 +18,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { guestElfPath, ptraceVmmPath as builtVmm } from '../index.js';
-import { COMMAND, EVENT, ProcessGuest, STATUS, STATUS_NAME, VMM_COMMAND, VMM_STATUS, decodeInvokeOutput, encodeWithMeta } from './lib/process-guest.mjs';
+import { guestElfPath } from '../index.js';
+import { COMMAND, EVENT, ProcessGuest, STATUS, STATUS_NAME, VMM_COMMAND, VMM_STATUS, decodeInvokeOutput, encodeWithMeta, ptraceVmmPath as builtVmm } from './lib/process-guest.mjs';
 
 const verbose = process.argv.includes('--verbose');
 // FN_PTRACE_VMM runs the suite against another build (e.g. one with a feature broken on purpose).
@@ -229,7 +229,7 @@ async function refusals() {
   magic.write('XXXXXXXX', 0);
   writeFileSync(cpuPath, withCrc(magic));
   const m = await runToExit(restoreArgs(dir('badcpu')));
-  check('cpu.bin with a wrong magic → refused clearly', m.code === 2 && /bad magic/.test(m.stderr), m.stderr);
+  check('cpu.bin with a wrong magic → refused clearly', m.code === 2 && /does not start with "FNCPUST"/.test(m.stderr), m.stderr);
   const version = Buffer.from(good);
   version.writeUInt32LE(7, 8);
   writeFileSync(cpuPath, withCrc(version));

@@ -14,7 +14,7 @@
  * it). The real protection is a guard page: the host should leave the page just below the stack
  * out of the guest page tables (heap_end <= stack bottom - 4 KiB), turning any overflow into a
  * page fault, i.e. KVM_EXIT_SHUTDOWN. The KVM host (vmm/native/long_mode.cc, FN_STACK_GUARD_SIZE in
- * fn_abi.h) and build/tools/ptrace-vmm do exactly that.
+ * fn_abi.h) and vmm/build/ptrace-vmm do exactly that.
  */
 #ifndef FN_STACK_MOAT_H
 #define FN_STACK_MOAT_H

@@ -5,8 +5,8 @@
  */
 import { accessSync, constants, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { guestElfPath, ptraceVmmPath } from '@fn/guest';
-import { nativeAddonPath } from '@fn/vmm';
+import { guestElfPath } from '@fn/guest';
+import { nativeAddonPath, ptraceVmmPath } from '@fn/vmm';
 import { defaultHostEntry } from '@fn/worker';
 import { PlatformStartError } from './errors.js';
 

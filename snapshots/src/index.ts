@@ -33,4 +33,5 @@ export {
   type DiskUsage,
 } from './store.js';
 export { packForTransfer, unpackFromTransfer, type PackOptions, type UnpackResult } from './transfer.js';
+export { decodePagesFile, decodeCpuEnvelope, type PagesFile, type CpuFileEnvelope } from './snapshot-files.js';
 export { archiveSnapshot, materializeSnapshot, readPageRuns, type VmSnapshotDir, type ArchiveKind, type MaterializedSnapshot } from './vm-archive.js';

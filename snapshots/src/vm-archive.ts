@@ -10,6 +10,7 @@ import { link, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import type { Digest } from './digest.js';
 import { SnapshotError } from './errors.js';
+import { decodeCpuEnvelope, decodePagesFile } from './snapshot-files.js';
 import { encodeStateFile, type StatePayloadInput } from './state-file.js';
 import type { SnapshotStore } from './store.js';
 
@@ -38,33 +39,26 @@ export interface MaterializedSnapshot {
   functionName?: string;
 }
 
-/** pages.bin (fn_vmm_control.h): 80-byte header, run count at 28, runs of u32 first + u32 count at 80. */
-const PAGES_MAGIC = Buffer.from('FNPAGES\0', 'latin1');
-const PAGES_HEADER_BYTES = 80;
-const DATA_PAGES_OFFSET = 64;
-
+/** The page runs of a layered pages.bin (checked whole: magic, length, CRC, version, runs). */
 export function readPageRuns(pagesBin: Buffer): Array<[number, number]> {
-  if (pagesBin.length < PAGES_HEADER_BYTES + 4 || !pagesBin.subarray(0, 8).equals(PAGES_MAGIC)) {
-    throw new SnapshotError('pages.bin is not a page layout file (bad magic or too short): take the snapshot again');
-  }
-  const count = pagesBin.readUInt32LE(28);
-  if (pagesBin.length !== PAGES_HEADER_BYTES + count * 8 + 4) {
-    throw new SnapshotError(`pages.bin announces ${count} runs but is ${pagesBin.length} bytes long: take the snapshot again`);
-  }
-  const runs: Array<[number, number]> = [];
-  for (let i = 0; i < count; i++) {
-    const at = PAGES_HEADER_BYTES + i * 8;
-    runs.push([pagesBin.readUInt32LE(at), pagesBin.readUInt32LE(at + 4)]);
-  }
-  return runs;
+  return decodePagesFile(pagesBin).runs;
 }
 
 /** Stores a VMM snapshot directory; returns the digest of its state file. */
 export async function archiveSnapshot(store: SnapshotStore, snap: VmSnapshotDir, what: ArchiveKind): Promise<Digest> {
   const [cpu, layout] = await Promise.all([readFile(join(snap.dir, 'cpu.bin')), readFile(join(snap.dir, 'pages.bin'))]);
+  const pages = decodePagesFile(layout);
+  const envelope = decodeCpuEnvelope(cpu);
+  // The two files of one snapshot carry one id; the VMM wrote them together, so anything else means
+  // the directory mixes snapshots (a copy gone wrong) and must not be stored.
+  if (envelope.id !== pages.id || envelope.platform !== snap.platform || pages.memoryBytes !== snap.memoryBytes || envelope.memoryBytes !== snap.memoryBytes) {
+    throw new SnapshotError(
+      `${snap.dir} mixes snapshot files: cpu.bin (${envelope.platform}, id ${envelope.id}, ${envelope.memoryBytes} bytes) and pages.bin (id ${pages.id}, ${pages.memoryBytes} bytes) for a ${snap.platform} VM of ${snap.memoryBytes} bytes; take the snapshot again`,
+    );
+  }
+  const runs = pages.runs;
   const memoryPath = join(snap.dir, 'memory.img');
   const memoryDigest = await store.putBlob(memoryPath);
-  const runs = readPageRuns(layout);
   const payload: StatePayloadInput = {
     platform: snap.platform,
     abiVersion: snap.abiVersion,
@@ -77,13 +71,12 @@ export async function archiveSnapshot(store: SnapshotStore, snap: VmSnapshotDir,
     memory: { layers: [] },
   };
   if (what.kind === 'base') {
-    payload.memory.layers.push({ role: 'base', digest: memoryDigest, bytes: snap.memoryBytes, pages: Number(layout.readBigUInt64LE(DATA_PAGES_OFFSET)) });
+    payload.memory.layers.push({ role: 'base', digest: memoryDigest, bytes: snap.memoryBytes, pages: pages.dataPages });
   } else {
     const base = await store.loadSnapshot(what.base, { verifyMemory: 'size' });
-    const pages = runs.reduce((sum, [, n]) => sum + n, 0);
     payload.base = what.base;
     payload.function = what.function;
-    payload.memory.layers.push(base.state.memory.layers[0]!, { role: 'diff', digest: memoryDigest, bytes: snap.memoryBytes, pages, runs });
+    payload.memory.layers.push(base.state.memory.layers[0]!, { role: 'diff', digest: memoryDigest, bytes: snap.memoryBytes, pages: pages.diffPages, runs });
   }
   return store.putSnapshot(encodeStateFile(payload));
 }

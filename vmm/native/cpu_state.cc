@@ -15,11 +15,7 @@ namespace fnvmm {
 namespace {
 using ull = unsigned long long;
 
-constexpr char kMagic[8] = {'F', 'N', 'C', 'P', 'U', 'S', 'T', '\0'};
 constexpr char kPlatform[8] = {'k', 'v', 'm', '\0', '\0', '\0', '\0', '\0'};
-constexpr uint32_t kVersion = 1;
-constexpr size_t kHeaderBytes = 56;
-constexpr size_t kMaxFileBytes = 1u << 20;  // an XSAVE area is a few KiB; far more is not a cpu.bin
 constexpr size_t kMinXsaveBytes = kXsaveRegionBytes;
 constexpr size_t kMaxXsaveBytes = 256u << 10;
 
@@ -134,15 +130,7 @@ const std::vector<uint32_t>& optional_msrs() {
 }
 
 std::vector<uint8_t> encode_cpu_file(const CpuState& s, const CpuFileInfo& info) {
-  std::vector<uint8_t> b;
-  b.insert(b.end(), kMagic, kMagic + 8);
-  put32(b, kVersion);
-  put32(b, 0);  // file length, filled in below
-  b.insert(b.end(), kPlatform, kPlatform + 8);
-  b.insert(b.end(), info.id.bytes.begin(), info.id.bytes.end());
-  put64(b, info.mem_size);
-  put32(b, FN_ABI_VERSION);
-  put32(b, 0);
+  std::vector<uint8_t> b;  // the payload: KVM's sections (the envelope is snapshot_format.h's)
   section(b, kTagRegs, &s.regs, sizeof s.regs);
   section(b, kTagSregs, &s.sregs, sizeof s.sregs);
   if (!s.xsave.empty())
@@ -172,60 +160,34 @@ std::vector<uint8_t> encode_cpu_file(const CpuState& s, const CpuFileInfo& info)
   put32(t, s.tsc_khz);
   put32(t, 0);
   section(b, kTagTsc, t.data(), t.size());
-  const uint32_t len = static_cast<uint32_t>(b.size() + 4);
-  std::memcpy(&b[12], &len, 4);
-  put32(b, crc32(0, b.data(), b.size()));
-  return b;
+  fn_cpu_header h{};
+  std::memcpy(h.platform, kPlatform, 8);
+  std::memcpy(h.id, info.id.bytes.data(), 16);
+  h.mem_size = info.mem_size;
+  h.abi_version = FN_ABI_VERSION;
+  std::vector<uint8_t> file(fn_cpu_file_size(b.size()));
+  fn_cpu_encode(&h, b.data(), b.size(), file.data());
+  return file;
 }
 
-CpuState decode_cpu_file(const uint8_t* d, size_t n, uint64_t mem, const std::string& path, CpuFileInfo* info) {
+CpuState decode_cpu_file(const uint8_t* file, size_t file_len, uint64_t mem, const std::string& path,
+                         CpuFileInfo* info) {
   auto refuse = [&](const char* name, const char* reason, const std::string& msg) {
     return SnapshotError(name, reason, path, path + " " + msg);
   };
-  if (n == 0 || std::memcmp(d, kMagic, n < 8 ? n : 8) != 0)
-    throw refuse("SnapshotMagicError", "magic", "is not a CPU state file (it does not start with \"FNCPUST\")");
-  if (n < kHeaderBytes + 4)
-    throw refuse("SnapshotTruncatedError", "truncated",
-                 format("is cut short: %zu bytes, less than the %zu-byte header; %s", n, kHeaderBytes + 4, kAgain));
-  const uint32_t len = get32(d + 12);
-  if (len != n)
-    throw refuse(n < len ? "SnapshotTruncatedError" : "SnapshotCorruptError", n < len ? "truncated" : "corrupt",
-                 format("is %zu bytes but its header says %u: truncated or damaged; %s", n, len, kAgain));
-  const uint32_t stored = get32(d + n - 4), actual = crc32(0, d, n - 4);
-  if (stored != actual)
-    throw refuse("SnapshotCorruptError", "corrupt",
-                 format("fails its CRC check (stored 0x%08x, computed 0x%08x): the file is damaged; %s", stored, actual,
-                        kAgain));
-  if (get32(d + 8) != kVersion)
-    throw refuse("SnapshotVersionError", "version",
-                 format("has CPU state format version %u; this VMM reads version %u: %s with this build", get32(d + 8),
-                        kVersion, kAgain));
-  if (std::memcmp(d + 16, kPlatform, 8) != 0) {
-    char platform[9] = {};
-    std::memcpy(platform, d + 16, 8);
-    for (char& ch : platform)
-      if (ch != 0 && (ch < 0x20 || ch > 0x7e)) ch = '?';
-    throw refuse("SnapshotError", "platform",
-                 format("was written by the \"%s\" VMM platform, not kvm: CPU state is private to the platform that "
-                        "took the snapshot; %s on KVM",
-                        platform, kAgain));
-  }
-  if (get64(d + 40) != mem)
-    throw refuse("SnapshotError", "memory_size",
-                 format("is for a guest with %llu bytes of RAM, not %llu: restore it with memoryBytes %llu",
-                        (ull)get64(d + 40), (ull)mem, (ull)get64(d + 40)));
-  if (get32(d + 48) != FN_ABI_VERSION)
-    throw refuse("SnapshotError", "abi",
-                 format("holds a guest of ABI version %u; this host speaks version %u: %s with this build", get32(d + 48),
-                        (unsigned)FN_ABI_VERSION, kAgain));
+  fn_cpu_header h{};
+  fn_snapshot_refusal why{};
+  const uint8_t* d = nullptr;  // the payload: KVM's sections
+  size_t end = 0;
+  if (fn_cpu_decode(file, file_len, "kvm", mem, FN_ABI_VERSION, &h, &d, &end, &why) != 0)
+    throw refusal_error(why, path);
   CpuFileInfo fi;
-  std::memcpy(fi.id.bytes.data(), d + 24, 16);
+  std::memcpy(fi.id.bytes.data(), h.id, 16);
   fi.mem_size = mem;
 
   CpuState s;
   bool seen[kLastTag + 1] = {};
-  size_t pos = kHeaderBytes;
-  const size_t end = n - 4;
+  size_t pos = 0;
   auto corrupt = [&](const std::string& what) {
     return refuse("SnapshotCorruptError", "corrupt", what + " although its CRC matches (a writer bug); " + kAgain);
   };

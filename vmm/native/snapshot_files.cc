@@ -11,32 +11,9 @@
 #include <stdexcept>
 
 #include "errors.h"
+#include "snapshot_format.h"
 
 namespace fnvmm {
-
-namespace {
-using ull = unsigned long long;
-
-constexpr char kPagesMagic[8] = {'F', 'N', 'P', 'A', 'G', 'E', 'S', '\0'};
-constexpr uint32_t kPagesVersion = 1;
-static_assert(sizeof kPagesMagic == 8, "pages.bin magic is 8 bytes");
-
-struct CrcTable {
-  uint32_t v[256];
-  CrcTable() {
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      v[i] = c;
-    }
-  }
-};
-
-void put32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
-void put64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
-
-const char* const kAgain = "take the snapshot again";
-}  // namespace
 
 uint32_t get32(const uint8_t* p) {
   uint32_t v;
@@ -50,12 +27,13 @@ uint64_t get64(const uint8_t* p) {
   return v;
 }
 
-uint32_t crc32(uint32_t crc, const void* data, size_t len) {
-  static const CrcTable table;
-  const uint8_t* p = static_cast<const uint8_t*>(data);
-  crc = ~crc;
-  while (len--) crc = table.v[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
-  return ~crc;
+uint32_t crc32(uint32_t crc, const void* data, size_t len) { return fn_crc32(crc, data, len); }
+
+SnapshotError refusal_error(const fn_snapshot_refusal& why, const std::string& path) {
+  std::string message = path + " " + why.message;
+  if (std::strcmp(why.reason, "memory_size") == 0)
+    message += format(": restore it with memoryBytes %llu", static_cast<unsigned long long>(why.found_mem_size));
+  return SnapshotError(why.name, why.reason, path, message);
 }
 
 SnapshotId SnapshotId::random() {
@@ -87,92 +65,35 @@ std::string SnapshotId::hex() const {
 }
 
 std::vector<uint8_t> encode_pages_file(const PagesFile& f) {
-  const size_t len = kPagesHeaderBytes + f.runs.size() * 8 + 4;
-  std::vector<uint8_t> b(len, 0);
-  std::memcpy(b.data(), kPagesMagic, 8);
-  put32(&b[8], kPagesVersion);
-  put32(&b[12], f.layered ? 1u : 0u);
-  put64(&b[16], f.mem_size);
-  put32(&b[24], static_cast<uint32_t>(kPageSize));
-  put32(&b[28], static_cast<uint32_t>(f.runs.size()));
-  std::memcpy(&b[32], f.id.bytes.data(), 16);
-  std::memcpy(&b[48], f.base_id.bytes.data(), 16);
-  put64(&b[64], f.data_pages);
-  put64(&b[72], run_pages(f.runs));
-  for (size_t i = 0; i < f.runs.size(); ++i) {
-    // Page numbers fit 32 bits: RAM is at most 3 GiB (786432 pages).
-    put32(&b[kPagesHeaderBytes + i * 8], static_cast<uint32_t>(f.runs[i].first));
-    put32(&b[kPagesHeaderBytes + i * 8 + 4], static_cast<uint32_t>(f.runs[i].count));
-  }
-  put32(&b[len - 4], crc32(0, b.data(), len - 4));
+  fn_pages_info info{};
+  info.layered = f.layered ? 1 : 0;
+  info.mem_size = f.mem_size;
+  std::memcpy(info.id, f.id.bytes.data(), 16);
+  std::memcpy(info.base_id, f.base_id.bytes.data(), 16);
+  info.data_pages = f.data_pages;
+  std::vector<fn_page_run> runs;
+  runs.reserve(f.runs.size());
+  for (const PageRun& r : f.runs) runs.push_back({r.first, r.count});
+  std::vector<uint8_t> b(fn_pages_file_size(runs.size()));
+  fn_pages_encode(&info, runs.data(), runs.size(), b.data());
   return b;
 }
 
 PagesFile decode_pages_file(const uint8_t* d, size_t n, uint64_t mem, const std::string& path) {
-  auto refuse = [&](const char* name, const char* reason, const std::string& msg) {
-    return SnapshotError(name, reason, path, path + " " + msg);
-  };
-  // The magic first, on as many bytes as there are: a short file that starts right is truncated.
-  if (n == 0 || std::memcmp(d, kPagesMagic, n < 8 ? n : 8) != 0)
-    throw refuse("SnapshotMagicError", "magic", "is not a pages.bin file (it does not start with \"FNPAGES\")");
-  if (n < kPagesHeaderBytes + 4)
-    throw refuse("SnapshotTruncatedError", "truncated",
-                 format("is cut short: %zu bytes, less than the %zu-byte header; %s", n, kPagesHeaderBytes + 4, kAgain));
-  const uint64_t runs = get32(d + 28);
-  const uint64_t want = kPagesHeaderBytes + runs * 8 + 4;
-  if (n != want)
-    throw refuse(n < want ? "SnapshotTruncatedError" : "SnapshotCorruptError", n < want ? "truncated" : "corrupt",
-                 format("is %zu bytes, but its %llu runs make %llu: truncated or damaged; %s", n, (ull)runs, (ull)want,
-                        kAgain));
-  const uint32_t stored = get32(d + n - 4), actual = crc32(0, d, n - 4);
-  if (stored != actual)
-    throw refuse("SnapshotCorruptError", "corrupt",
-                 format("fails its CRC check (stored 0x%08x, computed 0x%08x): the file is damaged; %s", stored, actual,
-                        kAgain));
-  if (get32(d + 8) != kPagesVersion)
-    throw refuse("SnapshotVersionError", "version",
-                 format("has format version %u; this VMM reads version %u: %s with this build", get32(d + 8),
-                        kPagesVersion, kAgain));
-  const uint32_t flags = get32(d + 12);
-  if (flags & ~kPagesKnownFlags)
-    throw refuse("SnapshotVersionError", "version",
-                 format("has flags 0x%x this VMM does not know (it knows 0x%x): %s with this build", flags,
-                        kPagesKnownFlags, kAgain));
-  if (get64(d + 16) != mem)
-    throw refuse("SnapshotError", "memory_size",
-                 format("describes %llu bytes of guest RAM, not %llu: restore it with memoryBytes %llu",
-                        (ull)get64(d + 16), (ull)mem, (ull)get64(d + 16)));
-  if (get32(d + 24) != kPageSize)
-    throw refuse("SnapshotCorruptError", "corrupt", format("has page size %u, not 4096", get32(d + 24)));
-
+  fn_pages_info info{};
+  fn_snapshot_refusal why{};
+  if (fn_pages_decode(d, n, mem, &info, &why) != 0) throw refusal_error(why, path);
   PagesFile f;
-  f.layered = (flags & 1) != 0;
-  f.mem_size = mem;
-  std::memcpy(f.id.bytes.data(), d + 32, 16);
-  std::memcpy(f.base_id.bytes.data(), d + 48, 16);
-  f.data_pages = get64(d + 64);
-  const uint64_t pages = mem / kPageSize;
-  if (f.data_pages > pages)
-    throw refuse("SnapshotCorruptError", "corrupt", format("claims %llu data pages in %llu pages of RAM",
-                                                           (ull)f.data_pages, (ull)pages));
-  if (!f.layered && runs != 0)
-    throw refuse("SnapshotCorruptError", "corrupt", "lists page runs but is not layered (a full snapshot has none)");
-  uint64_t next = 0, sum = 0;
-  f.runs.reserve(runs);
-  for (uint64_t i = 0; i < runs; ++i) {
-    const uint64_t first = get32(d + kPagesHeaderBytes + i * 8), count = get32(d + kPagesHeaderBytes + i * 8 + 4);
-    if (count == 0 || first < next || first + count > pages)
-      throw refuse("SnapshotCorruptError", "corrupt",
-                   format("has run %llu (page %llu, %llu pages) empty, out of order, overlapping or past the end of "
-                          "RAM (%llu pages)",
-                          (ull)i, (ull)first, (ull)count, (ull)pages));
-    f.runs.push_back({first, count});
-    next = first + count;
-    sum += count;
+  f.layered = info.layered != 0;
+  f.mem_size = info.mem_size;
+  std::memcpy(f.id.bytes.data(), info.id, 16);
+  std::memcpy(f.base_id.bytes.data(), info.base_id, 16);
+  f.data_pages = info.data_pages;
+  f.runs.reserve(info.run_count);
+  for (uint32_t i = 0; i < info.run_count; ++i) {
+    const fn_page_run r = fn_pages_run(d, i);
+    f.runs.push_back({r.first, r.count});
   }
-  if (sum != get64(d + 72))
-    throw refuse("SnapshotCorruptError", "corrupt",
-                 format("says %llu diff pages but its runs hold %llu", (ull)get64(d + 72), (ull)sum));
   return f;
 }
 
@@ -225,10 +146,7 @@ bool sibling_snapshot_id(const std::string& memory_path, SnapshotId* id) {
   const std::string path = sibling_path(memory_path, kPagesFileName);
   try {
     std::vector<uint8_t> b = read_small_file(path, kPagesHeaderBytes + 4 + (size_t{1} << 24), "pages.bin");
-    if (b.size() < kPagesHeaderBytes + 4 || std::memcmp(b.data(), kPagesMagic, 8) != 0) return false;
-    if (crc32(0, b.data(), b.size() - 4) != get32(&b[b.size() - 4])) return false;
-    std::memcpy(id->bytes.data(), &b[32], 16);
-    return true;
+    return fn_pages_peek_id(b.data(), b.size(), id->bytes.data()) == 0;
   } catch (const SnapshotError&) {
     return false;
   }

@@ -1,6 +1,7 @@
-// snapshot_files.h — the files of a snapshot directory, as bytes: pages.bin (layout shared with the
-// ptrace VMM, guest/include/fn_vmm_control.h), snapshot ids, CRC-32, and writing files so that a
-// reader never sees half of one (temporary name, fdatasync, rename).
+// snapshot_files.h — the files of a snapshot directory, as bytes: pages.bin (the bytes are
+// snapshot_format.h's, the one C implementation both VMMs use; layout in
+// guest/include/fn_vmm_control.h), snapshot ids, CRC-32, and writing files so that a reader never
+// sees half of one (temporary name, fdatasync, rename).
 //
 //   dir/memory.img  guest RAM, sparse, exactly mem_size bytes (memory_image.h writes and maps it)
 //   dir/pages.bin   the memory layout: full, or layered (a diff whose runs override a base)
@@ -21,15 +22,18 @@
 #include <vector>
 
 #include "page_bitmap.h"
+#include "snapshot_format.h"
 #include "unique_fd.h"
 
 namespace fnvmm {
+
+class SnapshotError;
 
 constexpr const char* kMemoryFileName = "memory.img";
 constexpr const char* kPagesFileName = "pages.bin";
 constexpr const char* kCpuFileName = "cpu.bin";
 
-// zlib's CRC-32 (the same value as node:zlib crc32 and the ptrace VMM's), continuing from `crc`.
+// zlib's CRC-32 (snapshot_format.h's, the same value as node:zlib crc32), continuing from `crc`.
 uint32_t crc32(uint32_t crc, const void* data, size_t len);
 // Little-endian reads of snapshot file fields (x86-64 only, so a plain copy).
 uint32_t get32(const uint8_t* p);
@@ -60,6 +64,9 @@ struct PagesFile {
 };
 constexpr size_t kPagesHeaderBytes = 80;
 constexpr uint32_t kPagesKnownFlags = 1;  // FN_PAGES_FLAG_LAYERED
+
+// A refusal of snapshot_format.h as a SnapshotError naming `path` (memory_size: how to restore).
+SnapshotError refusal_error(const fn_snapshot_refusal& why, const std::string& path);
 
 std::vector<uint8_t> encode_pages_file(const PagesFile& f);
 // Checks everything: magic, length, CRC (before the version is believed, so damage is not taken

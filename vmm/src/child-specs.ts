@@ -1,6 +1,7 @@
 /** The command lines of the two child-process backends (see process-transport.ts). */
-import { guestElfPath, guestProcessPath, ptraceVmmPath } from '@fn/guest';
+import { guestElfPath, guestProcessPath } from '@fn/guest';
 import type { ChildSpec } from './process-transport.js';
+import { ptraceVmmPath } from './ptrace-vmm.js';
 
 export interface RestoreFiles {
   /** Directory holding cpu.bin, memory.img and pages.bin. */

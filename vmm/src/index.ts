@@ -16,3 +16,4 @@ export type { Platform } from './transport.js';
 export { choosePlatform, ptraceUsable, type Backend } from './platform-choice.js';
 export { scaledTimeout, timeoutScale } from './time-scale.js';
 export { nativeAddonPath } from './native.js';
+export { ptraceVmmPath } from './ptrace-vmm.js';

@@ -4,8 +4,8 @@
  * pages; otherwise the seccomp process sandbox.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { ptraceVmmPath } from '@fn/guest';
 import { probeKvm } from './kvm-probe.js';
+import { ptraceVmmPath } from './ptrace-vmm.js';
 import type { Platform } from './transport.js';
 
 export type Backend = Platform | 'auto';

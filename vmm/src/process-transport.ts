@@ -1,7 +1,7 @@
 /**
  * Guests in a child process, reached over its pipes with the frames of fn_abi.h ("Process sandbox
  * transport"). Two programs speak it:
- *  - ptrace: guest/build/tools/ptrace-vmm runs the KVM guest ELF at its guest-physical addresses
+ *  - ptrace: vmm/build/ptrace-vmm runs the KVM guest ELF at its guest-physical addresses
  *    in a traced process; every syscall is refused, the doorbell is handled like a VM exit, and
  *    it implements SNAPSHOT, RESET and restore (guest/include/fn_vmm_control.h).
  *  - process: guest/build/fn-guest-process, the runtime built for Linux under seccomp strict mode

@@ -7,8 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { guestElfPath, ptraceVmmPath } from '@fn/guest';
-import { nativeAddonPath } from '@fn/vmm';
+import { guestElfPath } from '@fn/guest';
+import { nativeAddonPath, ptraceVmmPath } from '@fn/vmm';
 
 /** A short digest of the files' contents, in order. */
 export function digestOfFiles(paths: readonly string[]): string {

@@ -7,6 +7,7 @@
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 
 export const EVENT = { READY: 1, DONE: 2, PANIC: 3, SLEEP: 4 };
 export const COMMAND = { NONE: 0, LOAD: 1, INVOKE: 2 };
@@ -18,6 +19,9 @@ export const STATUS_NAME = Object.fromEntries([...Object.entries(STATUS), ...Obj
 export const WINDOW_MAGIC = 0x4e57464e;
 export const ABI_VERSION = 1;
 export const HEADER_SIZE = 128;
+/** The ptrace stand-in VMM that runs fn-guest.elf without KVM: a VMM, so it lives and is built in
+ *  vmm/ (vmm/native/ptrace/, `npm run build -w @fn/vmm`); the guest's smoke tests borrow it. */
+export const ptraceVmmPath = fileURLToPath(new URL('../../../vmm/build/ptrace-vmm', import.meta.url));
 
 /** Encodes the host → guest fields of the window header (fn_abi.h struct fn_window_header). */
 export function encodeHeader({ command, inputLen, magic = WINDOW_MAGIC, abiVersion = ABI_VERSION }) {

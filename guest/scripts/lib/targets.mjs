@@ -21,7 +21,6 @@ export function layout(guestDir) {
       process: join(buildDir, 'fn-guest-process'),
       native: join(buildDir, 'qjs-native'),
       preludeCompiler: join(buildDir, 'tools', 'prelude-compiler'),
-      ptraceVmm: join(buildDir, 'tools', 'ptrace-vmm'),
     },
   };
 }
@@ -104,29 +103,6 @@ export const KVM_SOURCES = ['start_kvm.S', 'platform_kvm.c'];
 export const PROCESS_SOURCES = ['platform_process.c', 'process_io.c'];
 export const NATIVE_SOURCES = ['native/qjs_native.c', 'native/native_shims.c'];
 export const TOOL_SOURCES = ['native/prelude_compiler.c'];
-
-// A test tool that runs fn-guest.elf without KVM, with SNAPSHOT / RESTORE / RESET (see
-// native/ptrace_vmm/ptrace_vmm_main.c). Built with the host's gcc as a PIE: a static musl program
-// would itself sit at 0x400000, where the guest image must go.
-export const HOST_CC = 'gcc';
-export const PTRACE_VMM_SOURCES = [
-  'ptrace_vmm_main.c',
-  'frames.c',
-  'doorbell.c',
-  'tracee.c',
-  'elf_image.c',
-  'cpu_state.c',
-  'memory_files.c',
-  'dirty_pages.c',
-  'guest_memory.c',
-  'snapshot.c',
-  'restore.c',
-  'populate.c',
-  'reset.c',
-  'control.c',
-  'util.c',
-].map((f) => `native/ptrace_vmm/${f}`);
-export const PTRACE_VMM_FLAGS = (L) => ['-O2', '-std=gnu11', '-Wall', '-Wextra', '-Wno-unused-parameter', '-I', L.includeDir];
 
 export const LINK_FLAGS = {
   kvm: (mapFile) => [

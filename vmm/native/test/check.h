@@ -1,6 +1,7 @@
 // check.h — a minimal test harness: no framework dependency, plain checks with clear messages.
 // Each CHECK failure prints file:line, the expression and a message, and the run continues; main()
-// prints "N passed, N failed" and exits non-zero on any failure.
+// prints one result line per test (harness.cjs's format, for vitest: vmm/src/native-core.test.ts),
+// then "N passed, N failed", and exits non-zero on any failure.
 #ifndef FN_VMM_TEST_CHECK_H
 #define FN_VMM_TEST_CHECK_H
 
@@ -17,6 +18,9 @@ struct TestCase {
 };
 std::vector<TestCase>& registry();
 extern int g_check_failures;  // failures within the current test
+// Prints a failed check on stderr and keeps it for the test's result line (test_main.cc).
+void check_failed(const char* file, int line, const char* cond, const char* fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 struct Register {
   Register(const char* name, std::function<void()> fn) { registry().push_back({name, std::move(fn)}); }
@@ -35,14 +39,12 @@ inline bool contains(const std::string& haystack, const std::string& needle) {
   static ::fntest::Register FN_CAT(reg_, name)(#name, name);                \
   static void name()
 
-#define CHECK_MSG(cond, ...)                                                     \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      ++::fntest::g_check_failures;                                              \
-      std::fprintf(stderr, "    CHECK FAILED %s:%d: %s\n      ", __FILE__, __LINE__, #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                                         \
-      std::fprintf(stderr, "\n");                                                \
-    }                                                                            \
+#define CHECK_MSG(cond, ...)                                                   \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      ++::fntest::g_check_failures;                                            \
+      ::fntest::check_failed(__FILE__, __LINE__, #cond, __VA_ARGS__);          \
+    }                                                                          \
   } while (0)
 #define CHECK(cond) CHECK_MSG(cond, "(no message)")
 #define CHECK_EQ(a, b)                                                                       \

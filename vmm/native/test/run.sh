@@ -4,7 +4,8 @@
 #      validation, the exit loop, the vCPU thread, the watchdog and its races.
 #   2. If the addon is built (npx node-gyp rebuild): the N-API surface (addon_smoke.cjs), which also
 #      runs real guests when /dev/kvm is usable (kvm_scenarios.cjs), and the whole addon against a
-#      fake /dev/kvm loaded with LD_PRELOAD (fake_kvm_smoke.cjs).
+#      fake /dev/kvm loaded with LD_PRELOAD (fake_kvm_smoke.cjs). FN_SKIP_KVM_SCENARIOS=1 leaves the
+#      real-KVM scenarios out (vitest runs them in vmm/src/kvm-scenarios.test.ts).
 # Exits non-zero on any failure. Extra arguments filter the C++ unit tests by name.
 set -euo pipefail
 cd "$(dirname "$0")/../.."   # vmm/

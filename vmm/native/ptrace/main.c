@@ -24,7 +24,7 @@
  * SNAPSHOT (snapshot.c), RESET (reset.c); restoring is this program started with --restore
  * (restore.c).
  *
- * Files: ptrace_vmm_main.c (this: options, the command loop), frames.c (parent I/O, TSC),
+ * Files: main.c (this: options, the command loop), frames.c (parent I/O, TSC),
  * doorbell.c (run to the next doorbell), tracee.c (the guest process), elf_image.c (fresh boot),
  * cpu_state.c (registers, FPU, cpu.bin), memory_files.c (memory images, pages.bin),
  * dirty_pages.c (pagemap scans), guest_memory.c (process_vm_readv/writev), snapshot.c,

@@ -1,5 +1,5 @@
 /*
- * vmm.h — the pieces of ptrace-vmm and how they fit (see ptrace_vmm_main.c for the overview).
+ * vmm.h — the pieces of ptrace-vmm and how they fit (see main.c for the overview).
  */
 #ifndef PTRACE_VMM_H
 #define PTRACE_VMM_H
@@ -12,6 +12,7 @@
 
 #include "fn_abi.h"
 #include "fn_vmm_control.h"
+#include "snapshot_format.h" /* pages.bin and cpu.bin, shared with the KVM core */
 
 #define PAGE 4096ull
 #define RAM_BASE 0x1000ull /* page 0 stays unmapped, as in the VM */
@@ -84,6 +85,8 @@ int pages_file_write(const char *path, const struct runs *runs, int layered, uin
 int pages_file_read(const char *path, struct runs *runs, int *layered, uint64_t mem, uint8_t id[16],
                     uint8_t base_id[16], uint64_t *data_pages, struct err *e);
 int pages_file_peek_id(const char *path, uint8_t id[16]); /* 0 and id, or -1 if unreadable */
+uint8_t *read_small_file(const char *path, size_t max, size_t *len); /* *len > max: larger than max */
+int cpu_file_refused(struct err *e, const char *path, const struct fn_snapshot_refusal *why);
 int pages_file_sibling_id(const char *memory_path, uint8_t id[16]);
 
 /* ---- the guest process (tracee.c, elf_image.c) ---------------------------------------------- */
@@ -171,7 +174,6 @@ int vm_reset(char *json, size_t cap, struct err *e);
 
 /* small helpers (util.c) */
 uint64_t now_ns(void);
-uint32_t crc32_bytes(uint32_t crc, const void *p, size_t n);
 int is_zero_page(const uint8_t *p);
 void random_id(uint8_t id[16]);
 size_t json_escape(char *out, size_t cap, const char *s);

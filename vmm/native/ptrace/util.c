@@ -84,23 +84,6 @@ uint64_t now_ns(void)
 }
 
 /* CRC-32 as in zlib (reflected polynomial 0xEDB88320), so Node's zlib.crc32 checks the files. */
-uint32_t crc32_bytes(uint32_t crc, const void *p, size_t n)
-{
-  static uint32_t table[256];
-  if (!table[1])
-    for (uint32_t i = 0; i < 256; i++) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; k++)
-        c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      table[i] = c;
-    }
-  const uint8_t *s = p;
-  crc = ~crc;
-  while (n--)
-    crc = table[(crc ^ *s++) & 0xff] ^ (crc >> 8);
-  return ~crc;
-}
-
 int is_zero_page(const uint8_t *p)
 {
   const uint64_t *w = (const uint64_t *)p;

@@ -128,36 +128,33 @@ void backing_data_runs(const struct backing *b, struct runs *out)
     runs_add(out, b->runs.v[i].first, b->runs.v[i].count);
 }
 
-/* ---- pages.bin ------------------------------------------------------------------------------ */
-#define PAGES_HEADER 80u
+/* ---- pages.bin: its bytes are snapshot_format.h's; here only files and errors ------------------ */
 
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+/* A refusal of snapshot_format.h as this program reports it: the path first, and for a RAM size
+ * mismatch the option that restores it. */
+static int refused(struct err *e, const char *path, const struct fn_snapshot_refusal *why)
+{
+  if (strcmp(why->reason, "memory_size") == 0)
+    return fail(e, FN_VMM_STATUS_BAD_SNAPSHOT, why->name, "%s %s: restore with --memory-mib %llu", path, why->message,
+                (unsigned long long)(why->found_mem_size >> 20));
+  return fail(e, FN_VMM_STATUS_BAD_SNAPSHOT, why->name, "%s %s", path, why->message);
+}
 
 int pages_file_write(const char *path, const struct runs *runs, int layered, uint64_t mem, const uint8_t id[16],
                      const uint8_t base_id[16], uint64_t data_pages, struct err *e)
 {
-  size_t len = PAGES_HEADER + runs->n * 8 + 4;
-  uint8_t *b = calloc(1, len);
-  if (!b)
+  struct fn_pages_info info = {.layered = layered, .mem_size = mem, .data_pages = data_pages};
+  memcpy(info.id, id, 16);
+  memcpy(info.base_id, base_id, 16);
+  struct fn_page_run *v = calloc(runs->n ? runs->n : 1, sizeof *v);
+  size_t len = fn_pages_file_size(runs->n);
+  uint8_t *b = malloc(len);
+  if (!v || !b)
     die("out of memory");
-  memcpy(b, FN_PAGES_MAGIC, sizeof FN_PAGES_MAGIC);
-  put32(b + 8, FN_PAGES_VERSION);
-  put32(b + 12, layered ? FN_PAGES_FLAG_LAYERED : 0);
-  put64(b + 16, mem);
-  put32(b + 24, (uint32_t)PAGE);
-  put32(b + 28, (uint32_t)runs->n);
-  memcpy(b + 32, id, 16);
-  memcpy(b + 48, base_id, 16);
-  put64(b + 64, data_pages);
-  put64(b + 72, runs_pages(runs));
-  for (size_t i = 0; i < runs->n; i++) {
-    put32(b + PAGES_HEADER + i * 8, (uint32_t)runs->v[i].first);
-    put32(b + PAGES_HEADER + i * 8 + 4, (uint32_t)runs->v[i].count);
-  }
-  put32(b + len - 4, crc32_bytes(0, b, len - 4));
+  for (size_t i = 0; i < runs->n; i++)
+    v[i] = (struct fn_page_run){runs->v[i].first, runs->v[i].count};
+  fn_pages_encode(&info, v, runs->n, b);
+  free(v);
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   ssize_t w = fd < 0 ? -1 : write(fd, b, len);
   int error = errno;
@@ -169,7 +166,8 @@ int pages_file_write(const char *path, const struct runs *runs, int layered, uin
   return 0;
 }
 
-static uint8_t *read_small_file(const char *path, size_t max, size_t *len)
+/* Reads at most max bytes; *len > max means the file is larger (not a file of this kind). */
+uint8_t *read_small_file(const char *path, size_t max, size_t *len)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -187,57 +185,46 @@ static uint8_t *read_small_file(const char *path, size_t max, size_t *len)
 int pages_file_read(const char *path, struct runs *runs, int *layered, uint64_t mem, uint8_t id[16],
                     uint8_t base_id[16], uint64_t *data_pages, struct err *e)
 {
-  const uint32_t bad = FN_VMM_STATUS_BAD_SNAPSHOT;
-  size_t n, max = PAGES_HEADER + (mem / PAGE) * 8 + 4;
+  size_t n, max = fn_pages_file_size(mem / PAGE);
   uint8_t *b = read_small_file(path, max, &n);
   if (!b)
-    return fail(e, bad, "SnapshotError", "cannot read %s: %s", path, strerror(errno));
+    return fail(e, FN_VMM_STATUS_BAD_SNAPSHOT, "SnapshotError", "cannot read %s: %s", path, strerror(errno));
+  struct fn_pages_info info;
+  struct fn_snapshot_refusal why;
   int rc = -1;
-  if (n < PAGES_HEADER + 4 || memcmp(b, FN_PAGES_MAGIC, sizeof FN_PAGES_MAGIC) != 0) {
-    fail(e, bad, "SnapshotMagicError", "%s is not a pages.bin file (bad magic)", path);
-  } else if (n > max || n != PAGES_HEADER + (size_t)get32(b + 28) * 8 + 4) {
-    fail(e, bad, "SnapshotTruncatedError", "%s is %zu bytes, which does not match its run count: truncated or damaged",
-         path, n);
-  } else if (crc32_bytes(0, b, n - 4) != get32(b + n - 4)) {
-    fail(e, bad, "SnapshotCorruptError", "%s is damaged (CRC mismatch)", path);
-  } else if (get32(b + 8) != FN_PAGES_VERSION) {
-    fail(e, bad, "SnapshotVersionError", "%s has format version %u; this ptrace-vmm reads version %u", path,
-         get32(b + 8), FN_PAGES_VERSION);
-  } else if (get64(b + 16) != mem || get32(b + 24) != PAGE) {
-    fail(e, bad, "SnapshotError", "%s describes %llu MiB of guest RAM, not %llu: restore with --memory-mib %llu", path,
-         (unsigned long long)(get64(b + 16) >> 20), (unsigned long long)(mem >> 20),
-         (unsigned long long)(get64(b + 16) >> 20));
-  } else {
-    *layered = (get32(b + 12) & FN_PAGES_FLAG_LAYERED) != 0;
-    memcpy(id, b + 32, 16);
-    memcpy(base_id, b + 48, 16);
-    *data_pages = get64(b + 64);
-    rc = 0;
-    uint64_t next = 0;
-    for (uint32_t i = 0; i < get32(b + 28); i++) {
-      uint64_t first = get32(b + PAGES_HEADER + i * 8), count = get32(b + PAGES_HEADER + i * 8 + 4);
-      if (first < next || count == 0 || first + count > mem / PAGE) {
-        rc = fail(e, bad, "SnapshotCorruptError", "%s has run %u out of order or outside guest RAM", path, i);
-        break;
-      }
-      runs_add(runs, first, count);
-      next = first + count;
+  if (n > max)
+    fail(e, FN_VMM_STATUS_BAD_SNAPSHOT, "SnapshotCorruptError",
+         "%s is larger than a pages.bin for %llu MiB of RAM can be: not a file of this kind", path,
+         (unsigned long long)(mem >> 20));
+  else if (fn_pages_decode(b, n, mem, &info, &why) != 0)
+    refused(e, path, &why);
+  else {
+    *layered = info.layered;
+    memcpy(id, info.id, 16);
+    memcpy(base_id, info.base_id, 16);
+    *data_pages = info.data_pages;
+    for (uint32_t i = 0; i < info.run_count; i++) {
+      struct fn_page_run r = fn_pages_run(b, i);
+      runs_add(runs, r.first, r.count);
     }
+    rc = 0;
   }
   free(b);
   return rc;
+}
+
+int cpu_file_refused(struct err *e, const char *path, const struct fn_snapshot_refusal *why)
+{
+  return refused(e, path, why);
 }
 
 int pages_file_peek_id(const char *path, uint8_t id[16])
 {
   size_t n;
   uint8_t *b = read_small_file(path, 1 << 24, &n);
-  int ok = b && n >= PAGES_HEADER + 4 && memcmp(b, FN_PAGES_MAGIC, sizeof FN_PAGES_MAGIC) == 0 &&
-           crc32_bytes(0, b, n - 4) == get32(b + n - 4);
-  if (ok)
-    memcpy(id, b + 32, 16);
+  int rc = b && n <= (1 << 24) ? fn_pages_peek_id(b, n, id) : -1;
   free(b);
-  return ok ? 0 : -1;
+  return rc;
 }
 
 /* The id in the pages.bin beside a memory.img (the snapshot it belongs to), if there is one. */

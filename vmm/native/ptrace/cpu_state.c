@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
@@ -119,33 +120,20 @@ int cpu_reset_for_boot(pid_t pid, uint64_t entry, uint64_t mem, struct err *e)
   return set_x87_sse_only(pid, buf, len, cpu.fxsave, e);
 }
 
-/* ---- cpu.bin -------------------------------------------------------------------------------- */
-#define CPU_MAGIC "FNCPUST"
-#define CPU_VERSION 1u
+/* ---- cpu.bin: the envelope is snapshot_format.h's; the payload is this platform's ----------- */
 #define CPU_PLATFORM "ptrace"
-#define CPU_FILE_BYTES 788u
-#define CPU_REGS_OFFSET 56
-#define CPU_FX_OFFSET 272
-#define CPU_CRC_OFFSET 784
-
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+#define CPU_PAYLOAD_BYTES (sizeof(struct user_regs_struct) + 512) /* regs at 56, FXSAVE at 272 */
+_Static_assert(FN_CPU_HEADER_BYTES + CPU_PAYLOAD_BYTES + 4 == 788, "cpu.bin of the ptrace platform is 788 bytes");
 
 int cpu_file_write(const char *path, const struct cpu_state *cpu, const uint8_t id[16], uint64_t mem, struct err *e)
 {
-  uint8_t b[CPU_FILE_BYTES] = {0};
-  memcpy(b, CPU_MAGIC, 8);
-  put32(b + 8, CPU_VERSION);
-  put32(b + 12, CPU_FILE_BYTES);
-  memcpy(b + 16, CPU_PLATFORM, sizeof CPU_PLATFORM);
-  memcpy(b + 24, id, 16);
-  put64(b + 40, mem);
-  put32(b + 48, FN_ABI_VERSION);
-  memcpy(b + CPU_REGS_OFFSET, &cpu->regs, sizeof cpu->regs);
-  memcpy(b + CPU_FX_OFFSET, cpu->fxsave, 512);
-  put32(b + CPU_CRC_OFFSET, crc32_bytes(0, b, CPU_CRC_OFFSET));
+  uint8_t payload[CPU_PAYLOAD_BYTES];
+  memcpy(payload, &cpu->regs, sizeof cpu->regs);
+  memcpy(payload + sizeof cpu->regs, cpu->fxsave, 512);
+  struct fn_cpu_header h = {.platform = CPU_PLATFORM, .mem_size = mem, .abi_version = FN_ABI_VERSION};
+  memcpy(h.id, id, 16);
+  uint8_t b[FN_CPU_HEADER_BYTES + CPU_PAYLOAD_BYTES + 4];
+  fn_cpu_encode(&h, payload, sizeof payload, b);
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return fail(e, FN_VMM_STATUS_IO_ERROR, "SnapshotError", "cannot create %s: %s", path, strerror(errno));
@@ -159,40 +147,32 @@ int cpu_file_write(const char *path, const struct cpu_state *cpu, const uint8_t 
 
 int cpu_file_read(const char *path, struct cpu_state *cpu, uint8_t id[16], uint64_t mem, struct err *e)
 {
-  /* The envelope (magic, version, length, CRC in the last 4 bytes) is the same for every
-   * version, so damage is told apart from a newer format before the version is believed. */
   const uint32_t bad = FN_VMM_STATUS_BAD_SNAPSHOT;
-  static uint8_t b[65536];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  size_t n;
+  uint8_t *b = read_small_file(path, 65536, &n);
+  if (!b)
     return fail(e, bad, "SnapshotError", "cannot open %s: %s", path, strerror(errno));
-  ssize_t n = read(fd, b, sizeof b);
-  close(fd);
-  if (n < 16 || memcmp(b, CPU_MAGIC, 8) != 0)
-    return fail(e, bad, "SnapshotMagicError", "%s is not a CPU state file written by ptrace-vmm (bad magic)", path);
-  uint32_t len = get32(b + 12);
-  if (len < 20 || (ssize_t)len != n)
-    return fail(e, bad, "SnapshotTruncatedError", "%s is %zd bytes but says %u: truncated or damaged", path, n, len);
-  if (crc32_bytes(0, b, len - 4) != get32(b + len - 4))
-    return fail(e, bad, "SnapshotCorruptError", "%s is damaged (CRC mismatch): take or fetch the snapshot again", path);
-  if (get32(b + 8) != CPU_VERSION || len != CPU_FILE_BYTES)
-    return fail(e, bad, "SnapshotVersionError",
-                "%s has CPU state format version %u; this ptrace-vmm reads version %u: take the snapshot again "
-                "with this build",
-                path, get32(b + 8), CPU_VERSION);
-  if (memcmp(b + 16, CPU_PLATFORM, sizeof CPU_PLATFORM) != 0)
-    return fail(e, bad, "SnapshotError", "%s was written by the \"%.8s\" platform, not ptrace", path, (char *)b + 16);
-  if (get64(b + 40) != mem)
-    return fail(e, bad, "SnapshotError",
-                "%s is for a guest with %llu MiB of RAM, not %llu: restore with --memory-mib %llu", path,
-                (unsigned long long)(get64(b + 40) >> 20), (unsigned long long)(mem >> 20),
-                (unsigned long long)(get64(b + 40) >> 20));
-  if (get32(b + 48) != FN_ABI_VERSION)
-    return fail(e, bad, "SnapshotError", "%s holds a guest of ABI version %u; this host speaks %u", path, get32(b + 48),
-                FN_ABI_VERSION);
-  memcpy(id, b + 24, 16);
-  memcpy(&cpu->regs, b + CPU_REGS_OFFSET, sizeof cpu->regs);
-  memcpy(cpu->fxsave, b + CPU_FX_OFFSET, 512);
+  struct fn_cpu_header h;
+  struct fn_snapshot_refusal why;
+  const uint8_t *payload;
+  size_t payload_len;
+  int rc = -1;
+  if (n > 65536)
+    fail(e, bad, "SnapshotCorruptError", "%s is larger than 64 KiB: not a CPU state file", path);
+  else if (fn_cpu_decode(b, n, CPU_PLATFORM, mem, FN_ABI_VERSION, &h, &payload, &payload_len, &why) != 0)
+    cpu_file_refused(e, path, &why);
+  else if (payload_len != CPU_PAYLOAD_BYTES)
+    fail(e, bad, "SnapshotCorruptError", "%s holds %zu bytes of CPU state, not the %zu of the ptrace platform", path,
+         payload_len, (size_t)CPU_PAYLOAD_BYTES);
+  else {
+    memcpy(id, h.id, 16);
+    memcpy(&cpu->regs, payload, sizeof cpu->regs);
+    memcpy(cpu->fxsave, payload + sizeof cpu->regs, 512);
+    rc = 0;
+  }
+  free(b);
+  if (rc != 0)
+    return rc;
   /* The registers are the guest's own (never trusted), but they must be a CPL3 guest's. */
   if (cpu->regs.cs != 0x33 || cpu->regs.ss != 0x2b || cpu->regs.rip < RAM_BASE || cpu->regs.rip >= mem)
     return fail(e, bad, "SnapshotCorruptError", "%s does not hold a guest's registers (cs 0x%llx ss 0x%llx rip 0x%llx)",
