@@ -14,20 +14,14 @@
 import { existsSync } from 'node:fs';
 import { guestElfPath, guestProcessPath } from '../index.js';
 import { COMMAND, EVENT, ProcessGuest, STATUS, STATUS_NAME, decodeInvokeOutput, encodeWithMeta, ptraceVmmPath } from './lib/process-guest.mjs';
+import { checks } from './lib/checks.mjs';
 
 const verbose = process.argv.includes('--verbose');
 const underPtrace = process.argv.includes('--kvm-elf');
 const ptraceVmm = ptraceVmmPath;
 const executable = underPtrace ? ptraceVmm : guestProcessPath;
 const prefixArgs = underPtrace ? [guestElfPath] : [];
-let passed = 0;
-let failed = 0;
-
-function check(name, ok, detail = '') {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`);
-}
+const { check, finish } = checks('smoke');
 
 const ms = (ns) => `${(Number(ns) / 1e6).toFixed(2)} ms`;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -225,5 +219,4 @@ for (const part of [helloWorld, runtimeBehaviour, errorPaths, outOfMemory, infin
     check(part.name, false, error.stack);
   }
 }
-console.log(`smoke: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -20,20 +20,14 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { guestElfPath } from '../index.js';
 import { COMMAND, EVENT, ProcessGuest, STATUS, STATUS_NAME, VMM_COMMAND, VMM_STATUS, decodeInvokeOutput, encodeWithMeta, ptraceVmmPath as builtVmm } from './lib/process-guest.mjs';
+import { checks } from './lib/checks.mjs';
 
 const verbose = process.argv.includes('--verbose');
 // FN_PTRACE_VMM runs the suite against another build (e.g. one with a feature broken on purpose).
 const ptraceVmmPath = process.env.FN_PTRACE_VMM || builtVmm;
 const MIB = 64;
 const PAGE = 4096;
-let passed = 0;
-let failed = 0;
-
-function check(name, ok, detail = '') {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`);
-}
+const { check, finish } = checks('snapshot');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const work = mkdtempSync(join(tmpdir(), 'fn-snapshot-smoke-'));
@@ -320,5 +314,4 @@ for (const part of [counterWithReset, stashIsGone, () => restoreElsewhere(entrop
   }
 }
 rmSync(work, { recursive: true, force: true });
-console.log(`snapshot: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -1,5 +1,6 @@
-// The guest's own suites, run from vitest so `npm test` covers them (the C unit tests report each
-// case on their own: c-tests.test.ts):
+// The guest's own suites, run from vitest so `npm test` covers them, each check reported as a test
+// of its own (guest/scripts/lib/checks.mjs prints a result line per check; the C unit tests do the
+// same in c-tests.test.ts):
 //  - the smoke suite against fn-guest-process (seccomp strict) over the frame protocol;
 //  - the same smoke suite against the KVM ELF itself, executed at its real addresses under a ptrace
 //    harness that fails on any system call: proof that the KVM build makes none, even without KVM;
@@ -8,44 +9,30 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { declareNativeResults, runNativeSuite } from '../../vmm/src/test-support/native-results.js';
 
 const guestDir = fileURLToPath(new URL('..', import.meta.url));
+const node = process.execPath;
+// The suites run while vitest collects this file (the checks' names are known once they ran).
+const onProcessBuild = await runNativeSuite(node, ['scripts/smoke-process.mjs'], { cwd: guestDir });
+const onKvmElf = await runNativeSuite(node, ['scripts/smoke-process.mjs', '--kvm-elf'], { cwd: guestDir });
+const snapshots = await runNativeSuite(node, ['scripts/smoke-snapshot.mjs'], { cwd: guestDir });
 
-function runScript(args: string[]) {
-  const r = spawnSync(process.execPath, args, { cwd: guestDir, encoding: 'utf8' });
-  return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
-}
+describe('smoke suite on the process build', () => {
+  declareNativeResults(onProcessBuild, (r) => r.name, ['smoke']);
+});
 
-function expectAllPassed(out: string): void {
-  const summaries = [...out.matchAll(/(\d+) passed, (\d+) failed/g)];
-  expect(summaries.length, out.slice(-3000)).toBeGreaterThan(0);
-  for (const m of summaries) {
-    expect(Number(m[2]), out.slice(-3000)).toBe(0);
-    expect(Number(m[1])).toBeGreaterThan(0);
-  }
-}
+describe('smoke suite on the KVM ELF under the syscall-refusing ptrace harness', () => {
+  declareNativeResults(onKvmElf, (r) => r.name, ['smoke']);
+});
 
-describe('guest suites', () => {
-  it('smoke suite passes on the process build', { timeout: 180_000 }, () => {
-    const r = runScript(['scripts/smoke-process.mjs']);
-    expect(r.code, r.out.slice(-3000)).toBe(0);
-    expectAllPassed(r.out);
-  });
+describe('SNAPSHOT, RESTORE and RESET under ptrace-vmm', () => {
+  declareNativeResults(snapshots, (r) => r.name, ['snapshot']);
+});
 
-  it('smoke suite passes on the KVM ELF under the syscall-refusing ptrace harness', { timeout: 180_000 }, () => {
-    const r = runScript(['scripts/smoke-process.mjs', '--kvm-elf']);
-    expect(r.code, r.out.slice(-3000)).toBe(0);
-    expectAllPassed(r.out);
-  });
-
-  it('SNAPSHOT, RESTORE and RESET work under ptrace-vmm', { timeout: 300_000 }, () => {
-    const r = runScript(['scripts/smoke-snapshot.mjs']);
-    expect(r.code, r.out.slice(-3000)).toBe(0);
-    expectAllPassed(r.out);
-  });
-
+describe('guest ELF', () => {
   it('the KVM ELF passes its static checks', () => {
-    const r = runScript(['scripts/inspect-elf.mjs']);
-    expect(r.code, r.out.slice(-3000)).toBe(0);
+    const r = spawnSync(node, ['scripts/inspect-elf.mjs'], { cwd: guestDir, encoding: 'utf8' });
+    expect(r.status, `${r.stdout}\n${r.stderr}`.slice(-3000)).toBe(0);
   });
 });
