@@ -15,6 +15,7 @@ import {
   OverloadedError,
   SchedulerClosedError,
   WorkerFailedError,
+  WorkerLostError,
   WorkerTimeoutError,
   WorkerUnavailableError,
   type OverloadScope,
@@ -77,6 +78,8 @@ export function reviveSchedulerError(err: unknown): unknown {
       return new WorkerUnavailableError(message, cause);
     case 'WorkerTimeoutError':
       return new WorkerTimeoutError(message, workerId, cause);
+    case 'WorkerLostError':
+      return new WorkerLostError(message, workerId, cause);
     case 'WorkerFailedError':
       return new WorkerFailedError(message, workerId, cause);
     case 'SchedulerClosedError':

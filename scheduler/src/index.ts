@@ -7,6 +7,7 @@ export {
   WorkerUnavailableError,
   WorkerTimeoutError,
   WorkerFailedError,
+  WorkerLostError,
   SchedulerClosedError,
   type OverloadScope,
 } from './errors.js';

@@ -52,6 +52,12 @@ export class Roster {
     this.workers.delete(workerId);
   }
 
+  /** Whether the worker reported within the staleness window. */
+  isLive(workerId: string): boolean {
+    const w = this.workers.get(workerId);
+    return w !== undefined && this.clock.now() - w.receivedAt <= this.staleAfterMs;
+  }
+
   liveIds(): string[] {
     return this.live().map(([id]) => id);
   }

@@ -11,7 +11,7 @@
  * - A request or reply over the server's max_payload travels in chunks (nats-chunks.ts).
  * - nats.js reconnects by itself after a server restart and re-creates the subscriptions.
  */
-import { connect, ErrorCode, NatsError, type ConnectionOptions, type Msg, type NatsConnection } from 'nats';
+import { connect, ErrorCode, NatsError, type ConnectionOptions, type Msg, type NatsConnection, type Subscription } from 'nats';
 import { ContractBus, type ContractBusOptions } from './contract-bus.js';
 import { BusClosedError, BusConnectError, BusContractError, BusTimeoutError, MessageTooLargeError, NoRespondersError } from './errors.js';
 import { decodeFrame, encodeFrame, FrameError } from './frame.js';
@@ -32,6 +32,7 @@ export class NatsTransport implements Transport {
   readonly crossesProcess = true;
   private isClosed = false;
   private readonly pending = new Set<(err: Error) => void>();
+  private readonly subscriptions = new Set<Subscription>();
   private readonly prefix: string;
   private readonly chunker: Chunker;
 
@@ -95,10 +96,12 @@ export class NatsTransport implements Transport {
         if (!err) void this.inbound(msg, deliver);
       },
     });
+    this.subscriptions.add(sub);
     // Once the server has answered a PING sent after the SUB, it routes to us.
     await this.nc.flush();
     return {
       unsubscribe: async () => {
+        this.subscriptions.delete(sub);
         if (sub.isClosed()) return;
         sub.unsubscribe();
         if (!this.closed) await this.nc.flush();
@@ -110,7 +113,13 @@ export class NatsTransport implements Transport {
     if (this.isClosed) return;
     this.isClosed = true;
     for (const fail of [...this.pending]) fail(new BusClosedError('request interrupted'));
-    if (!this.nc.isClosed()) await this.nc.close();
+    if (this.nc.isClosed()) return;
+    // Unsubscribed and flushed before the socket closes: once close() resolves, the server routes
+    // nothing more to us (it may notice a closed socket only later), so others see no responders.
+    for (const sub of this.subscriptions) sub.unsubscribe();
+    this.subscriptions.clear();
+    await this.nc.flush().catch(() => {});
+    await this.nc.close();
   }
 
   private async inbound(msg: Msg, deliver: (message: Inbound) => void): Promise<void> {
