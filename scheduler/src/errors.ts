@@ -75,5 +75,7 @@ export class WorkerLostError extends UnavailableError {
     options?: ErrorOptions,
   ) {
     super(message, options);
+    // Other workers can take a retry at once (the gateway sends it as Retry-After).
+    this.retryAfterSeconds = 1;
   }
 }

@@ -29,6 +29,8 @@ export interface SchedulerOptions extends Partial<SchedulerConfig> {
   /** Carries claims and invocations to workers (worker.<id>.claim, worker.<id>.invoke). */
   bus: Bus;
   clock?: Clock;
+  /** Where the scheduler says what the operator should know (a worker lost mid-invocation). */
+  log?: (line: { level: 'info' | 'warn'; msg: string; [field: string]: unknown }) => void;
 }
 
 export interface SchedulerStats {
@@ -48,9 +50,11 @@ export class Scheduler {
   private readonly admission: Admission;
   private readonly serviceTimes = new ServiceTimes();
   private readonly lossWatch: LossWatch;
+  private readonly log: NonNullable<SchedulerOptions['log']>;
 
   constructor(options: SchedulerOptions) {
-    const { bus, clock, ...config } = options;
+    const { bus, clock, log, ...config } = options;
+    this.log = log ?? (() => {});
     this.config = resolveConfig(config);
     this.clock = clock ?? systemClock;
     this.channel = busWorkerChannel(bus);
@@ -186,6 +190,7 @@ export class Scheduler {
 
   private lost(workerId: string, req: InvocationRequest): WorkerLostError {
     const silentMs = this.config.reportIntervalMs * this.config.staleAfterIntervals;
+    this.log({ level: 'warn', msg: 'worker lost while running an invocation: answered 503', workerId, invocationId: req.invocationId, tenant: req.tenant, function: req.function, silentMs });
     return new WorkerLostError(
       `worker ${workerId} stopped reporting (silent for over ${silentMs} ms) while running invocation ${req.invocationId}: it is presumed dead, and the invocation may or may not have run — retry if that is safe`,
       workerId,

@@ -1,0 +1,146 @@
+// fn spread over processes, as a user starts it: a real nats-server, then `fn up --role scheduler`,
+// `fn up --role gateway` and two `fn up --role worker` processes sharing one data directory. A
+// deploy and invocations over HTTP reach both workers; kill -9 of one worker ends its in-flight
+// invocations with a clear 503 (not a hang until their timeout), and the other worker goes on.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { NatsBus, WorkerCapacity, type CapacityReport } from '@fn/scheduler';
+import { startNatsServer, type TestNatsServer } from '../../../scheduler/src/test-support/nats-server.js';
+import { describeEachBackend } from '../../../vmm/src/test-support/backends.js';
+import { scaledTimeout } from '../../../vmm/src/test-support/time-scale.js';
+import { ApiClient } from '../api-client.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const fnBin = join(root, 'cli/bin/fn.js');
+const children: ChildProcess[] = [];
+let nats: TestNatsServer;
+
+beforeAll(async () => {
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'cli'], { cwd: root });
+  nats = await startNatsServer();
+});
+afterAll(async () => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    child.kill('SIGTERM');
+    await new Promise((done) => child.once('exit', done));
+  }
+  await nats?.stop();
+});
+
+interface Role {
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** Starts `fn up --role …` and resolves once it printed `ready` (a regexp on its output). */
+function fnUp(args: string[], ready: RegExp): Promise<Role> {
+  const { FN_API_KEY: _adopted, ...env } = process.env;
+  const child = spawn(process.execPath, [fnBin, 'up', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (b) => (out += b));
+  child.stderr!.on('data', (b) => (out += b));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`fn up ${args.join(' ')} exited with ${code} before it was up:\n${out}`)));
+    const poll = setInterval(() => {
+      if (ready.test(out)) {
+        clearInterval(poll);
+        resolve({ child, output: () => out });
+      }
+    }, 50);
+  });
+}
+
+/** The latest capacity report of each worker, heard on NATS like a scheduler hears them. */
+async function watchCapacity(): Promise<{ latest: Map<string, CapacityReport>; close(): Promise<void> }> {
+  const bus = await NatsBus.connect(nats.url);
+  const latest = new Map<string, CapacityReport>();
+  await bus.subscribe(WorkerCapacity, (r) => void latest.set(r.workerId, r));
+  return { latest, close: () => bus.close() };
+}
+
+async function until(condition: () => boolean, what: string, boundMs = scaledTimeout(30_000)): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > boundMs) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const SLEEPER = `export default { async fetch(request) {
+  const ms = Number(new URL(request.url).searchParams.get('ms') ?? '0');
+  await new Promise((r) => setTimeout(r, ms));
+  return new Response('slept ' + ms);
+} };`;
+
+describeEachBackend(
+  'fn up --role: gateway, scheduler and two workers over a real NATS',
+  (backend) => {
+    it('deploys and serves sync invocations on both workers; kill -9 of a worker ends its in-flight invocations with a 503', { timeout: scaledTimeout(240_000) }, async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'fn-roles-'));
+      const natsArgs = ['--nats', nats.url];
+      const scheduler = await fnUp(['--role', 'scheduler', ...natsArgs], /fn scheduler is up/);
+      const gateway = await fnUp(['--role', 'gateway', ...natsArgs, '--port', '0', '--data', dataDir, '--backend', backend], /try it:/);
+      const url = /fn is up at (http:\/\/\S+)/.exec(gateway.output())![1]!;
+      const key = /admin API key \(shown once, keep it\): (\S+)/.exec(gateway.output())![1]!;
+      const workers: Record<string, Role> = {};
+      for (const id of ['w1', 'w2']) {
+        workers[id] = await fnUp(['--role', 'worker', ...natsArgs, '--data', dataDir, '--backend', backend, '--worker-id', id], new RegExp(`fn worker ${id} is up`));
+      }
+      const capacity = await watchCapacity();
+      try {
+        await until(() => capacity.latest.has('w1') && capacity.latest.has('w2'), 'both workers to report');
+
+        // The first start deployed hello through the gateway; a worker serves it.
+        const hello = await fetch(`${url}/fn/default/hello`);
+        expect(hello.status).toBe(200);
+        expect(await hello.text()).toContain('Hello');
+
+        const api = new ApiClient({ baseUrl: url, apiKey: key, tenant: 'default' });
+        const version = await api.deploy({ name: 'sleeper', bundle: SLEEPER, config: { memoryMiB: 64, timeoutMs: 60_000 } });
+        const call = (ms: number) =>
+          fetch(`${url}/fn/default/sleeper?ms=${ms}`, { headers: { authorization: `Bearer ${key}` } }).then(async (r) => ({ status: r.status, text: await r.text(), retryAfter: r.headers.get('retry-after') }));
+
+        // Concurrent invocations spread over both workers (the least loaded gets the next one).
+        const replies = await Promise.all(Array.from({ length: 6 }, () => call(300)));
+        expect(replies.map((r) => [r.status, r.text])).toEqual(Array.from({ length: 6 }, () => [200, 'slept 300']));
+        await until(
+          () => ['w1', 'w2'].every((id) => (capacity.latest.get(id)?.pools ?? []).some((p) => p.key === version.snapshotDigest && p.idle + p.busy > 0)),
+          'both workers to hold a VM of sleeper',
+        );
+
+        // Four long invocations in flight, two on each worker; then w1 dies without a word.
+        const inFlight = Array.from({ length: 4 }, () => call(8_000));
+        const busy = (id: string) => (capacity.latest.get(id)?.pools ?? []).reduce((n, p) => n + p.busy, 0);
+        await until(() => busy('w1') >= 1 && busy('w2') >= 1 && busy('w1') + busy('w2') === 4, 'all four running, on both workers');
+        const busyOnW1 = busy('w1');
+        workers.w1!.child.kill('SIGKILL');
+        const ended = await Promise.all(inFlight);
+        const lost = ended.filter((r) => r.status === 503);
+        const done = ended.filter((r) => r.status === 200);
+        expect(lost).toHaveLength(busyOnW1);
+        expect(done).toHaveLength(4 - busyOnW1);
+        for (const r of lost) {
+          expect(JSON.parse(r.text)).toMatchObject({ error: { type: 'unavailable' } });
+          expect(r.retryAfter).toBe('1');
+        }
+        // The client is told "retry later"; the scheduler's log tells the operator what happened.
+        const lostLines = scheduler.output().split('\n').filter((l) => l.includes('worker lost'));
+        expect(lostLines).toHaveLength(busyOnW1);
+        for (const l of lostLines) expect(JSON.parse(l)).toMatchObject({ level: 'warn', workerId: 'w1', function: 'sleeper' });
+        for (const r of done) expect(r.text).toBe('slept 8000');
+
+        // w2 serves what comes next.
+        expect(await call(0)).toMatchObject({ status: 200, text: 'slept 0' });
+      } finally {
+        await capacity.close();
+      }
+    });
+  },
+  ['kvm', 'ptrace'],
+);
