@@ -6,22 +6,24 @@
  *   scheduler  placement, limits and queues; no state; several share invocations as a queue group
  *   worker     the microVMs; restores snapshots from the store under dataDir, reports capacity
  *
- * Snapshots travel through the filesystem today: gateway and workers must see the same
- * `<dataDir>/snapshots` (one machine, or a shared mount). Each worker lays them out for restores
- * in its own `<dataDir>/work/<workerId>`. The one-process platform (start-platform.ts) is untouched
- * by any of this: it has no NATS.
+ * Snapshots travel through a JetStream Object Store bucket (snapshot-exchange.ts): the gateway
+ * publishes each deployed version's, a worker fetches it into its own store on first need. So
+ * each process has its own data directory; several on one machine may share one (the store is
+ * safe for concurrent writers, and each worker lays snapshots out in `<dataDir>/work/<workerId>`).
+ * The one-process platform (start-platform.ts) is untouched by any of this: it has no NATS.
  */
 import { hostname as machineName } from 'node:os';
 import { join } from 'node:path';
 import { createApp, registryLogSink, startServer, stdoutLogger, type Logger } from '@fn/gateway';
 import { Registry } from '@fn/registry';
-import { NatsBus, Scheduler, SchedulerClient, serveScheduler, type Bus } from '@fn/scheduler';
+import { DEFAULT_SUBJECT_PREFIX, NatsBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
 import { SnapshotStore, type Digest } from '@fn/snapshots';
 import type { Platform } from '@fn/vmm';
 import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
 import { Closers } from './closers.js';
 import { PlatformStartError } from './errors.js';
 import { checkDataDir } from './preflight.js';
+import { SnapshotExchange } from './snapshot-exchange.js';
 import { attempt, listenError, once, usablePlatform } from './start-platform.js';
 
 export const ROLES = ['gateway', 'scheduler', 'worker'] as const;
@@ -31,7 +33,7 @@ export interface RoleOptions {
   role: Role;
   /** nats://host:4222 (several: comma-separated). */
   nats: string;
-  /** gateway: registry and snapshot store; worker: the same snapshot store, and its work dir. */
+  /** gateway: registry and snapshot store; worker: its snapshot store (a cache of the object store) and work dir. */
   dataDir?: string;
   /** gateway */
   port?: number;
@@ -72,11 +74,13 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
   };
   const logger = options.logger ?? stdoutLogger;
   const close = () => closers.closeAll((what, error) => logger({ level: 'warn', msg: `closing the ${what} failed`, error: (error as Error).message }));
-  const connectBus = async (name: string): Promise<Bus> => {
+  const connectBus = async (name: string): Promise<NatsBus> => {
     const bus = await attempt(() => NatsBus.connect(options.nats, { name, ...(options.subjectPrefix ? { subjectPrefix: options.subjectPrefix } : {}), onError: (e) => logger({ level: 'warn', msg: 'bus', error: e.message }) }), (e) => fail(e, 'could not connect to NATS'));
     closers.add('NATS connection', () => bus.close());
     return bus;
   };
+  const bucket = `${(options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX).replace(/\./g, '-')}-snapshots`;
+  const openExchange = (bus: NatsBus, store: SnapshotStore) => attempt(() => SnapshotExchange.open(bus.nc, store, bucket), (e) => fail(e, 'could not open the snapshot object store'));
 
   switch (options.role) {
     case 'scheduler': {
@@ -96,12 +100,19 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       closers.add('registry', () => registry.close());
       const logSink = registryLogSink(registry, logger);
       closers.add('invocation log', () => logSink.close());
-      const deployer = new Deployer({ store: new SnapshotStore(join(dataDir, 'snapshots')), workDir: join(dataDir, 'work', 'gateway'), platform });
+      const store = new SnapshotStore(join(dataDir, 'snapshots'));
+      const deployer = new Deployer({ store, workDir: join(dataDir, 'work', 'gateway'), platform });
       const bus = await connectBus('fn-gateway');
+      const exchange = await openExchange(bus, store);
       const app = createApp({
         registry,
         deployer: {
-          deploy: (r) => deployer.deploy({ tenant: r.tenant, name: r.name, bundle: r.bundle, memoryMiB: r.config.memoryMiB, timeoutMs: r.config.timeoutMs, env: r.config.env }),
+          // A version is deployed once every worker can fetch its snapshot.
+          deploy: async (r) => {
+            const result = await deployer.deploy({ tenant: r.tenant, name: r.name, bundle: r.bundle, memoryMiB: r.config.memoryMiB, timeoutMs: r.config.timeoutMs, env: r.config.env });
+            await exchange.publish(result.snapshotDigest);
+            return result;
+          },
         },
         invoker: new SchedulerClient(bus, options.scheduler),
         logSink,
@@ -131,13 +142,19 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       checkDataDir(dataDir);
       const workerId = options.workerId ?? defaultWorkerId();
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(workerId)) throw new PlatformStartError(`--worker-id "${workerId}" must be 1–64 letters, digits, _ and - (it is a NATS subject token)`);
-      const deployer = new Deployer({ store: new SnapshotStore(join(dataDir, 'snapshots')), workDir: join(dataDir, 'work', workerId), platform });
+      const store = new SnapshotStore(join(dataDir, 'snapshots'));
+      const deployer = new Deployer({ store, workDir: join(dataDir, 'work', workerId), platform });
       const bus = await connectBus(`fn-worker-${workerId}`);
+      const exchange = await openExchange(bus, store);
+      const snapshotFor = async (key: string) => {
+        await exchange.ensureLocal(key as Digest);
+        return deployer.snapshotFor(key as Digest);
+      };
       const inProcessHost = (options.vmHosts ?? (platform === 'kvm' ? 'processes' : 'in-process')) === 'in-process';
       const worker = await attempt(() => Worker.start({ hosts: options.hosts ?? 2, inProcessHost }), (e) => fail(e, "could not start the worker's VMM host processes"));
       closers.add('worker', () => worker.close());
       const onBus = await attempt(
-        () => serveWorkerOnBus(bus, { workerId, worker, snapshotFor: (key) => deployer.snapshotFor(key as Digest), ...(options.reportEveryMs ? { reportEveryMs: options.reportEveryMs } : {}) }),
+        () => serveWorkerOnBus(bus, { workerId, worker, snapshotFor, ...(options.reportEveryMs ? { reportEveryMs: options.reportEveryMs } : {}) }),
         (e) => fail(e, 'could not serve the worker on NATS'),
       );
       closers.add('worker endpoint', () => onBus.close());
@@ -147,7 +164,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
 }
 
 function requireDataDir(options: RoleOptions): string {
-  if (!options.dataDir) throw new PlatformStartError(`the ${options.role} role needs a data directory (--data DIR): the snapshot store gateway and workers share`);
+  if (!options.dataDir) throw new PlatformStartError(`the ${options.role} role needs a data directory (--data DIR) for its snapshot store`);
   return options.dataDir;
 }
 

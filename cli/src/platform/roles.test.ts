@@ -1,5 +1,6 @@
 // fn spread over processes, as a user starts it: a real nats-server, then `fn up --role scheduler`,
-// `fn up --role gateway` and two `fn up --role worker` processes sharing one data directory. A
+// `fn up --role gateway` and two `fn up --role worker` processes, each with its own data directory
+// (snapshots travel through JetStream's object store). A
 // deploy and invocations over HTTP reach both workers; kill -9 of one worker ends its in-flight
 // invocations with a clear 503 (not a hang until their timeout), and the other worker goes on.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -90,7 +91,9 @@ describeEachBackend(
       const key = /admin API key \(shown once, keep it\): (\S+)/.exec(gateway.output())![1]!;
       const workers: Record<string, Role> = {};
       for (const id of ['w1', 'w2']) {
-        workers[id] = await fnUp(['--role', 'worker', ...natsArgs, '--data', dataDir, '--backend', backend, '--worker-id', id], new RegExp(`fn worker ${id} is up`));
+        // Each worker has its own data directory: snapshots reach it through the JetStream object store.
+        const workerData = mkdtempSync(join(tmpdir(), `fn-roles-${id}-`));
+        workers[id] = await fnUp(['--role', 'worker', ...natsArgs, '--data', workerData, '--backend', backend, '--worker-id', id], new RegExp(`fn worker ${id} is up`));
       }
       const capacity = await watchCapacity();
       try {
