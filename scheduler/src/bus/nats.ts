@@ -182,7 +182,13 @@ export class NatsBus extends ContractBus {
   static async connect(servers: string, options: NatsBusOptions = {}): Promise<NatsBus> {
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: servers.split(',').map((s) => s.trim()), ...(options.name ? { name: options.name } : {}), ...options.connection });
+      nc = await connect({
+        servers: servers.split(',').map((s) => s.trim()),
+        ...(options.name ? { name: options.name } : {}),
+        // A long-running role outlives a restart of nats-server: keep reconnecting (every 2 s) until it is back.
+        maxReconnectAttempts: -1,
+        ...options.connection,
+      });
     } catch (err) {
       throw new BusConnectError(`could not connect to NATS at ${servers} (${(err as Error).message}) — start nats-server (with -js), or check the --nats URL`, { cause: err });
     }
