@@ -79,3 +79,9 @@ export class WorkerLostError extends UnavailableError {
     this.retryAfterSeconds = 1;
   }
 }
+
+/** Nobody serves scheduler.invoke: the gateway's bus reaches no scheduler (none started, or NATS is down). */
+export class NoSchedulerError extends UnavailableError {
+  override name = 'NoSchedulerError';
+  readonly code = 'no_scheduler';
+}

@@ -8,6 +8,7 @@ export {
   WorkerTimeoutError,
   WorkerFailedError,
   WorkerLostError,
+  NoSchedulerError,
   SchedulerClosedError,
   type OverloadScope,
 } from './errors.js';
