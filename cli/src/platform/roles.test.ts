@@ -79,6 +79,12 @@ const SLEEPER = `export default { async fetch(request) {
   return new Response('slept ' + ms);
 } };`;
 
+const MIRROR = `export default { async fetch(request) {
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  bytes.reverse();
+  return new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } });
+} };`;
+
 describeEachBackend(
   'fn up --role: gateway, scheduler and two workers over a real NATS',
   (backend) => {
@@ -116,6 +122,13 @@ describeEachBackend(
           () => ['w1', 'w2'].every((id) => (capacity.latest.get(id)?.pools ?? []).some((p) => p.key === version.snapshotDigest && p.idle + p.busy > 0)),
           'both workers to hold a VM of sleeper',
         );
+
+        // 5 MB each way: over NATS's 1 MiB max_payload on both hops, so chunked, as raw bytes.
+        await api.deploy({ name: 'mirror', bundle: MIRROR, config: { memoryMiB: 128, timeoutMs: 30_000 } });
+        const big = new Uint8Array(5 * 1024 * 1024).map((_, i) => (i * 13 + (i >> 12)) % 256);
+        const mirrored = await fetch(`${url}/fn/default/mirror`, { method: 'POST', body: big, headers: { authorization: `Bearer ${key}` } });
+        expect(mirrored.status).toBe(200);
+        expect(Buffer.from(await mirrored.arrayBuffer()).equals(Buffer.from(big.slice().reverse()))).toBe(true);
 
         // Four long invocations in flight, two on each worker; then w1 dies without a word.
         const inFlight = Array.from({ length: 4 }, () => call(8_000));
