@@ -37,7 +37,7 @@ export async function upCommand(argv: string[]): Promise<number> {
       backend: { type: 'string', default: process.env.FN_BACKEND ?? 'auto' },
       hostname: { type: 'string', default: '127.0.0.1' },
       role: { type: 'string' },
-      nats: { type: 'string', default: process.env.FN_NATS },
+      nats: { type: 'string', default: process.env.FN_NATS || undefined },
       'worker-id': { type: 'string', default: process.env.FN_WORKER_ID },
     },
   });
@@ -48,7 +48,7 @@ export async function upCommand(argv: string[]): Promise<number> {
   if (backend !== 'kvm' && backend !== 'ptrace' && backend !== 'auto') throw new UsageError(`--backend must be kvm, ptrace or auto, not "${backend}"`);
   const dataDir = resolve(values.data ?? process.env.FN_DATA ?? '.fn');
 
-  if (values.role === undefined && values.nats !== undefined && process.env.FN_NATS === undefined) throw new UsageError('--nats needs --role gateway|scheduler|worker (fn up alone runs everything in one process, without NATS)');
+  if (values.role === undefined && values.nats && !process.env.FN_NATS) throw new UsageError('--nats needs --role gateway|scheduler|worker (fn up alone runs everything in one process, without NATS)');
   const role = values.role;
   if (role !== undefined && !(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be gateway, scheduler or worker, not "${role}"`);
   if (role !== undefined && !values.nats) throw new UsageError(`--role ${role} needs --nats nats://host:4222 (or FN_NATS)`);

@@ -3,12 +3,12 @@
 // (snapshots travel through JetStream's object store). A
 // deploy and invocations over HTTP reach both workers; kill -9 of one worker ends its in-flight
 // invocations with a clear 503 (not a hang until their timeout), and the other worker goes on.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsBus, WorkerCapacity, type CapacityReport } from '@fn/scheduler';
 import { startNatsServer, type TestNatsServer } from '../../../scheduler/src/test-support/nats-server.js';
 import { describeEachBackend } from '../../../vmm/src/test-support/backends.js';
@@ -78,6 +78,32 @@ const SLEEPER = `export default { async fetch(request) {
   await new Promise((r) => setTimeout(r, ms));
   return new Response('slept ' + ms);
 } };`;
+
+function fnUpExits(args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [fnBin, 'up', ...args], { cwd: root, env: { ...process.env, FN_NATS: '' } }, (err, _stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+    );
+  });
+}
+
+describe('fn up --role: wrong arguments', () => {
+  it('a role without --nats, an unknown role, --nats without a role: one line saying what to do, exit code 2', async () => {
+    const noNats = await fnUpExits(['--role', 'worker']);
+    expect(noNats).toMatchObject({ code: 2, stderr: 'fn: --role worker needs --nats nats://host:4222 (or FN_NATS)\n' });
+    const unknown = await fnUpExits(['--role', 'router', '--nats', nats.url]);
+    expect(unknown).toMatchObject({ code: 2, stderr: 'fn: --role must be gateway, scheduler or worker, not "router"\n' });
+    const noRole = await fnUpExits(['--nats', nats.url]);
+    expect(noRole.code).toBe(2);
+    expect(noRole.stderr).toMatch(/--nats needs --role gateway\|scheduler\|worker/);
+  });
+
+  it('NATS not reachable: one line naming the URL and what to do, exit code 1', async () => {
+    const r = await fnUpExits(['--role', 'scheduler', '--nats', 'nats://127.0.0.1:1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/could not connect to NATS at nats:\/\/127\.0\.0\.1:1 .*start nats-server/);
+  });
+});
 
 const MIRROR = `export default { async fetch(request) {
   const bytes = new Uint8Array(await request.arrayBuffer());
