@@ -1,13 +1,14 @@
 /**
  * fn as separate processes over NATS: one role per process, any number of each.
  *
- *   gateway    HTTP API and invocations; the registry (SQLite under dataDir) and deploys (it takes
- *              the snapshots, so it needs a VM backend too); invokes through the scheduler on NATS
+ *   gateway    HTTP API and invocations; the registry (SQLite under dataDir); no VMs: a deploy is
+ *              built by a worker (deploy.build), an invocation goes to the scheduler
  *   scheduler  placement, limits and queues; no state; several share invocations as a queue group
- *   worker     the microVMs; restores snapshots from the store under dataDir, reports capacity
+ *   worker     the microVMs: builds deploys, restores snapshots into its store under dataDir,
+ *              reports capacity
  *
- * Snapshots travel through a JetStream Object Store bucket (snapshot-exchange.ts): the gateway
- * publishes each deployed version's, a worker fetches it into its own store on first need. So
+ * Snapshots travel through a JetStream Object Store bucket (snapshot-exchange.ts): the worker that
+ * built a deploy publishes its snapshot, any worker fetches it into its own store on first need. So
  * each process has its own data directory; several on one machine may share one (the store is
  * safe for concurrent writers, and each worker lays snapshots out in `<dataDir>/work/<workerId>`).
  * The one-process platform (start-platform.ts) is untouched by any of this: it has no NATS.
@@ -23,6 +24,7 @@ import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
 import { Closers } from './closers.js';
 import { PlatformStartError } from './errors.js';
 import { checkDataDir } from './preflight.js';
+import { remoteBuilder, serveBuilds } from './remote-builds.js';
 import { SnapshotExchange } from './snapshot-exchange.js';
 import { attempt, listenError, once, usablePlatform } from './start-platform.js';
 
@@ -33,13 +35,13 @@ export interface RoleOptions {
   role: Role;
   /** nats://host:4222 (several: comma-separated). */
   nats: string;
-  /** gateway: registry and snapshot store; worker: its snapshot store (a cache of the object store) and work dir. */
+  /** gateway: its registry; worker: its snapshot store (a cache of the object store) and work dir. */
   dataDir?: string;
   /** gateway */
   port?: number;
   hostname?: string;
   adminKey?: string | undefined;
-  /** gateway (deploys take snapshots) and worker. */
+  /** worker */
   backend?: Platform | 'auto';
   /** worker: one subject token; default <machine>-<pid>. */
   workerId?: string;
@@ -59,7 +61,7 @@ export interface RunningRole {
   /** gateway */
   url?: string;
   newAdminKey?: string | undefined;
-  /** gateway and worker */
+  /** worker */
   platform?: 'kvm' | 'ptrace';
   /** worker */
   workerId?: string;
@@ -94,25 +96,18 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
 
     case 'gateway': {
       const dataDir = requireDataDir(options);
-      const platform = usablePlatform(options.backend ?? 'auto');
       checkDataDir(dataDir);
       const registry = await attempt(() => Registry.open(dataDir), (e) => fail(e, `could not open the registry in ${dataDir}`));
       closers.add('registry', () => registry.close());
       const logSink = registryLogSink(registry, logger);
       closers.add('invocation log', () => logSink.close());
-      const store = new SnapshotStore(join(dataDir, 'snapshots'));
-      const deployer = new Deployer({ store, workDir: join(dataDir, 'work', 'gateway'), platform });
       const bus = await connectBus('fn-gateway');
-      const exchange = await openExchange(bus, store);
+      // Deploys are built by a worker (remote-builds.ts): the gateway runs no VMs.
+      const builder = remoteBuilder(bus);
       const app = createApp({
         registry,
         deployer: {
-          // A version is deployed once every worker can fetch its snapshot.
-          deploy: async (r) => {
-            const result = await deployer.deploy({ tenant: r.tenant, name: r.name, bundle: r.bundle, memoryMiB: r.config.memoryMiB, timeoutMs: r.config.timeoutMs, env: r.config.env });
-            await exchange.publish(result.snapshotDigest);
-            return result;
-          },
+          deploy: (r) => builder.deploy({ tenant: r.tenant, name: r.name, bundle: r.bundle, memoryMiB: r.config.memoryMiB, timeoutMs: r.config.timeoutMs, env: r.config.env }),
         },
         invoker: new SchedulerClient(bus, options.scheduler),
         logSink,
@@ -127,7 +122,6 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       return {
         role: 'gateway',
         url: server.url,
-        platform,
         newAdminKey: newAdmin?.secret,
         close: async () => {
           await stopServing(); // Requests in flight finish first.
@@ -158,13 +152,24 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
         (e) => fail(e, 'could not serve the worker on NATS'),
       );
       closers.add('worker endpoint', () => onBus.close());
+      // A deploy is built here: the snapshot is stored, then published for every worker.
+      const builds = await attempt(
+        () =>
+          serveBuilds(bus, async (r) => {
+            const result = await deployer.deploy({ tenant: r.tenant, name: r.name, bundle: r.bundle, memoryMiB: r.memoryMiB, timeoutMs: r.timeoutMs, env: r.env });
+            await exchange.publish(result.snapshotDigest);
+            return { bundleDigest: result.bundleDigest, snapshotDigest: result.snapshotDigest };
+          }),
+        (e) => fail(e, 'could not serve deploys on NATS'),
+      );
+      closers.add('deploy endpoint', () => builds.close());
       return { role: 'worker', platform, workerId, close };
     }
   }
 }
 
 function requireDataDir(options: RoleOptions): string {
-  if (!options.dataDir) throw new PlatformStartError(`the ${options.role} role needs a data directory (--data DIR) for its snapshot store`);
+  if (!options.dataDir) throw new PlatformStartError(`the ${options.role} role needs a data directory (--data DIR)`);
   return options.dataDir;
 }
 

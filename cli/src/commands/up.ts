@@ -16,7 +16,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ApiClient } from '../api-client.js';
+import { ApiClient, ApiError } from '../api-client.js';
 import { bundleFunction } from '../bundle.js';
 import { readFunctionDir } from '../function-config.js';
 import { ROLES, startPlatform, startRole, type Role } from '@fn/platform';
@@ -92,9 +92,10 @@ async function startOneRole(
   o: { dataDir: string; port: number; hostname: string; backend: 'kvm' | 'ptrace' | 'auto'; workerId: string | undefined },
 ): Promise<{ url?: string | undefined; newAdminKey?: string | undefined; close(): Promise<void> }> {
   process.stderr.write(`fn: starting the ${role} role (NATS ${nats}${role === 'scheduler' ? '' : `, data in ${o.dataDir}`})\n`);
+  if (role === 'gateway' && process.env.FN_BACKEND === undefined && o.backend !== 'auto') process.stderr.write('fn: --backend is for workers: a gateway runs no VMs\n');
   const running = await startRole({ role, nats, dataDir: o.dataDir, port: o.port, hostname: o.hostname, backend: o.backend, adminKey: process.env.FN_API_KEY, ...(o.workerId ? { workerId: o.workerId } : {}) });
   const stand = running.platform && running.platform !== 'kvm' ? ', a development stand-in without VM isolation' : '';
-  if (role === 'gateway') process.stdout.write(`fn is up at ${running.url} (gateway role, backend: ${running.platform}${stand})\n`);
+  if (role === 'gateway') process.stdout.write(`fn is up at ${running.url} (gateway role: workers build deploys and run invocations)\n`);
   if (role === 'scheduler') process.stdout.write(`fn scheduler is up (NATS ${nats})\n`);
   if (role === 'worker') process.stdout.write(`fn worker ${running.workerId} is up (backend: ${running.platform}${stand})\n`);
   return running;
@@ -108,7 +109,16 @@ async function firstStart(url: string, adminKey: string): Promise<void> {
   await api.createTenant(DEFAULT_TENANT);
   const hello = readFunctionDir(HELLO_DIR);
   const bundle = await bundleFunction(hello.entryPath);
-  await api.deploy({ name: hello.config.name, bundle: bundle.code, config: { memoryMiB: hello.config.memoryMiB, timeoutMs: hello.config.timeoutMs, public: true } });
+  try {
+    await api.deploy({ name: hello.config.name, bundle: bundle.code, config: { memoryMiB: hello.config.memoryMiB, timeoutMs: hello.config.timeoutMs, public: true } });
+  } catch (error) {
+    // A gateway of a multi-process platform with no worker up yet: workers build deploys.
+    if (!(error instanceof ApiError && error.status === 503)) throw error;
+    process.stderr.write(`fn: functions/hello is not deployed: ${error.message}\n`);
+    process.stdout.write(`then:    export FN_URL=${url} FN_API_KEY=${adminKey}\n`);
+    process.stdout.write(`and, once a worker is up:  fn deploy functions/hello --tenant ${DEFAULT_TENANT}\n`);
+    return;
+  }
   process.stdout.write(`try it:  curl ${url}/fn/${DEFAULT_TENANT}/hello\n`);
   process.stdout.write(`then:    export FN_URL=${url} FN_API_KEY=${adminKey}\n`);
 }

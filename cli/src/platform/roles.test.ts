@@ -98,6 +98,19 @@ describe('fn up --role: wrong arguments', () => {
     expect(noRole.stderr).toMatch(/--nats needs --role gateway\|scheduler\|worker/);
   });
 
+  it('a gateway with no worker up: starts, says hello is not deployed yet, and a deploy answers 503 saying to start a worker', async () => {
+    const gateway = await fnUp(['--role', 'gateway', '--nats', nats.url, '--port', '0', '--data', mkdtempSync(join(tmpdir(), 'fn-roles-alone-'))], /once a worker is up/);
+    expect(gateway.output()).toMatch(/fn: functions\/hello is not deployed: no worker is up to build the snapshot of this deploy — start a worker/);
+    const url = /fn is up at (http:\/\/\S+)/.exec(gateway.output())![1]!;
+    const key = /admin API key \(shown once, keep it\): (\S+)/.exec(gateway.output())![1]!;
+    const api = new ApiClient({ baseUrl: url, apiKey: key, tenant: 'default' });
+    const err = await api.deploy({ name: 'late', bundle: 'export default { fetch() { return new Response("x") } }' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 503 });
+    expect((err as Error).message).toMatch(/no worker is up .* start a worker/);
+    gateway.child.kill('SIGTERM');
+    await new Promise((done) => gateway.child.once('exit', done));
+  });
+
   it('NATS not reachable: one line naming the URL and what to do, exit code 1', async () => {
     const r = await fnUpExits(['--role', 'scheduler', '--nats', 'nats://127.0.0.1:1']);
     expect(r.code).toBe(1);
@@ -118,15 +131,16 @@ describeEachBackend(
       const dataDir = mkdtempSync(join(tmpdir(), 'fn-roles-'));
       const natsArgs = ['--nats', nats.url];
       const scheduler = await fnUp(['--role', 'scheduler', ...natsArgs], /fn scheduler is up/);
-      const gateway = await fnUp(['--role', 'gateway', ...natsArgs, '--port', '0', '--data', dataDir, '--backend', backend], /try it:/);
-      const url = /fn is up at (http:\/\/\S+)/.exec(gateway.output())![1]!;
-      const key = /admin API key \(shown once, keep it\): (\S+)/.exec(gateway.output())![1]!;
       const workers: Record<string, Role> = {};
       for (const id of ['w1', 'w2']) {
         // Each worker has its own data directory: snapshots reach it through the JetStream object store.
         const workerData = mkdtempSync(join(tmpdir(), `fn-roles-${id}-`));
         workers[id] = await fnUp(['--role', 'worker', ...natsArgs, '--data', workerData, '--backend', backend, '--worker-id', id], new RegExp(`fn worker ${id} is up`));
       }
+      // The gateway runs no VMs: its first start's deploy of hello is built by a worker.
+      const gateway = await fnUp(['--role', 'gateway', ...natsArgs, '--port', '0', '--data', dataDir], /try it:/);
+      const url = /fn is up at (http:\/\/\S+)/.exec(gateway.output())![1]!;
+      const key = /admin API key \(shown once, keep it\): (\S+)/.exec(gateway.output())![1]!;
       const capacity = await watchCapacity();
       try {
         await until(() => capacity.latest.has('w1') && capacity.latest.has('w2'), 'both workers to report');
@@ -138,6 +152,10 @@ describeEachBackend(
 
         const api = new ApiClient({ baseUrl: url, apiKey: key, tenant: 'default' });
         const version = await api.deploy({ name: 'sleeper', bundle: SLEEPER, config: { memoryMiB: 64, timeoutMs: 60_000 } });
+        // A bundle that throws at load, built on a worker: the caller's 400, with the worker's reason.
+        const broken = await api.deploy({ name: 'broken', bundle: 'throw new TypeError("bad init"); export default {};' }).catch((e: unknown) => e);
+        expect(broken).toMatchObject({ status: 400 });
+        expect((broken as Error).message).toMatch(/failed to load: TypeError: bad init/);
         const call = (ms: number) =>
           fetch(`${url}/fn/default/sleeper?ms=${ms}`, { headers: { authorization: `Bearer ${key}` } }).then(async (r) => ({ status: r.status, text: await r.text(), retryAfter: r.headers.get('retry-after') }));
 
