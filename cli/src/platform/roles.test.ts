@@ -202,5 +202,8 @@ describeEachBackend(
       }
     });
   },
-  ['kvm', 'ptrace'],
+  // ptrace only: the role split is backend-independent (fn up's own tests cover the VM layer on
+  // KVM), and in the nested KVM machine five processes 10-50x slower on one vCPU would make the
+  // 1 s heartbeats, and so the worker-loss assertions, meaningless.
+  ['ptrace'],
 );
