@@ -11,6 +11,7 @@
  *   a chunk request's payload: u32 index; its reply: the chunk's bytes
  */
 import { createInbox, type NatsConnection, type Subscription } from 'nats';
+import { MessageTooLargeError } from './errors.js';
 
 const WHOLE = 1;
 const CHUNKED = 2;
@@ -19,8 +20,14 @@ const HEAD_RESERVE = 512;
 /** Nothing fn sends reassembles to more than this (two 6 MB bodies' worth plus headers and env). */
 export const MAX_ASSEMBLED_BYTES = 16 * 1024 * 1024;
 
+/** A message that is not a well-formed fn bus message. */
 export class ChunkError extends Error {
   override name = 'ChunkError';
+}
+
+/** The sender stopped serving its chunks before we had them all (it closed, or the hold ran out). */
+export class ChunkFetchError extends ChunkError {
+  override name = 'ChunkFetchError';
 }
 
 export interface Offer {
@@ -54,9 +61,9 @@ export class Chunker {
   }
 
   /** The message to send for `frame`: whole if it fits, else its first chunk, the rest served for up to holdMs. */
-  async offer(frame: Uint8Array, holdMs: number): Promise<Offer> {
+  async offer(frame: Uint8Array, holdMs: number, busSubject: string): Promise<Offer> {
     if (this.fits(frame)) return { head: this.whole(frame), release: () => {} };
-    if (frame.byteLength > MAX_ASSEMBLED_BYTES) throw new ChunkError(`a ${frame.byteLength}-byte message is over the ${MAX_ASSEMBLED_BYTES}-byte limit of the bus`);
+    if (frame.byteLength > MAX_ASSEMBLED_BYTES) throw new MessageTooLargeError(busSubject, frame.byteLength, MAX_ASSEMBLED_BYTES);
     const chunkSize = this.maxPayload - HEAD_RESERVE;
     const count = Math.ceil(frame.byteLength / chunkSize);
     const subject = createInbox();
@@ -117,11 +124,16 @@ export class Chunker {
       const request = Buffer.alloc(4);
       request.writeUInt32LE(index, 0);
       fetches.push(
-        this.nc.request(subject, request, { timeout: this.fetchTimeoutMs }).then((msg) => {
-          const expected = Math.min(chunkSize, total - index * chunkSize);
-          if (msg.data.byteLength !== expected) throw new ChunkError(`chunk ${index} has ${msg.data.byteLength} bytes, expected ${expected}`);
-          out.set(msg.data, index * chunkSize);
-        }),
+        this.nc.request(subject, request, { timeout: this.fetchTimeoutMs }).then(
+          (msg) => {
+            const expected = Math.min(chunkSize, total - index * chunkSize);
+            if (msg.data.byteLength !== expected) throw new ChunkError(`chunk ${index} has ${msg.data.byteLength} bytes, expected ${expected}`);
+            out.set(msg.data, index * chunkSize);
+          },
+          (err: unknown) => {
+            throw new ChunkFetchError(`could not fetch chunk ${index} of ${count} (${(err as Error).message}): the sender is gone`, { cause: err });
+          },
+        ),
       );
     }
     await Promise.all(fetches);

@@ -61,6 +61,21 @@ describe('NatsBus on a real nats-server', () => {
     }
   });
 
+  it('refuses a request over the 16 MiB bus limit before sending it, and answers a reply over it with that error', async () => {
+    const [responder, client] = await Promise.all([NatsBus.connect(server.url), NatsBus.connect(server.url)]);
+    try {
+      let calls = 0;
+      await responder.serve(Blob, (req) => (calls++, { id: req.id, size: 0, body: new Uint8Array(17 * 1024 * 1024) }));
+      await expect(client.request(Blob, { id: 'huge', body: new Uint8Array(17 * 1024 * 1024) }, { timeoutMs: 30_000 })).rejects.toThrow(MessageTooLargeError);
+      expect(calls).toBe(0);
+      const err = await client.request(Blob, { id: 'small', body: new Uint8Array(1) }, { timeoutMs: 30_000 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'RemoteError', remoteName: 'MessageTooLargeError' });
+      expect(calls).toBe(1);
+    } finally {
+      await Promise.all([responder.close(), client.close()]);
+    }
+  });
+
   it('refuses an event over max_payload with MessageTooLargeError (events are never chunked)', async () => {
     const Big = defineEvent({ subject: 'big.event', message: z.object({ body: z.instanceof(Uint8Array) }) });
     const bus = await NatsBus.connect(server.url);

@@ -15,9 +15,9 @@ import { connect, ErrorCode, NatsError, type ConnectionOptions, type Msg, type N
 import { ContractBus, type ContractBusOptions } from './contract-bus.js';
 import { BusClosedError, BusConnectError, BusContractError, BusTimeoutError, MessageTooLargeError, NoRespondersError } from './errors.js';
 import { decodeFrame, encodeFrame, FrameError } from './frame.js';
-import { ChunkError, Chunker } from './nats-chunks.js';
+import { ChunkError, ChunkFetchError, Chunker } from './nats-chunks.js';
 import type { Inbound, Transport, TransportSubscription } from './transport.js';
-import type { WireReply } from './wire.js';
+import { toWireError, type WireReply } from './wire.js';
 
 export const DEFAULT_SUBJECT_PREFIX = 'fn.v1';
 /** How long a responder keeps a chunked reply for the requester to fetch. */
@@ -64,7 +64,7 @@ export class NatsTransport implements Transport {
       // One deadline for the whole exchange, chunk transfers included.
       const timer = setTimeout(() => fail(new BusTimeoutError(subject, timeoutMs)), timeoutMs);
       void (async () => {
-        const offer = await this.chunker.offer(encodeFrame(data), timeoutMs);
+        const offer = await this.chunker.offer(encodeFrame(data), timeoutMs, subject);
         try {
           // nats.js's own timeout is a backstop only: ours above decides.
           const msg = await this.nc.request(this.wire(subject), offer.head, { timeout: timeoutMs + 1_000 });
@@ -112,14 +112,16 @@ export class NatsTransport implements Transport {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
+    if (!this.nc.isClosed()) {
+      // Unsubscribed and flushed before the socket closes: once close() resolves, the server routes
+      // nothing more to us (it may notice a closed socket only later), so others see no responders.
+      for (const sub of this.subscriptions) sub.unsubscribe();
+      this.subscriptions.clear();
+      await this.nc.flush().catch(() => {});
+      await this.nc.close();
+    }
+    // Last, as close() resolves: requests still waiting now never get their reply.
     for (const fail of [...this.pending]) fail(new BusClosedError('request interrupted'));
-    if (this.nc.isClosed()) return;
-    // Unsubscribed and flushed before the socket closes: once close() resolves, the server routes
-    // nothing more to us (it may notice a closed socket only later), so others see no responders.
-    for (const sub of this.subscriptions) sub.unsubscribe();
-    this.subscriptions.clear();
-    await this.nc.flush().catch(() => {});
-    await this.nc.close();
   }
 
   private async inbound(msg: Msg, deliver: (message: Inbound) => void): Promise<void> {
@@ -136,14 +138,16 @@ export class NatsTransport implements Transport {
   }
 
   /** Sends a reply (chunked if large). A closed connection cannot send: the reply is lost, as it must be. */
-  private reply(msg: Msg, reply: WireReply | unknown): void {
+  private reply(msg: Msg, reply: unknown): void {
     if (this.closed) return;
-    void this.chunker
-      .offer(encodeFrame(reply), REPLY_HOLD_MS)
-      .then((offer) => {
-        if (!this.closed) msg.respond(offer.head);
-      })
-      .catch(() => {});
+    const subject = msg.subject.slice(this.prefix.length);
+    const send = async (value: unknown): Promise<void> => {
+      const offer = await this.chunker.offer(encodeFrame(value), REPLY_HOLD_MS, subject);
+      if (!this.closed) msg.respond(offer.head);
+    };
+    // A reply that cannot go (over the bus's size limit) goes as that error instead: never silence.
+    const failed: WireReply = { ok: false, error: { name: 'Error', message: 'the reply could not be sent', details: {} } };
+    send(reply).catch((err: unknown) => send({ ...failed, error: toWireError(err) }).catch(() => {}));
   }
 
   private wire(subject: string): string {
@@ -151,6 +155,10 @@ export class NatsTransport implements Transport {
   }
 
   private busError(err: unknown, subject: string, timeoutMs: number): Error {
+    // We closed the connection: whatever nats.js says about the interrupted request, that is why.
+    if (this.isClosed) return new BusClosedError('request interrupted', { cause: err });
+    // The reply's chunks were lost in transit: the responder ran, as after a timeout (never "no responders").
+    if (err instanceof ChunkFetchError) return new BusTimeoutError(subject, timeoutMs, { cause: err });
     if (err instanceof FrameError || err instanceof ChunkError) return new BusContractError(`refused an incoming reply on ${subject}: ${err.message}`, [], { cause: err });
     if (err instanceof NatsError) {
       if (err.code === ErrorCode.NoResponders) return new NoRespondersError(subject, { cause: err });
