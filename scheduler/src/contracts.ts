@@ -62,6 +62,11 @@ export const CapacityReport = z.object({
   vmsMax: z.number().int().min(0),
   /** The worker's clock, ms since the epoch: orders reports; staleness uses the receiver's clock. */
   at: z.number().min(0),
+  /**
+   * New each time the worker process starts: a worker restarted under the same id within the
+   * staleness window did not finish what its previous process was running.
+   */
+  incarnation: z.string().max(64).optional(),
 });
 export type CapacityReport = z.output<typeof CapacityReport>;
 export type CapacityReportInput = z.input<typeof CapacityReport>;

@@ -58,6 +58,11 @@ export class Roster {
     return w !== undefined && this.clock.now() - w.receivedAt <= this.staleAfterMs;
   }
 
+  /** The worker process's incarnation as last reported, if it reports one. */
+  incarnation(workerId: string): string | undefined {
+    return this.workers.get(workerId)?.report.incarnation;
+  }
+
   liveIds(): string[] {
     return this.live().map(([id]) => id);
   }

@@ -175,6 +175,21 @@ describe('a worker that falls silent while it runs an invocation', () => {
     expect(h.scheduler.stats().running).toBe(0);
   });
 
+  it('ends the invocation when the worker restarted under the same id (a new incarnation) before it went stale', async () => {
+    h = await harness({ workers: ['w1'], claimTimeoutMs: 500 });
+    h.scheduler.reportCapacity({ ...h.workers.w1!.report([], 10, Date.now()), incarnation: 'first' });
+    h.workers.w1!.invokeMode = 'hang';
+    const call = h.invoke(scheduleRequest({ limits: { timeoutMs: 60_000 } }));
+    await flush();
+    h.scheduler.reportCapacity({ ...h.workers.w1!.report([], 10, Date.now() + 1), incarnation: 'first' });
+    await h.clock.advance(1_000);
+    expect(call.state).toBe('pending');
+    h.scheduler.reportCapacity({ ...h.workers.w1!.report([], 10, Date.now() + 2), incarnation: 'second' });
+    await h.clock.advance(1_000);
+    expect(call.error).toBeInstanceOf(WorkerLostError);
+    expect((call.error as Error).message).toMatch(/or restarted/);
+  });
+
   it('keeps waiting for a long invocation on a worker that goes on reporting', async () => {
     await preferW1(); // The fake worker holds the invocation until finish().
     const call = h.invoke(scheduleRequest({ limits: { timeoutMs: 60_000 } }));

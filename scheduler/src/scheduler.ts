@@ -59,7 +59,7 @@ export class Scheduler {
     this.clock = clock ?? systemClock;
     this.channel = busWorkerChannel(bus);
     this.roster = new Roster(this.clock, this.config.reportIntervalMs * this.config.staleAfterIntervals);
-    this.lossWatch = new LossWatch(this.clock, this.config.reportIntervalMs, (id) => this.roster.isLive(id));
+    this.lossWatch = new LossWatch(this.clock, this.config.reportIntervalMs, (id) => this.roster.isLive(id), (id) => this.roster.incarnation(id));
     const tenantMax = this.config.tenantMaxConcurrency;
     this.admission = new Admission({
       clock: this.clock,
@@ -192,7 +192,7 @@ export class Scheduler {
     const silentMs = this.config.reportIntervalMs * this.config.staleAfterIntervals;
     this.log({ level: 'warn', msg: 'worker lost while running an invocation: answered 503', workerId, invocationId: req.invocationId, tenant: req.tenant, function: req.function, silentMs });
     return new WorkerLostError(
-      `worker ${workerId} stopped reporting (silent for over ${silentMs} ms) while running invocation ${req.invocationId}: it is presumed dead, and the invocation may or may not have run — retry if that is safe`,
+      `worker ${workerId} stopped reporting (silent for over ${silentMs} ms, or restarted) while running invocation ${req.invocationId}: it is presumed dead, and the invocation may or may not have run — retry if that is safe`,
       workerId,
     );
   }
