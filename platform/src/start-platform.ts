@@ -146,13 +146,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
 }
 
 /** `run` the first time; the same promise every time after. */
-function once(run: () => Promise<void>): () => Promise<void> {
+export function once(run: () => Promise<void>): () => Promise<void> {
   let done: Promise<void> | undefined;
   return () => (done ??= run());
 }
 
 /** The backend to run on, or a PlatformStartError saying why there is none. */
-function usablePlatform(backend: Platform | 'auto'): 'kvm' | 'ptrace' {
+export function usablePlatform(backend: Platform | 'auto'): 'kvm' | 'ptrace' {
   const platform = choosePlatform(backend);
   if (platform === 'process') {
     // `auto` falls back to the process sandbox when the ptrace VMM is missing: an unbuilt
@@ -168,7 +168,7 @@ function usablePlatform(backend: Platform | 'auto'): 'kvm' | 'ptrace' {
   return platform;
 }
 
-function listenError(error: unknown, hostname: string, port: number): PlatformStartError {
+export function listenError(error: unknown, hostname: string, port: number): PlatformStartError {
   const code = (error as NodeJS.ErrnoException).code;
   const where = `${hostname}:${port}`;
   if (code === 'EADDRINUSE') return new PlatformStartError(`port ${port} is already in use on ${hostname} — stop what listens there, or start fn on another port with --port N (or PORT=N)`, { cause: error });
@@ -178,7 +178,7 @@ function listenError(error: unknown, hostname: string, port: number): PlatformSt
 }
 
 /** run(), or onError(its error): onError closes what started and throws. */
-async function attempt<T>(run: () => T | Promise<T>, onError: (error: unknown) => Promise<never>): Promise<T> {
+export async function attempt<T>(run: () => T | Promise<T>, onError: (error: unknown) => Promise<never>): Promise<T> {
   try {
     return await run();
   } catch (error) {

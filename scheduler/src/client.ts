@@ -6,15 +6,17 @@
  */
 import type { InvocationRequest, InvocationResult } from '@fn/contract';
 import type { Bus } from './bus/bus.js';
-import { RemoteError } from './bus/errors.js';
+import { NoRespondersError, RemoteError } from './bus/errors.js';
 import { invocationBudgetMs, resolveConfig, type SchedulerConfig } from './config.js';
 import { SchedulerInvoke } from './contracts.js';
 import { kindedError } from './kinded-error.js';
 import {
+  NoSchedulerError,
   NoWorkersError,
   OverloadedError,
   SchedulerClosedError,
   WorkerFailedError,
+  WorkerLostError,
   WorkerTimeoutError,
   WorkerUnavailableError,
   type OverloadScope,
@@ -61,6 +63,9 @@ const SCOPES: readonly string[] = ['function', 'tenant', 'platform'] satisfies O
 
 /** The scheduler error a RemoteError stands for, with the RemoteError as its cause; anything else unchanged. */
 export function reviveSchedulerError(err: unknown): unknown {
+  if (err instanceof NoRespondersError) {
+    return new NoSchedulerError('no scheduler answers on scheduler.invoke — start one (fn up --role scheduler --nats …), or check that this gateway and the schedulers use the same NATS', { cause: err });
+  }
   if (!(err instanceof RemoteError)) return err;
   const { message, details } = err;
   const cause = { cause: err };
@@ -77,6 +82,8 @@ export function reviveSchedulerError(err: unknown): unknown {
       return new WorkerUnavailableError(message, cause);
     case 'WorkerTimeoutError':
       return new WorkerTimeoutError(message, workerId, cause);
+    case 'WorkerLostError':
+      return new WorkerLostError(message, workerId, cause);
     case 'WorkerFailedError':
       return new WorkerFailedError(message, workerId, cause);
     case 'SchedulerClosedError':

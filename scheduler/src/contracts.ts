@@ -62,6 +62,11 @@ export const CapacityReport = z.object({
   vmsMax: z.number().int().min(0),
   /** The worker's clock, ms since the epoch: orders reports; staleness uses the receiver's clock. */
   at: z.number().min(0),
+  /**
+   * New each time the worker process starts: a worker restarted under the same id within the
+   * staleness window did not finish what its previous process was running.
+   */
+  incarnation: z.string().max(64).optional(),
 });
 export type CapacityReport = z.output<typeof CapacityReport>;
 export type CapacityReportInput = z.input<typeof CapacityReport>;
@@ -71,3 +76,21 @@ export const WorkerCapacity = defineEvent({ subject: 'worker.*.capacity', messag
 export const workerClaimSubject = (workerId: string): string => `worker.${WorkerId.parse(workerId)}.claim`;
 export const workerInvokeSubject = (workerId: string): string => `worker.${WorkerId.parse(workerId)}.invoke`;
 export const workerCapacitySubject = (workerId: string): string => `worker.${WorkerId.parse(workerId)}.capacity`;
+
+/**
+ * A deploy, built on a worker: the gateway needs no VM backend. The worker boots the bundle from
+ * its base snapshot, snapshots it after init, stores it and publishes it where every worker can
+ * fetch it; the reply names what it stored. Workers serve it as one queue group (`builders`).
+ */
+export const BuildRequest = z.object({
+  tenant: z.string().min(1).max(200),
+  name: z.string().min(1).max(200),
+  bundle: z.string().min(1).max(12 * 1024 * 1024),
+  memoryMiB: InvocationRequestSchema.shape.limits.shape.memoryMiB,
+  timeoutMs: InvocationRequestSchema.shape.limits.shape.timeoutMs,
+  env: InvocationRequestSchema.shape.env,
+});
+export type BuildRequest = z.output<typeof BuildRequest>;
+export const BuildReply = z.object({ bundleDigest: z.string().max(200), snapshotDigest: z.string().max(200) });
+export type BuildReply = z.output<typeof BuildReply>;
+export const DeployBuild = defineContract({ subject: 'deploy.build', request: BuildRequest, reply: BuildReply });

@@ -61,3 +61,27 @@ export class SchedulerClosedError extends UnavailableError {
   override name = 'SchedulerClosedError';
   readonly code = 'scheduler_closed';
 }
+
+/**
+ * The worker running the invocation stopped reporting (it died, or its machine or network did)
+ * before it answered. The invocation may have run; it is not retried.
+ */
+export class WorkerLostError extends UnavailableError {
+  override name = 'WorkerLostError';
+  readonly code = 'worker_lost';
+  constructor(
+    message: string,
+    readonly workerId: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    // Other workers can take a retry at once (the gateway sends it as Retry-After).
+    this.retryAfterSeconds = 1;
+  }
+}
+
+/** Nobody serves scheduler.invoke: the gateway's bus reaches no scheduler (none started, or NATS is down). */
+export class NoSchedulerError extends UnavailableError {
+  override name = 'NoSchedulerError';
+  readonly code = 'no_scheduler';
+}

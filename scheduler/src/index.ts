@@ -7,6 +7,8 @@ export {
   WorkerUnavailableError,
   WorkerTimeoutError,
   WorkerFailedError,
+  WorkerLostError,
+  NoSchedulerError,
   SchedulerClosedError,
   type OverloadScope,
 } from './errors.js';

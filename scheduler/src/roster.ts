@@ -52,6 +52,17 @@ export class Roster {
     this.workers.delete(workerId);
   }
 
+  /** Whether the worker reported within the staleness window. */
+  isLive(workerId: string): boolean {
+    const w = this.workers.get(workerId);
+    return w !== undefined && this.clock.now() - w.receivedAt <= this.staleAfterMs;
+  }
+
+  /** The worker process's incarnation as last reported, if it reports one. */
+  incarnation(workerId: string): string | undefined {
+    return this.workers.get(workerId)?.report.incarnation;
+  }
+
   liveIds(): string[] {
     return this.live().map(([id]) => id);
   }

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BusContractError } from './bus/errors.js';
 import { InProcessBus } from './bus/in-process.js';
 import { WorkerClaim } from './contracts.js';
-import { NoWorkersError, SchedulerClosedError, WorkerFailedError, WorkerTimeoutError, WorkerUnavailableError } from './errors.js';
+import { NoWorkersError, SchedulerClosedError, WorkerFailedError, WorkerLostError, WorkerTimeoutError, WorkerUnavailableError } from './errors.js';
 import { flush } from './test-support/fake-clock.js';
 import { scheduleRequest } from './test-support/fake-worker.js';
 import { harness, type Harness } from './test-support/harness.js';
@@ -152,6 +152,57 @@ describe('retry on another worker', () => {
     expect(call.error).toMatchObject({ kind: 'timeout', name: 'InvocationTimeoutError' });
     expect((call.error as Error).message).toMatch(/300 ms timeout/);
     expect(h.workers.w2!.claims).toBe(0);
+  });
+});
+
+describe('a worker that falls silent while it runs an invocation', () => {
+  it('ends the invocation with WorkerLostError (unavailable: 503) once the worker is stale, long before its timeout', async () => {
+    await preferW1();
+    h.workers.w1!.invokeMode = 'hang';
+    const call = h.invoke(scheduleRequest({ limits: { timeoutMs: 60_000 } }));
+    await flush();
+    expect(h.workers.w1!.claims).toBe(1);
+    // w2 keeps reporting; w1 (dead) does not. Staleness: 3 intervals of 1 s.
+    for (let t = 1; t <= 4; t++) {
+      h.scheduler.reportCapacity(h.workers.w2!.report([], 10, Date.now() + t));
+      await h.clock.advance(1_000);
+    }
+    expect(call.state).toBe('rejected');
+    expect(call.error).toBeInstanceOf(WorkerLostError);
+    expect(call.error).toMatchObject({ workerId: 'w1', kind: 'unavailable' });
+    expect((call.error as Error).message).toMatch(/worker w1 stopped reporting .* may or may not have run/);
+    expect(h.workers.w2!.claims).toBe(0); // Not retried: it may have run.
+    expect(h.scheduler.stats().running).toBe(0);
+  });
+
+  it('ends the invocation when the worker restarted under the same id (a new incarnation) before it went stale', async () => {
+    h = await harness({ workers: ['w1'], claimTimeoutMs: 500 });
+    h.scheduler.reportCapacity({ ...h.workers.w1!.report([], 10, Date.now()), incarnation: 'first' });
+    h.workers.w1!.invokeMode = 'hang';
+    const call = h.invoke(scheduleRequest({ limits: { timeoutMs: 60_000 } }));
+    await flush();
+    h.scheduler.reportCapacity({ ...h.workers.w1!.report([], 10, Date.now() + 1), incarnation: 'first' });
+    await h.clock.advance(1_000);
+    expect(call.state).toBe('pending');
+    h.scheduler.reportCapacity({ ...h.workers.w1!.report([], 10, Date.now() + 2), incarnation: 'second' });
+    await h.clock.advance(1_000);
+    expect(call.error).toBeInstanceOf(WorkerLostError);
+    expect((call.error as Error).message).toMatch(/or restarted/);
+  });
+
+  it('keeps waiting for a long invocation on a worker that goes on reporting', async () => {
+    await preferW1(); // The fake worker holds the invocation until finish().
+    const call = h.invoke(scheduleRequest({ limits: { timeoutMs: 60_000 } }));
+    await flush();
+    for (let t = 1; t <= 10; t++) {
+      h.scheduler.reportCapacity(h.workers.w1!.report([], 10, Date.now() + t));
+      await h.clock.advance(1_000);
+    }
+    expect(call.state).toBe('pending');
+    h.workers.w1!.finishAll();
+    await flush();
+    expect(call.error).toBeUndefined();
+    expect(call.state).toBe('fulfilled');
   });
 });
 

@@ -18,8 +18,9 @@ import { systemClock, type Clock } from './clock.js';
 import { invocationBudgetMs, queueWaitBudgetMs, resolveConfig, type SchedulerConfig } from './config.js';
 import type { CapacityReport } from './contracts.js';
 import { withDeadline } from './deadline.js';
-import { NoWorkersError, WorkerFailedError, WorkerTimeoutError, WorkerUnavailableError } from './errors.js';
+import { NoWorkersError, WorkerFailedError, WorkerLostError, WorkerTimeoutError, WorkerUnavailableError } from './errors.js';
 import { kindedError } from './kinded-error.js';
+import { LossWatch } from './loss-watch.js';
 import { Roster } from './roster.js';
 import { ServiceTimes } from './service-time.js';
 import { busWorkerChannel, type WorkerChannel } from './worker-channel.js';
@@ -28,6 +29,8 @@ export interface SchedulerOptions extends Partial<SchedulerConfig> {
   /** Carries claims and invocations to workers (worker.<id>.claim, worker.<id>.invoke). */
   bus: Bus;
   clock?: Clock;
+  /** Where the scheduler says what the operator should know (a worker lost mid-invocation). */
+  log?: (line: { level: 'info' | 'warn'; msg: string; [field: string]: unknown }) => void;
 }
 
 export interface SchedulerStats {
@@ -46,13 +49,17 @@ export class Scheduler {
   private readonly roster: Roster;
   private readonly admission: Admission;
   private readonly serviceTimes = new ServiceTimes();
+  private readonly lossWatch: LossWatch;
+  private readonly log: NonNullable<SchedulerOptions['log']>;
 
   constructor(options: SchedulerOptions) {
-    const { bus, clock, ...config } = options;
+    const { bus, clock, log, ...config } = options;
+    this.log = log ?? (() => {});
     this.config = resolveConfig(config);
     this.clock = clock ?? systemClock;
     this.channel = busWorkerChannel(bus);
     this.roster = new Roster(this.clock, this.config.reportIntervalMs * this.config.staleAfterIntervals);
+    this.lossWatch = new LossWatch(this.clock, this.config.reportIntervalMs, (id) => this.roster.isLive(id), (id) => this.roster.incarnation(id));
     const tenantMax = this.config.tenantMaxConcurrency;
     this.admission = new Admission({
       clock: this.clock,
@@ -113,6 +120,7 @@ export class Scheduler {
   /** Refuses queued and future invocations; running ones finish. The bus is the caller's to close. */
   close(): void {
     this.admission.close();
+    this.lossWatch.close();
   }
 
   private async dispatch(req: InvocationRequest, signal: AbortSignal | undefined): Promise<InvocationResult> {
@@ -155,7 +163,9 @@ export class Scheduler {
     const runMs = req.limits.timeoutMs + this.config.executionGraceMs;
     const sent = performance.now();
     try {
-      const reply = await withDeadline(this.clock, this.channel.invoke(workerId, req, runMs), runMs, () => new BusTimeoutError(`worker.${workerId}.invoke`, runMs));
+      const running = withDeadline(this.clock, this.channel.invoke(workerId, req, runMs), runMs, () => new BusTimeoutError(`worker.${workerId}.invoke`, runMs));
+      // A worker in another process can die without a word: stop waiting once it falls silent.
+      const reply = await (this.channel.claimsFirst ? this.lossWatch.guard(workerId, running, () => this.lost(workerId, req)) : running);
       reply.timings.dispatch = performance.now() - sent;
       return { ran: true, reply };
     } catch (err) {
@@ -176,6 +186,15 @@ export class Scheduler {
       }
       throw err;
     }
+  }
+
+  private lost(workerId: string, req: InvocationRequest): WorkerLostError {
+    const silentMs = this.config.reportIntervalMs * this.config.staleAfterIntervals;
+    this.log({ level: 'warn', msg: 'worker lost while running an invocation: answered 503', workerId, invocationId: req.invocationId, tenant: req.tenant, function: req.function, silentMs });
+    return new WorkerLostError(
+      `worker ${workerId} stopped reporting (silent for over ${silentMs} ms, or restarted) while running invocation ${req.invocationId}: it is presumed dead, and the invocation may or may not have run — retry if that is safe`,
+      workerId,
+    );
   }
 
   /** Asks a worker in another process to take the invocation; the reason it did not, or undefined. */

@@ -11,7 +11,7 @@ import { RemoteError } from './bus/errors.js';
 import { InProcessBus, InProcessHub } from './bus/in-process.js';
 import { SchedulerClient } from './client.js';
 import { SchedulerInvoke } from './contracts.js';
-import { NoWorkersError, OverloadedError, WorkerFailedError } from './errors.js';
+import { NoSchedulerError, NoWorkersError, OverloadedError, WorkerFailedError } from './errors.js';
 import { Scheduler } from './scheduler.js';
 import { serveScheduler, type ServedScheduler } from './serve.js';
 import { flush } from './test-support/fake-clock.js';
@@ -75,6 +75,14 @@ describe('the scheduler on the bus', () => {
     const err = await client.invoke(scheduleRequest()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkerFailedError);
     expect(err).toMatchObject({ workerId: 'w1' });
+  });
+
+  it('tells the client no scheduler is there (unavailable: 503) when nobody serves scheduler.invoke', async () => {
+    await served.close();
+    const err = await client.invoke(scheduleRequest()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NoSchedulerError);
+    expect(err).toMatchObject({ kind: 'unavailable' });
+    expect((err as Error).message).toMatch(/fn up --role scheduler/);
   });
 
   it("hands the client a worker's failure with its kind across both hops", async () => {

@@ -7,6 +7,7 @@
  * An invocation arrives in the invocation contract's form and goes to the VMM host as it is: the
  * request body is the very Uint8Array the gateway read, until the host's channel copies it.
  */
+import { randomUUID } from 'node:crypto';
 import type { InvocationRequest, InvocationResult } from '@fn/contract';
 import { publishCapacity, serveWorker, type Bus } from '@fn/scheduler';
 import type { VmSnapshot } from '@fn/vmm';
@@ -39,12 +40,14 @@ export async function serveWorkerOnBus(bus: Bus, options: WorkerOnBusOptions): P
   };
   const endpoint = await serveWorker(bus, { workerId, invoke });
 
+  // New per process: a scheduler tells a restarted worker from the one that held its invocations.
+  const incarnation = randomUUID();
   const report = (): void => {
     const m = worker.metrics();
     const pools = m.pools.map((p) => ({ key: p.key, idle: p.idle, busy: p.busy }));
     const vmsHeld = pools.reduce((n, p) => n + p.idle + p.busy, 0);
     // A report that cannot be sent (the bus is closing) is simply the last one.
-    publishCapacity(bus, { workerId, pools, vmsHeld, vmsMax: m.budget.maxVms, at: Date.now() }).catch(() => {});
+    publishCapacity(bus, { workerId, pools, vmsHeld, vmsMax: m.budget.maxVms, at: Date.now(), incarnation }).catch(() => {});
   };
   report();
   const reporting = setInterval(report, options.reportEveryMs ?? 1000);

@@ -4,6 +4,11 @@
  * instead), creates the tenant "default" and deploys functions/hello as a public function, so a
  * curl works at once. Runs until Ctrl-C.
  *
+ * With `--role gateway|scheduler|worker --nats nats://host:4222` it starts one role of a platform
+ * spread over processes and machines that talk over NATS (@fn/platform's startRole); a gateway
+ * whose data directory is new does the same first start. Without --role nothing changes: one
+ * process, no NATS.
+ *
  * A start that fails (a port in use, a data directory that cannot be written, no build) is one
  * line on stderr and exit code 1, with every process it started stopped (@fn/platform's start
  * rolls itself back); so is a failed first-start setup after the platform came up.
@@ -11,13 +16,13 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ApiClient } from '../api-client.js';
+import { ApiClient, ApiError } from '../api-client.js';
 import { bundleFunction } from '../bundle.js';
 import { readFunctionDir } from '../function-config.js';
-import { startPlatform } from '@fn/platform';
+import { ROLES, startPlatform, startRole, type Role } from '@fn/platform';
 import { UsageError } from '../usage-error.js';
 
-export const upUsage = 'usage: fn up [--port N] [--data DIR] [--backend kvm|ptrace|auto]';
+export const upUsage = 'usage: fn up [--port N] [--data DIR] [--backend kvm|ptrace|auto] [--role gateway|scheduler|worker --nats nats://host:4222 [--worker-id ID]]';
 const HELLO_DIR = fileURLToPath(new URL('../../../functions/hello', import.meta.url));
 const DEFAULT_TENANT = 'default';
 const STOP_GRACE_MS = 10_000;
@@ -31,6 +36,9 @@ export async function upCommand(argv: string[]): Promise<number> {
       data: { type: 'string' },
       backend: { type: 'string', default: process.env.FN_BACKEND ?? 'auto' },
       hostname: { type: 'string', default: '127.0.0.1' },
+      role: { type: 'string' },
+      nats: { type: 'string', default: process.env.FN_NATS || undefined },
+      'worker-id': { type: 'string', default: process.env.FN_WORKER_ID },
     },
   });
   if (positionals.length > 0) throw new UsageError(upUsage);
@@ -40,11 +48,21 @@ export async function upCommand(argv: string[]): Promise<number> {
   if (backend !== 'kvm' && backend !== 'ptrace' && backend !== 'auto') throw new UsageError(`--backend must be kvm, ptrace or auto, not "${backend}"`);
   const dataDir = resolve(values.data ?? process.env.FN_DATA ?? '.fn');
 
-  process.stderr.write(`fn: starting (data in ${dataDir})\n`);
-  const running = await startPlatform({ dataDir, port, hostname: values.hostname, backend, adminKey: process.env.FN_API_KEY });
-  process.stdout.write(`fn is up at ${running.url} (backend: ${running.platform}${running.platform === 'kvm' ? '' : ', a development stand-in without VM isolation'})\n`);
+  if (values.role === undefined && values.nats && !process.env.FN_NATS) throw new UsageError('--nats needs --role gateway|scheduler|worker (fn up alone runs everything in one process, without NATS)');
+  const role = values.role;
+  if (role !== undefined && !(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be gateway, scheduler or worker, not "${role}"`);
+  if (role !== undefined && !values.nats) throw new UsageError(`--role ${role} needs --nats nats://host:4222 (or FN_NATS)`);
+
+  let running: { url?: string | undefined; platform?: string | undefined; newAdminKey?: string | undefined; close(): Promise<void> };
+  if (role === undefined) {
+    process.stderr.write(`fn: starting (data in ${dataDir})\n`);
+    running = await startPlatform({ dataDir, port, hostname: values.hostname, backend, adminKey: process.env.FN_API_KEY });
+    process.stdout.write(`fn is up at ${running.url} (backend: ${running.platform}${running.platform === 'kvm' ? '' : ', a development stand-in without VM isolation'})\n`);
+  } else {
+    running = await startOneRole(role as Role, values.nats!, { dataDir, port, hostname: values.hostname, backend, workerId: values['worker-id'] });
+  }
   try {
-    if (running.newAdminKey) await firstStart(running.url, running.newAdminKey);
+    if (running.newAdminKey && running.url) await firstStart(running.url, running.newAdminKey);
   } catch (error) {
     await running.close();
     throw error;
@@ -67,6 +85,22 @@ export async function upCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** One role of a platform spread over processes (and machines), talking over NATS. */
+async function startOneRole(
+  role: Role,
+  nats: string,
+  o: { dataDir: string; port: number; hostname: string; backend: 'kvm' | 'ptrace' | 'auto'; workerId: string | undefined },
+): Promise<{ url?: string | undefined; newAdminKey?: string | undefined; close(): Promise<void> }> {
+  process.stderr.write(`fn: starting the ${role} role (NATS ${nats}${role === 'scheduler' ? '' : `, data in ${o.dataDir}`})\n`);
+  if (role === 'gateway' && process.env.FN_BACKEND === undefined && o.backend !== 'auto') process.stderr.write('fn: --backend is for workers: a gateway runs no VMs\n');
+  const running = await startRole({ role, nats, dataDir: o.dataDir, port: o.port, hostname: o.hostname, backend: o.backend, adminKey: process.env.FN_API_KEY, ...(o.workerId ? { workerId: o.workerId } : {}) });
+  const stand = running.platform && running.platform !== 'kvm' ? ', a development stand-in without VM isolation' : '';
+  if (role === 'gateway') process.stdout.write(`fn is up at ${running.url} (gateway role: workers build deploys and run invocations)\n`);
+  if (role === 'scheduler') process.stdout.write(`fn scheduler is up (NATS ${nats})\n`);
+  if (role === 'worker') process.stdout.write(`fn worker ${running.workerId} is up (backend: ${running.platform}${stand})\n`);
+  return running;
+}
+
 /** The first start of a data directory: the admin key, the tenant "default" and functions/hello. */
 async function firstStart(url: string, adminKey: string): Promise<void> {
   process.stdout.write(`admin API key (shown once, keep it): ${adminKey}\n`);
@@ -75,7 +109,16 @@ async function firstStart(url: string, adminKey: string): Promise<void> {
   await api.createTenant(DEFAULT_TENANT);
   const hello = readFunctionDir(HELLO_DIR);
   const bundle = await bundleFunction(hello.entryPath);
-  await api.deploy({ name: hello.config.name, bundle: bundle.code, config: { memoryMiB: hello.config.memoryMiB, timeoutMs: hello.config.timeoutMs, public: true } });
+  try {
+    await api.deploy({ name: hello.config.name, bundle: bundle.code, config: { memoryMiB: hello.config.memoryMiB, timeoutMs: hello.config.timeoutMs, public: true } });
+  } catch (error) {
+    // A gateway of a multi-process platform with no worker up yet: workers build deploys.
+    if (!(error instanceof ApiError && error.status === 503)) throw error;
+    process.stderr.write(`fn: functions/hello is not deployed: ${error.message}\n`);
+    process.stdout.write(`then:    export FN_URL=${url} FN_API_KEY=${adminKey}\n`);
+    process.stdout.write(`and, once a worker is up:  fn deploy functions/hello --tenant ${DEFAULT_TENANT}\n`);
+    return;
+  }
   process.stdout.write(`try it:  curl ${url}/fn/${DEFAULT_TENANT}/hello\n`);
   process.stdout.write(`then:    export FN_URL=${url} FN_API_KEY=${adminKey}\n`);
 }

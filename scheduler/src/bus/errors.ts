@@ -84,3 +84,22 @@ export class RemoteError extends BusError {
     super(message);
   }
 }
+
+/** An event too large for one message of the transport (requests and replies are chunked instead). */
+export class MessageTooLargeError extends BusError {
+  override name = 'MessageTooLargeError';
+  readonly code = 'too_large';
+  constructor(
+    readonly subject: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`the message on ${subject} is ${bytes} bytes, over the ${limit}-byte limit of one message: send less, or use a request`);
+  }
+}
+
+/** The bus could not reach its server (NATS) at all. */
+export class BusConnectError extends BusError {
+  override name = 'BusConnectError';
+  readonly code = 'connect';
+}

@@ -30,6 +30,8 @@ export {
   InvalidSubjectError,
   BusContractError,
   RemoteError,
+  MessageTooLargeError,
+  BusConnectError,
   type ErrorDetails,
 } from './errors.js';
 export { parseSubject, within, resolveSubject } from './subjects.js';
@@ -37,3 +39,5 @@ export type { Transport, TransportSubscription, Inbound } from './transport.js';
 export { WireErrorSchema, WireReplySchema, toWireError, fromWireError, type WireError, type WireReply } from './wire.js';
 export { ContractBus, type ContractBusOptions } from './contract-bus.js';
 export { InProcessBus, InProcessHub, InProcessTransport, type InProcessBusOptions } from './in-process.js';
+export { NatsBus, NatsTransport, DEFAULT_SUBJECT_PREFIX, type NatsBusOptions, type NatsTransportOptions } from './nats.js';
+export { encodeFrame, decodeFrame, FrameError } from './frame.js';

@@ -1,0 +1,179 @@
+/**
+ * fn as separate processes over NATS: one role per process, any number of each.
+ *
+ *   gateway    HTTP API and invocations; the registry (SQLite under dataDir); no VMs: a deploy is
+ *              built by a worker (deploy.build), an invocation goes to the scheduler
+ *   scheduler  placement, limits and queues; no state; several share invocations as a queue group
+ *   worker     the microVMs: builds deploys, restores snapshots into its store under dataDir,
+ *              reports capacity
+ *
+ * Snapshots travel through a JetStream Object Store bucket (snapshot-exchange.ts): the worker that
+ * built a deploy publishes its snapshot, any worker fetches it into its own store on first need. So
+ * each process has its own data directory; several on one machine may share one (the store is
+ * safe for concurrent writers, and each worker lays snapshots out in `<dataDir>/work/<workerId>`).
+ * The one-process platform (start-platform.ts) is untouched by any of this: it has no NATS.
+ */
+import { hostname as machineName } from 'node:os';
+import { join } from 'node:path';
+import { createApp, registryLogSink, startServer, stdoutLogger, type Logger } from '@fn/gateway';
+import { Registry } from '@fn/registry';
+import { DEFAULT_SUBJECT_PREFIX, NatsBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
+import { SnapshotStore, type Digest } from '@fn/snapshots';
+import type { Platform } from '@fn/vmm';
+import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
+import { Closers } from './closers.js';
+import { PlatformStartError } from './errors.js';
+import { checkDataDir } from './preflight.js';
+import { remoteBuilder, serveBuilds } from './remote-builds.js';
+import { SnapshotExchange } from './snapshot-exchange.js';
+import { attempt, listenError, once, usablePlatform } from './start-platform.js';
+
+export const ROLES = ['gateway', 'scheduler', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface RoleOptions {
+  role: Role;
+  /** nats://host:4222 (several: comma-separated). */
+  nats: string;
+  /** gateway: its registry; worker: its snapshot store (a cache of the object store) and work dir. */
+  dataDir?: string;
+  /** gateway */
+  port?: number;
+  hostname?: string;
+  adminKey?: string | undefined;
+  /** worker */
+  backend?: Platform | 'auto';
+  /** worker: one subject token; default <machine>-<pid>. */
+  workerId?: string;
+  hosts?: number;
+  vmHosts?: 'processes' | 'in-process';
+  /** worker: how often it reports capacity (the scheduler's reportIntervalMs; default 1 s). */
+  reportEveryMs?: number;
+  /** scheduler (and the gateway's deadlines derived from it). */
+  scheduler?: { maxQueueLength?: number; maxQueueWaitMs?: number; reportIntervalMs?: number; staleAfterIntervals?: number };
+  /** NATS subject prefix (default fn.v1): separates installations sharing one NATS. */
+  subjectPrefix?: string;
+  logger?: Logger;
+}
+
+export interface RunningRole {
+  role: Role;
+  /** gateway */
+  url?: string;
+  newAdminKey?: string | undefined;
+  /** worker */
+  platform?: 'kvm' | 'ptrace';
+  /** worker */
+  workerId?: string;
+  close(): Promise<void>;
+}
+
+export async function startRole(options: RoleOptions): Promise<RunningRole> {
+  const closers = new Closers();
+  const fail = async (error: unknown, what: string): Promise<never> => {
+    await closers.closeAll();
+    throw error instanceof PlatformStartError ? error : new PlatformStartError(`${what}: ${(error as Error).message}`, { cause: error });
+  };
+  const logger = options.logger ?? stdoutLogger;
+  const close = () => closers.closeAll((what, error) => logger({ level: 'warn', msg: `closing the ${what} failed`, error: (error as Error).message }));
+  const connectBus = async (name: string): Promise<NatsBus> => {
+    const bus = await attempt(() => NatsBus.connect(options.nats, { name, ...(options.subjectPrefix ? { subjectPrefix: options.subjectPrefix } : {}), onError: (e) => logger({ level: 'warn', msg: 'bus', error: e.message }) }), (e) => fail(e, 'could not connect to NATS'));
+    closers.add('NATS connection', () => bus.close());
+    return bus;
+  };
+  const bucket = `${(options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX).replace(/\./g, '-')}-snapshots`;
+  const openExchange = (bus: NatsBus, store: SnapshotStore) => attempt(() => SnapshotExchange.open(bus.nc, store, bucket), (e) => fail(e, 'could not open the snapshot object store'));
+
+  switch (options.role) {
+    case 'scheduler': {
+      const bus = await connectBus('fn-scheduler');
+      const scheduler = new Scheduler({ bus, ...options.scheduler, log: (line) => logger(line) });
+      closers.add('scheduler', () => scheduler.close());
+      const served = await attempt(() => serveScheduler(bus, scheduler, { queue: 'schedulers' }), (e) => fail(e, 'could not serve the scheduler on NATS'));
+      closers.add('scheduler endpoint', () => served.close());
+      return { role: 'scheduler', close };
+    }
+
+    case 'gateway': {
+      const dataDir = requireDataDir(options);
+      checkDataDir(dataDir);
+      const registry = await attempt(() => Registry.open(dataDir), (e) => fail(e, `could not open the registry in ${dataDir}`));
+      closers.add('registry', () => registry.close());
+      const logSink = registryLogSink(registry, logger);
+      closers.add('invocation log', () => logSink.close());
+      const bus = await connectBus('fn-gateway');
+      // Deploys are built by a worker (remote-builds.ts): the gateway runs no VMs.
+      const builder = remoteBuilder(bus);
+      const app = createApp({
+        registry,
+        deployer: {
+          deploy: (r) => builder.deploy({ tenant: r.tenant, name: r.name, bundle: r.bundle, memoryMiB: r.config.memoryMiB, timeoutMs: r.config.timeoutMs, env: r.config.env }),
+        },
+        invoker: new SchedulerClient(bus, options.scheduler),
+        logSink,
+        logger,
+      });
+      const port = options.port ?? 8080;
+      const hostname = options.hostname ?? '127.0.0.1';
+      const server = await attempt(() => startServer(app, { port, hostname }), (e) => fail(listenError(e, hostname, port), 'could not listen'));
+      const stopServing = once(() => server.close());
+      closers.add('HTTP server', stopServing);
+      const newAdmin = await attempt(() => registry.keys.ensureAdminKey(options.adminKey), (e) => fail(e, 'could not create the admin key'));
+      return {
+        role: 'gateway',
+        url: server.url,
+        newAdminKey: newAdmin?.secret,
+        close: async () => {
+          await stopServing(); // Requests in flight finish first.
+          await close();
+        },
+      };
+    }
+
+    case 'worker': {
+      const dataDir = requireDataDir(options);
+      const platform = usablePlatform(options.backend ?? 'auto');
+      checkDataDir(dataDir);
+      const workerId = options.workerId ?? defaultWorkerId();
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(workerId)) throw new PlatformStartError(`--worker-id "${workerId}" must be 1–64 letters, digits, _ and - (it is a NATS subject token)`);
+      const store = new SnapshotStore(join(dataDir, 'snapshots'));
+      const deployer = new Deployer({ store, workDir: join(dataDir, 'work', workerId), platform });
+      const bus = await connectBus(`fn-worker-${workerId}`);
+      const exchange = await openExchange(bus, store);
+      const snapshotFor = async (key: string) => {
+        await exchange.ensureLocal(key as Digest);
+        return deployer.snapshotFor(key as Digest);
+      };
+      const inProcessHost = (options.vmHosts ?? (platform === 'kvm' ? 'processes' : 'in-process')) === 'in-process';
+      const worker = await attempt(() => Worker.start({ hosts: options.hosts ?? 2, inProcessHost }), (e) => fail(e, "could not start the worker's VMM host processes"));
+      closers.add('worker', () => worker.close());
+      const onBus = await attempt(
+        () => serveWorkerOnBus(bus, { workerId, worker, snapshotFor, ...(options.reportEveryMs ? { reportEveryMs: options.reportEveryMs } : {}) }),
+        (e) => fail(e, 'could not serve the worker on NATS'),
+      );
+      closers.add('worker endpoint', () => onBus.close());
+      // A deploy is built here: the snapshot is stored, then published for every worker.
+      const builds = await attempt(
+        () =>
+          serveBuilds(bus, async (r) => {
+            const result = await deployer.deploy({ tenant: r.tenant, name: r.name, bundle: r.bundle, memoryMiB: r.memoryMiB, timeoutMs: r.timeoutMs, env: r.env });
+            await exchange.publish(result.snapshotDigest);
+            return { bundleDigest: result.bundleDigest, snapshotDigest: result.snapshotDigest };
+          }),
+        (e) => fail(e, 'could not serve deploys on NATS'),
+      );
+      closers.add('deploy endpoint', () => builds.close());
+      return { role: 'worker', platform, workerId, close };
+    }
+  }
+}
+
+function requireDataDir(options: RoleOptions): string {
+  if (!options.dataDir) throw new PlatformStartError(`the ${options.role} role needs a data directory (--data DIR)`);
+  return options.dataDir;
+}
+
+/** <machine>-<pid>, as a subject token. */
+function defaultWorkerId(): string {
+  return `${machineName().replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}-${process.pid}`;
+}
