@@ -7,14 +7,21 @@
  *        every latency in ms (µs precision) and each answer's Server-Timing header
  *   { mode: 'each', urls }                      one request per URL, in order (cold starts)
  *   { mode: 'throughput', url, connections, durationMs }  autocannon: requests per second
+ *   { mode: 'deploy-first', ... }               deploy-first.ts: deploy a new version, first answer
+ *   { mode: 'spawn-each', argv, count, ... }    spawn-each.ts: a process (or container) per request
  */
 import autocannon from 'autocannon';
-import { sequential, type SequentialResult } from './sequential.js';
+import { execFileSync } from 'node:child_process';
+import { deployFirst, type DeployFirstJob, type DeployFirstResult } from './deploy-first.js';
+import { sequential, type RequestShape, type SequentialResult } from './sequential.js';
+import { spawnEach, type SpawnEachJob, type SpawnEachResult } from './spawn-each.js';
 
 export type LoadJob =
-  | { mode: 'sequential'; url: string; count: number; warmup: number }
+  | ({ mode: 'sequential'; url: string; count: number; warmup: number } & RequestShape)
   | { mode: 'each'; urls: string[] }
-  | { mode: 'throughput'; url: string; connections: number; durationMs: number };
+  | { mode: 'throughput'; url: string; connections: number; durationMs: number }
+  | DeployFirstJob
+  | SpawnEachJob;
 
 export interface ThroughputResult {
   rps: number;
@@ -22,18 +29,23 @@ export interface ThroughputResult {
   errors: number;
 }
 
-export type LoadResult = SequentialResult | ThroughputResult;
+export type LoadResult = SequentialResult | ThroughputResult | DeployFirstResult | SpawnEachResult;
 
 async function run(job: LoadJob): Promise<LoadResult> {
   switch (job.mode) {
     case 'sequential':
-      return sequential([job.url], job.count, job.warmup);
+      return sequential([job.url], job.count, job.warmup, job);
     case 'each':
       return sequential(job.urls, 1, 0);
     case 'throughput': {
       const result = await autocannon({ url: job.url, connections: job.connections, duration: job.durationMs / 1000 });
       return { rps: result.requests.total / (job.durationMs / 1000), non2xx: result.non2xx, errors: result.errors };
     }
+    case 'deploy-first':
+      return deployFirst(job);
+    case 'spawn-each':
+      if (job.privateCgroupV1) execFileSync('umount', ['/sys/fs/cgroup/unified'], { stdio: 'inherit' });
+      return spawnEach(job);
   }
 }
 
