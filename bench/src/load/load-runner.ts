@@ -52,7 +52,8 @@ async function run(job: LoadJob): Promise<LoadResult> {
 run(JSON.parse(process.argv[2] ?? '{}') as LoadJob).then(
   (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
   (err: unknown) => {
-    process.stderr.write(`load-runner: ${(err as Error).stack ?? String(err)}\n`);
+    // The stack first, the message last: the parent reports the last line (load/spawn.ts).
+    process.stderr.write(`${(err as Error).stack ?? ''}\nload-runner: ${(err as Error).message ?? String(err)}\n`);
     process.exitCode = 1;
   },
 );
