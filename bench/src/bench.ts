@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --json] [-- --backend kvm|ptrace]
+ * npm run bench [-- --quick] [-- --json] [-- --backend kvm|ptrace] [-- --rounds N] [-- --compare <result.json>]
  *
  * fn's cold and warm starts side by side with what a user would pick instead, all in one run on
  * one machine, every system answering the same hello and JSON echo, every load from a separate
@@ -16,8 +16,12 @@
  * and fresh-state throughput (autocannon) of fn against the in-process floor. Progress on stderr;
  * the table on stdout; with --json the figures as one JSON object on the last line. Writes
  * bench/results/<date>-<machine>.{json,md,svg} and the latest section of bench/README.md.
+ *
+ * --rounds N repeats the whole set N times, interleaved (every system once per round), and records
+ * each figure's noise from the spread of its per-round values; --compare <result.json> (3 rounds
+ * unless told) then prints the change of each figure against that saved run (compare.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, hostname, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '@fn/cli/api-client';
@@ -28,9 +32,10 @@ import type { SequentialResult } from './load/sequential.js';
 import { runLoad, startBaseline } from './load/spawn.js';
 import { reportedBackend } from './nested.js';
 import { ECHO_BODY, ECHO_SENT, HELLO_BODY, measurePeer, PEERS } from './peers/peers.js';
+import { compare, compareTable, noiseOf } from './compare.js';
 import { announceBackend, parseBenchArgs, progress } from './report.js';
 import { figures, markdownTable, targets, writeResults, type SystemResult } from './side-by-side.js';
-import { round } from './stats.js';
+import { median, round } from './stats.js';
 
 const HELLO = `export default { fetch() { return new Response('Hello from fn!\\n'); } };`;
 const ECHO = `export default { async fetch(req) { return Response.json({ echo: await req.json() }); } };`;
@@ -95,11 +100,15 @@ async function measureInProcess(systems: SystemResult[]): Promise<{ rps: number 
   }
 }
 
-async function main(): Promise<void> {
-  const started = Date.now();
+interface Round {
+  systems: SystemResult[];
+  fnRps: number | null;
+  inprocessRps: number | null;
+  backend: string;
+}
+
+async function measureRound(): Promise<Round> {
   const systems: SystemResult[] = [];
-  const at = new Date().toISOString();
-  const load = loadavg()[0]!;
   const { rps: inprocessRps } = await measureInProcess(systems);
   const { fnRps, backend } = await measureFn(systems);
   for (const peer of PEERS) {
@@ -113,6 +122,40 @@ async function main(): Promise<void> {
       systems.push({ key: peer.key, label: peer.label, isolation: peer.isolation, kind: 'start', hello: null, echo: null, reason: reasonOf(e) });
     }
   }
+  return { systems, fnRps, inprocessRps, backend };
+}
+
+/** The rounds' samples pooled per system; a system that failed in any round keeps that reason. */
+function pool(rounds: Round[]): SystemResult[] {
+  return rounds[0]!.systems.map((first) => {
+    const all = rounds.map((r) => r.systems.find((s) => s.key === first.key)!);
+    const cat = (pick: (s: SystemResult) => number[] | null) => (all.every((s) => pick(s)) ? all.flatMap((s) => pick(s)!) : null);
+    const reason = all.find((s) => s.reason)?.reason;
+    return { ...first, hello: cat((s) => s.hello), echo: cat((s) => s.echo), ...(reason ? { reason } : {}) };
+  });
+}
+
+const medianOrNull = (xs: (number | null)[]) => {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length === 0 ? null : median(v);
+};
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const at = new Date().toISOString();
+  const load = loadavg()[0]!;
+  const baseline = args.compare ? (JSON.parse(readFileSync(args.compare, 'utf8')) as Record<string, unknown>) : undefined;
+  const roundCount = args.rounds ?? (args.compare ? 3 : 1);
+  const rounds: Round[] = [];
+  for (let r = 0; r < roundCount; r++) {
+    if (roundCount > 1) progress(`round ${r + 1} of ${roundCount}`);
+    rounds.push(await measureRound());
+  }
+  const systems = pool(rounds);
+  const backend = rounds[0]!.backend;
+  const fnRps = medianOrNull(rounds.map((r) => r.fnRps));
+  const inprocessRps = medianOrNull(rounds.map((r) => r.inprocessRps));
+  const noise = noiseOf(rounds.map((r) => figures(r.systems, { fn_rps: r.fnRps })));
   // Order for reading: the warm path, then everything that starts something per request.
   const order = ['inprocess', 'fn_warm', 'fn_cold', 'node_process', 'crun', 'runc', 'runsc', 'fn_deploy_to_first'];
   systems.sort((a, b) => order.indexOf(a.key) - order.indexOf(b.key));
@@ -130,6 +173,9 @@ async function main(): Promise<void> {
     inprocess_rps: inprocessRps === null ? null : round(inprocessRps, 1),
     fresh_throughput_over_inprocess: fnRps !== null && inprocessRps ? round(fnRps / inprocessRps, 4) : null,
     concurrency: counts.concurrency,
+    rounds: roundCount,
+    noise: Object.fromEntries(Object.entries(noise).map(([k, v]) => [k, round(v, 4)])),
+    ...(args.compare ? { compared_to: args.compare } : {}),
     duration_s: round((Date.now() - started) / 1000, 1),
   });
   const header = `fn side by side — ${at.slice(0, 16)}Z on ${hostname()} (${cpus().length} CPUs, load ${round(load, 2)} at start), fn backend ${shownBackend}${args.quick ? ', --quick' : ''}. Latency of one hello per request, ms; echo p50 alongside. "vs fn" compares warm-path systems with fn warm and start-per-request systems with fn cold. Throughput with a fresh state per invocation: fn ${record.fn_rps ?? '—'} req/s, in-process ${record.inprocess_rps ?? '—'} req/s (${counts.concurrency} connections).`;
@@ -137,6 +183,9 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${header}\n\n${markdownTable(systems)}\n\n`);
   for (const [k, v] of Object.entries(targets(record))) process.stdout.write(`  ${k}: ${v}\n`);
   process.stdout.write(`\n  saved ${files.json}\n        ${files.md}\n        ${files.svg}\n`);
+  if (baseline) {
+    process.stdout.write(`\nCompared with ${args.compare} (${String(baseline.at ?? '?')}, backend ${String(baseline.backend ?? '?')}); informs, never fails:\n\n${compareTable(compare(baseline, record))}\n`);
+  }
   if (args.json) process.stdout.write(`${JSON.stringify(record)}\n`);
 }
 

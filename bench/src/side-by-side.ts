@@ -20,7 +20,7 @@ export interface SystemResult {
   reason?: string;
 }
 
-type Figure = number | string | boolean | null | Record<string, string>;
+type Figure = number | string | boolean | null | Record<string, string | number>;
 
 const p = (xs: number[] | null, q: number, digits = 3) => (xs && xs.length > 0 ? round(percentile(xs, q), digits) : null);
 const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? round(a / b, 4) : null);
