@@ -184,6 +184,7 @@ async function main(): Promise<void> {
   for (const [k, v] of Object.entries(targets(record))) process.stdout.write(`  ${k}: ${v}\n`);
   process.stdout.write(`\n  saved ${files.json}\n        ${files.md}\n        ${files.svg}\n`);
   if (baseline) {
+    if (baseline.quick !== record.quick || baseline.concurrency !== record.concurrency) process.stdout.write(`\nNote: the baseline was a ${baseline.quick ? '--quick' : 'full'} run at concurrency ${String(baseline.concurrency)}, this one ${record.quick ? '--quick' : 'full'} at ${String(record.concurrency)}: throughput and tails are not like for like.\n`);
     process.stdout.write(`\nCompared with ${args.compare} (${String(baseline.at ?? '?')}, backend ${String(baseline.backend ?? '?')}); informs, never fails:\n\n${compareTable(compare(baseline, record))}\n`);
   }
   if (args.json) process.stdout.write(`${JSON.stringify(record)}\n`);

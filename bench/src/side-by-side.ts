@@ -82,10 +82,13 @@ const README = fileURLToPath(new URL('../README.md', import.meta.url));
 const START = '<!-- bench:latest:start (written by npm run bench) -->';
 const END = '<!-- bench:latest:end -->';
 
-/** Writes <date>-<machine>.json/.md/.svg under bench/results and the README's latest section. */
+/**
+ * Writes <date>-<machine>.json/.md/.svg under bench/results and, for a full run, the README's latest
+ * section; a --quick run writes <date>-<machine>-quick.* and leaves the published result alone.
+ */
 export function writeResults(record: Record<string, Figure>, systems: SystemResult[], header: string): { json: string; md: string; svg: string } {
   mkdirSync(RESULTS, { recursive: true });
-  const stem = `${String(record.at).slice(0, 10)}-${String(record.machine).replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+  const stem = `${String(record.at).slice(0, 10)}-${String(record.machine).replace(/[^A-Za-z0-9_.-]/g, '_')}${record.quick ? '-quick' : ''}`;
   const files = { json: `${RESULTS}${stem}.json`, md: `${RESULTS}${stem}.md`, svg: `${RESULTS}${stem}.svg` };
   const samples = Object.fromEntries(systems.map((s) => [s.key, { hello: s.hello?.map((v) => round(v, 3)) ?? null, echo: s.echo?.map((v) => round(v, 3)) ?? null }]));
   writeFileSync(files.json, JSON.stringify({ ...record, samples }, null, 2) + '\n');
@@ -95,7 +98,7 @@ export function writeResults(record: Record<string, Figure>, systems: SystemResu
   writeFileSync(files.md, md);
   const title = `hello latency per request, CDF — fn backend ${String(record.backend)}, ${String(record.machine)}, ${String(record.at).slice(0, 16)}Z`;
   writeFileSync(files.svg, cdfSvg(title, systems.filter((s) => s.hello).map((s) => ({ label: s.label, samples: s.hello! }))));
-  if (existsSync(README)) {
+  if (!record.quick && existsSync(README)) {
     const text = readFileSync(README, 'utf8');
     const a = text.indexOf(START);
     const b = text.indexOf(END);
