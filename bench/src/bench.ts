@@ -8,6 +8,8 @@
  *   fn warm              a warm VM answers (keep-alive client, one request at a time)
  *   fn cold              the first answer of a new version: restore of its snapshot
  *   fn deploy → first    deploy a new version through the API, then its first answer
+ *   fn mixed             a constant arrival rate over many functions, never invoked before: the
+ *                        first answers (and VMs added under concurrency) cold, the rest warm
  *   in-process hono      the handler with no isolation in its own process: the floor
  *   node process         a new `node` process per request
  *   crun / runc          a container per request (OCI bundle from read-only host dirs)
@@ -26,6 +28,7 @@ import { cpus, hostname, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '@fn/cli/api-client';
 import { startPlatform } from '@fn/platform';
+import type { ArrivalResult } from './load/arrival.js';
 import type { DeployFirstResult } from './load/deploy-first.js';
 import type { ThroughputResult } from './load/load-runner.js';
 import type { SequentialResult } from './load/sequential.js';
@@ -42,8 +45,8 @@ const ECHO = `export default { async fetch(req) { return Response.json({ echo: a
 
 const args = parseBenchArgs(process.argv.slice(2));
 const counts = args.quick
-  ? { warm: 300, warmup: 100, cold: 10, node: 10, container: 8, gvisor: 4, throughputMs: 3000, concurrency: 4 }
-  : { warm: 2000, warmup: 300, cold: 40, node: 40, container: 30, gvisor: 15, throughputMs: 10_000, concurrency: 8 };
+  ? { warm: 300, warmup: 100, cold: 10, node: 10, container: 8, gvisor: 4, throughputMs: 3000, concurrency: 4, mixedFunctions: 8, mixedRate: 20, mixedMs: 5000 }
+  : { warm: 2000, warmup: 300, cold: 40, node: 40, container: 30, gvisor: 15, throughputMs: 10_000, concurrency: 8, mixedFunctions: 20, mixedRate: 30, mixedMs: 20_000 };
 
 const echoShape = { body: JSON.stringify(ECHO_SENT), expect: ECHO_BODY };
 const reasonOf = (e: unknown) => String((e as Error).message ?? e).replace(/\s+/g, ' ').slice(0, 400);
@@ -73,6 +76,15 @@ async function measureFn(systems: SystemResult[]): Promise<{ fnRps: number | nul
     const notCold = cold.colds.filter((c) => c !== true).length;
     systems.push({ key: 'fn_cold', label: 'fn cold (new version: restore)', isolation, kind: 'start', hello: coldMs, echo: null, ...(notCold ? { reason: `${notCold} first answers were not cold and are left out` } : {}) });
     systems.push({ key: 'fn_deploy_to_first', label: 'fn deploy → first answer', isolation, kind: 'start', hello: cold.deployMs.map((d, i) => d + cold.firstMs[i]!), echo: null });
+
+    progress(`fn mixed: ${counts.mixedRate} req/s for ${counts.mixedMs / 1000} s over ${counts.mixedFunctions} new functions`);
+    const names = Array.from({ length: counts.mixedFunctions }, (_, i) => `mixed${i}`);
+    for (const name of names) await api.deploy({ name, bundle: HELLO, config });
+    const mixed = await runLoad<ArrivalResult>({ mode: 'arrival', urls: names.map(url), expect: HELLO_BODY, rate: counts.mixedRate, durationMs: counts.mixedMs });
+    const mixedErrors = mixed.errors.length > 0 ? { reason: `${mixed.errors.length} of ${mixed.errors.length + mixed.latenciesMs.length} requests failed, e.g. ${mixed.errors[0]}` } : {};
+    const label = `fn mixed, ${counts.mixedRate} req/s over ${counts.mixedFunctions} fns`;
+    systems.push({ key: 'fn_mixed_warm', label: `${label}: warm`, isolation, kind: 'warm', hello: mixed.latenciesMs.filter((_, i) => mixed.colds[i] === false), echo: null, ...mixedErrors });
+    systems.push({ key: 'fn_mixed_cold', label: `${label}: cold`, isolation, kind: 'start', hello: mixed.latenciesMs.filter((_, i) => mixed.colds[i] === true), echo: null });
 
     progress(`fn fresh-state throughput: autocannon, ${counts.concurrency} connections, ${counts.throughputMs / 1000} s`);
     const rate = await runLoad<ThroughputResult>({ mode: 'throughput', url: url('hello'), connections: counts.concurrency, durationMs: counts.throughputMs });
@@ -157,7 +169,7 @@ async function main(): Promise<void> {
   const inprocessRps = medianOrNull(rounds.map((r) => r.inprocessRps));
   const noise = noiseOf(rounds.map((r) => figures(r.systems, { fn_rps: r.fnRps })));
   // Order for reading: the warm path, then everything that starts something per request.
-  const order = ['inprocess', 'fn_warm', 'fn_cold', 'node_process', 'crun', 'runc', 'runsc', 'fn_deploy_to_first'];
+  const order = ['inprocess', 'fn_warm', 'fn_mixed_warm', 'fn_cold', 'fn_mixed_cold', 'node_process', 'crun', 'runc', 'runsc', 'fn_deploy_to_first'];
   systems.sort((a, b) => order.indexOf(a.key) - order.indexOf(b.key));
 
   const shownBackend = reportedBackend(backend);

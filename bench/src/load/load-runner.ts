@@ -9,9 +9,11 @@
  *   { mode: 'throughput', url, connections, durationMs }  autocannon: requests per second
  *   { mode: 'deploy-first', ... }               deploy-first.ts: deploy a new version, first answer
  *   { mode: 'spawn-each', argv, count, ... }    spawn-each.ts: a process (or container) per request
+ *   { mode: 'arrival', urls, rate, durationMs } arrival.ts: constant arrival rate over many functions
  */
 import autocannon from 'autocannon';
 import { execFileSync } from 'node:child_process';
+import { arrival, type ArrivalJob, type ArrivalResult } from './arrival.js';
 import { deployFirst, type DeployFirstJob, type DeployFirstResult } from './deploy-first.js';
 import { sequential, type RequestShape, type SequentialResult } from './sequential.js';
 import { spawnEach, type SpawnEachJob, type SpawnEachResult } from './spawn-each.js';
@@ -21,7 +23,8 @@ export type LoadJob =
   | { mode: 'each'; urls: string[] }
   | { mode: 'throughput'; url: string; connections: number; durationMs: number }
   | DeployFirstJob
-  | SpawnEachJob;
+  | SpawnEachJob
+  | ArrivalJob;
 
 export interface ThroughputResult {
   rps: number;
@@ -29,7 +32,7 @@ export interface ThroughputResult {
   errors: number;
 }
 
-export type LoadResult = SequentialResult | ThroughputResult | DeployFirstResult | SpawnEachResult;
+export type LoadResult = SequentialResult | ThroughputResult | DeployFirstResult | SpawnEachResult | ArrivalResult;
 
 async function run(job: LoadJob): Promise<LoadResult> {
   switch (job.mode) {
@@ -43,6 +46,8 @@ async function run(job: LoadJob): Promise<LoadResult> {
     }
     case 'deploy-first':
       return deployFirst(job);
+    case 'arrival':
+      return arrival(job);
     case 'spawn-each':
       if (job.privateCgroupV1) execFileSync('umount', ['/sys/fs/cgroup/unified'], { stdio: 'inherit' });
       return spawnEach(job);
