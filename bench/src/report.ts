@@ -11,6 +11,9 @@ export interface BenchArgs {
   json: boolean;
   /** --backend kvm|ptrace|process; absent: the best one this machine has. */
   backend?: 'kvm' | 'ptrace' | 'process';
+  /** npm run bench only: a saved result to compare with, and how many interleaved rounds to run. */
+  compare?: string;
+  rounds?: number;
 }
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
@@ -20,7 +23,9 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     if (a === '--quick') args.quick = true;
     else if (a === '--json') args.json = true;
     else if (a === '--backend' && ['kvm', 'ptrace', 'process'].includes(argv[i + 1] ?? '')) args.backend = argv[++i] as BenchArgs['backend'];
-    else throw new Error(`unknown argument ${a} — use --quick, --json and --backend kvm|ptrace|process`);
+    else if (a === '--compare' && argv[i + 1]) args.compare = argv[++i];
+    else if (a === '--rounds' && Number(argv[i + 1]) >= 1) args.rounds = Math.floor(Number(argv[++i]));
+    else throw new Error(`unknown argument ${a} — use --quick, --json, --backend kvm|ptrace|process (and for npm run bench: --compare <result.json>, --rounds N)`);
   }
   return args;
 }

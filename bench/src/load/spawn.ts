@@ -6,13 +6,17 @@ import type { LoadJob, LoadResult } from './load-runner.js';
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 /** Runs one job in a fresh load-runner process and returns its result. */
-export function runLoad<R extends LoadResult>(job: LoadJob): Promise<R> {
+export function runLoad<R extends LoadResult>(job: LoadJob, o: { prefix?: string[] } = {}): Promise<R> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [here('./load-runner.js'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // prefix: a command the runner is started under, e.g. `unshare -m --propagation private`.
+    const argv = [...(o.prefix ?? []), process.execPath, here('./load-runner.js'), JSON.stringify(job)];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b));
+    child.stderr.on('data', (b: Buffer) => (err += b));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as R) : reject(new Error(`the load runner exited with ${code}`))));
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as R) : reject(new Error(`the load runner exited with ${code}: ${err.trim().split('\n').at(-1) ?? ''}`))));
   });
 }
 
