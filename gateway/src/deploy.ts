@@ -5,7 +5,9 @@
  * Env vars and secrets are NOT baked into the snapshot: they travel with every invocation (see
  * routes/invoke.ts), so secrets never sit in snapshot memory files and an env change reaches the
  * function at once. An omitted config.env keeps the live version's env vars, like Lambda's
- * update-function-code, so redeploying code does not wipe env set with PUT /env.
+ * update-function-code, so redeploying code does not wipe env set with PUT /env; the live env is
+ * read when the version is recorded, not when the deploy starts, so a PUT /env that lands while the
+ * deploy builds is kept (issue 13, hole 2).
  */
 import { ConflictError, NotFoundError, type Authenticated, type Registry, type VersionRecord } from '@fn/registry';
 import type { z } from 'zod';
@@ -32,7 +34,10 @@ export async function deploy(
   const built = await withDeadline(`the deploy of "${body.name}"`, deps.deployTimeoutMs, () =>
     deps.deployer.deploy({ tenant, name: body.name, bundle: body.bundle, config: { ...config, env: {} } }),
   );
-  return registry.functions.createVersion({ tenant, name: body.name, bundleDigest: built.bundleDigest, snapshotDigest: built.snapshotDigest, config, env });
+  // Without an explicit env the registry takes the live version's env when it records this one, in
+  // the same transaction: an env change made while this deploy was building is kept, not overwritten.
+  const envChoice = requestedEnv === undefined ? { keepLiveEnv: true } : { env: requestedEnv };
+  return registry.functions.createVersion({ tenant, name: body.name, bundleDigest: built.bundleDigest, snapshotDigest: built.snapshotDigest, config, ...envChoice });
 }
 
 /** The version `live` points at, or undefined for a new function (or one with no live alias). */

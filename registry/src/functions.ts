@@ -100,13 +100,14 @@ export class FunctionStore {
     const run = this.db.transaction((): VersionRecord => {
       requireTenant(this.db, v.tenant);
       const fn = findFunction(this.db, v.tenant, v.name);
+      const env = v.keepLiveEnv ? (fn ? this.liveOrLatestEnv(fn) : {}) : v.env;
       if (fn) {
-        const clash = secretNames(this.db, fn).filter((s) => Object.hasOwn(v.env, s));
+        const clash = secretNames(this.db, fn).filter((s) => Object.hasOwn(env, s));
         if (clash.length > 0) {
           throw new ConflictError(`${clash.join(', ')} ${clash.length > 1 ? 'are secrets' : 'is a secret'} of "${v.name}": rename the environment variable or unset the secret`);
         }
       }
-      return insertVersion(this.db, this.now(), v.tenant, v.name, v, v.setLive);
+      return insertVersion(this.db, this.now(), v.tenant, v.name, { ...v, env }, v.setLive);
     });
     // IMMEDIATE: the version counter is read and bumped under the write lock, so two deploys
     // from two processes get two different numbers.
@@ -241,11 +242,19 @@ export class FunctionStore {
   /** The function's current `public` setting: that of its live version (else its newest). */
   private isPublicNow(tenant: string, name: string): boolean {
     return this.publicNow.get(`${tenant}\0${name}`, () => {
-      const fn = this.require(tenant, name);
-      const live = aliasVersion(this.db, fn, 'live');
-      const row = live === undefined ? latestVersion(this.db, fn) : getVersion(this.db, fn, live);
+      const row = this.liveOrLatestRow(this.require(tenant, name));
       return row !== undefined && (JSON.parse(row.config) as { public?: boolean }).public === true;
     });
+  }
+
+  private liveOrLatestRow(fn: FunctionRow): VersionRow | undefined {
+    const live = aliasVersion(this.db, fn, 'live');
+    return live === undefined ? latestVersion(this.db, fn) : getVersion(this.db, fn, live);
+  }
+
+  private liveOrLatestEnv(fn: FunctionRow): Record<string, string> {
+    const row = this.liveOrLatestRow(fn);
+    return row ? (JSON.parse(row.env) as Record<string, string>) : {};
   }
 
   /** Every snapshot digest any stored version references: what the snapshot store's gc keeps. */
