@@ -77,7 +77,9 @@ export interface GatewayLimits {
 
 export const DEFAULT_LIMITS: GatewayLimits = {
   invokeBodyBytes: LIMITS.bodyBytes,
-  deployBodyBytes: 64 * 1024 * 1024,
+  // The bundle travels as a JSON string: quotes and backslashes double in size, so twice the bundle
+  // limit plus room for the config; the schema then holds the bundle itself to LIMITS.bundleBytes.
+  deployBodyBytes: 2 * LIMITS.bundleBytes + 1024 * 1024,
   controlBodyBytes: 1024 * 1024,
   invokeGraceMs: 30_000,
   deployTimeoutMs: 10 * 60_000,

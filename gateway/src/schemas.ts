@@ -4,6 +4,7 @@
  * the document cannot drift from what the code checks. The registry validates again behind us;
  * these rules mirror its schemas (registry/src/schemas.ts) so that errors surface at the edge.
  */
+import { LIMITS } from '@fn/contract';
 import { z } from 'zod';
 
 const NAME_RE = /^[a-z0-9-]{1,63}$/;
@@ -27,7 +28,8 @@ const QueryInt = z.string().regex(/^[0-9]{1,15}$/, 'must be a whole number').tra
 
 /** 32 KiB of env in all, like the registry: env rides in every snapshot. */
 export const ENV_MAX_BYTES = 32 * 1024;
-export const BUNDLE_MAX_BYTES = 50 * 1024 * 1024;
+/** The one bundle limit, the contract's: what the guest's window can take (see @fn/contract). */
+export const BUNDLE_MAX_BYTES = LIMITS.bundleBytes;
 
 export const EnvVars = z
   .record(VarName, z.string().max(ENV_MAX_BYTES))

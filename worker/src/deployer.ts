@@ -15,7 +15,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guestAbiVersion } from '@fn/guest';
-import { MicroVM, type VmSnapshot } from '@fn/vmm';
+import { LIMITS } from '@fn/contract';
+import { MicroVM, PayloadTooLargeError, type VmSnapshot } from '@fn/vmm';
 import { archiveSnapshot, materializeSnapshot, sha256, type Digest, type SnapshotStore } from '@fn/snapshots';
 import { runtimeIdentity } from './runtime-identity.js';
 
@@ -69,13 +70,17 @@ export class Deployer {
     const started = performance.now();
     const { store } = this.options;
     const bundleBytes = Buffer.from(request.bundle, 'utf8');
-    const bundleDigest = await store.putBlob(bundleBytes);
+    if (bundleBytes.length > LIMITS.bundleBytes) throw new PayloadTooLargeError('bundle', bundleBytes.length, LIMITS.bundleBytes);
+    // Named now, stored only once the function has loaded and been snapshotted: a deploy that
+    // fails (too large, a load error, out of memory, a timeout, cancelled) leaves no bytes behind.
+    const bundleDigest = sha256(bundleBytes);
     const base = await this.base(request.memoryMiB);
     const scratch = mkdtempSync(join(tmpdir(), 'fn-deploy-'));
     const vm = await MicroVM.restore(base.snapshot, { timeoutMs: request.timeoutMs });
     try {
       await vm.load(request.bundle, { name: request.name, env: request.env });
       const snap = await vm.snapshot(scratch, { base: base.snapshot });
+      if ((await store.putBlob(bundleBytes)) !== bundleDigest) throw new Error(`the snapshot store named the bundle of "${request.name}" differently from its sha256 — the store and the deployer disagree on digests`);
       const snapshotDigest = await archiveSnapshot(
         store,
         { platform: this.options.platform, dir: snap.dir, memoryBytes: request.memoryMiB * 1024 * 1024, abiVersion: guestAbiVersion },
