@@ -33,6 +33,11 @@ export const LIMITS = {
    * (a clear out_of_memory at deploy), and the guest has no other size limit of its own.
    */
   bundleBytes: 8 * 1024 * 1024 - 64 * 1024,
+  /**
+   * A function's init (its module's top-level code) at deploy, whatever its timeoutMs (as Lambda's
+   * 10 s init): a spinning init must not hold a core for up to 15 minutes after its client left.
+   */
+  initTimeoutMs: 10_000,
   memoryMiB: { min: 16, max: 1024 },
   timeoutMs: { min: 1, max: 15 * 60 * 1000 },
   maxConcurrency: { min: 1, max: 100_000 },

@@ -29,8 +29,12 @@ export interface DeployRequest {
 }
 
 export interface Deployer {
-  /** Stores the bundle, boots it, snapshots it after init; digests as the snapshot store names them. */
-  deploy(request: DeployRequest): Promise<{ bundleDigest: string; snapshotDigest: string }>;
+  /**
+   * Boots the bundle, snapshots it after init and stores both; digests as the snapshot store names
+   * them. `signal` is aborted when nobody waits any more (the client went away, or the deadline
+   * passed): stop the build (its VM) and store nothing.
+   */
+  deploy(request: DeployRequest, signal?: AbortSignal): Promise<{ bundleDigest: string; snapshotDigest: string }>;
 }
 
 /** One invocation, as the invocation contract defines it, plus when the gateway stops waiting. */
@@ -73,6 +77,8 @@ export interface GatewayLimits {
   invokeGraceMs: number;
   /** A deploy (bundle → snapshot) that takes longer than this answers 504. */
   deployTimeoutMs: number;
+  /** Deploys one tenant may have in progress at once; more answer 429. */
+  deploysPerTenant: number;
 }
 
 export const DEFAULT_LIMITS: GatewayLimits = {
@@ -82,5 +88,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   deployBodyBytes: 2 * LIMITS.bundleBytes + 1024 * 1024,
   controlBodyBytes: 1024 * 1024,
   invokeGraceMs: 30_000,
-  deployTimeoutMs: 10 * 60_000,
+  // Init has its own short budget in the deployer; this bounds the rest (base snapshot, storing).
+  deployTimeoutMs: 2 * 60_000,
+  deploysPerTenant: 2,
 };

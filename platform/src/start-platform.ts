@@ -17,7 +17,7 @@
  * again if a later one fails: a failed start leaves nothing running.
  */
 import { join } from 'node:path';
-import { createApp, registryLogSink, startServer, stdoutLogger, type Logger } from '@fn/gateway';
+import { createApp, registryLogSink, startServer, stdoutLogger, type GatewayLimits, type Logger } from '@fn/gateway';
 import { Registry } from '@fn/registry';
 import { InProcessBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
 import { SnapshotStore, type Digest } from '@fn/snapshots';
@@ -47,6 +47,10 @@ export interface PlatformOptions {
   /** Scheduler settings (queue lengths and waits); defaults suit one machine. */
   scheduler?: { maxQueueLength?: number; maxQueueWaitMs?: number };
   logger?: Logger;
+  /** How long a function's init may run at deploy (default LIMITS.initTimeoutMs). */
+  deployInitTimeoutMs?: number;
+  /** Gateway limits (deploys in flight per tenant, body sizes, …); defaults suit one machine. */
+  gatewayLimits?: Partial<GatewayLimits>;
 }
 
 export interface RunningPlatform {
@@ -80,7 +84,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const logSink = registryLogSink(registry, logger);
   closers.add('invocation log', () => logSink.close());
   const store = new SnapshotStore(join(options.dataDir, 'snapshots'));
-  const deployer = new Deployer({ store, workDir: join(options.dataDir, 'work'), platform });
+  const deployer = new Deployer({ store, workDir: join(options.dataDir, 'work'), platform, ...(options.deployInitTimeoutMs ? { initTimeoutMs: options.deployInitTimeoutMs } : {}) });
 
   const bus = new InProcessBus();
   closers.add('bus', () => bus.close());
@@ -92,11 +96,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const app = createApp({
     registry,
     deployer: {
-      deploy: (r) => deployer.deploy({ tenant: r.tenant, name: r.name, bundle: r.bundle, memoryMiB: r.config.memoryMiB, timeoutMs: r.config.timeoutMs, env: r.config.env }),
+      deploy: (r, signal) => deployer.deploy({ tenant: r.tenant, name: r.name, bundle: r.bundle, memoryMiB: r.config.memoryMiB, timeoutMs: r.config.timeoutMs, env: r.config.env }, signal),
     },
     invoker: new SchedulerClient(bus),
     logSink,
     logger,
+    ...(options.gatewayLimits ? { limits: options.gatewayLimits } : {}),
   });
   const port = options.port ?? 8080;
   const hostname = options.hostname ?? '127.0.0.1';

@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guestAbiVersion } from '@fn/guest';
 import { LIMITS } from '@fn/contract';
-import { MicroVM, PayloadTooLargeError, type VmSnapshot } from '@fn/vmm';
+import { GuestTimeoutError, MicroVM, PayloadTooLargeError, timeoutScale, type VmSnapshot } from '@fn/vmm';
+import { DeployCancelledError, DeployInitTimeoutError } from './errors.js';
 import { archiveSnapshot, materializeSnapshot, sha256, type Digest, type SnapshotStore } from '@fn/snapshots';
 import { runtimeIdentity } from './runtime-identity.js';
 
@@ -31,7 +32,7 @@ export interface DeployRequest {
   /** The function as one ES module (the esbuild bundle). */
   bundle: string;
   memoryMiB: number;
-  /** Also the budget for the function's init. */
+  /** The function's invocation timeout (its init has the deployer's own initTimeoutMs). */
   timeoutMs: number;
   env: Record<string, string>;
 }
@@ -52,6 +53,11 @@ export interface DeployerOptions {
   platform: 'kvm' | 'ptrace';
   /** The runtime build the base snapshots are keyed by; default: digest of the guest ELF and the VMM. */
   runtimeId?: string;
+  /**
+   * How long a function's init (its module's top-level code) may run at deploy, whatever its
+   * timeoutMs: a spinning init must not hold a core for 15 minutes. Default LIMITS.initTimeoutMs.
+   */
+  initTimeoutMs?: number;
 }
 
 export class Deployer {
@@ -60,13 +66,21 @@ export class Deployer {
   private readonly laidOut = new Map<Digest, Promise<VmSnapshot>>();
 
   private readonly runtimeId: string;
+  private readonly initTimeoutMs: number;
 
   constructor(private readonly options: DeployerOptions) {
     this.runtimeId = options.runtimeId ?? runtimeIdentity(options.platform);
+    this.initTimeoutMs = options.initTimeoutMs ?? LIMITS.initTimeoutMs * timeoutScale();
   }
 
-  /** Builds and stores the snapshot of one function version. Load errors (GuestLoadError) propagate. */
-  async deploy(request: DeployRequest): Promise<DeployResult> {
+  /**
+   * Builds and stores the snapshot of one function version. Load errors (GuestLoadError)
+   * propagate; an init past initTimeoutMs is a DeployInitTimeoutError. When `signal` aborts (the
+   * client went away) the VM is stopped at once and the deploy ends with DeployCancelledError.
+   */
+  async deploy(request: DeployRequest, signal?: AbortSignal): Promise<DeployResult> {
+    const what = `"${request.tenant}/${request.name}"`;
+    if (signal?.aborted) throw new DeployCancelledError(what);
     const started = performance.now();
     const { store } = this.options;
     const bundleBytes = Buffer.from(request.bundle, 'utf8');
@@ -76,10 +90,21 @@ export class Deployer {
     const bundleDigest = sha256(bundleBytes);
     const base = await this.base(request.memoryMiB);
     const scratch = mkdtempSync(join(tmpdir(), 'fn-deploy-'));
-    const vm = await MicroVM.restore(base.snapshot, { timeoutMs: request.timeoutMs });
+    const vm = await MicroVM.restore(base.snapshot, { timeoutMs: this.initTimeoutMs });
+    const stop = () => vm.close();
+    signal?.addEventListener('abort', stop, { once: true });
     try {
-      await vm.load(request.bundle, { name: request.name, env: request.env });
+      if (signal?.aborted) throw new DeployCancelledError(what);
+      try {
+        await vm.load(request.bundle, { name: request.name, env: request.env });
+      } catch (error) {
+        if (signal?.aborted) throw new DeployCancelledError(what, { cause: error });
+        if (error instanceof GuestTimeoutError) throw new DeployInitTimeoutError(this.initTimeoutMs, { cause: error });
+        throw error;
+      }
+      if (signal?.aborted) throw new DeployCancelledError(what);
       const snap = await vm.snapshot(scratch, { base: base.snapshot });
+      if (signal?.aborted) throw new DeployCancelledError(what);
       if ((await store.putBlob(bundleBytes)) !== bundleDigest) throw new Error(`the snapshot store named the bundle of "${request.name}" differently from its sha256 — the store and the deployer disagree on digests`);
       const snapshotDigest = await archiveSnapshot(
         store,
@@ -91,6 +116,7 @@ export class Deployer {
       await this.snapshotFor(snapshotDigest);
       return { bundleDigest, snapshotDigest, baseDigest: base.digest, diffPages: snap.diffPages, ms: performance.now() - started };
     } finally {
+      signal?.removeEventListener('abort', stop);
       vm.close();
       rmSync(scratch, { recursive: true, force: true });
     }
