@@ -80,6 +80,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const logger = options.logger ?? stdoutLogger;
   const registry = await attempt(() => Registry.open(options.dataDir), (e) => fail(e, `could not open the registry in ${options.dataDir}`));
   closers.add('registry', () => registry.close());
+  // Before the port and the VMM hosts: a platform must never come up without the admin key it was asked for.
+  const adminKey = options.adminKey;
+  if (adminKey !== undefined) await attempt(() => registry.keys.checkAdminKeyFromEnv(adminKey), (e) => fail(e, 'FN_API_KEY cannot be used'));
   // Our own sink, closed before the registry: the last batch of invocation records is written.
   const logSink = registryLogSink(registry, logger);
   closers.add('invocation log', () => logSink.close());
