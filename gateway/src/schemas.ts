@@ -20,6 +20,8 @@ export const AliasName = z
 export const VarName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be a letter or _ followed by up to 127 letters, digits or _')
+  // A JavaScript object would take it as its prototype and drop the value silently.
+  .refine((n) => n !== '__proto__', '__proto__ cannot be a variable or secret name (JavaScript objects give it a special meaning) — choose another name')
   .describe('An environment variable or secret name.');
 export const KeyId = z.string().regex(/^[0-9a-f]{16}$/, 'must be the 16 hex characters of a key id');
 const Version = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
