@@ -9,7 +9,7 @@
 // invoke() throws synchronously (a TypeError) only when metaJson is not valid JSON; otherwise its
 // promise always resolves, with status 500 and an "error" member when the handler failed.
 
-const loaded = { mode: null, target: null, handler: null, name: '', memoryMiB: 128, env: Object.freeze({}) };
+const loaded = { mode: null, target: null, handler: null, name: '', memoryMiB: 128, platform: null, env: Object.freeze({}) };
 
 // The invocation in progress: { id, done, waitUntil: [] } — or null between invocations.
 let currentInvocation = null;
@@ -49,6 +49,7 @@ function setModule(ns, metaJson) {
   }
   loaded.name = typeof meta.name === 'string' ? meta.name : '';
   loaded.memoryMiB = typeof meta.memoryMiB === 'number' ? meta.memoryMiB : 128;
+  loaded.platform = typeof meta.platform === 'string' ? meta.platform : null;
   loaded.env = frozenEnv(meta.env, null);
 }
 
@@ -218,7 +219,7 @@ async function finishInvocation(meta, bytes, invocation) {
   // await, so handlers see the same number of microtask turns before the response is taken.
   await (invocation.waitUntil.length === 0 ? undefined : drainWaitUntil(invocation));
   // An invocation abandoned through failure() no longer owns the log buffer or the timers.
-  const logs = invocation.done ? [] : logBuffer.entries;
+  const logs = invocation.done ? [] : finishedLogs();
   let output;
   try {
     output = failed === null ? responseOutput(response, logs) : errorOutput(failed.error, logs);
