@@ -52,8 +52,8 @@ async function build(
   const built = await withDeadline(`the deploy of "${body.name}"`, deps.deployTimeoutMs, (expired) =>
     deps.deployer.deploy({ tenant, name: body.name, bundle: body.bundle, config: { ...config, env: {} } }, clientGone ? AbortSignal.any([expired, clientGone]) : expired),
   );
-  // The client may have gone while the deployer was finishing: record nothing it will not see.
-  clientGone?.throwIfAborted();
+  // A client that left after the build finished still gets its version recorded: its bytes are
+  // stored by now, and a version nobody references would only be left for the gc.
   // Without an explicit env the registry takes the live version's env when it records this one, in
   // the same transaction: an env change made while this deploy was building is kept, not overwritten.
   const envChoice = requestedEnv === undefined ? { keepLiveEnv: true } : { env: requestedEnv };
