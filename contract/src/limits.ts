@@ -25,6 +25,19 @@ export const LIMITS = {
   envValueBytes: 64 * 1024,
   /** Console lines kept per invocation (the guest's window bounds their bytes). */
   logLines: 100_000,
+  /**
+   * A deployed bundle (UTF-8 source). The bundle reaches the guest through its 8 MiB shared window
+   * (8 MiB − 4 KiB of data, vmm/src/abi.ts WINDOW_DATA_MAX) together with the load's metadata, so
+   * this is 8 MiB − 64 KiB: every bundle under it fits the window. Measured on the ptrace backend
+   * (issue 13): a 7.9 MiB bundle loads in 128 MiB; code that large may still need more memoryMiB
+   * (a clear out_of_memory at deploy), and the guest has no other size limit of its own.
+   */
+  bundleBytes: 8 * 1024 * 1024 - 64 * 1024,
+  /**
+   * A function's init (its module's top-level code) at deploy, whatever its timeoutMs (as Lambda's
+   * 10 s init): a spinning init must not hold a core for up to 15 minutes after its client left.
+   */
+  initTimeoutMs: 10_000,
   memoryMiB: { min: 16, max: 1024 },
   timeoutMs: { min: 1, max: 15 * 60 * 1000 },
   maxConcurrency: { min: 1, max: 100_000 },

@@ -29,8 +29,12 @@ export interface DeployRequest {
 }
 
 export interface Deployer {
-  /** Stores the bundle, boots it, snapshots it after init; digests as the snapshot store names them. */
-  deploy(request: DeployRequest): Promise<{ bundleDigest: string; snapshotDigest: string }>;
+  /**
+   * Boots the bundle, snapshots it after init and stores both; digests as the snapshot store names
+   * them. `signal` is aborted when nobody waits any more (the client went away, or the deadline
+   * passed): stop the build (its VM) and store nothing.
+   */
+  deploy(request: DeployRequest, signal?: AbortSignal): Promise<{ bundleDigest: string; snapshotDigest: string }>;
 }
 
 /** The snapshot store's disk, where the platform has one (a gateway in tests may have none). */
@@ -82,12 +86,18 @@ export interface GatewayLimits {
   invokeGraceMs: number;
   /** A deploy (bundle → snapshot) that takes longer than this answers 504. */
   deployTimeoutMs: number;
+  /** Deploys one tenant may have in progress at once; more answer 429. */
+  deploysPerTenant: number;
 }
 
 export const DEFAULT_LIMITS: GatewayLimits = {
   invokeBodyBytes: LIMITS.bodyBytes,
-  deployBodyBytes: 64 * 1024 * 1024,
+  // The bundle travels as a JSON string: quotes and backslashes double in size, so twice the bundle
+  // limit plus room for the config; the schema then holds the bundle itself to LIMITS.bundleBytes.
+  deployBodyBytes: 2 * LIMITS.bundleBytes + 1024 * 1024,
   controlBodyBytes: 1024 * 1024,
   invokeGraceMs: 30_000,
-  deployTimeoutMs: 10 * 60_000,
+  // Init has its own short budget in the deployer; this bounds the rest (base snapshot, storing).
+  deployTimeoutMs: 2 * 60_000,
+  deploysPerTenant: 2,
 };

@@ -94,3 +94,18 @@ describe('invocation', () => {
     expect((await h.call('GET', '/fn/globex/secret-fn', { key: h.adminKey })).status).toBe(200);
   });
 });
+
+describe('an old public version is closed when the function goes private (issue 13, hole 1)', () => {
+  it('/fn/globex/open-fn@1 answers 401 without a key and 404 to acme once v2 is private, and no secret leaves', async () => {
+    expect((await h.call('GET', '/fn/globex/open-fn@1')).status).toBe(200);
+    expect((await h.deploy(h.globexKey, 'open-fn', { public: false })).status).toBe(201);
+    expect((await h.call('PUT', '/v1/functions/open-fn/secrets/TOKEN', { key: h.globexKey, json: { value: 'after-close' } })).status).toBe(200);
+    const before = h.invoker.calls.length;
+    for (const path of ['/fn/globex/open-fn@1', '/fn/globex/open-fn@2', '/fn/globex/open-fn']) {
+      expect((await h.call('GET', path)).status, path).toBe(401);
+      expect((await h.call('GET', path, { key: h.acmeKey })).status, path).toBe(404);
+    }
+    expect(h.invoker.calls.length).toBe(before);
+    expect((await h.call('GET', '/fn/globex/open-fn@1', { key: h.globexKey })).status).toBe(200);
+  });
+});

@@ -4,6 +4,7 @@
  * the document cannot drift from what the code checks. The registry validates again behind us;
  * these rules mirror its schemas (registry/src/schemas.ts) so that errors surface at the edge.
  */
+import { LIMITS } from '@fn/contract';
 import { z } from 'zod';
 
 const NAME_RE = /^[a-z0-9-]{1,63}$/;
@@ -19,6 +20,8 @@ export const AliasName = z
 export const VarName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be a letter or _ followed by up to 127 letters, digits or _')
+  // A JavaScript object would take it as its prototype and drop the value silently.
+  .refine((n) => n !== '__proto__', '__proto__ cannot be a variable or secret name (JavaScript objects give it a special meaning) — choose another name')
   .describe('An environment variable or secret name.');
 export const KeyId = z.string().regex(/^[0-9a-f]{16}$/, 'must be the 16 hex characters of a key id');
 const Version = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
@@ -27,7 +30,8 @@ const QueryInt = z.string().regex(/^[0-9]{1,15}$/, 'must be a whole number').tra
 
 /** 32 KiB of env in all, like the registry: env rides in every snapshot. */
 export const ENV_MAX_BYTES = 32 * 1024;
-export const BUNDLE_MAX_BYTES = 50 * 1024 * 1024;
+/** The one bundle limit, the contract's: what the guest's window can take (see @fn/contract). */
+export const BUNDLE_MAX_BYTES = LIMITS.bundleBytes;
 
 export const EnvVars = z
   .record(VarName, z.string().max(ENV_MAX_BYTES))

@@ -12,7 +12,18 @@ export interface ServerOptions {
   /** 0 picks a free port (tests). */
   port?: number;
   hostname?: string;
+  /**
+   * A request's headers and body must arrive within this (default 60 s; Node's own is 300 s): a
+   * client trickling a body cannot hold a connection and its buffers for minutes (issue 13, hole 7).
+   */
+  requestTimeoutMs?: number;
+  /** Headers must arrive within this (default 10 s). */
+  headersTimeoutMs?: number;
+  /** Connections open at once (default 1024); more are closed as they arrive. */
+  maxConnections?: number;
 }
+
+export const SERVER_DEFAULTS = { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, maxConnections: 1024 } as const;
 
 export interface RunningServer {
   url: string;
@@ -24,7 +35,17 @@ export interface RunningServer {
 export function startServer(app: Hono<GatewayEnv>, options: ServerOptions = {}): Promise<RunningServer> {
   const hostname = options.hostname ?? '127.0.0.1';
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: options.port ?? 8080, hostname }) as Server;
+    const requestTimeout = options.requestTimeoutMs ?? SERVER_DEFAULTS.requestTimeoutMs;
+    const headersTimeout = Math.min(options.headersTimeoutMs ?? SERVER_DEFAULTS.headersTimeoutMs, requestTimeout);
+    const server = serve({
+      fetch: app.fetch,
+      port: options.port ?? 8080,
+      hostname,
+      // Node checks these timeouts every connectionsCheckingInterval (30 s by default): check at a
+      // quarter of the shorter one, so a slow request is cut close to its deadline.
+      serverOptions: { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.max(100, Math.floor(headersTimeout / 4)) },
+    }) as Server;
+    server.maxConnections = options.maxConnections ?? SERVER_DEFAULTS.maxConnections;
     server.once('error', reject);
     server.once('listening', () => {
       server.off('error', reject);

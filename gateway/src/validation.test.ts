@@ -121,3 +121,20 @@ describe('authentication (401)', () => {
     expect(h.invoker.calls).toHaveLength(0);
   });
 });
+
+describe('__proto__ as an env or secret name (issue 13, hole 7)', () => {
+  it('PUT …/env/__proto__ and …/secrets/__proto__ answer 400 saying why, and change nothing', async () => {
+    const hp = createHarness();
+    try {
+      expect((await hp.deploy(hp.acmeKey, 'api')).status).toBe(201);
+      for (const path of ['/v1/functions/api/env/__proto__', '/v1/functions/api/secrets/__proto__']) {
+        const res = await hp.call('PUT', path, { key: hp.acmeKey, json: { value: 'x' } });
+        expect(res.status, path).toBe(400);
+        expect(JSON.stringify(await res.json()), path).toMatch(/__proto__ cannot be a variable or secret name/);
+      }
+      expect(hp.registry.functions.versions('acme', 'api')).toHaveLength(1);
+    } finally {
+      hp.close();
+    }
+  });
+});

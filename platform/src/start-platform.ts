@@ -17,7 +17,7 @@
  * again if a later one fails: a failed start leaves nothing running.
  */
 import { join } from 'node:path';
-import { createApp, startServer, stdoutLogger, threadedLogSink, type Logger } from '@fn/gateway';
+import { createApp, startServer, stdoutLogger, threadedLogSink, type GatewayLimits, type Logger } from '@fn/gateway';
 import { Registry } from '@fn/registry';
 import { InProcessBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
 import { DEFAULT_GRACE_MS, SnapshotStore, type Digest, type GcReport } from '@fn/snapshots';
@@ -55,6 +55,10 @@ export interface PlatformOptions {
   /** The runtime build base snapshots are keyed by (default: digest of the guest ELF and the VMM). */
   runtimeId?: string;
   logger?: Logger;
+  /** How long a function's init may run at deploy (default LIMITS.initTimeoutMs). */
+  deployInitTimeoutMs?: number;
+  /** Gateway limits (deploys in flight per tenant, body sizes, …); defaults suit one machine. */
+  gatewayLimits?: Partial<GatewayLimits>;
 }
 
 export interface RunningPlatform {
@@ -86,12 +90,15 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const logger = options.logger ?? stdoutLogger;
   const registry = await attempt(() => Registry.open(options.dataDir), (e) => fail(e, `could not open the registry in ${options.dataDir}`));
   closers.add('registry', () => registry.close());
+  // Before the port and the VMM hosts: a platform must never come up without the admin key it was asked for.
+  const adminKey = options.adminKey;
+  if (adminKey !== undefined) await attempt(() => registry.keys.checkAdminKeyFromEnv(adminKey), (e) => fail(e, 'FN_API_KEY cannot be used'));
   // Our own sink, closed before the registry: the last batch of invocation records is written.
   const logSink = threadedLogSink(registry, logger);
   closers.add('invocation log', () => logSink.close());
   const graceMs = options.snapshotGraceMs ?? DEFAULT_GRACE_MS;
   const store = new SnapshotStore(join(options.dataDir, 'snapshots'), { graceMs });
-  const deployer = new Deployer({ store, workDir: join(options.dataDir, 'work'), platform, ...(options.runtimeId ? { runtimeId: options.runtimeId } : {}) });
+  const deployer = new Deployer({ store, workDir: join(options.dataDir, 'work'), platform, ...(options.runtimeId ? { runtimeId: options.runtimeId } : {}), ...(options.deployInitTimeoutMs ? { initTimeoutMs: options.deployInitTimeoutMs } : {}) });
   const collector = new SnapshotCollector(registry, deployer, graceMs, logger);
   closers.add('snapshot garbage collector', () => collector.close());
   collector.collect(); // at start: what a crash or an earlier run left behind
@@ -106,12 +113,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const app = createApp({
     registry,
     deployer: {
-      deploy: (r) => deployer.deploy({ tenant: r.tenant, name: r.name, bundle: r.bundle, memoryMiB: r.config.memoryMiB, timeoutMs: r.config.timeoutMs, env: r.config.env }),
+      deploy: (r, signal) => deployer.deploy({ tenant: r.tenant, name: r.name, bundle: r.bundle, memoryMiB: r.config.memoryMiB, timeoutMs: r.config.timeoutMs, env: r.config.env }, signal),
     },
     invoker: new SchedulerClient(bus),
     snapshots: { collect: () => collector.collect(), usage: () => store.diskUsage() },
     logSink,
     logger,
+    ...(options.gatewayLimits ? { limits: options.gatewayLimits } : {}),
   });
   const port = options.port ?? 8080;
   const hostname = options.hostname ?? '127.0.0.1';

@@ -50,13 +50,22 @@ it('a missing build: names the missing files and the command that makes them', (
   );
 });
 
-it('a step that fails after the VMM hosts started: they are stopped, and the data directory is free for the next start', async () => {
+it('an unusable FN_API_KEY: refused right after the registry opens, before the port and any VMM host (issue 13, hole 5)', async () => {
   const before = children();
-  const dataDir = mkdtempSync(join(tmpdir(), 'fn-late-'));
-  // An adopted admin key that is too short is refused at the very last step of the start.
+  const dataDir = mkdtempSync(join(tmpdir(), 'fn-badkey-'));
   const err = await startPlatform({ dataDir, port: 0, backend, adminKey: 'short', hosts: 2, logger: quiet }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(PlatformStartError);
-  expect((err as Error).message).toMatch(/could not create the admin key: .*FN_API_KEY must be at least 16 characters/);
+  expect((err as Error).message).toMatch(/^FN_API_KEY cannot be used: .*FN_API_KEY must be at least 16 characters/);
+  expect(children()).toEqual(before);
+});
+
+it('a step that fails after the port is open: everything started is closed, and the data directory is free for the next start', async () => {
+  const before = children();
+  const dataDir = mkdtempSync(join(tmpdir(), 'fn-late-'));
+  // More VMM hosts than a worker may have: refused after the registry and the port are up.
+  const err = await startPlatform({ dataDir, port: 0, backend, hosts: 65, logger: quiet }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(PlatformStartError);
+  expect((err as Error).message).toMatch(/could not start the worker's VMM host processes/);
   await expect.poll(children, { timeout: 10_000 }).toEqual(before);
   // Nothing holds the data directory: a second start on it works, and closes cleanly.
   const again = await startPlatform({ dataDir, port: 0, backend, hosts: 1, logger: quiet });

@@ -2,7 +2,7 @@
  * Opens dataDir/fn.db with the settings every registry connection needs. Kept apart from the
  * Registry so tests can open the raw database (to plant a newer schema, or read what is on disk).
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -16,7 +16,9 @@ export interface DbOptions {
 export function openDatabase(dataDir: string, options: DbOptions = {}): Database.Database {
   // 0700: the directory holds key hashes, the secrets key and every function's metadata.
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const db = new Database(join(dataDir, DB_FILE));
+  const path = join(dataDir, DB_FILE);
+  ownerOnly(path);
+  const db = new Database(path);
   try {
     // busy_timeout first: switching to WAL needs a lock another opener may briefly hold.
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5_000))}`);
@@ -31,5 +33,17 @@ export function openDatabase(dataDir: string, options: DbOptions = {}): Database
   } catch (error) {
     db.close();
     throw error;
+  }
+}
+
+/**
+ * fn.db readable and writable by its owner only (0600; it was 0644 under the usual umask): it holds
+ * key hashes, sealed secrets and every function's metadata. Created so before SQLite opens it, and
+ * tightened if an older start left it looser; SQLite gives its -wal and -shm files the same mode.
+ */
+function ownerOnly(path: string): void {
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(file) && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
   }
 }

@@ -50,9 +50,8 @@ describe('environment variables', () => {
   it('are validated', () => {
     expect(() => registry.env.setEnv('acme', 'api', { '1BAD': 'x' })).toThrow(ValidationError);
     expect(() => registry.env.setEnv('acme', 'api', { BIG: 'x'.repeat(40_000) })).toThrow(ValidationError);
-    // An own "__proto__" key (from JSON) is dropped by validation, never stored as a name.
-    const proto = registry.env.setEnv('acme', 'api', JSON.parse('{"__proto__":"x","OK":"1"}') as Record<string, string>);
-    expect(Object.getOwnPropertyNames(proto.version.env)).toEqual(['MODE', 'OK']);
+    // An own "__proto__" key (from JSON) is refused, never stored as a name nor silently dropped.
+    expect(() => registry.env.setEnv('acme', 'api', JSON.parse('{"__proto__":"x","OK":"1"}') as Record<string, string>)).toThrow(ValidationError);
     expect(() => registry.env.setSecret('acme', 'api', '__proto__', 'x')).toThrow(ValidationError);
     expect(() => registry.env.setEnv('acme', 'nope', { A: 'b' })).toThrow(NotFoundError);
   });
@@ -133,5 +132,17 @@ describe('secrets', () => {
     expect(() => registry.env.secretsForInvocation('acme', 'api')).toThrow(/Restore the original secrets.key, or set the secret again/);
     registry.env.setSecret('acme', 'api', 'TOKEN', 'value-456');
     expect(registry.env.secretsForInvocation('acme', 'api')).toEqual({ TOKEN: 'value-456' });
+  });
+});
+
+describe('__proto__ as a name (issue 13, hole 7)', () => {
+  it('is refused with a clear error, not accepted and silently dropped', async () => {
+    const { dir, cleanup } = await tempDir();
+    const { registry } = openWithTenants(dir);
+    registry.functions.createVersion(deployInput('acme', 'api'));
+    expect(() => registry.env.setEnv('acme', 'api', JSON.parse('{"__proto__": "x"}') as Record<string, string>)).toThrow(/__proto__ is not allowed/);
+    expect(registry.functions.versions('acme', 'api')).toHaveLength(1);
+    registry.close();
+    await cleanup();
   });
 });

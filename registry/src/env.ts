@@ -56,6 +56,8 @@ export class EnvStore {
 
   /** Sets (adds or replaces) env vars; publishes a new version if anything changed. */
   setEnv(tenant: string, name: string, vars: Record<string, string>): EnvChange {
+    // Checked before parsing: zod would copy the entry onto a plain object's prototype, dropping it.
+    if (Object.hasOwn(vars, '__proto__')) throw new ValidationError('invalid env: __proto__ is not allowed as a name');
     const changes = parse(EnvVars, vars, 'env');
     return this.changeEnv(tenant, name, (env, fn) => {
       const clash = secretNames(this.db, fn).filter((s) => Object.hasOwn(changes, s));

@@ -9,6 +9,8 @@ import { ConflictError, NotFoundError } from './errors.js';
 import {
   aliasVersion,
   findFunction,
+  getVersion,
+  latestVersion,
   insertVersion,
   requireFunction,
   requireVersion,
@@ -76,6 +78,8 @@ function toSummary(row: SummaryRow): FunctionSummary {
 export class FunctionStore {
   /** Versions by tenant, name and selector, for invocations; dropped on any database change. */
   private readonly resolved: ReadCache<VersionRecord>;
+  /** Each function's current public flag, for invocations; dropped on any database change. */
+  private readonly publicNow: ReadCache<boolean>;
 
   constructor(
     private readonly db: Database.Database,
@@ -83,6 +87,7 @@ export class FunctionStore {
     watch: ChangeWatch,
   ) {
     this.resolved = new ReadCache(watch);
+    this.publicNow = new ReadCache(watch);
   }
 
   /**
@@ -95,13 +100,14 @@ export class FunctionStore {
     const run = this.db.transaction((): VersionRecord => {
       requireTenant(this.db, v.tenant);
       const fn = findFunction(this.db, v.tenant, v.name);
+      const env = v.keepLiveEnv ? (fn ? this.liveOrLatestEnv(fn) : {}) : v.env;
       if (fn) {
-        const clash = secretNames(this.db, fn).filter((s) => Object.hasOwn(v.env, s));
+        const clash = secretNames(this.db, fn).filter((s) => Object.hasOwn(env, s));
         if (clash.length > 0) {
           throw new ConflictError(`${clash.join(', ')} ${clash.length > 1 ? 'are secrets' : 'is a secret'} of "${v.name}": rename the environment variable or unset the secret`);
         }
       }
-      return insertVersion(this.db, this.now(), v.tenant, v.name, v, v.setLive);
+      return insertVersion(this.db, this.now(), v.tenant, v.name, { ...v, env }, v.setLive);
     });
     // IMMEDIATE: the version counter is read and bumped under the write lock, so two deploys
     // from two processes get two different numbers.
@@ -209,9 +215,16 @@ export class FunctionStore {
   /**
    * resolve() for an invocation: the owner (and an admin) may invoke any of its functions; anyone
    * else (another tenant, or no key: caller null) only a public one. A private function answers
-   * NotFound to them, exactly like a missing one, so its existence is not revealed. The version is
-   * remembered until the database changes (a deploy, a rollback, an env change: the next
-   * invocation sees it); the returned record is shared and frozen.
+   * NotFound to them, exactly like a missing one, so its existence is not revealed.
+   *
+   * "Public" is the function's current setting: the `public` flag of the version `live` points at
+   * (the newest version if there is no live alias), whichever version or alias is invoked. So
+   * deploying a function private closes every old version of it at once (versions are numbered
+   * 1..N: anyone could name an old public one), and secrets, which are per function and current,
+   * never reach a caller the owner has not admitted now.
+   *
+   * The version is remembered until the database changes (a deploy, a rollback, an env change:
+   * the next invocation sees it); the returned record is shared and frozen.
    */
   resolveForInvocation(caller: Caller | null, owner: string, name: string, selector: VersionSelectorInput = 'live'): VersionRecord {
     const tenant = parse(TenantId, owner, 'tenant');
@@ -219,11 +232,29 @@ export class FunctionStore {
     const privileged = caller !== null && (isAdmin(caller) || caller.tenantId === tenant);
     try {
       const record = this.resolved.get(`${tenant}\0${fnName}\0${selector}`, () => deepFreeze(this.resolve(tenant, fnName, selector)));
-      if (privileged || record.config.public) return record;
+      if (privileged || this.isPublicNow(tenant, fnName)) return record;
     } catch (error) {
       if (privileged || !(error instanceof NotFoundError)) throw error;
     }
     throw new NotFoundError(`no public function "${fnName}" in tenant "${tenant}": a private function is invoked with a key of its tenant`);
+  }
+
+  /** The function's current `public` setting: that of its live version (else its newest). */
+  private isPublicNow(tenant: string, name: string): boolean {
+    return this.publicNow.get(`${tenant}\0${name}`, () => {
+      const row = this.liveOrLatestRow(this.require(tenant, name));
+      return row !== undefined && (JSON.parse(row.config) as { public?: boolean }).public === true;
+    });
+  }
+
+  private liveOrLatestRow(fn: FunctionRow): VersionRow | undefined {
+    const live = aliasVersion(this.db, fn, 'live');
+    return live === undefined ? latestVersion(this.db, fn) : getVersion(this.db, fn, live);
+  }
+
+  private liveOrLatestEnv(fn: FunctionRow): Record<string, string> {
+    const row = this.liveOrLatestRow(fn);
+    return row ? (JSON.parse(row.env) as Record<string, string>) : {};
   }
 
   /** Every snapshot digest any stored version references: what the snapshot store's gc keeps. */

@@ -93,6 +93,25 @@ export class KeyStore {
   }
 
   /**
+   * Checks an FN_API_KEY before a start goes any further (issue 13, hole 5: an invalid one was
+   * silently ignored and the platform ran on). At the first start of a directory it must be
+   * adoptable (ValidationError otherwise); at every later start it must be an active admin key of
+   * this directory, since it is adopted at the first start only (ForbiddenError otherwise).
+   */
+  checkAdminKeyFromEnv(envKey: string): void {
+    if (!sql(this.db, 'SELECT 1 FROM meta WHERE key = ?').get(ADMIN_KEY_MARK)) {
+      parse(AdoptedKey, envKey, 'FN_API_KEY');
+      return;
+    }
+    const caller = this.authenticate(envKey);
+    if (caller === null || caller.tenantId !== null) {
+      throw new ForbiddenError(
+        'FN_API_KEY is not an active admin key of this data directory (it is adopted as the admin key at the first start only) — unset FN_API_KEY, or set it to an admin key of this directory',
+      );
+    }
+  }
+
+  /**
    * The caller behind a presented key, or null (unknown, wrong or revoked: the reasons are not
    * told apart, to give a guesser nothing). The id lookup is not secret; the comparison of the
    * hash is constant-time and always done, even for an unknown id. A key that authenticated is

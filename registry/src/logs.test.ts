@@ -114,3 +114,16 @@ describe('invocation logs', () => {
     expect(registry.logs.query('acme', 'api').records).toEqual([]);
   });
 });
+
+describe('the dropped-lines count (issue 13, hole 7)', () => {
+  it('adds the lines the guest dropped before sending, when its marker is among the lines cut here', () => {
+    // What a flooded guest sends: as many 100-byte lines as its 256 KiB allow, then its marker.
+    const line = { level: 'log' as const, message: 'x'.repeat(100), ms: 1 };
+    const sent = [...Array.from({ length: 2621 }, () => line), { level: 'warn' as const, message: '[logs truncated: 97379 more line(s) dropped]', ms: 2 }];
+    const capped = capLines(sent);
+    const kept = capped.length - 1;
+    const cutHere = 2621 - kept;
+    expect(capped[capped.length - 1]!.message).toBe(`[fn] ${cutHere + 97379} log line(s) dropped: over ${MAX_LOG_BYTES_PER_INVOCATION} bytes in one invocation`);
+    expect(kept + cutHere + 97379).toBe(100_000);
+  });
+});

@@ -73,13 +73,22 @@ const toRecord = (r: LogRow): LogRecord => ({
   at: r.at,
 });
 
-/** Keeps lines while they fit in MAX_LOG_BYTES_PER_INVOCATION, then says how many were dropped. */
+/** The guest's own truncation marker (guest/src/prelude/50-console.js): lines it never sent. */
+const GUEST_TRUNCATED = /^\[logs truncated: ([0-9]{1,15}) more line\(s\) dropped\]$/;
+
+/**
+ * Keeps lines while they fit in MAX_LOG_BYTES_PER_INVOCATION, then says how many were dropped:
+ * those cut here plus those the guest already dropped, if its marker is among the cut ones (issue
+ * 13, hole 7: "542 dropped" was reported when ~98,000 lines were).
+ */
 export function capLines(lines: LogLine[]): LogLine[] {
   let bytes = 0;
   for (let i = 0; i < lines.length; i++) {
     bytes += Buffer.byteLength(lines[i]!.message) + 32;
     if (bytes > MAX_LOG_BYTES_PER_INVOCATION) {
-      const dropped = lines.length - i;
+      let dropped = lines.length - i;
+      const marker = GUEST_TRUNCATED.exec(lines[lines.length - 1]!.message);
+      if (marker) dropped += Number(marker[1]) - 1; // the marker itself is no line of the function's
       return [...lines.slice(0, i), { level: 'warn', message: `[fn] ${dropped} log line(s) dropped: over ${MAX_LOG_BYTES_PER_INVOCATION} bytes in one invocation`, ms: lines[i]!.ms }];
     }
   }

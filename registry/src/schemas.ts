@@ -73,6 +73,12 @@ export const CreateVersionInput = z.strictObject({
   snapshotDigest: Digest,
   config: FunctionConfig,
   env: EnvVars.default({}),
+  /**
+   * Take the env vars of the version `live` points at when this version is recorded (in the same
+   * transaction), instead of `env`: a redeploy that names no env keeps what PUT …/env set, even a
+   * change made while the deploy was building (no last-writer-wins over a field the deploy did not set).
+   */
+  keepLiveEnv: z.boolean().default(false),
   /** Move the `live` alias to the new version (the default, like a deploy). */
   setLive: z.boolean().default(true),
 });

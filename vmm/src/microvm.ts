@@ -164,7 +164,7 @@ export class MicroVM {
   async load(bundle: string, options: LoadOptions = {}): Promise<{ loadMs: number }> {
     const opts = parseOrThrow(LoadOptionsSchema, options, 'load options');
     if (this.loaded) throw new InvalidInputError('a function is already loaded in this microVM — boot a new VM for another function');
-    const input = encodeMetaAndBytes({ name: opts.name, env: opts.env, memoryMiB: this.memoryMiB }, Buffer.from(bundle, 'utf8'), 'bundle', this.transport.inputHeadroom);
+    const input = encodeMetaAndBytes({ name: opts.name, env: opts.env, memoryMiB: this.memoryMiB, platform: this.platform }, Buffer.from(bundle, 'utf8'), 'bundle', this.transport.inputHeadroom);
     const started = performance.now();
     const result = await this.run(GuestCommand.Load, input);
     if (result.status === GuestStatus.OutOfMemory) this.fatal(new GuestOutOfMemoryError(this.memoryMiB, 'while loading the module'));

@@ -33,7 +33,7 @@ export async function serveWorkerOnBus(bus: Bus, options: WorkerOnBusOptions): P
   const invoke = async (req: InvocationRequest): Promise<InvocationResult> => {
     const snapshot = await options.snapshotFor(req.snapshotKey);
     const run = await worker.run(
-      { key: req.snapshotKey, snapshot, timeoutMs: req.limits.timeoutMs },
+      { key: req.snapshotKey, snapshot, timeoutMs: req.limits.timeoutMs, maxConcurrency: req.limits.maxConcurrency },
       { ...req.request, invocationId: req.invocationId, env: req.env },
     );
     return { ...run.result, cold: run.cold };

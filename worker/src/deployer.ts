@@ -15,9 +15,10 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guestAbiVersion } from '@fn/guest';
-import { MicroVM, type VmSnapshot } from '@fn/vmm';
+import { LIMITS } from '@fn/contract';
+import { GuestTimeoutError, MicroVM, PayloadTooLargeError, timeoutScale, type VmSnapshot } from '@fn/vmm';
 import { archiveSnapshot, materializeSnapshot, sha256, type Digest, type GcReport, type SnapshotStore } from '@fn/snapshots';
-import { RuntimeMismatchError } from './errors.js';
+import { DeployCancelledError, DeployInitTimeoutError, RuntimeMismatchError } from './errors.js';
 import { runtimeIdentity } from './runtime-identity.js';
 
 /** The store ref of the base snapshot for one platform, runtime build and memory size. */
@@ -39,7 +40,7 @@ export interface DeployRequest {
   /** The function as one ES module (the esbuild bundle). */
   bundle: string;
   memoryMiB: number;
-  /** Also the budget for the function's init. */
+  /** The function's invocation timeout (its init has the deployer's own initTimeoutMs). */
   timeoutMs: number;
   env: Record<string, string>;
 }
@@ -60,6 +61,11 @@ export interface DeployerOptions {
   platform: 'kvm' | 'ptrace';
   /** The runtime build the base snapshots are keyed by; default: digest of the guest ELF and the VMM. */
   runtimeId?: string;
+  /**
+   * How long a function's init (its module's top-level code) may run at deploy, whatever its
+   * timeoutMs: a spinning init must not hold a core for 15 minutes. Default LIMITS.initTimeoutMs.
+   */
+  initTimeoutMs?: number;
 }
 
 export class Deployer {
@@ -68,23 +74,46 @@ export class Deployer {
   private readonly laidOut = new Map<Digest, Promise<VmSnapshot>>();
 
   private readonly runtimeId: string;
+  private readonly initTimeoutMs: number;
 
   constructor(private readonly options: DeployerOptions) {
     this.runtimeId = options.runtimeId ?? runtimeIdentity(options.platform);
+    this.initTimeoutMs = options.initTimeoutMs ?? LIMITS.initTimeoutMs * timeoutScale();
   }
 
-  /** Builds and stores the snapshot of one function version. Load errors (GuestLoadError) propagate. */
-  async deploy(request: DeployRequest): Promise<DeployResult> {
+  /**
+   * Builds and stores the snapshot of one function version. Load errors (GuestLoadError)
+   * propagate; an init past initTimeoutMs is a DeployInitTimeoutError. When `signal` aborts (the
+   * client went away) the VM is stopped at once and the deploy ends with DeployCancelledError.
+   */
+  async deploy(request: DeployRequest, signal?: AbortSignal): Promise<DeployResult> {
+    const what = `"${request.tenant}/${request.name}"`;
+    if (signal?.aborted) throw new DeployCancelledError(what);
     const started = performance.now();
     const { store } = this.options;
     const bundleBytes = Buffer.from(request.bundle, 'utf8');
-    const bundleDigest = await store.putBlob(bundleBytes);
+    if (bundleBytes.length > LIMITS.bundleBytes) throw new PayloadTooLargeError('bundle', bundleBytes.length, LIMITS.bundleBytes);
+    // Named now, stored only once the function has loaded and been snapshotted: a deploy that
+    // fails (too large, a load error, out of memory, a timeout, cancelled) leaves no bytes behind.
+    const bundleDigest = sha256(bundleBytes);
     const base = await this.base(request.memoryMiB);
     const scratch = mkdtempSync(join(tmpdir(), 'fn-deploy-'));
-    const vm = await MicroVM.restore(base.snapshot, { timeoutMs: request.timeoutMs });
+    const vm = await MicroVM.restore(base.snapshot, { timeoutMs: this.initTimeoutMs });
+    const stop = () => vm.close();
+    signal?.addEventListener('abort', stop, { once: true });
     try {
-      await vm.load(request.bundle, { name: request.name, env: request.env });
+      if (signal?.aborted) throw new DeployCancelledError(what);
+      try {
+        await vm.load(request.bundle, { name: request.name, env: request.env });
+      } catch (error) {
+        if (signal?.aborted) throw new DeployCancelledError(what, { cause: error });
+        if (error instanceof GuestTimeoutError) throw new DeployInitTimeoutError(this.initTimeoutMs, { cause: error });
+        throw error;
+      }
+      if (signal?.aborted) throw new DeployCancelledError(what);
       const snap = await vm.snapshot(scratch, { base: base.snapshot });
+      if (signal?.aborted) throw new DeployCancelledError(what);
+      if ((await store.putBlob(bundleBytes)) !== bundleDigest) throw new Error(`the snapshot store named the bundle of "${request.name}" differently from its sha256 — the store and the deployer disagree on digests`);
       const snapshotDigest = await archiveSnapshot(
         store,
         { platform: this.options.platform, dir: snap.dir, memoryBytes: request.memoryMiB * 1024 * 1024, abiVersion: guestAbiVersion, runtimeId: this.runtimeId },
@@ -95,6 +124,7 @@ export class Deployer {
       await this.snapshotFor(snapshotDigest);
       return { bundleDigest, snapshotDigest, baseDigest: base.digest, diffPages: snap.diffPages, ms: performance.now() - started };
     } finally {
+      signal?.removeEventListener('abort', stop);
       vm.close();
       rmSync(scratch, { recursive: true, force: true });
     }

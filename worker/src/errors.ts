@@ -105,3 +105,22 @@ export class RuntimeMismatchError extends WorkerError {
     );
   }
 }
+
+/** A deploy's init (its module's top-level code) ran past the deploy's own init budget. */
+export class DeployInitTimeoutError extends InvocationTimeoutError {
+  override name = 'DeployInitTimeoutError';
+  constructor(
+    readonly initTimeoutMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`the function's init (its module's top-level code) ran longer than the ${initTimeoutMs} ms a deploy allows and was stopped — move slow work out of module init, into the handler`, options);
+  }
+}
+
+/** Nobody waits for the deploy any more (its client went away, or the gateway's deadline passed). */
+export class DeployCancelledError extends UnavailableError {
+  override name = 'DeployCancelledError';
+  constructor(what: string, options?: { cause?: unknown }) {
+    super(`the deploy of ${what} was cancelled because nobody waits for it any more (the client went away or its deadline passed); its VM was stopped and nothing was stored — deploy again`, options);
+  }
+}

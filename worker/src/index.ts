@@ -20,5 +20,7 @@ export {
   WorkerAtCapacityError,
   PoolConfigMismatchError,
   WorkerClosedError,
+  DeployInitTimeoutError,
+  DeployCancelledError,
 } from './errors.js';
 export { Deployer, type DeployRequest, type DeployResult, type DeployerOptions } from './deployer.js';

@@ -38,7 +38,13 @@ const WorkerOptionsSchema = z
     maxVms: z.number().int().min(1).default(200),
     /** Most guest memory across all VMs (each charged its full size); default 75% of RAM. */
     maxMemoryMiB: z.number().int().min(16).default(Math.floor((totalmem() * 0.75) / MiB)),
-    maxWarm: z.number().int().min(0).default(8),
+    /**
+     * Most VMs one pool keeps warm. Default: the function's maxConcurrency (PoolTarget), so demand
+     * up to the concurrency limit is served warm — a smaller pool restores and discards a VM for
+     * every request above it (issue 13, hole 6: 7× less throughput at 9–10 concurrent requests with
+     * 8 under a limit of 10); 8 for a target that names no concurrency. Set it to cap every pool.
+     */
+    maxWarm: z.number().int().min(0).optional(),
     spare: z.number().int().min(0).default(1),
     idleMs: z.number().int().min(0).default(5 * 60_000),
     windowMs: z.number().int().min(1).default(10_000),
@@ -79,7 +85,12 @@ export interface PoolTarget {
   key: string;
   snapshot: VmSnapshot;
   timeoutMs: number;
+  /** The function's concurrency limit: its pool keeps up to this many VMs warm (unless maxWarm is set). */
+  maxConcurrency?: number;
 }
+
+/** maxWarm of a pool whose target names no concurrency limit, when the worker sets none. */
+const DEFAULT_MAX_WARM = 8;
 
 export interface WorkerInvokeResult {
   /** The VM's answer; its timings carry this worker's hops too (worker, hostCall, restore). */
@@ -111,6 +122,8 @@ export class Worker {
   private hostCrashes = 0;
   private closed = false;
   private readonly settings: PoolSettings;
+  /** Each pool's own settings (its maxWarm follows its function's concurrency limit). */
+  private readonly poolSettings = new WeakMap<FunctionPool, PoolSettings>();
 
   private constructor(
     private readonly hosts: HostPool,
@@ -118,8 +131,8 @@ export class Worker {
     private readonly clock: Clock,
   ) {
     this.budget = new Budget({ maxVms: options.maxVms, maxMemoryMiB: options.maxMemoryMiB });
-    const { maxWarm, spare, idleMs, windowMs, refillConcurrency, tickMs } = options;
-    this.settings = { maxWarm, spare, idleMs, windowMs, refillConcurrency, tickMs };
+    const { spare, idleMs, windowMs, refillConcurrency, tickMs } = options;
+    this.settings = { maxWarm: options.maxWarm ?? DEFAULT_MAX_WARM, spare, idleMs, windowMs, refillConcurrency, tickMs };
     hosts.onHostCrash(() => {
       this.hostCrashes++;
       // Idle VMs on that host are gone: drop them and let each pool refill on the live hosts.
@@ -155,7 +168,7 @@ export class Worker {
     const { key, snapshot, timeoutMs } = target;
     const started = performance.now();
     for (let attempt = 0; ; attempt++) {
-      const pool = this.poolFor(key, snapshot, timeoutMs);
+      const pool = this.poolFor(key, snapshot, timeoutMs, target.maxConcurrency);
       let acquired;
       try {
         acquired = await pool.acquire();
@@ -220,8 +233,9 @@ export class Worker {
     await this.hosts.close();
   }
 
-  private poolFor(key: string, snapshot: VmSnapshot, timeoutMs: number): FunctionPool {
+  private poolFor(key: string, snapshot: VmSnapshot, timeoutMs: number, maxConcurrency: number | undefined): FunctionPool {
     if (this.closed) throw new WorkerClosedError();
+    const maxWarm = this.options.maxWarm ?? maxConcurrency ?? DEFAULT_MAX_WARM;
     const existing = this.pools.get(key);
     if (existing) {
       if (!sameSnapshot(existing.snapshot, snapshot) || existing.timeoutMs !== timeoutMs) {
@@ -229,9 +243,13 @@ export class Worker {
           `pool "${key}" serves ${existing.snapshot.dir} with a ${existing.timeoutMs} ms timeout, but this invocation names ${snapshot.dir} with ${timeoutMs} ms — a key must identify one function version; use a new key for a new version`,
         );
       }
+      // Versions that share a snapshot share its pool: it follows the largest concurrency limit.
+      const settings = this.poolSettings.get(existing)!;
+      if (maxWarm > settings.maxWarm) settings.maxWarm = maxWarm;
       return existing;
     }
-    const pool = new FunctionPool(key, snapshot, timeoutMs, this.settings, {
+    const settings = { ...this.settings, maxWarm };
+    const pool = new FunctionPool(key, snapshot, timeoutMs, settings, {
       hosts: this.hosts,
       clock: this.clock,
       reserve: (p, purpose) => this.reserve(p, purpose),
@@ -243,6 +261,7 @@ export class Worker {
       },
     });
     this.pools.set(key, pool);
+    this.poolSettings.set(pool, settings);
     return pool;
   }
 

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Registry } from '@fn/registry';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachBackend } from '../../../vmm/src/test-support/backends.js';
 import { scaledTimeout } from '../../../vmm/src/test-support/time-scale.js';
@@ -72,9 +73,9 @@ function ourProcesses(): Set<string> {
 }
 
 /** Runs `fn up` to its exit: code, output, and any of our processes it left running. */
-function fnUpFails(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; leftover: string[] }> {
+function fnUpFails(args: string[], env: Record<string, string | undefined> = process.env): Promise<{ code: number | null; stdout: string; stderr: string; leftover: string[] }> {
   const before = ourProcesses();
-  const child = spawn(process.execPath, [fnBin, 'up', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [fnBin, 'up', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let stdout = '';
   let stderr = '';
@@ -110,6 +111,30 @@ describe('fn up that cannot start', () => {
     expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(2);
     expect(r.stderr).toMatch(/fn: the data directory .*not-a-dir\/data cannot be written \(ENOTDIR\) — fix its permissions, or choose another with --data DIR/);
     expect(r.leftover).toEqual([]);
+  });
+});
+
+describe('fn up with an FN_API_KEY it cannot use (issue 13, hole 5)', () => {
+  it('at the first start, a malformed key: one line saying what is wrong, exit code 1, nothing left running', { timeout: scaledTimeout(60_000) }, async () => {
+    const r = await fnUpFails(['--port', '0', '--data', mkdtempSync(join(tmpdir(), 'fn-up-badkey-'))], { ...process.env, FN_API_KEY: 'short' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^fn: starting .*\nfn: FN_API_KEY cannot be used: .*at least 16 characters.*\n$/);
+    expect(r.stdout).not.toMatch(/fn is up/);
+    expect(r.leftover).toEqual([]);
+  });
+
+  it('at a later start, a key that is not an admin key of the directory: exit code 1 before listening', { timeout: scaledTimeout(60_000) }, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fn-up-badkey-'));
+    const registry = Registry.open(dataDir);
+    registry.keys.ensureAdminKey();
+    registry.close();
+    for (const key of ['short', 'fn_0123456789abcdef_notthekeynotthekeynotthekeynotthekeynotthe']) {
+      const r = await fnUpFails(['--port', '0', '--data', dataDir], { ...process.env, FN_API_KEY: key });
+      expect(r.code, key).toBe(1);
+      expect(r.stderr).toMatch(/fn: FN_API_KEY cannot be used: FN_API_KEY is not an active admin key of this data directory .* — unset FN_API_KEY, or set it to an admin key of this directory\n$/);
+      expect(r.stdout).not.toMatch(/fn is up/);
+      expect(r.leftover).toEqual([]);
+    }
   });
 });
 

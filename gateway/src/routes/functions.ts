@@ -6,6 +6,7 @@
 import type { Registry } from '@fn/registry';
 import { actFor } from '../auth.js';
 import { deploy } from '../deploy.js';
+import { DeploySlots } from '../deploy-slots.js';
 import type { Deployer, SnapshotDisk } from '../deps.js';
 import { route, type Route } from '../route-book.js';
 import {
@@ -30,18 +31,20 @@ export interface FunctionRouteDeps {
   deployer: Deployer;
   snapshots?: SnapshotDisk | undefined;
   deployTimeoutMs: number;
+  deploysPerTenant: number;
   deployBodyBytes: number;
   controlBodyBytes: number;
 }
 
 export function functionRoutes(deps: FunctionRouteDeps): Route[] {
   const { registry } = deps;
+  const slots = new DeploySlots(deps.deploysPerTenant);
   const bodyLimit = deps.controlBodyBytes;
   const tag = 'functions';
   return [
     route(
-      { method: 'post', path: '/v1/functions', operationId: 'deploy', summary: 'Deploy: bundle + config → snapshot → version N, and move live to it', tag, query: TenantQuery, body: DeployBody, bodyLimit: deps.deployBodyBytes, status: 201, response: VersionRecord, errors: [403, 404, 409, 413, 504] },
-      ({ c, caller, query, body }) => deploy(deps, caller, actFor(c, caller, query.tenant), body),
+      { method: 'post', path: '/v1/functions', operationId: 'deploy', summary: 'Deploy: bundle + config → snapshot → version N, and move live to it', tag, query: TenantQuery, body: DeployBody, bodyLimit: deps.deployBodyBytes, status: 201, response: VersionRecord, errors: [403, 404, 409, 413, 429, 504] },
+      ({ c, caller, query, body }) => deploy({ ...deps, slots }, caller, actFor(c, caller, query.tenant), body, c.req.raw.signal),
     ),
     route(
       { method: 'get', path: '/v1/functions', operationId: 'listFunctions', summary: 'The tenant\'s functions', tag, query: TenantQuery, status: 200, response: FunctionList, errors: [403, 404] },

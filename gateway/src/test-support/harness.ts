@@ -17,16 +17,19 @@ const digest = (text: string) => `sha256:${createHash('sha256').update(text).dig
 
 export class FakeDeployer {
   calls: DeployRequest[] = [];
+  /** The abort signal each call got (aborted when its client went away or its deadline passed). */
+  signals: (AbortSignal | undefined)[] = [];
   /** Replace to make deploys fail or hang. */
-  behaviour: (request: DeployRequest) => Promise<{ bundleDigest: string; snapshotDigest: string }> = async (request) => ({
+  behaviour: (request: DeployRequest, signal?: AbortSignal) => Promise<{ bundleDigest: string; snapshotDigest: string }> = async (request) => ({
     bundleDigest: digest(request.bundle),
     // The snapshot depends on the bundle, limits and the env baked in: a different one per deploy here.
     snapshotDigest: digest(`${request.bundle}|${JSON.stringify(request.config)}|${this.calls.length}`),
   });
 
-  async deploy(request: DeployRequest) {
+  async deploy(request: DeployRequest, signal?: AbortSignal) {
     this.calls.push(request);
-    return this.behaviour(request);
+    this.signals.push(signal);
+    return this.behaviour(request, signal);
   }
 }
 

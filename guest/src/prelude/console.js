@@ -10,23 +10,36 @@ import { URLSearchParams, URL } from './url.js';
 import { Request, Response } from './body.js';
 
 const LOG_LIMIT_BYTES = 256 * 1024;
-export const logBuffer = { entries: [], bytes: 0, truncated: false };
+// `marker` is the "[logs truncated …]" entry; `dropped` counts the lines it stands for, so the
+// owner reads how many were lost (the host adds what it drops itself: registry/src/logs.ts).
+export const logBuffer = { entries: [], bytes: 0, truncated: false, marker: null, dropped: 0 };
 
 export function resetLogs() {
   if (logBuffer.entries.length === 0 && !logBuffer.truncated) return; // nothing logged: keep the empty array
   logBuffer.entries = [];
   logBuffer.bytes = 0;
   logBuffer.truncated = false;
+  logBuffer.marker = null;
+  logBuffer.dropped = 0;
+}
+
+/** The invocation's entries, the truncation marker completed with its count; the buffer stays. */
+export function finishedLogs() {
+  if (logBuffer.marker !== null) logBuffer.marker.message = `[logs truncated: ${logBuffer.dropped} more line(s) dropped]`;
+  return logBuffer.entries;
 }
 
 export function takeLogs() {
-  const entries = logBuffer.entries;
+  const entries = finishedLogs();
   resetLogs();
   return entries;
 }
 
 function pushLog(level, message) {
-  if (logBuffer.truncated) return;
+  if (logBuffer.truncated) {
+    logBuffer.dropped++;
+    return;
+  }
   const ms = sinceStartMs();
   const room = LOG_LIMIT_BYTES - logBuffer.bytes;
   // Every UTF-16 unit is at least one byte, so a longer string cannot fit: skip measuring it.
@@ -37,7 +50,9 @@ function pushLog(level, message) {
     return;
   }
   if (room > 0) logBuffer.entries.push({ level, message: truncateUtf8(message.slice(0, room), room), ms });
-  logBuffer.entries.push({ level: 'warn', message: '[logs truncated]', ms });
+  else logBuffer.dropped++;
+  logBuffer.marker = { level: 'warn', message: '[logs truncated]', ms };
+  logBuffer.entries.push(logBuffer.marker);
   logBuffer.bytes = LOG_LIMIT_BYTES;
   logBuffer.truncated = true;
 }

@@ -13,11 +13,11 @@ import { native, nativeInfo, defineGlobal, defineMethods, setToStringTag, clock,
 import { headersInternals, Headers, iteratesAsSortedList } from './headers.js';
 import { URL } from './url.js';
 import { TEXT_PLAIN, createIncomingRequest, Response, responseBodyBytes } from './body.js';
-import { logBuffer, resetLogs, takeLogs, resetConsoleState, reportUncaught } from './console.js';
+import { logBuffer, resetLogs, takeLogs, finishedLogs, resetConsoleState, reportUncaught } from './console.js';
 import { nextTimerAt, runDueTimers, clearAllTimers } from './timers.js';
 import { setOwn, buildLambdaEvent, buildLambdaContext, callLambdaHandler, lambdaResultToResponse } from './lambda.js';
 
-const loaded = { mode: null, target: null, handler: null, name: '', memoryMiB: 128, env: Object.freeze({}) };
+export const loaded = { mode: null, target: null, handler: null, name: '', memoryMiB: 128, platform: null, env: Object.freeze({}) };
 
 // The invocation in progress: { id, done, waitUntil: [] } — or null between invocations.
 let currentInvocation = null;
@@ -57,6 +57,7 @@ function setModule(ns, metaJson) {
   }
   loaded.name = typeof meta.name === 'string' ? meta.name : '';
   loaded.memoryMiB = typeof meta.memoryMiB === 'number' ? meta.memoryMiB : 128;
+  loaded.platform = typeof meta.platform === 'string' ? meta.platform : null;
   loaded.env = frozenEnv(meta.env, null);
 }
 
@@ -226,7 +227,7 @@ async function finishInvocation(meta, bytes, invocation) {
   // await, so handlers see the same number of microtask turns before the response is taken.
   await (invocation.waitUntil.length === 0 ? undefined : drainWaitUntil(invocation));
   // An invocation abandoned through failure() no longer owns the log buffer or the timers.
-  const logs = invocation.done ? [] : logBuffer.entries;
+  const logs = invocation.done ? [] : finishedLogs();
   let output;
   try {
     output = failed === null ? responseOutput(response, logs) : errorOutput(failed.error, logs);
