@@ -4,7 +4,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { ptraceVmmPath } from '@fn/guest';
+import { ptraceVmmPath } from '@fn/vmm';
 import { afterEach, expect, it } from 'vitest';
 import { describeEachBackend } from '../../vmm/src/test-support/backends.js';
 import { scaledTimeout } from '../../vmm/src/test-support/time-scale.js';
