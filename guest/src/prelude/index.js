@@ -2,6 +2,7 @@
 // uses from the parts above it (never from a part below: the import graph has no cycles, so this
 // order is the order esbuild's bundle evaluates them in). The parts run for their effects: they
 // define the Web globals, and dispatch.js the hooks the C runtime calls.
+import './es2023.js';
 import './internal.js';
 import './encoding.js';
 import './headers.js';
