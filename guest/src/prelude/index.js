@@ -3,6 +3,7 @@
 // order is the order esbuild's bundle evaluates them in). The parts run for their effects: they
 // define the Web globals, and dispatch.js the hooks the C runtime calls.
 import './es2023.js';
+import './regexp.js';
 import './internal.js';
 import './encoding.js';
 import './headers.js';
