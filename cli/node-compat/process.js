@@ -1,7 +1,8 @@
 // process.js — what fn offers of Node's `process` (bundled into functions by cli/src/node-compat.ts).
 // env is the environment of the invocation that is running (the function's env vars and secrets,
 // which travel with each invocation and never live in the snapshot); at load time it is the
-// load-time env. Writes to process.env last until the invocation ends, as in a fresh process.
+// load-time env. Writes to process.env last until the env changes: a pooled VM is reset to its
+// snapshot after every invocation, so on the platform they never reach the next one.
 const CURRENT_ENV = Symbol.for('fn.invocationEnv');
 let seen;
 let env = {};
