@@ -1,6 +1,7 @@
 // Real npm packages, bundled by fn's own bundler (with its Node compatibility layer) and run in the
 // real guest on every backend, each with an assertion on what it computed. The README's table
 // lists every package of the suite, the ones that fail included, with the reason.
+import { createHmac } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { describeEachBackend } from '../../vmm/src/test-support/backends.js';
 import { bodyText, invokeInGuest } from './test-support/guest.js';
@@ -38,6 +39,16 @@ describeEachBackend('npm packages in the guest', (backend) => {
 
   it('ajv (its URI parser uses unicode-mode regexes QuickJS 2021 rejects: see regexp.js)', async () => {
     expect(await json(backend, 'ajv')).toEqual({ good: true, bad: false, errors: ['additionalProperties', 'minimum', 'required'] });
+  });
+
+  it('jose: HS256 JWT signed and verified (crypto.subtle HMAC)', async () => {
+    const r = await json(backend, 'jose');
+    expect(r).toMatchObject({ sub: 'user-1', role: 'admin', alg: 'HS256', tampered: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
+    // The same token, checked by Node's HMAC: the guest's signature is the standard one.
+    const [header, payload, signature] = r.jwt.split('.');
+    const expected = createHmac('sha256', 'a-secret-of-at-least-32-bytes-long!!').update(`${header}.${payload}`).digest('base64url');
+    expect(signature).toBe(expected);
+    expect(JSON.parse(Buffer.from(payload, 'base64url').toString())).toMatchObject({ sub: 'user-1', role: 'admin', iat: 1700000000, exp: expect.any(Number) });
   });
 
   it('papaparse', async () => {

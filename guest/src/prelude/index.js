@@ -13,6 +13,8 @@ import './url.js';
 import './body.js';
 import './console.js';
 import './crypto.js';
+import './sha.js';
+import './subtle.js';
 import './structured-clone.js';
 import './timers.js';
 import './lambda.js';
