@@ -54,6 +54,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     } else if (!values['no-reset']) {
       process.stderr.write('fn: the process backend has no snapshots: state carries over between invocations\n');
     }
+    let failed = 0;
     for (let i = 0; i < repeat; i++) {
       const result = await vm.invoke({
         method: values.method ?? (values.data !== undefined ? 'POST' : 'GET'),
@@ -62,6 +63,12 @@ export async function runCommand(argv: string[]): Promise<number> {
         ...(values.data !== undefined ? { body: values.data } : {}),
       });
       print(result, values.json);
+      if (invocationFailed(result)) failed++;
+    }
+    // Like `fn invoke`: any failed invocation (an error, or a 4xx/5xx answer) makes the exit status 1.
+    if (failed > 0) {
+      process.stderr.write(`fn: ${failed} of ${repeat} invocation${repeat === 1 ? '' : 's'} failed\n`);
+      return 1;
     }
   } finally {
     vm.close();
@@ -74,6 +81,10 @@ function parseHeader(raw: string): [string, string] {
   const colon = raw.indexOf(':');
   if (colon <= 0) throw new UsageError(`header "${raw}" must look like 'name: value'`);
   return [raw.slice(0, colon).trim().toLowerCase(), raw.slice(colon + 1).trim()];
+}
+
+function invocationFailed(result: InvokeResult): boolean {
+  return result.error !== undefined || result.response.status >= 400;
 }
 
 function print(result: InvokeResult, json: boolean): void {
@@ -98,6 +109,11 @@ function print(result: InvokeResult, json: boolean): void {
     return;
   }
   for (const log of logs) process.stderr.write(`[${log.level}] ${log.message}\n`);
+  if (result.error) {
+    process.stderr.write(`fn: the invocation failed: ${result.error.stack || `${result.error.name}: ${result.error.message}`}\n`);
+  } else if (response.status >= 400) {
+    process.stderr.write(`fn: the function answered ${response.status}\n`);
+  }
   const body = response.body.toString('utf8');
   process.stdout.write(body.endsWith('\n') ? body : body + '\n');
 }
