@@ -27,3 +27,26 @@ describeEachBackend('crypto.subtle in the guest', (backend) => {
     expect(r.errors).toEqual({ md5: 'NotSupportedError', aes: 'NotSupportedError', signOnlyKeyVerify: 'InvalidAccessError', notExtractable: 'InvalidAccessError' });
   });
 });
+
+describeEachBackend('Event, EventTarget, AbortController, WeakRef in the guest', (backend) => {
+  it('behave as the Web platform says (WeakRef holds, FinalizationRegistry never calls back: see events.js)', async () => {
+    const r = JSON.parse(bodyText(await invokeInGuest(backend, 'web/events.js')));
+    expect(r).toEqual({
+      log: ['ping ping true true', 'handleEvent', 'ping ping true false'],
+      notCancelled: false,
+      before: false,
+      seen: ['listener', 'onabort'],
+      aborted: true,
+      reason: 'AbortError',
+      thrown: 'AbortError: This operation was aborted',
+      custom: 'custom reason',
+      timeoutReason: 'TimeoutError',
+      anyReason: 'TimeoutError',
+      illegal: 'TypeError',
+      deref: true,
+      unregistered: [true, false],
+      badTarget: 'TypeError',
+      tags: ['[object Event]', '[object WeakRef]', '[object AbortSignal]'],
+    });
+  });
+});

@@ -17,6 +17,7 @@ import './sha.js';
 import './subtle.js';
 import './structured-clone.js';
 import './timers.js';
+import './events.js';
 import './lambda.js';
 import './dispatch.js';
 import './runtime-info.js';
