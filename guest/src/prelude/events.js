@@ -13,6 +13,7 @@
 
 import { defineGlobal, setToStringTag, requireArgs, isObjectLike, describeValue, DOMException } from './internal.js';
 import { reportUncaught } from './console.js';
+import { setTimeout as startTimer } from './timers.js';
 
 const eventState = new WeakMap();
 
@@ -208,7 +209,7 @@ class AbortSignal extends EventTarget {
     const delay = Number(ms);
     if (!(delay >= 0) || !Number.isFinite(delay)) throw new TypeError(`AbortSignal.timeout: the delay must be a finite number of milliseconds >= 0, got ${describeValue(ms)}`);
     const signal = newSignal();
-    setTimeout(() => signalAbort(signal, new DOMException('The operation timed out.', 'TimeoutError')), delay);
+    startTimer(() => signalAbort(signal, new DOMException('The operation timed out.', 'TimeoutError')), delay);
     return signal;
   }
   static any(signals) {
