@@ -50,3 +50,30 @@ describeEachBackend('Event, EventTarget, AbortController, WeakRef in the guest',
     });
   });
 });
+
+describeEachBackend('Blob, File, FormData and request.formData() in the guest', (backend) => {
+  const expectedRest = {
+    roundTrip: ['hello', 'a.txt', 'abc', 1],
+    blob: [7, 'text/plain', 'héllo!', 'o!', [195, 169]],
+    file: ['n.txt', 42, true, '[object File]'],
+  };
+
+  it('reads an urlencoded form', async () => {
+    const body = new URLSearchParams({ a: '1', b: 'two words' }).toString();
+    const r = await invokeInGuest(backend, 'web/forms.js', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    expect(JSON.parse(bodyText(r))).toEqual({ fields: [['a', '1'], ['b', 'two words']], ...expectedRest });
+  });
+
+  it("reads a multipart form as Node's own FormData encodes it, files included", async () => {
+    const form = new FormData();
+    form.append('title', 'Grüße');
+    form.append('doc', new Blob(['line 1\r\nline 2'], { type: 'text/csv' }), 'report.csv');
+    const encoded = new Response(form);
+    const body = Buffer.from(await encoded.arrayBuffer());
+    const r = await invokeInGuest(backend, 'web/forms.js', { method: 'POST', headers: { 'content-type': encoded.headers.get('content-type')! }, body });
+    expect(JSON.parse(bodyText(r))).toEqual({
+      fields: [['title', 'Grüße'], ['doc', { file: 'report.csv', type: 'text/csv', size: 14, text: 'line 1\r\nline 2' }]],
+      ...expectedRest,
+    });
+  });
+});

@@ -8,6 +8,8 @@ import { defineGlobal, defineMethods, setToStringTag, requireArgs, isObjectLike,
 import { HTTP_TOKEN, headersInternals, Headers, headersFromPairs } from './headers.js';
 import { FAILURE, absoluteHref } from './url-parser.js';
 import { URLSearchParams } from './url.js';
+import { Blob, FormData, bytesOfBlob, encodeMultipart, parseMultipart } from './blob.js';
+import { cryptoObject } from './crypto.js';
 
 // Body state of every Request/Response: { bytes: Uint8Array | null, used: boolean }.
 const bodyStates = new WeakMap();
@@ -24,6 +26,10 @@ function extractBody(init, what) {
   }
   const view = bytesView(init);
   if (view !== null) return { bytes: view.slice(), type: null };
+  if (init instanceof Blob) return { bytes: bytesOfBlob(init).slice(), type: init.type === '' ? null : init.type };
+  if (init instanceof FormData) {
+    return encodeMultipart(init, cryptoObject.randomUUID().replace(/-/g, ''));
+  }
   if (isObjectLike(init)) {
     if (typeof init.getReader === 'function') throw new TypeError(`${what}: a ReadableStream ${UNSUPPORTED_BODY}`);
     if (typeof init.arrayBuffer === 'function' && typeof init.type === 'string') throw new TypeError(`${what}: a Blob ${UNSUPPORTED_BODY}`);
@@ -71,12 +77,22 @@ function installBodyMethods(Class) {
       return consumeBody(this, `${name}.bytes()`);
     },
     async blob() {
-      bodyStateOf(this, `${name}.blob()`);
-      throw new TypeError(`${name}.blob() is not supported in fn; use arrayBuffer(), bytes(), text() or json()`);
+      const bytes = consumeBody(this, `${name}.blob()`);
+      const type = this.headers.get('content-type');
+      return new Blob([bytes], { type: type === null ? '' : type });
     },
+    // application/x-www-form-urlencoded and multipart/form-data, as the standard says.
     async formData() {
-      bodyStateOf(this, `${name}.formData()`);
-      throw new TypeError(`${name}.formData() is not supported in fn; use text() with URLSearchParams for urlencoded forms`);
+      const what = `${name}.formData()`;
+      const type = (this.headers.get('content-type') || '').toLowerCase();
+      const bytes = consumeBody(this, what);
+      if (/^multipart\/form-data\s*;/.test(type)) return parseMultipart(bytes, this.headers.get('content-type'), what);
+      if (/^application\/x-www-form-urlencoded\s*(;|$)/.test(type)) {
+        const form = new FormData();
+        new URLSearchParams(decodeBodyText(bytes)).forEach((value, key) => form.append(key, value));
+        return form;
+      }
+      throw new TypeError(`${what}: the content type must be multipart/form-data or application/x-www-form-urlencoded, not ${JSON.stringify(type)}`);
     },
   };
   defineMethods(Class.prototype, methods);

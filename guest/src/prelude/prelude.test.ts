@@ -648,7 +648,7 @@ describe('Request and Response', () => {
     `)).toEqual(['PUT', 'https://a.test/', null, '1', [7, 8], 'https://b.test/', 'PUT', '\u0007\b']);
     expect(await sb.jsonAsync(`
       try { await new Request('https://a.test/', { method: 'POST', body: 'x' }).formData(); } catch (e) { return e.message; }
-    `)).toMatch(/formData\(\) is not supported/);
+    `)).toBe('Request.formData(): the content type must be multipart/form-data or application/x-www-form-urlencoded, not "text/plain;charset=utf-8"');
     expect(() => sb.run('new Response({ getReader() {} })')).toThrow(/ReadableStream is not supported/);
   });
 

@@ -157,8 +157,8 @@ function sha512Blocks(h, bytes, end) {
       xh = w[i - 4]; xl = w[i - 3];
       const s1h = ((xh >>> 19) | (xl << 13)) ^ ((xl >>> 29) | (xh << 3)) ^ (xh >>> 6);
       const s1l = ((xl >>> 19) | (xh << 13)) ^ ((xh >>> 29) | (xl << 3)) ^ ((xl >>> 6) | (xh << 26));
-      let lo = (s0l >>> 0) + (s1l >>> 0) + (w[i - 13] >>> 0) + (w[i - 31] >>> 0);
-      let hi = s0h + s1h + w[i - 14] + w[i - 32] + Math.floor(lo / 0x100000000);
+      const lo = (s0l >>> 0) + (s1l >>> 0) + (w[i - 13] >>> 0) + (w[i - 31] >>> 0);
+      const hi = s0h + s1h + w[i - 14] + w[i - 32] + Math.floor(lo / 0x100000000);
       w[i] = hi | 0;
       w[i + 1] = lo | 0;
     }
