@@ -77,3 +77,22 @@ describeEachBackend('Blob, File, FormData and request.formData() in the guest', 
     });
   });
 });
+
+describeEachBackend('ReadableStream bodies in the guest', (backend) => {
+  it('request.body reads through a reader; streams from a pull source iterate, cancel and error', async () => {
+    const r = await invokeInGuest(backend, 'web/streams.js', { method: 'POST', body: 'the whole body' });
+    expect(JSON.parse(bodyText(r))).toEqual({
+      hadBody: true,
+      usedBefore: false,
+      chunks: ['the whole body'],
+      usedAfter: true,
+      secondRead: 'TypeError',
+      pulled: ['chunk 1', 'chunk 2', 'chunk 3'],
+      first: ['a'],
+      cancelledWith: 'cancelled: undefined',
+      failure: 'RangeError: broken source',
+      getNoBody: null,
+      locked: false,
+    });
+  });
+});

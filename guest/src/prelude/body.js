@@ -1,8 +1,8 @@
 // body.js — Request and Response with fully buffered bodies.
 //
-// Bodies are byte arrays, not streams: fn hands the whole request to the guest and takes the whole
-// response back, so there is no `body` ReadableStream. text(), json(), arrayBuffer() and bytes()
-// read the buffer once; blob() and formData() reject with an explanation.
+// Bodies are byte arrays: fn hands the whole request to the guest and takes the whole response
+// back. text(), json(), arrayBuffer(), bytes(), blob() and formData() read the buffer once; `body`
+// is a ReadableStream of that one buffer (streams.js), for code that reads bodies as streams.
 
 import { defineGlobal, defineMethods, setToStringTag, requireArgs, isObjectLike, describeValue, bytesView, exactArrayBuffer, utf8Encode, utf8Decode } from './internal.js';
 import { HTTP_TOKEN, headersInternals, Headers, headersFromPairs } from './headers.js';
@@ -10,6 +10,7 @@ import { FAILURE, absoluteHref } from './url-parser.js';
 import { URLSearchParams } from './url.js';
 import { Blob, FormData, bytesOfBlob, encodeMultipart, parseMultipart } from './blob.js';
 import { cryptoObject } from './crypto.js';
+import { bodyStream, unreadBodyStreamBytes } from './streams.js';
 
 // Body state of every Request/Response: { bytes: Uint8Array | null, used: boolean }.
 const bodyStates = new WeakMap();
@@ -31,6 +32,8 @@ function extractBody(init, what) {
     return encodeMultipart(init, cryptoObject.randomUUID().replace(/-/g, ''));
   }
   if (isObjectLike(init)) {
+    const buffered = unreadBodyStreamBytes(init);
+    if (buffered !== null) return { bytes: buffered.slice(), type: null };
     if (typeof init.getReader === 'function') throw new TypeError(`${what}: a ReadableStream ${UNSUPPORTED_BODY}`);
     if (typeof init.arrayBuffer === 'function' && typeof init.type === 'string') throw new TypeError(`${what}: a Blob ${UNSUPPORTED_BODY}`);
     if (typeof init.append === 'function' && typeof init.getAll === 'function') throw new TypeError(`${what}: FormData ${UNSUPPORTED_BODY}`);
@@ -46,6 +49,7 @@ function bodyStateOf(object, what) {
 }
 
 // Marks the body used and returns its bytes (empty for a null body, which is never "used").
+// Body state also has `stream` once `body` was read (streams.js).
 function consumeBody(object, what) {
   const state = bodyStateOf(object, what);
   if (state.used) throw new TypeError(`${what}: the body has already been read; clone() the object first to read it twice`);
@@ -96,6 +100,22 @@ function installBodyMethods(Class) {
     },
   };
   defineMethods(Class.prototype, methods);
+  // The body as a ReadableStream of one chunk (bodies are buffered whole); taking a reader uses it.
+  Object.defineProperty(Class.prototype, 'body', {
+    get() {
+      const state = bodyStateOf(this, `${name}.body`);
+      if (state.bytes === null) return null;
+      if (state.stream === undefined) {
+        const bytes = state.used ? new Uint8Array(0) : state.bytes;
+        state.stream = bodyStream(bytes, () => {
+          state.used = true;
+        });
+      }
+      return state.stream;
+    },
+    enumerable: true,
+    configurable: true,
+  });
   Object.defineProperty(Class.prototype, 'bodyUsed', {
     get() {
       return bodyStateOf(this, `${name}.bodyUsed`).used;

@@ -12,6 +12,7 @@ import './url-parser.js';
 import './url.js';
 import './crypto.js';
 import './blob.js';
+import './streams.js';
 import './body.js';
 import './console.js';
 import './sha.js';
