@@ -20,6 +20,20 @@ describeEachBackend('handler outcomes through fn run', (backend) => {
     expect(r.code).toBe(1);
   });
 
+  it("a thrown error's stack points at the user's file, line and column (source maps)", () => {
+    const r = fnRun('throws', backend);
+    expect(r.stderr).toContain('at fetch (functions/compat/outcomes/throws/index.js:4:5)');
+  });
+
+  it('console.error(err) shows the frames in the user\'s files, across modules', () => {
+    const r = fnRun('logs-error', backend);
+    expect(r.stdout).toBe('handled\n');
+    expect(r.stderr).toContain('RangeError: not a positive count: zero');
+    expect(r.stderr).toContain('at parseCount (functions/compat/outcomes/logs-error/helper.js:4:3)');
+    expect(r.stderr).toContain('at fetch (functions/compat/outcomes/logs-error/index.js:7:7)');
+    expect(r.code).toBe(0);
+  });
+
   it('a fetch handler that returns something other than a Response says what it returned', () => {
     const r = fnRun('not-a-response', backend);
     expect(r.stderr).toMatch(/fetch\(\) must return a Response \(or a Promise of one\), but it returned an object/);
