@@ -257,7 +257,7 @@ uint32_t fn_command_invoke(const struct fn_host_command *cmd, struct fn_out *out
   } else if (how == THREW) {
     status = reply_exception(ctx, out);
   } else if (how == NEVER_SETTLED) {
-    status = reply_failure(ctx, out, "Error", "the handler's promise never settled", "", false);
+    status = reply_failure(ctx, out, "Error", "the handler's promise never settled and never can: no timer or other pending work is left to settle it (resolve or reject it, or return a value)", "", false);
   } else if (settle.state == REJECTED) {
     struct fn_error_parts e;
     fn_error_parts_from(settle.value, &e);

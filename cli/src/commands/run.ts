@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { MicroVM, probeKvm, type InvokeResult } from '@fn/vmm';
 import { bundleFunction } from '../bundle.js';
 import { readFunctionDir } from '../function-config.js';
+import { mapStackText, parseSourceMap } from '../source-map.js';
 import { UsageError } from '../usage-error.js';
 
 export const runUsage = `usage: fn run <function-dir> [--method M] [--path P] [-d BODY] [-H 'name: value']... [--repeat N] [--json] [--no-reset] [--backend kvm|ptrace|process|auto]`;
@@ -41,6 +42,9 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   const fn = readFunctionDir(dir);
   const bundle = await bundleFunction(fn.entryPath);
+  // Error stacks and logs name the user's files rather than lines of the bundle.
+  const lines = bundle.sourceMap ? parseSourceMap(bundle.sourceMap) : new Map();
+  const toSource = (text: string) => mapStackText(text, lines);
   const vm = await MicroVM.boot({ memoryMiB: fn.config.memoryMiB, timeoutMs: fn.config.timeoutMs, backend });
   if (backend === 'auto' && vm.platform !== 'kvm') {
     const probe = probeKvm();
@@ -54,6 +58,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     } else if (!values['no-reset']) {
       process.stderr.write('fn: the process backend has no snapshots: state carries over between invocations\n');
     }
+    let failed = 0;
     for (let i = 0; i < repeat; i++) {
       const result = await vm.invoke({
         method: values.method ?? (values.data !== undefined ? 'POST' : 'GET'),
@@ -61,7 +66,13 @@ export async function runCommand(argv: string[]): Promise<number> {
         headers,
         ...(values.data !== undefined ? { body: values.data } : {}),
       });
-      print(result, values.json);
+      print(withSourcePositions(result, toSource), values.json);
+      if (invocationFailed(result)) failed++;
+    }
+    // Like `fn invoke`: any failed invocation (an error, or a 4xx/5xx answer) makes the exit status 1.
+    if (failed > 0) {
+      process.stderr.write(`fn: ${failed} of ${repeat} invocation${repeat === 1 ? '' : 's'} failed\n`);
+      return 1;
     }
   } finally {
     vm.close();
@@ -74,6 +85,18 @@ function parseHeader(raw: string): [string, string] {
   const colon = raw.indexOf(':');
   if (colon <= 0) throw new UsageError(`header "${raw}" must look like 'name: value'`);
   return [raw.slice(0, colon).trim().toLowerCase(), raw.slice(colon + 1).trim()];
+}
+
+function withSourcePositions(result: InvokeResult, toSource: (text: string) => string): InvokeResult {
+  return {
+    ...result,
+    logs: result.logs.map((log) => ({ ...log, message: toSource(log.message) })),
+    ...(result.error ? { error: { ...result.error, ...(result.error.stack ? { stack: toSource(result.error.stack) } : {}) } } : {}),
+  };
+}
+
+function invocationFailed(result: InvokeResult): boolean {
+  return result.error !== undefined || result.response.status >= 400;
 }
 
 function print(result: InvokeResult, json: boolean): void {
@@ -98,6 +121,11 @@ function print(result: InvokeResult, json: boolean): void {
     return;
   }
   for (const log of logs) process.stderr.write(`[${log.level}] ${log.message}\n`);
+  if (result.error) {
+    process.stderr.write(`fn: the invocation failed: ${result.error.stack || `${result.error.name}: ${result.error.message}`}\n`);
+  } else if (response.status >= 400) {
+    process.stderr.write(`fn: the function answered ${response.status}\n`);
+  }
   const body = response.body.toString('utf8');
   process.stdout.write(body.endsWith('\n') ? body : body + '\n');
 }

@@ -1,13 +1,16 @@
 // body.js — Request and Response with fully buffered bodies.
 //
-// Bodies are byte arrays, not streams: fn hands the whole request to the guest and takes the whole
-// response back, so there is no `body` ReadableStream. text(), json(), arrayBuffer() and bytes()
-// read the buffer once; blob() and formData() reject with an explanation.
+// Bodies are byte arrays: fn hands the whole request to the guest and takes the whole response
+// back. text(), json(), arrayBuffer(), bytes(), blob() and formData() read the buffer once; `body`
+// is a ReadableStream of that one buffer (streams.js), for code that reads bodies as streams.
 
 import { defineGlobal, defineMethods, setToStringTag, requireArgs, isObjectLike, describeValue, bytesView, exactArrayBuffer, utf8Encode, utf8Decode } from './internal.js';
 import { HTTP_TOKEN, headersInternals, Headers, headersFromPairs } from './headers.js';
 import { FAILURE, absoluteHref } from './url-parser.js';
 import { URLSearchParams } from './url.js';
+import { Blob, FormData, bytesOfBlob, encodeMultipart, parseMultipart } from './blob.js';
+import { cryptoObject } from './crypto.js';
+import { bodyStream, unreadBodyStreamBytes } from './streams.js';
 
 // Body state of every Request/Response: { bytes: Uint8Array | null, used: boolean }.
 const bodyStates = new WeakMap();
@@ -24,7 +27,13 @@ function extractBody(init, what) {
   }
   const view = bytesView(init);
   if (view !== null) return { bytes: view.slice(), type: null };
+  if (init instanceof Blob) return { bytes: bytesOfBlob(init).slice(), type: init.type === '' ? null : init.type };
+  if (init instanceof FormData) {
+    return encodeMultipart(init, cryptoObject.randomUUID().replace(/-/g, ''));
+  }
   if (isObjectLike(init)) {
+    const buffered = unreadBodyStreamBytes(init);
+    if (buffered !== null) return { bytes: buffered.slice(), type: null };
     if (typeof init.getReader === 'function') throw new TypeError(`${what}: a ReadableStream ${UNSUPPORTED_BODY}`);
     if (typeof init.arrayBuffer === 'function' && typeof init.type === 'string') throw new TypeError(`${what}: a Blob ${UNSUPPORTED_BODY}`);
     if (typeof init.append === 'function' && typeof init.getAll === 'function') throw new TypeError(`${what}: FormData ${UNSUPPORTED_BODY}`);
@@ -40,6 +49,7 @@ function bodyStateOf(object, what) {
 }
 
 // Marks the body used and returns its bytes (empty for a null body, which is never "used").
+// Body state also has `stream` once `body` was read (streams.js).
 function consumeBody(object, what) {
   const state = bodyStateOf(object, what);
   if (state.used) throw new TypeError(`${what}: the body has already been read; clone() the object first to read it twice`);
@@ -71,15 +81,41 @@ function installBodyMethods(Class) {
       return consumeBody(this, `${name}.bytes()`);
     },
     async blob() {
-      bodyStateOf(this, `${name}.blob()`);
-      throw new TypeError(`${name}.blob() is not supported in fn; use arrayBuffer(), bytes(), text() or json()`);
+      const bytes = consumeBody(this, `${name}.blob()`);
+      const type = this.headers.get('content-type');
+      return new Blob([bytes], { type: type === null ? '' : type });
     },
+    // application/x-www-form-urlencoded and multipart/form-data, as the standard says.
     async formData() {
-      bodyStateOf(this, `${name}.formData()`);
-      throw new TypeError(`${name}.formData() is not supported in fn; use text() with URLSearchParams for urlencoded forms`);
+      const what = `${name}.formData()`;
+      const type = (this.headers.get('content-type') || '').toLowerCase();
+      const bytes = consumeBody(this, what);
+      if (/^multipart\/form-data\s*;/.test(type)) return parseMultipart(bytes, this.headers.get('content-type'), what);
+      if (/^application\/x-www-form-urlencoded\s*(;|$)/.test(type)) {
+        const form = new FormData();
+        new URLSearchParams(decodeBodyText(bytes)).forEach((value, key) => form.append(key, value));
+        return form;
+      }
+      throw new TypeError(`${what}: the content type must be multipart/form-data or application/x-www-form-urlencoded, not ${JSON.stringify(type)}`);
     },
   };
   defineMethods(Class.prototype, methods);
+  // The body as a ReadableStream of one chunk (bodies are buffered whole); taking a reader uses it.
+  Object.defineProperty(Class.prototype, 'body', {
+    get() {
+      const state = bodyStateOf(this, `${name}.body`);
+      if (state.bytes === null) return null;
+      if (state.stream === undefined) {
+        const bytes = state.used ? new Uint8Array(0) : state.bytes;
+        state.stream = bodyStream(bytes, () => {
+          state.used = true;
+        });
+      }
+      return state.stream;
+    },
+    enumerable: true,
+    configurable: true,
+  });
   Object.defineProperty(Class.prototype, 'bodyUsed', {
     get() {
       return bodyStateOf(this, `${name}.bodyUsed`).used;

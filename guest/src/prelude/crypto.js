@@ -1,4 +1,4 @@
-// crypto.js — crypto.getRandomValues and crypto.randomUUID (no crypto.subtle).
+// crypto.js — crypto.getRandomValues and crypto.randomUUID (crypto.subtle: subtle.js).
 //
 // Every byte comes straight from native.randomFill; nothing is pooled in JS, because a pool filled
 // before the snapshot would be shared by every VM restored from it.
@@ -39,7 +39,7 @@ function randomUUID() {
   return s;
 }
 
-const cryptoObject = {};
+export const cryptoObject = {};
 defineMethods(cryptoObject, { getRandomValues, randomUUID });
 setToStringTag(cryptoObject, 'Crypto');
 defineGlobal('crypto', cryptoObject);

@@ -140,6 +140,7 @@ function beginInvocation(meta) {
     deadlineMs: typeof meta.deadlineMs === 'number' ? meta.deadlineMs : Infinity,
     done: false,
     waitUntil: [],
+    env: invocationEnv(meta),
   };
   currentInvocation = invocation;
   return invocation;
@@ -197,7 +198,7 @@ async function runHandler(meta, bytes, invocation) {
   const headerPairs = Array.isArray(meta.headers) ? meta.headers : [];
   if (loaded.mode === 'fetch') {
     const request = createIncomingRequest(method, url, headerPairs, bytes); // skips what is not a pair
-    const result = await loaded.handler.call(loaded.target, request, invocationEnv(meta), makeFetchContext(invocation));
+    const result = await loaded.handler.call(loaded.target, request, invocation.env, makeFetchContext(invocation));
     if (!(result instanceof Response)) {
       throw new TypeError(`fetch() must return a Response (or a Promise of one), but it returned ${describeValue(result)}; ` +
         'return new Response(body, { status, headers }) or Response.json(data)');
@@ -272,6 +273,14 @@ defineMethods(hooks, {
 Object.freeze(hooks);
 // Not writable or configurable: user code cannot swap the entry points of its own runtime.
 Object.defineProperty(globalThis, '__fn_hooks', { value: hooks, writable: false, enumerable: false, configurable: false });
+
+// The env of the invocation that is running (the load-time env outside one), for the bundled
+// `process.env` of the Node compatibility layer (cli/node-compat/process.js). A registered symbol,
+// so it takes no global name; a function, so it is read at the moment of use.
+Object.defineProperty(globalThis, Symbol.for('fn.invocationEnv'), {
+  value: () => (currentInvocation !== null ? currentInvocation.env : loaded.env),
+  writable: false, enumerable: false, configurable: false,
+});
 
 // Nice-to-haves many libraries probe for.
 defineGlobal('self', globalThis);

@@ -153,7 +153,12 @@ describe('bundle and globals', () => {
   });
 
   it('uses no syntax or library feature newer than QuickJS 2021-03-27 supports', () => {
-    const source = files().map((f) => f.source.replace(/^\s*\/\/.*$/gm, '')).join('\n');
+    // es2023.js and events.js are where the newer built-ins are defined (and named in their
+    // messages); the other parts must not rely on them.
+    const source = files()
+      .filter((f) => f.name !== 'es2023.js' && f.name !== 'events.js')
+      .map((f) => f.source.replace(/^\s*\/\/.*$/gm, ''))
+      .join('\n');
     const forbidden: [RegExp, string][] = [
       [/\?\?=|\|\|=|&&=/, 'logical assignment'],
       [/\.at\(/, '.at()'],
@@ -643,7 +648,7 @@ describe('Request and Response', () => {
     `)).toEqual(['PUT', 'https://a.test/', null, '1', [7, 8], 'https://b.test/', 'PUT', '\u0007\b']);
     expect(await sb.jsonAsync(`
       try { await new Request('https://a.test/', { method: 'POST', body: 'x' }).formData(); } catch (e) { return e.message; }
-    `)).toMatch(/formData\(\) is not supported/);
+    `)).toBe('Request.formData(): the content type must be multipart/form-data or application/x-www-form-urlencoded, not "text/plain;charset=utf-8"');
     expect(() => sb.run('new Response({ getReader() {} })')).toThrow(/ReadableStream is not supported/);
   });
 

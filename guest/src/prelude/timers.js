@@ -35,7 +35,7 @@ function removeTimer(id) {
   }
 }
 
-function setTimeout(callback, delay = 0, ...args) {
+export function setTimeout(callback, delay = 0, ...args) {
   return addTimer('setTimeout', callback, delay, args, false);
 }
 
