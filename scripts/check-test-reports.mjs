@@ -46,7 +46,8 @@ if (kvmUsableHere()) {
   for (const t of hostSkipped) problems.push(`skipped on a machine with /dev/kvm: ${t.name}`);
 } else {
   for (const t of hostSkipped.filter((t) => !isKvm(t))) problems.push(`skipped: ${t.name}`);
-  if (hostSkipped.some(isKvm) && kvm.length === 0) problems.push('the KVM tests were skipped here and no KVM report shows them run elsewhere (scripts/with-kvm scripts/test-kvm)');
+  if (hostSkipped.some(isKvm) && kvm.length === 0)
+    problems.push('the KVM tests were skipped here and no KVM report shows them run elsewhere (scripts/with-kvm scripts/test-kvm)');
   for (const t of byStatus(kvm, 'skipped')) problems.push(`skipped inside the nested machine: ${t.name}`);
 }
 if (kvmRun.length === 0) problems.push('no KVM test ran');

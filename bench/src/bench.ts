@@ -46,14 +46,34 @@ const ECHO = `export default { async fetch(req) { return Response.json({ echo: a
 const args = parseBenchArgs(process.argv.slice(2));
 const counts = args.quick
   ? { warm: 300, warmup: 100, cold: 10, node: 10, container: 8, gvisor: 4, throughputMs: 3000, concurrency: 4, mixedFunctions: 8, mixedRate: 20, mixedMs: 5000 }
-  : { warm: 2000, warmup: 300, cold: 40, node: 40, container: 30, gvisor: 15, throughputMs: 10_000, concurrency: 8, mixedFunctions: 20, mixedRate: 30, mixedMs: 20_000 };
+  : {
+      warm: 2000,
+      warmup: 300,
+      cold: 40,
+      node: 40,
+      container: 30,
+      gvisor: 15,
+      throughputMs: 10_000,
+      concurrency: 8,
+      mixedFunctions: 20,
+      mixedRate: 30,
+      mixedMs: 20_000,
+    };
 
 const echoShape = { body: JSON.stringify(ECHO_SENT), expect: ECHO_BODY };
-const reasonOf = (e: unknown) => String((e as Error).message ?? e).replace(/\s+/g, ' ').slice(0, 400);
+const reasonOf = (e: unknown) =>
+  String((e as Error).message ?? e)
+    .replace(/\s+/g, ' ')
+    .slice(0, 400);
 
 async function measureFn(systems: SystemResult[]): Promise<{ fnRps: number | null; backend: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fn-bench-'));
-  const platform = await startPlatform({ dataDir, port: 0, ...(args.backend && args.backend !== 'process' ? { backend: args.backend } : {}), logger: () => {} });
+  const platform = await startPlatform({
+    dataDir,
+    port: 0,
+    ...(args.backend && args.backend !== 'process' ? { backend: args.backend } : {}),
+    logger: () => {},
+  });
   try {
     announceBackend(platform.platform);
     const isolation = platform.platform === 'kvm' ? 'VM' : `VM stand-in (${platform.platform} backend: process + ptrace, no KVM)`;
@@ -71,20 +91,68 @@ async function measureFn(systems: SystemResult[]): Promise<{ fnRps: number | nul
     systems.push({ key: 'fn_warm', label: 'fn warm', isolation, kind: 'warm', hello: warmOnly(hello), echo: warmOnly(echo) });
 
     progress(`fn cold: ${counts.cold} rounds of deploy a new version → its first answer`);
-    const cold = await runLoad<DeployFirstResult>({ mode: 'deploy-first', baseUrl: platform.url, apiKey: platform.newAdminKey!, tenant: 'bench', name: 'fresh', bundle: HELLO, rounds: counts.cold, expect: HELLO_BODY });
+    const cold = await runLoad<DeployFirstResult>({
+      mode: 'deploy-first',
+      baseUrl: platform.url,
+      apiKey: platform.newAdminKey!,
+      tenant: 'bench',
+      name: 'fresh',
+      bundle: HELLO,
+      rounds: counts.cold,
+      expect: HELLO_BODY,
+    });
     const coldMs = cold.firstMs.filter((_, i) => cold.colds[i] === true);
     const notCold = cold.colds.filter((c) => c !== true).length;
-    systems.push({ key: 'fn_cold', label: 'fn cold (new version: restore)', isolation, kind: 'start', hello: coldMs, echo: null, ...(notCold ? { reason: `${notCold} first answers were not cold and are left out` } : {}) });
-    systems.push({ key: 'fn_deploy_to_first', label: 'fn deploy → first answer', isolation, kind: 'start', hello: cold.deployMs.map((d, i) => d + cold.firstMs[i]!), echo: null });
+    systems.push({
+      key: 'fn_cold',
+      label: 'fn cold (new version: restore)',
+      isolation,
+      kind: 'start',
+      hello: coldMs,
+      echo: null,
+      ...(notCold ? { reason: `${notCold} first answers were not cold and are left out` } : {}),
+    });
+    systems.push({
+      key: 'fn_deploy_to_first',
+      label: 'fn deploy → first answer',
+      isolation,
+      kind: 'start',
+      hello: cold.deployMs.map((d, i) => d + cold.firstMs[i]!),
+      echo: null,
+    });
 
     progress(`fn mixed: ${counts.mixedRate} req/s for ${counts.mixedMs / 1000} s over ${counts.mixedFunctions} new functions`);
     const names = Array.from({ length: counts.mixedFunctions }, (_, i) => `mixed${i}`);
     for (const name of names) await api.deploy({ name, bundle: HELLO, config });
-    const mixed = await runLoad<ArrivalResult>({ mode: 'arrival', urls: names.map(url), expect: HELLO_BODY, rate: counts.mixedRate, durationMs: counts.mixedMs });
-    const mixedErrors = mixed.errors.length > 0 ? { reason: `${mixed.errors.length} of ${mixed.errors.length + mixed.latenciesMs.length} requests failed, e.g. ${mixed.errors[0]}` } : {};
+    const mixed = await runLoad<ArrivalResult>({
+      mode: 'arrival',
+      urls: names.map(url),
+      expect: HELLO_BODY,
+      rate: counts.mixedRate,
+      durationMs: counts.mixedMs,
+    });
+    const mixedErrors =
+      mixed.errors.length > 0
+        ? { reason: `${mixed.errors.length} of ${mixed.errors.length + mixed.latenciesMs.length} requests failed, e.g. ${mixed.errors[0]}` }
+        : {};
     const label = `fn mixed, ${counts.mixedRate} req/s over ${counts.mixedFunctions} fns`;
-    systems.push({ key: 'fn_mixed_warm', label: `${label}: warm`, isolation, kind: 'warm', hello: mixed.latenciesMs.filter((_, i) => mixed.colds[i] === false), echo: null, ...mixedErrors });
-    systems.push({ key: 'fn_mixed_cold', label: `${label}: cold`, isolation, kind: 'start', hello: mixed.latenciesMs.filter((_, i) => mixed.colds[i] === true), echo: null });
+    systems.push({
+      key: 'fn_mixed_warm',
+      label: `${label}: warm`,
+      isolation,
+      kind: 'warm',
+      hello: mixed.latenciesMs.filter((_, i) => mixed.colds[i] === false),
+      echo: null,
+      ...mixedErrors,
+    });
+    systems.push({
+      key: 'fn_mixed_cold',
+      label: `${label}: cold`,
+      isolation,
+      kind: 'start',
+      hello: mixed.latenciesMs.filter((_, i) => mixed.colds[i] === true),
+      echo: null,
+    });
 
     progress(`fn fresh-state throughput: autocannon, ${counts.concurrency} connections, ${counts.throughputMs / 1000} s`);
     const rate = await runLoad<ThroughputResult>({ mode: 'throughput', url: url('hello'), connections: counts.concurrency, durationMs: counts.throughputMs });
@@ -99,10 +167,21 @@ async function measureInProcess(systems: SystemResult[]): Promise<{ rps: number 
   progress('in-process hono (no isolation, its own process): hello, echo, throughput');
   const baseline = await startBaseline();
   try {
-    const hello = await runLoad<SequentialResult>({ mode: 'sequential', url: `${baseline.url}/hello`, count: counts.warm, warmup: counts.warmup, expect: HELLO_BODY });
+    const hello = await runLoad<SequentialResult>({
+      mode: 'sequential',
+      url: `${baseline.url}/hello`,
+      count: counts.warm,
+      warmup: counts.warmup,
+      expect: HELLO_BODY,
+    });
     const echo = await runLoad<SequentialResult>({ mode: 'sequential', url: `${baseline.url}/echo`, count: counts.warm, warmup: counts.warmup, ...echoShape });
     systems.push({ key: 'inprocess', label: 'in-process hono (floor)', isolation: 'none', kind: 'warm', hello: hello.latenciesMs, echo: echo.latenciesMs });
-    const rate = await runLoad<ThroughputResult>({ mode: 'throughput', url: `${baseline.url}/hello`, connections: counts.concurrency, durationMs: counts.throughputMs });
+    const rate = await runLoad<ThroughputResult>({
+      mode: 'throughput',
+      url: `${baseline.url}/hello`,
+      connections: counts.concurrency,
+      durationMs: counts.throughputMs,
+    });
     return { rps: rate.rps };
   } catch (e) {
     systems.push({ key: 'inprocess', label: 'in-process hono (floor)', isolation: 'none', kind: 'warm', hello: null, echo: null, reason: reasonOf(e) });
@@ -196,8 +275,13 @@ async function main(): Promise<void> {
   for (const [k, v] of Object.entries(targets(record))) process.stdout.write(`  ${k}: ${v}\n`);
   process.stdout.write(`\n  saved ${files.json}\n        ${files.md}\n        ${files.svg}\n`);
   if (baseline) {
-    if (baseline.quick !== record.quick || baseline.concurrency !== record.concurrency) process.stdout.write(`\nNote: the baseline was a ${baseline.quick ? '--quick' : 'full'} run at concurrency ${String(baseline.concurrency)}, this one ${record.quick ? '--quick' : 'full'} at ${String(record.concurrency)}: throughput and tails are not like for like.\n`);
-    process.stdout.write(`\nCompared with ${args.compare} (${String(baseline.at ?? '?')}, backend ${String(baseline.backend ?? '?')}); informs, never fails:\n\n${compareTable(compare(baseline, record))}\n`);
+    if (baseline.quick !== record.quick || baseline.concurrency !== record.concurrency)
+      process.stdout.write(
+        `\nNote: the baseline was a ${baseline.quick ? '--quick' : 'full'} run at concurrency ${String(baseline.concurrency)}, this one ${record.quick ? '--quick' : 'full'} at ${String(record.concurrency)}: throughput and tails are not like for like.\n`,
+      );
+    process.stdout.write(
+      `\nCompared with ${args.compare} (${String(baseline.at ?? '?')}, backend ${String(baseline.backend ?? '?')}); informs, never fails:\n\n${compareTable(compare(baseline, record))}\n`,
+    );
   }
   if (args.json) process.stdout.write(`${JSON.stringify(record)}\n`);
 }

@@ -10,7 +10,13 @@ describe('compare against a baseline', () => {
   });
 
   it('calls a change outside the band better or worse (throughput the other way round), inside it noise', () => {
-    const baseline = { fn_cold_ms_p50: 100, fn_warm_ms_p50: 2, crun_ms_p50: 300, fn_rps: 1000, noise: { fn_cold_ms_p50: 0.05, fn_warm_ms_p50: 0.1, fn_rps: 0.02 } };
+    const baseline = {
+      fn_cold_ms_p50: 100,
+      fn_warm_ms_p50: 2,
+      crun_ms_p50: 300,
+      fn_rps: 1000,
+      noise: { fn_cold_ms_p50: 0.05, fn_warm_ms_p50: 0.1, fn_rps: 0.02 },
+    };
     const now = { fn_cold_ms_p50: 80, fn_warm_ms_p50: 2.1, crun_ms_p50: 310, fn_rps: 900, noise: { fn_cold_ms_p50: 0.08 } };
     const byKey = Object.fromEntries(compare(baseline, now).map((c) => [c.key, c]));
     expect(byKey.fn_cold_ms_p50!.verdict).toBe('better');

@@ -70,6 +70,9 @@ export function compare(baseline: Figures, now: Figures): Change[] {
 const pct = (v: number | null) => (v === null ? '—' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`);
 
 export function compareTable(changes: Change[]): string {
-  const rows = changes.map((c) => `| ${c.key} | ${c.baseline ?? '—'} | ${c.now ?? '—'} | ${pct(c.change)} | ${c.noise === null ? '—' : `±${(c.noise * 100).toFixed(1)}%`} | ${c.verdict} |`);
+  const rows = changes.map(
+    (c) =>
+      `| ${c.key} | ${c.baseline ?? '—'} | ${c.now ?? '—'} | ${pct(c.change)} | ${c.noise === null ? '—' : `±${(c.noise * 100).toFixed(1)}%`} | ${c.verdict} |`,
+  );
   return ['| figure | baseline | now | change | noise | verdict |', '|---|---:|---:|---:|---:|---|', ...rows].join('\n');
 }

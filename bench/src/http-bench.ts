@@ -65,7 +65,12 @@ async function vmRoundTrip(snapshot: Parameters<typeof MicroVM.restore>[0]): Pro
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fn-bench-http-'));
-  const platform = await startPlatform({ dataDir, port: 0, ...(args.backend && args.backend !== 'process' ? { backend: args.backend } : {}), logger: () => {} });
+  const platform = await startPlatform({
+    dataDir,
+    port: 0,
+    ...(args.backend && args.backend !== 'process' ? { backend: args.backend } : {}),
+    logger: () => {},
+  });
   announceBackend(platform.platform);
   const api = new ApiClient({ baseUrl: platform.url, apiKey: platform.newAdminKey, tenant: 'bench' });
   await api.createTenant('bench');
@@ -92,7 +97,12 @@ async function main(): Promise<void> {
 
   progress('baseline: the same handler on hono + @hono/node-server in its own process, no isolation');
   const baseline = await startBaseline();
-  const baseRate = await runLoad<ThroughputResult>({ mode: 'throughput', url: `${baseline.url}/hello`, connections: counts.concurrency, durationMs: counts.throughputMs });
+  const baseRate = await runLoad<ThroughputResult>({
+    mode: 'throughput',
+    url: `${baseline.url}/hello`,
+    connections: counts.concurrency,
+    durationMs: counts.throughputMs,
+  });
   const baseWarm = await runLoad<SequentialResult>({ mode: 'sequential', url: `${baseline.url}/hello`, count: counts.warm, warmup: counts.warmup });
   await baseline.stop();
 

@@ -84,12 +84,29 @@ function startProcess(command: string, argv: string[], ready: RegExp, what: stri
 async function startNats(): Promise<string> {
   const port = await freePort();
   const bin = process.env.FN_NATS_SERVER ?? 'nats-server';
-  await startProcess(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', temp('fn-bench-nats-')], /Server is ready/, 'nats-server (install it: apt-get install nats-server)');
+  await startProcess(
+    bin,
+    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', temp('fn-bench-nats-')],
+    /Server is ready/,
+    'nats-server (install it: apt-get install nats-server)',
+  );
   return `nats://127.0.0.1:${port}`;
 }
 
 function startWorker(nats: string, id: string): Promise<ChildProcess> {
-  const argv = [join(root, 'cli/bin/fn.js'), 'up', '--role', 'worker', '--nats', nats, '--data', temp(`fn-bench-${id}-`), '--worker-id', id, ...(backend ? ['--backend', backend] : [])];
+  const argv = [
+    join(root, 'cli/bin/fn.js'),
+    'up',
+    '--role',
+    'worker',
+    '--nats',
+    nats,
+    '--data',
+    temp(`fn-bench-${id}-`),
+    '--worker-id',
+    id,
+    ...(backend ? ['--backend', backend] : []),
+  ];
   return startProcess(process.execPath, argv, new RegExp(`fn worker ${id} is up`), `worker ${id}`);
 }
 

@@ -25,7 +25,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     else if (a === '--backend' && ['kvm', 'ptrace', 'process'].includes(argv[i + 1] ?? '')) args.backend = argv[++i] as BenchArgs['backend'];
     else if (a === '--compare' && argv[i + 1]) args.compare = argv[++i];
     else if (a === '--rounds' && Number(argv[i + 1]) >= 1) args.rounds = Math.floor(Number(argv[++i]));
-    else throw new Error(`unknown argument ${a} — use --quick, --json, --backend kvm|ptrace|process (and for npm run bench: --compare <result.json>, --rounds N)`);
+    else
+      throw new Error(`unknown argument ${a} — use --quick, --json, --backend kvm|ptrace|process (and for npm run bench: --compare <result.json>, --rounds N)`);
   }
   return args;
 }

@@ -41,7 +41,10 @@ describe('side-by-side figures', () => {
   });
 
   it('draws one CDF line per system with samples, on a log axis spanning them', () => {
-    const svg = cdfSvg('t', systems.filter((s) => s.hello).map((s) => ({ label: s.label, samples: s.hello! })));
+    const svg = cdfSvg(
+      't',
+      systems.filter((s) => s.hello).map((s) => ({ label: s.label, samples: s.hello! })),
+    );
     expect(svg.match(/<path /g)).toHaveLength(5);
     expect(svg).toContain('1 ms');
     expect(svg).toContain('1 s');

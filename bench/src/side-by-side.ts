@@ -66,7 +66,12 @@ export function markdownTable(systems: SystemResult[]): string {
   const rows = systems.map((s) => {
     const p50 = p(s.hello, 50);
     const vs = ratio(p50, base(s.kind));
-    const vsText = s.key === 'fn_warm' || s.key === 'fn_cold' ? '1 (reference)' : vs === null ? '—' : `${vs >= 10 ? vs.toFixed(0) : vs.toFixed(2)}× fn ${s.kind === 'warm' ? 'warm' : 'cold'}`;
+    const vsText =
+      s.key === 'fn_warm' || s.key === 'fn_cold'
+        ? '1 (reference)'
+        : vs === null
+          ? '—'
+          : `${vs >= 10 ? vs.toFixed(0) : vs.toFixed(2)}× fn ${s.kind === 'warm' ? 'warm' : 'cold'}`;
     const note = s.reason ? `null: ${s.reason.replace(/\|/g, '/').slice(0, 160)}` : '';
     return `| ${s.label} | ${s.isolation} | ${s.kind === 'warm' ? 'running instance' : 'new per request'} | ${fmt(p50)} | ${fmt(p(s.hello, 90))} | ${fmt(p(s.hello, 99))} | ${fmt(p(s.hello, 100))} | ${fmt(p(s.echo, 50))} | ${s.hello?.length ?? 0} | ${vsText} | ${note} |`;
   });
@@ -90,14 +95,24 @@ export function writeResults(record: Record<string, Figure>, systems: SystemResu
   mkdirSync(RESULTS, { recursive: true });
   const stem = `${String(record.at).slice(0, 10)}-${String(record.machine).replace(/[^A-Za-z0-9_.-]/g, '_')}${record.quick ? '-quick' : ''}`;
   const files = { json: `${RESULTS}${stem}.json`, md: `${RESULTS}${stem}.md`, svg: `${RESULTS}${stem}.svg` };
-  const samples = Object.fromEntries(systems.map((s) => [s.key, { hello: s.hello?.map((v) => round(v, 3)) ?? null, echo: s.echo?.map((v) => round(v, 3)) ?? null }]));
+  const samples = Object.fromEntries(
+    systems.map((s) => [s.key, { hello: s.hello?.map((v) => round(v, 3)) ?? null, echo: s.echo?.map((v) => round(v, 3)) ?? null }]),
+  );
   writeFileSync(files.json, JSON.stringify({ ...record, samples }, null, 2) + '\n');
   const table = markdownTable(systems);
-  const goals = Object.entries(targets(record)).map(([k, v]) => `- ${k}: ${v}`).join('\n');
+  const goals = Object.entries(targets(record))
+    .map(([k, v]) => `- ${k}: ${v}`)
+    .join('\n');
   const md = `${header}\n\n${table}\n\nTargets (same run):\n${goals}\n`;
   writeFileSync(files.md, md);
   const title = `hello latency per request, CDF — fn backend ${String(record.backend)}, ${String(record.machine)}, ${String(record.at).slice(0, 16)}Z`;
-  writeFileSync(files.svg, cdfSvg(title, systems.filter((s) => s.hello).map((s) => ({ label: s.label, samples: s.hello! }))));
+  writeFileSync(
+    files.svg,
+    cdfSvg(
+      title,
+      systems.filter((s) => s.hello).map((s) => ({ label: s.label, samples: s.hello! })),
+    ),
+  );
   if (!record.quick && existsSync(README)) {
     const text = readFileSync(README, 'utf8');
     const a = text.indexOf(START);

@@ -16,9 +16,7 @@ import { announceBackend, parseBenchArgs, progress, report } from './report.js';
 const HELLO = `export default { fetch() { return new Response('Hello from fn!\\n'); } };`;
 const args = parseBenchArgs(process.argv.slice(2));
 const backend = args.backend ?? (probeKvm().ok ? 'kvm' : 'ptrace');
-const counts = args.quick
-  ? { snapshots: 5, restores: 30, invokes: 1000, held: 100 }
-  : { snapshots: 10, restores: 200, invokes: 5000, held: 1000 };
+const counts = args.quick ? { snapshots: 5, restores: 30, invokes: 1000, held: 100 } : { snapshots: 10, restores: 200, invokes: 5000, held: 1000 };
 const scratch = mkdtempSync(join(tmpdir(), 'fn-bench-snapshot-'));
 let dirs = 0;
 const newDir = () => join(scratch, String(dirs++));
@@ -146,7 +144,9 @@ async function holdIdleVms(fn: VmSnapshot): Promise<{ held: number; privateKiB: 
   }
   const sample = vms.slice(0, 20);
   const perVm =
-    backend === 'kvm' ? (privateKiB(process.pid) - before) / Math.max(1, vms.length) : sample.reduce((s, vm) => s + vmPrivateKiB(vm), 0) / Math.max(1, sample.length);
+    backend === 'kvm'
+      ? (privateKiB(process.pid) - before) / Math.max(1, vms.length)
+      : sample.reduce((s, vm) => s + vmPrivateKiB(vm), 0) / Math.max(1, sample.length);
   for (const vm of vms) vm.close();
   return { held: vms.length, privateKiB: perVm };
 }
@@ -193,7 +193,7 @@ async function main(): Promise<void> {
       restore_first_invoke_us_p50: 'first hello on a restored VM (first-touch faults)',
       cold_boot_load_ms_p50: 'baseline: boot + load without a snapshot',
       reset_invoke_us_p50: 'hello + reset to the snapshot',
-      reset_us_p50: "the reset alone, as the VMM measures it",
+      reset_us_p50: 'the reset alone, as the VMM measures it',
       post_reset_penalty: 'hello right after a reset ÷ hello on a VM never reset',
       idle_vm_private_kib: backend === 'kvm' ? 'host private memory per idle VM' : 'private memory of VMM + traced guest per idle VM',
       vms_held: `restored idle VMs held at once (tried ${counts.held})`,

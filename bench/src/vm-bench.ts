@@ -21,9 +21,7 @@ const FIB_N = 27;
 
 const args = parseBenchArgs(process.argv.slice(2));
 const backend = args.backend ?? choosePlatform('auto');
-const counts = args.quick
-  ? { boots: 10, invokes: 1000, fibRuns: 3, vmsForRss: 10 }
-  : { boots: 50, invokes: 5000, fibRuns: 5, vmsForRss: 50 };
+const counts = args.quick ? { boots: 10, invokes: 1000, fibRuns: 3, vmsForRss: 10 } : { boots: 50, invokes: 5000, fibRuns: 5, vmsForRss: 50 };
 
 async function measureBootAndLoad(): Promise<{ boot: number[]; load: number[] }> {
   const boot: number[] = [];
@@ -114,10 +112,7 @@ async function measureRssPerVm(): Promise<number> {
     vms.push(vm);
   }
   // KVM guests live in this process; sandboxed guests each in their own.
-  const perVm =
-    backend === 'kvm'
-      ? (rssKiB(process.pid) - before) / vms.length
-      : vms.reduce((sum, vm) => sum + treeRssKiB(vm.hostPid), 0) / vms.length;
+  const perVm = backend === 'kvm' ? (rssKiB(process.pid) - before) / vms.length : vms.reduce((sum, vm) => sum + treeRssKiB(vm.hostPid), 0) / vms.length;
   for (const vm of vms) vm.close();
   return perVm;
 }

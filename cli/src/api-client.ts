@@ -227,7 +227,11 @@ export class ApiClient {
     const target = input.selector === undefined ? input.name : `${input.name}@${input.selector}`;
     const path = input.path === undefined || input.path === '' ? '/' : input.path.startsWith('/') ? input.path : `/${input.path}`;
     const headers: Record<string, string> = { ...input.headers, ...this.auth() };
-    const res = await this.send(`${this.base}/fn/${seg(input.tenant)}/${seg(target)}${path}`, { method: input.method ?? (input.body === undefined ? 'GET' : 'POST'), headers, ...(input.body !== undefined ? { body: input.body } : {}) });
+    const res = await this.send(`${this.base}/fn/${seg(input.tenant)}/${seg(target)}${path}`, {
+      method: input.method ?? (input.body === undefined ? 'GET' : 'POST'),
+      headers,
+      ...(input.body !== undefined ? { body: input.body } : {}),
+    });
     const body = new Uint8Array(await res.arrayBuffer());
     const cold = res.headers.get('x-fn-cold-start');
     const duration = res.headers.get('x-fn-duration-ms');
@@ -249,9 +253,17 @@ export class ApiClient {
 
   private async call<T>(method: string, path: string, o: { body?: unknown; query?: Query; scoped?: boolean } = {}): Promise<T> {
     const query: Query = { ...o.query, ...(o.scoped && this.options.tenant ? { tenant: this.options.tenant } : {}) };
-    const qs = new URLSearchParams(Object.entries(query).filter((e): e is [string, string | number] => e[1] !== undefined).map(([k, v]): [string, string] => [k, String(v)])).toString();
+    const qs = new URLSearchParams(
+      Object.entries(query)
+        .filter((e): e is [string, string | number] => e[1] !== undefined)
+        .map(([k, v]): [string, string] => [k, String(v)]),
+    ).toString();
     const headers: Record<string, string> = { ...this.auth(), ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}) };
-    const res = await this.send(`${this.base}${path}${qs ? `?${qs}` : ''}`, { method, headers, ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}) });
+    const res = await this.send(`${this.base}${path}${qs ? `?${qs}` : ''}`, {
+      method,
+      headers,
+      ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+    });
     const text = await res.text();
     if (!res.ok) throw errorFrom(res, text);
     return (text === '' ? undefined : JSON.parse(text)) as T;
@@ -284,7 +296,14 @@ function errorFrom(res: Response, text: string): ApiError {
   const e = json?.error;
   const message = typeof e?.message === 'string' ? e.message : `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
   const retryAfter = e?.retryAfterSeconds ?? (res.headers.get('retry-after') ? Number(res.headers.get('retry-after')) : undefined);
-  return new ApiError(res.status, message, e?.type, e?.requestId ?? res.headers.get('x-fn-request-id') ?? undefined, Array.isArray(e?.issues) ? e.issues : [], retryAfter);
+  return new ApiError(
+    res.status,
+    message,
+    e?.type,
+    e?.requestId ?? res.headers.get('x-fn-request-id') ?? undefined,
+    Array.isArray(e?.issues) ? e.issues : [],
+    retryAfter,
+  );
 }
 
 /** The gateway's own error answer carries the request id it also sets as x-fn-request-id. */

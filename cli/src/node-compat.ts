@@ -69,7 +69,10 @@ function installedPackage(name: string, fromDir: string): boolean {
 }
 
 export function unsupportedMessage(name: string): string {
-  const provided = Object.keys(PROVIDED).filter((n) => !n.includes('/')).map((n) => `node:${n}`).join(', ');
+  const provided = Object.keys(PROVIDED)
+    .filter((n) => !n.includes('/'))
+    .map((n) => `node:${n}`)
+    .join(', ');
   const instead = INSTEAD[name] ?? 'it needs an operating system the guest does not have';
   return `node:${name} is not available in fn functions (${instead}); fn provides ${provided}`;
 }

@@ -9,10 +9,15 @@ import { headerBytes, LIMITS } from './limits.js';
 
 /** What is wrong with a header list, or undefined. */
 function headerProblem(headers: HeaderPairs): { what: string; limit: number; detail: string } | undefined {
-  if (headers.length > LIMITS.headerCount) return { what: 'header count', limit: LIMITS.headerCount, detail: `${headers.length} headers, over the limit of ${LIMITS.headerCount}` };
+  if (headers.length > LIMITS.headerCount)
+    return { what: 'header count', limit: LIMITS.headerCount, detail: `${headers.length} headers, over the limit of ${LIMITS.headerCount}` };
   for (const [name] of headers) {
     if (Buffer.byteLength(name) > LIMITS.headerNameBytes) {
-      return { what: 'header name', limit: LIMITS.headerNameBytes, detail: `a header name of ${Buffer.byteLength(name)} bytes ("${name.slice(0, 40)}…"), over the limit of ${LIMITS.headerNameBytes}` };
+      return {
+        what: 'header name',
+        limit: LIMITS.headerNameBytes,
+        detail: `a header name of ${Buffer.byteLength(name)} bytes ("${name.slice(0, 40)}…"), over the limit of ${LIMITS.headerNameBytes}`,
+      };
     }
   }
   const bytes = headerBytes(headers);
@@ -26,7 +31,8 @@ function headerProblem(headers: HeaderPairs): { what: string; limit: number; det
 
 export function checkRequestLimits(request: Pick<FunctionRequest, 'url' | 'headers'> & { body?: Uint8Array }): void {
   const url = Buffer.byteLength(request.url);
-  if (url > LIMITS.urlBytes) throw new TooLargeError('URL', LIMITS.urlBytes, `the URL is ${url} bytes, over the ${LIMITS.urlBytes}-byte limit — move data into the body`);
+  if (url > LIMITS.urlBytes)
+    throw new TooLargeError('URL', LIMITS.urlBytes, `the URL is ${url} bytes, over the ${LIMITS.urlBytes}-byte limit — move data into the body`);
   const headers = headerProblem(request.headers);
   if (headers) throw new TooLargeError(headers.what, headers.limit, `the request has ${headers.detail} — send fewer or shorter headers`);
   if (request.body && request.body.byteLength > LIMITS.bodyBytes) throw new TooLargeError('request body', LIMITS.bodyBytes);
@@ -39,6 +45,8 @@ export function checkResponseLimits(response: FunctionResponse): void {
   const headers = headerProblem(response.headers);
   if (headers) throw new BadResponseError(`the function's response has ${headers.detail} — put large data in the body, not in headers`);
   if (response.body.byteLength > LIMITS.bodyBytes) {
-    throw new BadResponseError(`the function's response body is ${response.body.byteLength} bytes, over the ${LIMITS.bodyBytes}-byte limit — return less data, or a link to it`);
+    throw new BadResponseError(
+      `the function's response body is ${response.body.byteLength} bytes, over the ${LIMITS.bodyBytes}-byte limit — return less data, or a link to it`,
+    );
   }
 }

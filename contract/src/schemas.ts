@@ -11,7 +11,9 @@ import { headerBytes, LIMITS } from './limits.js';
 import { FAILURE_KINDS } from './errors.js';
 
 const Bytes = (max: number, what: string) =>
-  z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'must be bytes (a Uint8Array)').refine((b) => b.byteLength <= max, `${what} must be at most ${max} bytes`);
+  z
+    .custom<Uint8Array>((v) => v instanceof Uint8Array, 'must be bytes (a Uint8Array)')
+    .refine((b) => b.byteLength <= max, `${what} must be at most ${max} bytes`);
 
 export const HeaderPairsSchema = z
   .array(z.tuple([z.string().min(1).max(LIMITS.headerNameBytes), z.string()]))
@@ -26,7 +28,10 @@ export const InvocationIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, '
 const Name = z.string().regex(/^[a-z0-9-]{1,63}$/, "must be 1–63 characters of a-z, 0-9 and '-'");
 
 export const FunctionRequestSchema = z.strictObject({
-  method: z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'not a valid HTTP method').max(LIMITS.methodBytes),
+  method: z
+    .string()
+    .regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'not a valid HTTP method')
+    .max(LIMITS.methodBytes),
   url: z.string().min(1).max(LIMITS.urlBytes),
   headers: HeaderPairsSchema,
   body: Bytes(LIMITS.bodyBytes, 'the request body'),

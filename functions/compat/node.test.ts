@@ -64,7 +64,10 @@ describe('Node built-ins fn does not provide', () => {
     writeFileSync(join(pkg, 'package.json'), '{"name":"lazy-net","main":"index.js"}');
     writeFileSync(join(pkg, 'index.js'), "exports.connect = () => require('net').connect();\nexports.ok = () => 'ok';\n");
     const entry = join(dir, 'lazy.js');
-    writeFileSync(entry, "import { ok, connect } from 'lazy-net';\nexport default { fetch() { let e = ''; try { connect(); } catch (err) { e = err.message; } return new Response(ok() + '|' + e); } };\n");
+    writeFileSync(
+      entry,
+      "import { ok, connect } from 'lazy-net';\nexport default { fetch() { let e = ''; try { connect(); } catch (err) { e = err.message; } return new Response(ok() + '|' + e); } };\n",
+    );
     const bundle = await bundleFunction(entry);
     const run = new Function('Response', `${bundle.code.replace(/export\s*\{[^}]*\};?\s*$/, '')}; return lazy_default.fetch();`);
     const text = await run(Response).text();

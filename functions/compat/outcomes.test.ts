@@ -25,7 +25,7 @@ describeEachBackend('handler outcomes through fn run', (backend) => {
     expect(r.stderr).toContain('at fetch (functions/compat/outcomes/throws/index.js:4:5)');
   });
 
-  it('console.error(err) shows the frames in the user\'s files, across modules', () => {
+  it("console.error(err) shows the frames in the user's files, across modules", () => {
     const r = fnRun('logs-error', backend);
     expect(r.stdout).toBe('handled\n');
     expect(r.stderr).toContain('RangeError: not a positive count: zero');

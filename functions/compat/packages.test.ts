@@ -15,7 +15,11 @@ const json = async (backend: Platform, pkg: string, request = {}) => JSON.parse(
 describeEachBackend('npm packages in the guest', (backend) => {
   it('lodash-es', async () => {
     expect(await json(backend, 'lodash-es')).toEqual({
-      chunk: [[1, 2], [3, 4], [5]], groupBy: { 3: ['one', 'two'], 5: ['three'] }, merge: { a: { b: 1, c: 2 } }, sortBy: ['a', 'b'], debounce: 'function',
+      chunk: [[1, 2], [3, 4], [5]],
+      groupBy: { 3: ['one', 'two'], 5: ['three'] },
+      merge: { a: { b: 1, c: 2 } },
+      sortBy: ['a', 'b'],
+      debounce: 'function',
     });
   });
 
@@ -52,7 +56,13 @@ describeEachBackend('npm packages in the guest', (backend) => {
   });
 
   it('papaparse', async () => {
-    expect(await json(backend, 'papaparse')).toEqual({ data: [{ name: 'Ada', age: 36 }, { name: 'Lovelace, A', age: 37 }], csv: 'a,b\r\n1,"x,y"' });
+    expect(await json(backend, 'papaparse')).toEqual({
+      data: [
+        { name: 'Ada', age: 36 },
+        { name: 'Lovelace, A', age: 37 },
+      ],
+      csv: 'a,b\r\n1,"x,y"',
+    });
   });
 
   it('semver', async () => {
@@ -65,7 +75,8 @@ describeEachBackend('npm packages in the guest', (backend) => {
 
   it('cookie', async () => {
     expect(await json(backend, 'cookie', { headers: { cookie: 'a=1; b=hello%20world' } })).toEqual({
-      parsed: { a: '1', b: 'hello world' }, set: 'session=a%20b; Max-Age=60; Path=/; HttpOnly',
+      parsed: { a: '1', b: 'hello world' },
+      set: 'session=a%20b; Max-Age=60; Path=/; HttpOnly',
     });
   });
 
@@ -79,7 +90,15 @@ describeEachBackend('npm packages in the guest', (backend) => {
 
   it('immer (reads process.env.NODE_ENV)', async () => {
     expect(await json(backend, 'immer')).toEqual({
-      base: { todos: [{ text: 'a', done: false }] }, next: { todos: [{ text: 'a', done: true }, { text: 'b', done: false }] }, shared: false, frozen: true,
+      base: { todos: [{ text: 'a', done: false }] },
+      next: {
+        todos: [
+          { text: 'a', done: true },
+          { text: 'b', done: false },
+        ],
+      },
+      shared: false,
+      frozen: true,
     });
   });
 
@@ -94,7 +113,12 @@ describeEachBackend('npm packages in the guest', (backend) => {
   it('hono: an app deployed as the function (export default app)', async () => {
     expect(await run(backend, 'hono', { url: '/' })).toBe('hono root');
     expect(await json(backend, 'hono', { url: '/users/7?q=x' })).toEqual({ id: '7', q: 'x' });
-    const posted = await invokeInGuest(backend, 'packages/hono.js', { method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+    const posted = await invokeInGuest(backend, 'packages/hono.js', {
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
     expect(posted.response.status).toBe(201);
     expect(JSON.parse(posted.response.body.toString())).toEqual({ got: { a: 1 } });
     const missing = await invokeInGuest(backend, 'packages/hono.js', { url: '/nowhere' });

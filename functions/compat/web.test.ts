@@ -24,7 +24,12 @@ describeEachBackend('crypto.subtle in the guest', (backend) => {
     expect(r.jwkSig).toBe(createHmac('sha256', 'secret').update(data).digest('hex'));
     expect(r.keyTag).toBe('[object CryptoKey]');
     expect(r.algorithm).toEqual({ name: 'HMAC', hash: { name: 'SHA-256' }, length: 48 });
-    expect(r.errors).toEqual({ md5: 'NotSupportedError', aes: 'NotSupportedError', signOnlyKeyVerify: 'InvalidAccessError', notExtractable: 'InvalidAccessError' });
+    expect(r.errors).toEqual({
+      md5: 'NotSupportedError',
+      aes: 'NotSupportedError',
+      signOnlyKeyVerify: 'InvalidAccessError',
+      notExtractable: 'InvalidAccessError',
+    });
   });
 });
 
@@ -61,7 +66,13 @@ describeEachBackend('Blob, File, FormData and request.formData() in the guest', 
   it('reads an urlencoded form', async () => {
     const body = new URLSearchParams({ a: '1', b: 'two words' }).toString();
     const r = await invokeInGuest(backend, 'web/forms.js', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
-    expect(JSON.parse(bodyText(r))).toEqual({ fields: [['a', '1'], ['b', 'two words']], ...expectedRest });
+    expect(JSON.parse(bodyText(r))).toEqual({
+      fields: [
+        ['a', '1'],
+        ['b', 'two words'],
+      ],
+      ...expectedRest,
+    });
   });
 
   it("reads a multipart form as Node's own FormData encodes it, files included", async () => {
@@ -72,7 +83,10 @@ describeEachBackend('Blob, File, FormData and request.formData() in the guest', 
     const body = Buffer.from(await encoded.arrayBuffer());
     const r = await invokeInGuest(backend, 'web/forms.js', { method: 'POST', headers: { 'content-type': encoded.headers.get('content-type')! }, body });
     expect(JSON.parse(bodyText(r))).toEqual({
-      fields: [['title', 'Grüße'], ['doc', { file: 'report.csv', type: 'text/csv', size: 14, text: 'line 1\r\nline 2' }]],
+      fields: [
+        ['title', 'Grüße'],
+        ['doc', { file: 'report.csv', type: 'text/csv', size: 14, text: 'line 1\r\nline 2' }],
+      ],
       ...expectedRest,
     });
   });

@@ -57,7 +57,7 @@ it('drives every control route and an invocation', async () => {
   expect((await admin.revokeKey(key.id)).revokedAt).not.toBeNull();
 });
 
-it('turns error answers into ApiError with the status and the server\'s message', async () => {
+it("turns error answers into ApiError with the status and the server's message", async () => {
   const api = new ApiClient({ baseUrl: server.url, apiKey: h.acmeKey });
   const missing = await api.describe('nope').catch((e: unknown) => e);
   expect(missing).toBeInstanceOf(ApiError);
@@ -70,10 +70,18 @@ it('turns error answers into ApiError with the status and the server\'s message'
   expect(down).toMatchObject({ status: 0, message: expect.stringContaining('cannot reach the gateway') });
 });
 
-it('tells a gateway refusal apart from the function\'s own error response', async () => {
+it("tells a gateway refusal apart from the function's own error response", async () => {
   const api = new ApiClient({ baseUrl: server.url, apiKey: h.acmeKey });
   await api.deploy({ name: 'svc', bundle: 'b' });
-  h.invoker.behaviour = async () => result({ status: 500, headers: [['content-type', 'application/json']], body: new TextEncoder().encode('{"error":{"type":"mine","message":"own"}}'), logs: [], cold: false, durationMs: 1 });
+  h.invoker.behaviour = async () =>
+    result({
+      status: 500,
+      headers: [['content-type', 'application/json']],
+      body: new TextEncoder().encode('{"error":{"type":"mine","message":"own"}}'),
+      logs: [],
+      cold: false,
+      durationMs: 1,
+    });
   const own = await api.invoke({ tenant: 'acme', name: 'svc' });
   expect(own.status).toBe(500);
   expect(own.gatewayError).toBeUndefined();

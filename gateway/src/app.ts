@@ -38,7 +38,15 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
 
   const routes: Route[] = [
     ...identityRoutes(registry, limits.controlBodyBytes),
-    ...functionRoutes({ registry, deployer: deps.deployer, snapshots: deps.snapshots, deployTimeoutMs: limits.deployTimeoutMs, deploysPerTenant: limits.deploysPerTenant, deployBodyBytes: limits.deployBodyBytes, controlBodyBytes: limits.controlBodyBytes }),
+    ...functionRoutes({
+      registry,
+      deployer: deps.deployer,
+      snapshots: deps.snapshots,
+      deployTimeoutMs: limits.deployTimeoutMs,
+      deploysPerTenant: limits.deploysPerTenant,
+      deployBodyBytes: limits.deployBodyBytes,
+      controlBodyBytes: limits.controlBodyBytes,
+    }),
     ...configRoutes(registry, limits.controlBodyBytes),
     ...logRoutes(registry, logSink),
     ...statusRoutes(deps.snapshots),

@@ -41,7 +41,8 @@ export function requireKey(registry: Registry): MiddlewareHandler<GatewayEnv> {
 /** The tenant a tenant-scoped control request acts for (see the header comment). */
 export function actingTenant(caller: Authenticated, requested: string | undefined): string {
   if (caller.tenantId === null) {
-    if (requested === undefined) throw new BadRequestError('an admin key acts for a tenant: add ?tenant=<tenant> to the URL', ['query.tenant: required with an admin key']);
+    if (requested === undefined)
+      throw new BadRequestError('an admin key acts for a tenant: add ?tenant=<tenant> to the URL', ['query.tenant: required with an admin key']);
     return requested;
   }
   if (requested !== undefined && requested !== caller.tenantId) {

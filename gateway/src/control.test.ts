@@ -13,13 +13,21 @@ const json = async (res: Response) => ({ status: res.status, body: (await res.js
 describe('deploy', () => {
   it('hands bundle and config to the deployer, records version 1 and moves live', async () => {
     const bundle = 'export default { fetch() { return new Response("hi") } }';
-    const res = await json(await h.deploy(h.acmeKey, 'api', { memoryMiB: 64, timeoutMs: 5000, maxConcurrency: 3, public: true, env: { GREETING: 'hi' } }, bundle));
+    const res = await json(
+      await h.deploy(h.acmeKey, 'api', { memoryMiB: 64, timeoutMs: 5000, maxConcurrency: 3, public: true, env: { GREETING: 'hi' } }, bundle),
+    );
     expect(res.status).toBe(201);
     expect(h.deployer.calls).toEqual([
       // env is recorded on the version and sent with invocations, never baked into the snapshot.
       { tenant: 'acme', name: 'api', bundle, config: { entry: 'index.js', memoryMiB: 64, timeoutMs: 5000, maxConcurrency: 3, public: true, env: {} } },
     ]);
-    expect(res.body).toMatchObject({ tenant: 'acme', function: 'api', version: 1, config: { memoryMiB: 64, timeoutMs: 5000, maxConcurrency: 3, public: true }, env: { GREETING: 'hi' } });
+    expect(res.body).toMatchObject({
+      tenant: 'acme',
+      function: 'api',
+      version: 1,
+      config: { memoryMiB: 64, timeoutMs: 5000, maxConcurrency: 3, public: true },
+      env: { GREETING: 'hi' },
+    });
     expect(res.body.snapshotDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(h.registry.functions.resolve('acme', 'api').version).toBe(1);
   });
@@ -77,14 +85,20 @@ describe('functions, versions, aliases', () => {
     const set = await json(await h.call('PUT', '/v1/functions/api/aliases/staging', { key: h.acmeKey, json: { version: 1 } }));
     expect(set).toMatchObject({ status: 200, body: { name: 'staging', version: 1 } });
     const aliases = await json(await h.call('GET', '/v1/functions/api/aliases', { key: h.acmeKey }));
-    expect(aliases.body.aliases.map((a: any) => [a.name, a.version])).toEqual([['live', 2], ['staging', 1]]);
+    expect(aliases.body.aliases.map((a: any) => [a.name, a.version])).toEqual([
+      ['live', 2],
+      ['staging', 1],
+    ]);
     expect((await h.call('DELETE', '/v1/functions/api/aliases/staging', { key: h.acmeKey })).status).toBe(204);
     expect((await h.call('DELETE', '/v1/functions/api/aliases/live', { key: h.acmeKey })).status).toBe(409);
   });
 
   it('rolls live back to the version below, or to a named one', async () => {
     expect(await json(await h.call('POST', '/v1/functions/api/rollback', { key: h.acmeKey }))).toEqual({ status: 200, body: { from: 2, to: 1 } });
-    expect(await json(await h.call('POST', '/v1/functions/api/rollback', { key: h.acmeKey, json: { version: 2 } }))).toEqual({ status: 200, body: { from: 1, to: 2 } });
+    expect(await json(await h.call('POST', '/v1/functions/api/rollback', { key: h.acmeKey, json: { version: 2 } }))).toEqual({
+      status: 200,
+      body: { from: 1, to: 2 },
+    });
     expect((await h.call('POST', '/v1/functions/api/rollback', { key: h.acmeKey, json: { version: 9 } })).status).toBe(404);
   });
 
@@ -108,7 +122,10 @@ describe('env and secrets', () => {
   });
 
   it('sets, lists (names only) and unsets secrets', async () => {
-    expect(await json(await h.call('PUT', '/v1/functions/api/secrets/TOKEN', { key: h.acmeKey, json: { value: 'xyz' } }))).toEqual({ status: 200, body: { name: 'TOKEN' } });
+    expect(await json(await h.call('PUT', '/v1/functions/api/secrets/TOKEN', { key: h.acmeKey, json: { value: 'xyz' } }))).toEqual({
+      status: 200,
+      body: { name: 'TOKEN' },
+    });
     expect((await json(await h.call('GET', '/v1/functions/api/secrets', { key: h.acmeKey }))).body).toEqual({ names: ['TOKEN'] });
     expect(h.registry.env.secretsForInvocation('acme', 'api')).toEqual({ TOKEN: 'xyz' });
     expect((await json(await h.call('DELETE', '/v1/functions/api/secrets/TOKEN', { key: h.acmeKey }))).body).toEqual({ name: 'TOKEN', existed: true });
@@ -127,7 +144,10 @@ describe('tenants, keys, whoami', () => {
   });
 
   it('the admin creates a tenant and a key that works', async () => {
-    expect(await json(await h.call('POST', '/v1/tenants', { key: h.adminKey, json: { name: 'initech' } }))).toMatchObject({ status: 201, body: { id: 'initech' } });
+    expect(await json(await h.call('POST', '/v1/tenants', { key: h.adminKey, json: { name: 'initech' } }))).toMatchObject({
+      status: 201,
+      body: { id: 'initech' },
+    });
     const key = await json(await h.call('POST', '/v1/keys', { key: h.adminKey, json: { tenant: 'initech', label: 'ci' } }));
     expect(key).toMatchObject({ status: 201, body: { tenantId: 'initech', label: 'ci' } });
     expect((await json(await h.call('GET', '/v1/whoami', { key: key.body.secret }))).body.tenant).toBe('initech');
@@ -165,7 +185,17 @@ describe('request log', () => {
     const res = await h.call('GET', '/v1/functions?tenant=acme', { key: h.acmeKey });
     const lines = h.logLines.filter((l) => l.msg === 'request');
     expect(lines).toEqual([
-      { level: 'info', msg: 'request', requestId: res.headers.get('x-fn-request-id'), method: 'GET', path: '/v1/functions', status: 200, durationMs: expect.any(Number), tenant: 'acme', invocationId: null },
+      {
+        level: 'info',
+        msg: 'request',
+        requestId: res.headers.get('x-fn-request-id'),
+        method: 'GET',
+        path: '/v1/functions',
+        status: 200,
+        durationMs: expect.any(Number),
+        tenant: 'acme',
+        invocationId: null,
+      },
     ]);
   });
 
@@ -177,6 +207,8 @@ describe('request log', () => {
     expect(res.status).toBe(500);
     expect(res.body.error).toMatchObject({ type: 'internal', requestId: expect.any(String) });
     expect(res.body.error.message).not.toContain('boom');
-    expect(h.logLines).toContainEqual(expect.objectContaining({ level: 'error', requestId: res.body.error.requestId, error: 'TypeError', message: 'boom inside the deployer' }));
+    expect(h.logLines).toContainEqual(
+      expect.objectContaining({ level: 'error', requestId: res.body.error.requestId, error: 'TypeError', message: 'boom inside the deployer' }),
+    );
   });
 });

@@ -71,7 +71,11 @@ it('a tenant has at most 2 deploys in progress: the third answers 429 with Retry
     return normal(request);
   };
   const deployAs = (key: string, name: string) =>
-    fetch(`${server.url}/v1/functions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ name, bundle: 'export default {}' }) });
+    fetch(`${server.url}/v1/functions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name, bundle: 'export default {}' }),
+    });
   const first = deployAs(h.acmeKey, 'a1');
   const second = deployAs(h.acmeKey, 'a2');
   while (h.deployer.calls.length < 2) await new Promise((r) => setTimeout(r, 5));
@@ -96,7 +100,12 @@ it('a deploy whose client hangs up is told to stop (its signal aborts) and recor
       });
     });
   const client = new AbortController();
-  const deploying = fetch(`${server.url}/v1/functions`, { method: 'POST', headers: { authorization: `Bearer ${h.acmeKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'spin', bundle: 'for (;;) {}' }), signal: client.signal });
+  const deploying = fetch(`${server.url}/v1/functions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${h.acmeKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'spin', bundle: 'for (;;) {}' }),
+    signal: client.signal,
+  });
   while (h.deployer.calls.length < 1) await new Promise((r) => setTimeout(r, 5));
   client.abort();
   await expect(deploying).rejects.toThrow();

@@ -14,7 +14,11 @@ export class DeploySlots {
   take(tenant: string): () => void {
     const n = this.inFlight.get(tenant) ?? 0;
     if (n >= this.perTenant) {
-      throw new OverloadedError(`tenant "${tenant}" already has ${n} deploys in progress (at most ${this.perTenant} at once) — wait for one to finish and retry`, 5, 'tenant');
+      throw new OverloadedError(
+        `tenant "${tenant}" already has ${n} deploys in progress (at most ${this.perTenant} at once) — wait for one to finish and retry`,
+        5,
+        'tenant',
+      );
     }
     this.inFlight.set(tenant, n + 1);
     let released = false;

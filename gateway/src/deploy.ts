@@ -50,14 +50,24 @@ async function build(
   const clash = Object.keys(secrets).filter((name) => Object.hasOwn(env, name));
   if (clash.length > 0) throw new ConflictError(`${clash.join(', ')}: already a secret of "${body.name}" — rename the env var or unset the secret`);
   const built = await withDeadline(`the deploy of "${body.name}"`, deps.deployTimeoutMs, (expired) =>
-    deps.deployer.deploy({ tenant, name: body.name, bundle: body.bundle, config: { ...config, env: {} } }, clientGone ? AbortSignal.any([expired, clientGone]) : expired),
+    deps.deployer.deploy(
+      { tenant, name: body.name, bundle: body.bundle, config: { ...config, env: {} } },
+      clientGone ? AbortSignal.any([expired, clientGone]) : expired,
+    ),
   );
   // A client that left after the build finished still gets its version recorded: its bytes are
   // stored by now, and a version nobody references would only be left for the gc.
   // Without an explicit env the registry takes the live version's env when it records this one, in
   // the same transaction: an env change made while this deploy was building is kept, not overwritten.
   const envChoice = requestedEnv === undefined ? { keepLiveEnv: true } : { env: requestedEnv };
-  return registry.functions.createVersion({ tenant, name: body.name, bundleDigest: built.bundleDigest, snapshotDigest: built.snapshotDigest, config, ...envChoice });
+  return registry.functions.createVersion({
+    tenant,
+    name: body.name,
+    bundleDigest: built.bundleDigest,
+    snapshotDigest: built.snapshotDigest,
+    config,
+    ...envChoice,
+  });
 }
 
 /** The version `live` points at, or undefined for a new function (or one with no live alias). */

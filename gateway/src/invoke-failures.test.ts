@@ -11,7 +11,6 @@ beforeEach(async () => {
 });
 afterEach(() => h.close());
 
-
 async function errorOf(res: Response) {
   return ((await res.json()) as { error: { type: string; message: string; invocationId?: string; retryAfterSeconds?: number } }).error;
 }

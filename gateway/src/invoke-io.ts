@@ -7,7 +7,17 @@ import { IncomingMessage } from 'node:http';
 import type { FunctionResponse } from '@fn/contract';
 
 /** Hop-by-hop headers describe one connection, not the message; they are never forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /** The caller's API key is fn's credential, not the function's: it never reaches the guest. */
 export function forwardedRequestHeaders(headers: Headers): [string, string][] {

@@ -31,7 +31,7 @@ describe('request to the invoker', () => {
     expect(call.signal).toBeInstanceOf(AbortSignal);
   });
 
-  it('never forwards the caller\'s API key to the function', async () => {
+  it("never forwards the caller's API key to the function", async () => {
     await h.call('GET', '/fn/acme/api', { key: h.acmeKey });
     const names = h.invoker.calls[0]!.request.headers.map(([n]) => n);
     expect(names).not.toContain('authorization');
@@ -42,22 +42,25 @@ describe('request to the invoker', () => {
     for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
       expect((await h.call(method, '/fn/acme/api', { key: h.acmeKey })).status, method).toBe(200);
     }
-    expect(h.invoker.calls.map((c) => [c.request.method, c.request.url])).toEqual(
-      ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].map((m) => [m, '/']),
-    );
+    expect(h.invoker.calls.map((c) => [c.request.method, c.request.url])).toEqual(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].map((m) => [m, '/']));
   });
 });
 
 describe('response', () => {
-  it('is the function\'s status, headers and body, with x-fn-invocation-id, x-fn-cold-start and x-fn-duration-ms', async () => {
-    h.invoker.behaviour = async () => result({
-      status: 201,
-      headers: [['content-type', 'application/json'], ['set-cookie', 'a=1'], ['set-cookie', 'b=2']],
-      body: text('{"made":true}'),
-      logs: [],
-      cold: true,
-      durationMs: 3.5,
-    });
+  it("is the function's status, headers and body, with x-fn-invocation-id, x-fn-cold-start and x-fn-duration-ms", async () => {
+    h.invoker.behaviour = async () =>
+      result({
+        status: 201,
+        headers: [
+          ['content-type', 'application/json'],
+          ['set-cookie', 'a=1'],
+          ['set-cookie', 'b=2'],
+        ],
+        body: text('{"made":true}'),
+        logs: [],
+        cold: true,
+        durationMs: 3.5,
+      });
     const res = await h.call('POST', '/fn/acme/api', { key: h.acmeKey });
     expect(res.status).toBe(201);
     expect(await res.text()).toBe('{"made":true}');
@@ -77,8 +80,9 @@ describe('response', () => {
     expect((await h.call('GET', '/fn/acme/api', { key: h.acmeKey })).headers.get('x-fn-cold-start')).toBe('false');
   });
 
-  it('passes a function\'s own 500 through untouched', async () => {
-    h.invoker.behaviour = async () => result({ status: 500, headers: [['content-type', 'text/html']], body: text('<h1>my own error page</h1>'), logs: [], cold: false, durationMs: 1 });
+  it("passes a function's own 500 through untouched", async () => {
+    h.invoker.behaviour = async () =>
+      result({ status: 500, headers: [['content-type', 'text/html']], body: text('<h1>my own error page</h1>'), logs: [], cold: false, durationMs: 1 });
     const res = await h.call('GET', '/fn/acme/api', { key: h.acmeKey });
     expect(res.status).toBe(500);
     expect(res.headers.get('content-type')).toBe('text/html');
@@ -86,15 +90,16 @@ describe('response', () => {
   });
 
   it('answers a thrown handler with a 500 JSON error naming it (to the owner)', async () => {
-    h.invoker.behaviour = async () => result({
-      status: 500,
-      headers: [['content-type', 'text/plain']],
-      body: text('Error: kaboom'),
-      logs: [],
-      error: { name: 'TypeError', message: 'kaboom', stack: 'at handler (index.js:3)' },
-      cold: false,
-      durationMs: 2,
-    });
+    h.invoker.behaviour = async () =>
+      result({
+        status: 500,
+        headers: [['content-type', 'text/plain']],
+        body: text('Error: kaboom'),
+        logs: [],
+        error: { name: 'TypeError', message: 'kaboom', stack: 'at handler (index.js:3)' },
+        cold: false,
+        durationMs: 2,
+      });
     const res = await h.call('GET', '/fn/acme/api', { key: h.acmeKey });
     expect(res.status).toBe(500);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
@@ -105,23 +110,32 @@ describe('response', () => {
     expect(res.headers.get('x-fn-cold-start')).toBe('false');
   });
 
-  it('does not show a public function\'s error message to anonymous callers', async () => {
+  it("does not show a public function's error message to anonymous callers", async () => {
     await h.deploy(h.acmeKey, 'pub', { public: true });
-    h.invoker.behaviour = async () => result({ status: 500, headers: [], body: text(''), logs: [], error: { name: 'Error', message: 'db password wrong' }, cold: false, durationMs: 1 });
+    h.invoker.behaviour = async () =>
+      result({ status: 500, headers: [], body: text(''), logs: [], error: { name: 'Error', message: 'db password wrong' }, cold: false, durationMs: 1 });
     const body = (await (await h.call('GET', '/fn/acme/pub')).json()) as any;
     expect(body.error.type).toBe('function_error');
     expect(body.error.message).not.toContain('db password');
   });
 
   it('drops hop-by-hop headers and forged x-fn-* headers from the function', async () => {
-    h.invoker.behaviour = async () => result({
-      status: 200,
-      headers: [['connection', 'close'], ['transfer-encoding', 'chunked'], ['x-fn-cold-start', 'forged'], ['x-fn-invocation-id', 'forged'], ['x-fn-tenant', 'forged'], ['x-kept', '1']],
-      body: text('ok'),
-      logs: [],
-      cold: false,
-      durationMs: 1,
-    });
+    h.invoker.behaviour = async () =>
+      result({
+        status: 200,
+        headers: [
+          ['connection', 'close'],
+          ['transfer-encoding', 'chunked'],
+          ['x-fn-cold-start', 'forged'],
+          ['x-fn-invocation-id', 'forged'],
+          ['x-fn-tenant', 'forged'],
+          ['x-kept', '1'],
+        ],
+        body: text('ok'),
+        logs: [],
+        cold: false,
+        durationMs: 1,
+      });
     const res = await h.call('GET', '/fn/acme/api', { key: h.acmeKey });
     expect(res.headers.get('connection')).toBeNull();
     expect(res.headers.get('transfer-encoding')).toBeNull();

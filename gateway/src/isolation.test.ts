@@ -20,7 +20,13 @@ describe('acme cannot reach globex through the control API', () => {
   });
 
   it('describe, versions, aliases, env and secrets of globex functions are not found', async () => {
-    for (const path of ['/v1/functions/secret-fn', '/v1/functions/secret-fn/versions', '/v1/functions/secret-fn/aliases', '/v1/functions/secret-fn/env', '/v1/functions/secret-fn/secrets']) {
+    for (const path of [
+      '/v1/functions/secret-fn',
+      '/v1/functions/secret-fn/versions',
+      '/v1/functions/secret-fn/aliases',
+      '/v1/functions/secret-fn/env',
+      '/v1/functions/secret-fn/secrets',
+    ]) {
       expect((await h.call('GET', path, { key: h.acmeKey })).status, path).toBe(404);
     }
   });
@@ -39,7 +45,7 @@ describe('acme cannot reach globex through the control API', () => {
     expect(globex.secrets).toEqual([]);
   });
 
-  it('deploying the same name creates acme\'s own function, globex\'s stays as it was', async () => {
+  it("deploying the same name creates acme's own function, globex's stays as it was", async () => {
     const before = h.registry.functions.resolve('globex', 'secret-fn');
     const res = await h.deploy(h.acmeKey, 'secret-fn');
     expect(((await res.json()) as any).tenant).toBe('acme');

@@ -18,7 +18,16 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const record = (invocationId: string): AppendLogInput => ({ tenant: 'acme', function: 'api', version: 1, invocationId, status: 'ok', durationMs: 1, cold: false, logs: [] });
+const record = (invocationId: string): AppendLogInput => ({
+  tenant: 'acme',
+  function: 'api',
+  version: 1,
+  invocationId,
+  status: 'ok',
+  durationMs: 1,
+  cold: false,
+  logs: [],
+});
 const stored = () => registry.logs.query('acme', 'api', { afterId: 0, limit: 1000 }).records.map((r) => r.invocationId);
 
 it('writes a full batch at once and a partial one on flush', async () => {

@@ -65,7 +65,13 @@ export function appendBatch(registry: Registry, batch: AppendLogInput[], logger:
       try {
         registry.logs.append(record);
       } catch (error) {
-        logger({ level: 'warn', msg: 'invocation log record dropped', invocationId: record.invocationId, tenant: record.tenant, error: (error as Error).message });
+        logger({
+          level: 'warn',
+          msg: 'invocation log record dropped',
+          invocationId: record.invocationId,
+          tenant: record.tenant,
+          error: (error as Error).message,
+        });
       }
     }
   }

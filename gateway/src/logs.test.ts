@@ -13,17 +13,18 @@ const page = async (query = '') => (await (await h.call('GET', `/v1/functions/ap
 
 describe('invocation logs', () => {
   it('records status, duration, cold or warm, version and console output of each invocation', async () => {
-    h.invoker.behaviour = async () => result({
-      status: 200,
-      headers: [],
-      body: new Uint8Array(),
-      logs: [
-        { level: 'log', message: 'hello', ms: 0.1 },
-        { level: 'trace', message: 'deep', ms: 0.2 },
-      ],
-      cold: true,
-      durationMs: 4.5,
-    });
+    h.invoker.behaviour = async () =>
+      result({
+        status: 200,
+        headers: [],
+        body: new Uint8Array(),
+        logs: [
+          { level: 'log', message: 'hello', ms: 0.1 },
+          { level: 'trace', message: 'deep', ms: 0.2 },
+        ],
+        cold: true,
+        durationMs: 4.5,
+      });
     const res = await h.call('GET', '/fn/acme/api', { key: h.acmeKey });
     const { records } = await page();
     expect(records).toEqual([
@@ -46,7 +47,16 @@ describe('invocation logs', () => {
   });
 
   it('records a thrown handler as an error with its stack in the log lines', async () => {
-    h.invoker.behaviour = async () => result({ status: 500, headers: [], body: new Uint8Array(), logs: [], error: { name: 'TypeError', message: 'nope', stack: 'at fetch (index.js:9)' }, cold: false, durationMs: 1 });
+    h.invoker.behaviour = async () =>
+      result({
+        status: 500,
+        headers: [],
+        body: new Uint8Array(),
+        logs: [],
+        error: { name: 'TypeError', message: 'nope', stack: 'at fetch (index.js:9)' },
+        cold: false,
+        durationMs: 1,
+      });
     await h.call('GET', '/fn/acme/api', { key: h.acmeKey });
     const [record] = (await page()).records;
     expect(record.status).toBe('error');

@@ -14,7 +14,7 @@ beforeEach(async () => {
 });
 afterEach(() => h.close());
 
-it('is valid OpenAPI 3.1 (checked against the specification\'s JSON schema)', async () => {
+it("is valid OpenAPI 3.1 (checked against the specification's JSON schema)", async () => {
   const validator = new Validator();
   const result = await validator.validate(doc);
   expect(result.errors).toBeUndefined();

@@ -78,19 +78,31 @@ export const INVOKE_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head'
 function invocationPaths(): Json {
   const invokeParams = (withPath: boolean): Json[] => [
     { name: 'tenant', in: 'path', required: true, schema: { type: 'string' }, description: "The function's tenant." },
-    { name: 'function', in: 'path', required: true, schema: { type: 'string' }, description: 'name (the version live points at), name@<version> or name@<alias>.' },
-    ...(withPath ? [{ name: 'path', in: 'path', required: true, schema: { type: 'string' }, description: 'The rest of the path, passed to the function (may contain /).' }] : []),
+    {
+      name: 'function',
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+      description: 'name (the version live points at), name@<version> or name@<alias>.',
+    },
+    ...(withPath
+      ? [{ name: 'path', in: 'path', required: true, schema: { type: 'string' }, description: 'The rest of the path, passed to the function (may contain /).' }]
+      : []),
   ];
   const invocationHeaders = {
     'x-fn-invocation-id': { description: 'The invocation id (also in the logs).', schema: { type: 'string' } },
     'x-fn-cold-start': { description: 'true when a VM had to be restored for this invocation.', schema: { type: 'string', enum: ['true', 'false'] } },
     'x-fn-duration-ms': { description: "The function's run time in milliseconds.", schema: { type: 'string' } },
-    'server-timing': { description: 'Where the time went, hop by hop: gateway, registry, bus, scheduler, worker, restore (cold), ipc, host, vm, guest (milliseconds each).', schema: { type: 'string' } },
+    'server-timing': {
+      description: 'Where the time went, hop by hop: gateway, registry, bus, scheduler, worker, restore (cold), ipc, host, vm, guest (milliseconds each).',
+      schema: { type: 'string' },
+    },
   };
   const op = (method: string, withPath: boolean): Json => ({
     operationId: `invoke${withPath ? 'Path' : ''}_${method}`,
     summary: 'Invoke a function: its status, headers and body are returned as they are',
-    description: 'Private functions need an API key of their tenant or an admin key; public ones need none. Bodies up to 6 MiB, headers up to 256 and 16 KiB (413 beyond). Failures by kind: 500 function_error, out_of_memory, function_crashed; 502 bad_response; 429 overloaded; 503 unavailable; 504 timeout.',
+    description:
+      'Private functions need an API key of their tenant or an admin key; public ones need none. Bodies up to 6 MiB, headers up to 256 and 16 KiB (413 beyond). Failures by kind: 500 function_error, out_of_memory, function_crashed; 502 bad_response; 429 overloaded; 503 unavailable; 504 timeout.',
     tags: ['invocation'],
     security: [{}, { bearer: [] }],
     parameters: invokeParams(withPath),
@@ -107,7 +119,13 @@ function invocationPaths(): Json {
 export function openApiDocument(routes: Route[]): Json {
   const paths: Record<string, Json> = {
     '/openapi.json': {
-      get: { operationId: 'openapi', summary: 'This document', tags: ['meta'], security: [], responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } },
+      get: {
+        operationId: 'openapi',
+        summary: 'This document',
+        tags: ['meta'],
+        security: [],
+        responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
     },
   };
   for (const route of routes) {

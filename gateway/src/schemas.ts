@@ -26,7 +26,10 @@ export const VarName = z
 export const KeyId = z.string().regex(/^[0-9a-f]{16}$/, 'must be the 16 hex characters of a key id');
 const Version = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 /** Query strings carry text: digits become numbers. */
-const QueryInt = z.string().regex(/^[0-9]{1,15}$/, 'must be a whole number').transform(Number);
+const QueryInt = z
+  .string()
+  .regex(/^[0-9]{1,15}$/, 'must be a whole number')
+  .transform(Number);
 
 /** 32 KiB of env in all, like the registry: env rides in every snapshot. */
 export const ENV_MAX_BYTES = 32 * 1024;
@@ -72,9 +75,7 @@ export const DeployBody = z.strictObject({
 });
 
 export const SetAliasBody = z.strictObject({ version: Version });
-export const RollbackBody = z
-  .strictObject({ version: Version.optional().describe('Default: the highest version below the live one.') })
-  .default({});
+export const RollbackBody = z.strictObject({ version: Version.optional().describe('Default: the highest version below the live one.') }).default({});
 export const EnvValueBody = z.strictObject({ value: z.string().max(ENV_MAX_BYTES) });
 export const SecretValueBody = z.strictObject({ value: z.string().min(1).max(ENV_MAX_BYTES).describe('Write-only: never returned or logged.') });
 export const CreateTenantBody = z.strictObject({ name: TenantName });
@@ -94,7 +95,11 @@ export const LogsQuery = z.strictObject({
 
 export const ErrorBody = z.object({
   error: z.object({
-    type: z.string().describe('validation, unauthorized, forbidden, not_found, conflict, internal; for an invocation: function_error, timeout, out_of_memory, function_crashed, bad_response, overloaded, unavailable, payload_too_large'),
+    type: z
+      .string()
+      .describe(
+        'validation, unauthorized, forbidden, not_found, conflict, internal; for an invocation: function_error, timeout, out_of_memory, function_crashed, bad_response, overloaded, unavailable, payload_too_large',
+      ),
     message: z.string(),
     requestId: z.string(),
     invocationId: z.string().optional(),
@@ -106,7 +111,13 @@ export const ErrorBody = z.object({
 export const Whoami = z.object({ keyId: z.string(), tenant: z.string().nullable(), admin: z.boolean() });
 export const Tenant = z.object({ id: z.string(), createdAt: z.number() });
 export const TenantList = z.object({ tenants: z.array(Tenant) });
-export const KeyInfo = z.object({ id: z.string(), tenantId: z.string().nullable(), label: z.string(), createdAt: z.number(), revokedAt: z.number().nullable() });
+export const KeyInfo = z.object({
+  id: z.string(),
+  tenantId: z.string().nullable(),
+  label: z.string(),
+  createdAt: z.number(),
+  revokedAt: z.number().nullable(),
+});
 export const NewKey = KeyInfo.extend({ secret: z.string().describe('The API key: shown once, store it now.') });
 export const KeyList = z.object({ keys: z.array(KeyInfo) });
 
@@ -147,7 +158,10 @@ export const FunctionDescription = FunctionSummary.extend({
 });
 export const Status = z.object({
   snapshots: z
-    .object({ blobs: z.number().int().describe('State files, memory layers and bundles in the store.'), bytes: z.number().int().describe('Disk they hold (allocated blocks).') })
+    .object({
+      blobs: z.number().int().describe('State files, memory layers and bundles in the store.'),
+      bytes: z.number().int().describe('Disk they hold (allocated blocks).'),
+    })
     .nullable()
     .describe('The snapshot store on this machine; null when the gateway has none.'),
 });

@@ -22,7 +22,15 @@ it('a secret value appears in no response and no log line, while the function ge
   expect((await call('PUT', '/v1/functions/api/secrets/PLAIN', { value: SECRET })).status).toBe(409);
   expect((await call('PUT', '/v1/functions/api/secrets/API_TOKEN', { value: SECRET, extra: SECRET })).status).toBe(400);
   await call('POST', '/v1/functions', { name: 'api', bundle: 'export default {}' });
-  for (const path of ['/v1/functions', '/v1/functions/api', '/v1/functions/api/versions', '/v1/functions/api/aliases', '/v1/functions/api/env', '/v1/functions/api/secrets', '/v1/functions/api/logs']) {
+  for (const path of [
+    '/v1/functions',
+    '/v1/functions/api',
+    '/v1/functions/api/versions',
+    '/v1/functions/api/aliases',
+    '/v1/functions/api/env',
+    '/v1/functions/api/secrets',
+    '/v1/functions/api/logs',
+  ]) {
     expect((await call('GET', path)).status, path).toBe(200);
   }
   await call('GET', '/fn/acme/api');

@@ -52,7 +52,10 @@ it('connections beyond maxConnections are closed at once; the server serves agai
   // The server learns of the two closes asynchronously: retry until it has.
   let status = 0;
   for (let attempt = 0; status !== 200 && attempt < 100; attempt++) {
-    status = await fetch(`${server.url}/v1/whoami`, { headers: { authorization: `Bearer ${h.acmeKey}` } }).then((r) => r.status, () => 0);
+    status = await fetch(`${server.url}/v1/whoami`, { headers: { authorization: `Bearer ${h.acmeKey}` } }).then(
+      (r) => r.status,
+      () => 0,
+    );
   }
   expect(status).toBe(200);
 });

@@ -24,7 +24,12 @@ export type Hop = (typeof HOPS)[number];
 
 export function hopDurations(gateway: GatewayTimings, t: HopTimings): Partial<Record<Hop, number>> {
   const own = (outer: number | undefined, ...inner: (number | undefined)[]): number | undefined =>
-    outer === undefined ? undefined : Math.max(0, inner.reduce<number>((left, x) => left - (x ?? 0), outer));
+    outer === undefined
+      ? undefined
+      : Math.max(
+          0,
+          inner.reduce<number>((left, x) => left - (x ?? 0), outer),
+        );
   const busToScheduler = t.scheduler === undefined ? undefined : Math.max(0, gateway.call - t.scheduler);
   const busToWorker = t.dispatch === undefined || t.worker === undefined ? undefined : Math.max(0, t.dispatch - t.worker);
   return {

@@ -20,7 +20,15 @@
 import type { FailureKind } from '@fn/contract';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-export type InvocationErrorType = 'function_error' | 'timeout' | 'out_of_memory' | 'function_crashed' | 'bad_response' | 'overloaded' | 'unavailable' | 'payload_too_large';
+export type InvocationErrorType =
+  | 'function_error'
+  | 'timeout'
+  | 'out_of_memory'
+  | 'function_crashed'
+  | 'bad_response'
+  | 'overloaded'
+  | 'unavailable'
+  | 'payload_too_large';
 
 export const STATUS_OF_KIND: Record<FailureKind, { status: ContentfulStatusCode; type: InvocationErrorType }> = {
   function_error: { status: 500, type: 'function_error' },

@@ -20,7 +20,16 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const record = (invocationId: string): AppendLogInput => ({ tenant: 'acme', function: 'api', version: 1, invocationId, status: 'ok', durationMs: 1, cold: false, logs: [{ level: 'log', message: `from ${invocationId}`, ms: 0 }] });
+const record = (invocationId: string): AppendLogInput => ({
+  tenant: 'acme',
+  function: 'api',
+  version: 1,
+  invocationId,
+  status: 'ok',
+  durationMs: 1,
+  cold: false,
+  logs: [{ level: 'log', message: `from ${invocationId}`, ms: 0 }],
+});
 const stored = () => registry.logs.query('acme', 'api', { afterId: 0, limit: 1000 }).records.map((r) => r.invocationId);
 
 it('stores every record added before flush() by the time it resolves, in order', async () => {
@@ -64,7 +73,9 @@ it('goes on storing on the main thread when the writer thread cannot open the da
     const broken = Object.create(registry, { dataDir: { value: join(other, 'a-file', 'data') } }) as Registry;
     const sink = threadedLogSink(broken, (l) => void lines.push(l));
     sink.add(record('a'));
-    await vi.waitFor(() => expect(lines).toEqual([expect.objectContaining({ level: 'error', msg: expect.stringMatching(/log writer thread failed/) })]), { timeout: 10_000 });
+    await vi.waitFor(() => expect(lines).toEqual([expect.objectContaining({ level: 'error', msg: expect.stringMatching(/log writer thread failed/) })]), {
+      timeout: 10_000,
+    });
     sink.add(record('b'));
     await sink.flush();
     expect(stored()).toEqual(['a', 'b']);

@@ -58,7 +58,8 @@ const CASES = {
         length: text.length, type: request.headers.get('content-type'), env: env.GREETING });
     } }`,
     request: {
-      method: 'POST', url: 'https://fn.example.com/api/v1/items?name=widget&page=2&sort=desc',
+      method: 'POST',
+      url: 'https://fn.example.com/api/v1/items?name=widget&page=2&sort=desc',
       headers: [...HEADERS, ['content-type', 'application/json'], ['content-length', '64']],
     },
     body: JSON.stringify({ id: 12345, name: 'widget', tags: ['a', 'b', 'c'], price: 9.99 }),
@@ -98,8 +99,10 @@ const MICRO = [
 ];
 
 function microSource(loops) {
-  const cases = MICRO.map(([label, code]) =>
-    `  { const t0 = performance.now(); for (let i = 0; i < ${loops}; i++) { ${code}; } out.push([${JSON.stringify(label)}, (performance.now() - t0) * 1000 / ${loops}]); }`);
+  const cases = MICRO.map(
+    ([label, code]) =>
+      `  { const t0 = performance.now(); for (let i = 0; i < ${loops}; i++) { ${code}; } out.push([${JSON.stringify(label)}, (performance.now() - t0) * 1000 / ${loops}]); }`,
+  );
   return `const pairs = ${JSON.stringify(HEADERS)};
 export default { fetch() {
   const headers = new Headers(pairs);
@@ -219,8 +222,10 @@ if (asJson) {
   if (baseline !== null) console.log(`each case twice: first ${baseline} (baseline), then ${executable}`);
   for (const r of results) {
     const g = r.guest;
-    console.log(`${r.name.padEnd(8)} ${us(g.median).padStart(7)} ${us(g.p90).padStart(6)} ${us(g.p99).padStart(6)} ${us(g.min).padStart(6)}   | ` +
-      `${us(r.rtt.median).padStart(17)} ${us(r.rtt.p99).padStart(5)} | ${r.heapUsed}`);
+    console.log(
+      `${r.name.padEnd(8)} ${us(g.median).padStart(7)} ${us(g.p90).padStart(6)} ${us(g.p99).padStart(6)} ${us(g.min).padStart(6)}   | ` +
+        `${us(r.rtt.median).padStart(17)} ${us(r.rtt.p99).padStart(5)} | ${r.heapUsed}`,
+    );
   }
   if (cold) {
     console.log(`\nfirst invocation after LOAD, ${option('cold')} fresh guests per case (µs)`);

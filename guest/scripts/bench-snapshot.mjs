@@ -93,7 +93,10 @@ const results = {};
   const full = { ms: [], writeMs: [], rebaseMs: [], kib: [] };
   const diff = { ms: [], writeMs: [], rebaseMs: [], kib: [], diffPages: [] };
   for (let i = 0; i < N; i++) {
-    for (const [kind, acc] of [['full', full], ['diff', diff]]) {
+    for (const [kind, acc] of [
+      ['full', full],
+      ['diff', diff],
+    ]) {
       const dir = join(work, `snap-${kind}-${i}`);
       const r = await control(vm, VMM_COMMAND.SNAPSHOT, { dir, base: kind === 'diff' ? join(base, 'memory.img') : null });
       acc.ms.push(r.ms);
@@ -198,7 +201,9 @@ if (asJson) {
   console.log('RESET after a hello invocation (µs)');
   for (const [m, r] of Object.entries(results.reset)) {
     console.log(`  ${m.padEnd(12)} in the VMM ${f(r.us, 1)}   round trip ${f(r.rttUs, 1)}`);
-    console.log(`  ${''.padEnd(12)} scan ${f(r.scanUs, 1)}   copy ${f(r.copyUs, 1)}   cpu ${f(r.cpuUs, 1)}   pages ${f(r.dirtyPages, 0)}   runs ${f(r.runs, 0)}`);
+    console.log(
+      `  ${''.padEnd(12)} scan ${f(r.scanUs, 1)}   copy ${f(r.copyUs, 1)}   cpu ${f(r.cpuUs, 1)}   pages ${f(r.dirtyPages, 0)}   runs ${f(r.runs, 0)}`,
+    );
   }
   const I = results.invoke;
   console.log('INVOKE hello (µs)');

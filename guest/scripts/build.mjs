@@ -81,8 +81,7 @@ async function main() {
   const engFlags = engineFlags(L, quickjsDir);
   const rtFlags = runtimeFlags(L, quickjsDir);
   const obj = (group, file) => join(L.objDir, group, basename(file).replace(/\.[cS]$/, '.o'));
-  const fromSrc = (group, files) =>
-    files.map((f) => compileJob(join(L.srcDir, f), obj(group, f), [...rtFlags, ...(EXTRA_FLAGS[f] ?? [])]));
+  const fromSrc = (group, files) => files.map((f) => compileJob(join(L.srcDir, f), obj(group, f), [...rtFlags, ...(EXTRA_FLAGS[f] ?? [])]));
   const objs = (list) => list.map((c) => c.object);
 
   const engine = ENGINE_SOURCES.map((f) => compileJob(join(quickjsDir, f), obj('engine', f), engFlags));
@@ -94,7 +93,10 @@ async function main() {
 
   // quickjs.c dominates (about half the build time): start it first.
   const all = [...engine, ...tool, ...native, ...runtime, ...kvm, ...proc];
-  await runPool(all.map((c) => c.job), availableParallelism());
+  await runPool(
+    all.map((c) => c.job),
+    availableParallelism(),
+  );
 
   // The prelude is embedded as bytecode made by a tool that links the same engine objects.
   const shims = native.filter((c) => c.object.endsWith('native_shims.o'));

@@ -80,6 +80,8 @@ for (const [name, count] of withSyscall) {
   check(Boolean(why), `\`syscall\` in ${name} (${count}x)${why ? `: unreachable — ${why}` : ': NOT EXPLAINED'}`);
 }
 console.log(`       musl members linked (${members.length}): ${members.join(' ')}`);
-console.log(`       file ${statSync(guestElfPath).size} bytes; image 0x${firstLoad.toString(16)}..0x${imageEnd.toString(16)} (${Number(imageEnd - firstLoad)} bytes loaded)`);
+console.log(
+  `       file ${statSync(guestElfPath).size} bytes; image 0x${firstLoad.toString(16)}..0x${imageEnd.toString(16)} (${Number(imageEnd - firstLoad)} bytes loaded)`,
+);
 console.log(`inspect-elf: ${failures === 0 ? 'all checks passed' : `${failures} check(s) failed`}`);
 process.exit(failures ? 1 : 0);

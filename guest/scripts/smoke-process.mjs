@@ -58,9 +58,17 @@ async function helloWorld() {
   check('boot → READY', true, `${ms(bootNs)} from spawn (guest reports ${ms(ready.header.guestNs)} of runtime init), heap ${ready.header.heapUsed} bytes`);
   const t0 = process.hrtime.bigint();
   const { frame, json } = await load(guest, HELLO);
-  check('LOAD hello module', frame.header.status === STATUS.OK && json.ok === true, `${ms(process.hrtime.bigint() - t0)} round trip, ${ms(frame.header.guestNs)} in the guest`);
+  check(
+    'LOAD hello module',
+    frame.header.status === STATUS.OK && json.ok === true,
+    `${ms(process.hrtime.bigint() - t0)} round trip, ${ms(frame.header.guestNs)} in the guest`,
+  );
   const r = await invoke(guest, { method: 'POST' });
-  check('INVOKE → "hi POST"', r.frame.header.status === STATUS.OK && r.meta.status === 200 && r.text === 'hi POST', `meta ${JSON.stringify(r.meta)} body ${JSON.stringify(r.text)}`);
+  check(
+    'INVOKE → "hi POST"',
+    r.frame.header.status === STATUS.OK && r.meta.status === 200 && r.text === 'hi POST',
+    `meta ${JSON.stringify(r.meta)} body ${JSON.stringify(r.text)}`,
+  );
 
   const rtts = [];
   const guestNs = [];
@@ -71,8 +79,11 @@ async function helloWorld() {
     rtts.push(Number(x.rtt));
     guestNs.push(x.frame.header.guestNs);
   }
-  check(`200 INVOKEs ${underPtrace ? 'with every syscall trapped' : 'under seccomp strict mode'}`, allOk && !guest.exited,
-    `round trip median ${ms(median(rtts))} (min ${ms(Math.min(...rtts))}), guest time median ${(median(guestNs) / 1000).toFixed(1)} µs, heap used ${r.frame.header.heapUsed} peak ${r.frame.header.heapPeak}`);
+  check(
+    `200 INVOKEs ${underPtrace ? 'with every syscall trapped' : 'under seccomp strict mode'}`,
+    allOk && !guest.exited,
+    `round trip median ${ms(median(rtts))} (min ${ms(Math.min(...rtts))}), guest time median ${(median(guestNs) / 1000).toFixed(1)} µs, heap used ${r.frame.header.heapUsed} peak ${r.frame.header.heapPeak}`,
+  );
   const again = await load(guest, HELLO);
   check('a second LOAD is refused', again.frame.header.status === STATUS.LOAD_ERROR, again.json?.error?.message);
   guest.child.stdin.end();
@@ -82,7 +93,9 @@ async function helloWorld() {
 
 async function runtimeBehaviour() {
   const { guest } = await boot();
-  await load(guest, `
+  await load(
+    guest,
+    `
     export default { async fetch(req, env) {
       const url = new URL(req.url);
       const what = url.pathname.slice(1);
@@ -98,21 +111,36 @@ async function runtimeBehaviour() {
       if (what === 'env') return new Response(env.GREETING);
       if (what === 'import') return new Response(String(await import('fs').then(() => 'loaded', (e) => e.message)));
       return new Response('?', { status: 404 });
-    } }`);
+    } }`,
+  );
   const rnd = await Promise.all([0, 1].map(async () => JSON.parse((await invoke(guest, { url: 'https://fn.local/random' })).text)));
-  check('Math.random / getRandomValues / randomUUID differ across invocations',
-    rnd[0].r !== rnd[1].r && rnd[0].g.join() !== rnd[1].g.join() && rnd[0].u !== rnd[1].u, JSON.stringify(rnd[0]));
+  check(
+    'Math.random / getRandomValues / randomUUID differ across invocations',
+    rnd[0].r !== rnd[1].r && rnd[0].g.join() !== rnd[1].g.join() && rnd[0].u !== rnd[1].u,
+    JSON.stringify(rnd[0]),
+  );
   const timer = await invoke(guest, { url: 'https://fn.local/timer' });
-  check('setTimeout(30) sleeps through FN_EVENT_SLEEP', timer.meta.status === 200 && Number(timer.text) >= 29 && Number(timer.text) < 200,
-    `elapsed ${timer.text} ms by the guest clock, round trip ${ms(timer.rtt)}, guest_ns ${ms(timer.frame.header.guestNs)} (sleep excluded)`);
+  check(
+    'setTimeout(30) sleeps through FN_EVENT_SLEEP',
+    timer.meta.status === 200 && Number(timer.text) >= 29 && Number(timer.text) < 200,
+    `elapsed ${timer.text} ms by the guest clock, round trip ${ms(timer.rtt)}, guest_ns ${ms(timer.frame.header.guestNs)} (sleep excluded)`,
+  );
   const date = JSON.parse((await invoke(guest, { url: 'https://fn.local/date' })).text);
   check('Date.now tracks the host clock, UTC', Math.abs(date.now - Date.now()) < 1000 && date.tz === 0, JSON.stringify(date));
   const thrown = await invoke(guest, { url: 'https://fn.local/throw' });
-  check('a throwing handler → 500 with the error', thrown.frame.header.status === STATUS.OK && thrown.meta.status === 500 && thrown.meta.error?.name === 'RangeError', JSON.stringify(thrown.meta.error?.message));
+  check(
+    'a throwing handler → 500 with the error',
+    thrown.frame.header.status === STATUS.OK && thrown.meta.status === 500 && thrown.meta.error?.name === 'RangeError',
+    JSON.stringify(thrown.meta.error?.message),
+  );
   const atomics = await invoke(guest, { url: 'https://fn.local/atomics' });
   check('Atomics.wait fails cleanly', atomics.meta.status === 500 && /cannot block/.test(atomics.meta.error?.message), atomics.meta.error?.message);
   const deep = await invoke(guest, { url: 'https://fn.local/recurse' });
-  check('unbounded recursion → stack overflow error, VM survives', deep.meta.status === 500 && /stack/.test(deep.meta.error?.message), deep.meta.error?.message);
+  check(
+    'unbounded recursion → stack overflow error, VM survives',
+    deep.meta.status === 500 && /stack/.test(deep.meta.error?.message),
+    deep.meta.error?.message,
+  );
   const never = await invoke(guest, { url: 'https://fn.local/never' });
   check('a promise that never settles → failure', never.meta.status === 500 && /never settled/.test(never.meta.error?.message), never.meta.error?.message);
   const big = Buffer.alloc(3 << 20, 7);
@@ -138,7 +166,11 @@ async function errorPaths() {
   const tooBig = await guest.request(COMMAND.INVOKE, Buffer.alloc(16), { headerFields: { magic: 0x12345678 } });
   check('bad magic → BAD_INPUT', tooBig.header.status === STATUS.BAD_INPUT, tooBig.output.toString());
   const oversized = await guest.request(COMMAND.INVOKE, Buffer.alloc(8 * 1024 * 1024 + 1));
-  check('input_len > FN_WINDOW_DATA_MAX → BAD_INPUT (input drained, stream stays in step)', oversized.header.status === STATUS.BAD_INPUT, oversized.output.toString());
+  check(
+    'input_len > FN_WINDOW_DATA_MAX → BAD_INPUT (input drained, stream stays in step)',
+    oversized.header.status === STATUS.BAD_INPUT,
+    oversized.output.toString(),
+  );
   const badLen = Buffer.alloc(8);
   badLen.writeUInt32LE(1000, 0);
   const bad = await guest.request(COMMAND.LOAD, badLen);
@@ -146,12 +178,20 @@ async function errorPaths() {
   const badMeta = await guest.request(COMMAND.LOAD, encodeWithMeta('x', Buffer.from(HELLO)).fill(0x7b, 4, 5));
   check('load meta that is not JSON → BAD_INPUT', badMeta.header.status === STATUS.BAD_INPUT, badMeta.output.toString());
   const syntax = await load(guest, 'export default { fetch( }');
-  check('syntax error → LOAD_ERROR with the message', syntax.frame.header.status === STATUS.LOAD_ERROR && syntax.json.error.name === 'SyntaxError', JSON.stringify(syntax.json.error));
+  check(
+    'syntax error → LOAD_ERROR with the message',
+    syntax.frame.header.status === STATUS.LOAD_ERROR && syntax.json.error.name === 'SyntaxError',
+    JSON.stringify(syntax.json.error),
+  );
   guest.kill();
 
   const second = await boot();
   const init = await load(second.guest, 'throw new TypeError("init failed at the top level"); export default {}');
-  check('init-time throw → LOAD_ERROR with message and stack', init.frame.header.status === STATUS.LOAD_ERROR && /init failed/.test(init.json.error.message) && /fn:function/.test(init.json.error.stack), JSON.stringify(init.json.error));
+  check(
+    'init-time throw → LOAD_ERROR with message and stack',
+    init.frame.header.status === STATUS.LOAD_ERROR && /init failed/.test(init.json.error.message) && /fn:function/.test(init.json.error.stack),
+    JSON.stringify(init.json.error),
+  );
   second.guest.kill();
 
   const third = await boot();
@@ -162,15 +202,22 @@ async function errorPaths() {
 
 async function outOfMemory() {
   const { guest } = await boot(32);
-  await load(guest, `
+  await load(
+    guest,
+    `
     export default { fetch(req) {
       if (req.url.endsWith('/small')) return new Response('fine');
       const hog = [];
       for (;;) hog.push(new Array(4096).fill(hog.length));
-    } }`);
+    } }`,
+  );
   const r = await invoke(guest, { url: 'https://fn.local/hog' });
   const json = r.frame.header.status === STATUS.OUT_OF_MEMORY ? JSON.parse(r.frame.output.toString()) : null;
-  check('allocating until OOM → OUT_OF_MEMORY', json?.error?.name === 'OutOfMemoryError', `${JSON.stringify(json?.error?.message)}, heap peak ${r.frame.header.heapPeak}, used after ${r.frame.header.heapUsed}`);
+  check(
+    'allocating until OOM → OUT_OF_MEMORY',
+    json?.error?.name === 'OutOfMemoryError',
+    `${JSON.stringify(json?.error?.message)}, heap peak ${r.frame.header.heapPeak}, used after ${r.frame.header.heapUsed}`,
+  );
   const after = await invoke(guest, { url: 'https://fn.local/small' });
   check('the VM recovers after OOM', after.frame.header.status === STATUS.OK && after.text === 'fine', `heap used ${after.frame.header.heapUsed}`);
   guest.kill();

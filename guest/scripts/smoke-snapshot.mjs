@@ -19,7 +19,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { guestElfPath } from '../index.js';
-import { COMMAND, EVENT, ProcessGuest, STATUS, STATUS_NAME, VMM_COMMAND, VMM_STATUS, decodeInvokeOutput, encodeWithMeta, ptraceVmmPath as builtVmm } from './lib/process-guest.mjs';
+import {
+  COMMAND,
+  EVENT,
+  ProcessGuest,
+  STATUS,
+  STATUS_NAME,
+  VMM_COMMAND,
+  VMM_STATUS,
+  decodeInvokeOutput,
+  encodeWithMeta,
+  ptraceVmmPath as builtVmm,
+} from './lib/process-guest.mjs';
 import { checks } from './lib/checks.mjs';
 
 const verbose = process.argv.includes('--verbose');
@@ -101,11 +112,17 @@ async function counterWithReset() {
   await load(vm, COUNTER);
   const snap = await snapshot(vm, dir('counter'));
   const s = snap.json;
-  check('SNAPSHOT after LOAD → OK with its figures', snap.status === STATUS.OK && s.pages > 50 && s.diffPages === 0 && s.bytes >= s.pages * PAGE,
-    `${s.pages} pages, ${(s.bytes / 1024).toFixed(0)} KiB written, ${s.ms.toFixed(2)} ms (write ${s.writeMs.toFixed(2)}, rebase ${s.rebaseMs.toFixed(2)})`);
+  check(
+    'SNAPSHOT after LOAD → OK with its figures',
+    snap.status === STATUS.OK && s.pages > 50 && s.diffPages === 0 && s.bytes >= s.pages * PAGE,
+    `${s.pages} pages, ${(s.bytes / 1024).toFixed(0)} KiB written, ${s.ms.toFixed(2)} ms (write ${s.writeMs.toFixed(2)}, rebase ${s.rebaseMs.toFixed(2)})`,
+  );
   const img = statSync(join(dir('counter'), 'memory.img'));
-  check('memory.img is a sparse file of exactly the guest RAM size', img.size === MIB << 20 && img.blocks * 512 < img.size / 4,
-    `${img.size} bytes, ${img.blocks * 512} allocated`);
+  check(
+    'memory.img is a sparse file of exactly the guest RAM size',
+    img.size === MIB << 20 && img.blocks * 512 < img.size / 4,
+    `${img.size} bytes, ${img.blocks * 512} allocated`,
+  );
   const withReset = [];
   for (let i = 0; i < 3; i++) {
     withReset.push((await invoke(vm)).text);
@@ -140,8 +157,11 @@ async function stashIsGone() {
 
 async function restoreElsewhere(entropySnapshotAt) {
   const vm = await start({ restore: dir('counter') });
-  check('restore into a new VMM → READY from the VMM', vm.ready.header.status === STATUS.OK && JSON.parse(vm.ready.output).restored?.us > 0,
-    `${(Number(vm.readyNs) / 1e6).toFixed(2)} ms spawn → READY, ${vm.ready.output}`);
+  check(
+    'restore into a new VMM → READY from the VMM',
+    vm.ready.header.status === STATUS.OK && JSON.parse(vm.ready.output).restored?.us > 0,
+    `${(Number(vm.readyNs) / 1e6).toFixed(2)} ms spawn → READY, ${vm.ready.output}`,
+  );
   const answers = [(await invoke(vm)).text, (await invoke(vm)).text];
   await reset(vm);
   answers.push((await invoke(vm)).text);
@@ -157,15 +177,22 @@ async function restoreElsewhere(entropySnapshotAt) {
     randoms.add(v.r);
     clone.kill();
   }
-  check('50 restores of one snapshot → 50 distinct randomUUID() and Math.random()', uuids.size === 50 && randoms.size === 50, `${uuids.size} UUIDs, ${randoms.size} randoms`);
+  check(
+    '50 restores of one snapshot → 50 distinct randomUUID() and Math.random()',
+    uuids.size === 50 && randoms.size === 50,
+    `${uuids.size} UUIDs, ${randoms.size} randoms`,
+  );
 
   const age = Date.now() - entropySnapshotAt;
   if (age < 3000) await sleep(3000 - age);
   const late = await start({ restore: dir('entropy') });
   const v = JSON.parse((await invoke(late)).text);
   const skew = Math.abs(v.now - Date.now());
-  check('Date.now() in a VM restored from a snapshot taken long ago tracks the host clock', skew < 1000 && Date.now() - entropySnapshotAt >= 3000,
-    `snapshot ${((Date.now() - entropySnapshotAt) / 1000).toFixed(1)} s old, skew ${skew} ms`);
+  check(
+    'Date.now() in a VM restored from a snapshot taken long ago tracks the host clock',
+    skew < 1000 && Date.now() - entropySnapshotAt >= 3000,
+    `snapshot ${((Date.now() - entropySnapshotAt) / 1000).toFixed(1)} s old, skew ${skew} ms`,
+  );
   late.kill();
 }
 
@@ -180,11 +207,16 @@ async function baseAndDiff() {
   await load(vm, COUNTER);
   const diff = await snapshot(vm, dir('diff'), baseImg);
   const d = diff.json;
-  check('diff snapshot over the base → far fewer pages than the base', diff.status === STATUS.OK && d.diffPages > 0 && d.diffPages * 4 < base.json.pages,
-    `${d.diffPages} diff pages vs ${base.json.pages} base pages, ${(d.bytes / 1024).toFixed(0)} KiB written`);
+  check(
+    'diff snapshot over the base → far fewer pages than the base',
+    diff.status === STATUS.OK && d.diffPages > 0 && d.diffPages * 4 < base.json.pages,
+    `${d.diffPages} diff pages vs ${base.json.pages} base pages, ${(d.bytes / 1024).toFixed(0)} KiB written`,
+  );
   const pagesBin = readFileSync(join(dir('diff'), 'pages.bin'));
-  check('pages.bin says layered and lists the diff runs', pagesBin.subarray(0, 7).toString() === 'FNPAGES' && (pagesBin.readUInt32LE(12) & 1) === 1 &&
-    Number(pagesBin.readBigUInt64LE(72)) === d.diffPages);
+  check(
+    'pages.bin says layered and lists the diff runs',
+    pagesBin.subarray(0, 7).toString() === 'FNPAGES' && (pagesBin.readUInt32LE(12) & 1) === 1 && Number(pagesBin.readBigUInt64LE(72)) === d.diffPages,
+  );
   vm.kill();
 
   const layered = await start({ restore: dir('diff'), base: baseImg });
@@ -211,7 +243,11 @@ async function refusals() {
   const short = copy('truncated');
   truncateSync(join(short, 'memory.img'), (MIB << 20) - PAGE);
   const t = await runToExit(restoreArgs(short));
-  check('memory.img one page short → refused, exit 2, no crash', t.code === 2 && t.signal === null && !t.ready && /shorter than guest RAM/.test(t.stderr), t.stderr);
+  check(
+    'memory.img one page short → refused, exit 2, no crash',
+    t.code === 2 && t.signal === null && !t.ready && /shorter than guest RAM/.test(t.stderr),
+    t.stderr,
+  );
 
   const cpuPath = join(copy('badcpu'), 'cpu.bin');
   const good = readFileSync(cpuPath);
@@ -246,17 +282,28 @@ async function refusals() {
   const unknown = await vm.control(0x1ff, {});
   check('an unknown VMM command → BAD_REQUEST', unknown.frame.header.status === VMM_STATUS.BAD_REQUEST, unknown.json.error.message);
   const shortBase = await vm.control(VMM_COMMAND.SNAPSHOT, { dir: dir('never'), base: join(short, 'memory.img') });
-  check('SNAPSHOT over a base that is too short → BAD_SNAPSHOT, nothing written', shortBase.frame.header.status === VMM_STATUS.BAD_SNAPSHOT && !existsSync(join(dir('never'), 'cpu.bin')),
-    shortBase.json.error.message.slice(0, 100));
+  check(
+    'SNAPSHOT over a base that is too short → BAD_SNAPSHOT, nothing written',
+    shortBase.frame.header.status === VMM_STATUS.BAD_SNAPSHOT && !existsSync(join(dir('never'), 'cpu.bin')),
+    shortBase.json.error.message.slice(0, 100),
+  );
   await snapshot(vm, dir('timer'));
   // Mid-command: the guest asked to sleep (FN_EVENT_SLEEP); a SNAPSHOT now would capture half a command.
   vm.send(COMMAND.INVOKE, encodeWithMeta({ method: 'GET', url: 'https://fn.local/', headers: [], invocationId: 't', deadlineMs: Date.now() + 5000 }));
   const sleeping = await vm.nextFrame(5000);
   const mid = await vm.control(VMM_COMMAND.SNAPSHOT, { dir: dir('mid') });
-  check('SNAPSHOT while the guest sleeps mid-command → BAD_STATE', sleeping?.event === EVENT.SLEEP && mid.frame.header.status === VMM_STATUS.BAD_STATE, mid.json.error.message);
+  check(
+    'SNAPSHOT while the guest sleeps mid-command → BAD_STATE',
+    sleeping?.event === EVENT.SLEEP && mid.frame.header.status === VMM_STATUS.BAD_STATE,
+    mid.json.error.message,
+  );
   const abandon = await vm.control(VMM_COMMAND.RESET, {});
   const after = await invoke(vm);
-  check('RESET mid-command abandons it; the VM serves the next invocation', abandon.frame.header.status === STATUS.OK && after.text === 'slept', JSON.stringify(abandon.json));
+  check(
+    'RESET mid-command abandons it; the VM serves the next invocation',
+    abandon.frame.header.status === STATUS.OK && after.text === 'slept',
+    JSON.stringify(abandon.json),
+  );
   vm.kill();
 }
 
@@ -274,12 +321,17 @@ async function firstTouchPages() {
     dirty.push((await reset(vm)).dirtyPages);
   }
   const spread = Math.max(...heaps) - Math.min(...heaps);
-  check('a fresh 1 MiB array per invocation, RESET after each: heap_used stable over 100 invocations',
+  check(
+    'a fresh 1 MiB array per invocation, RESET after each: heap_used stable over 100 invocations',
     spread === 0 && texts.size === 1 && texts.has('1') && Math.min(...dirty) >= 256,
-    `heap_used ${Math.min(...heaps)}..${Math.max(...heaps)}, answers ${[...texts]}, RESET put back ${Math.min(...dirty)}..${Math.max(...dirty)} pages`);
+    `heap_used ${Math.min(...heaps)}..${Math.max(...heaps)}, answers ${[...texts]}, RESET put back ${Math.min(...dirty)}..${Math.max(...dirty)} pages`,
+  );
   // The snapshot taken after a RESET must be the snapshot itself, byte for byte.
   await snapshot(vm, dir('mega-b'));
-  const same = (f, from = 0, to) => readFileSync(join(dir('mega-a'), f)).subarray(from, to).equals(readFileSync(join(dir('mega-b'), f)).subarray(from, to));
+  const same = (f, from = 0, to) =>
+    readFileSync(join(dir('mega-a'), f))
+      .subarray(from, to)
+      .equals(readFileSync(join(dir('mega-b'), f)).subarray(from, to));
   check('a snapshot taken after RESET equals the original: memory.img and registers', same('memory.img') && same('cpu.bin', 56, 784));
   const grow = [];
   for (let i = 0; i < 3; i++) grow.push((await invoke(vm)).header.heapUsed);

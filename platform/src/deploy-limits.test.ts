@@ -35,46 +35,54 @@ function vmmChildren(): number[] {
 }
 
 async function platformWith(options: Partial<PlatformOptions>) {
-  const p = await startPlatform({ dataDir: mkdtempSync(join(tmpdir(), 'fn-deploy-limits-')), port: 0, backend: 'ptrace', hosts: 1, logger: () => {}, ...options });
+  const p = await startPlatform({
+    dataDir: mkdtempSync(join(tmpdir(), 'fn-deploy-limits-')),
+    port: 0,
+    backend: 'ptrace',
+    hosts: 1,
+    logger: () => {},
+    ...options,
+  });
   running.push(p);
   const headers = { authorization: `Bearer ${p.newAdminKey}`, 'content-type': 'application/json' };
   expect((await fetch(`${p.url}/v1/tenants`, { method: 'POST', headers, body: JSON.stringify({ name: 'acme' }) })).status).toBe(201);
   const deploy = (bundle: string, signal?: AbortSignal) =>
-    fetch(`${p.url}/v1/functions?tenant=acme`, { method: 'POST', headers, body: JSON.stringify({ name: 'spin', bundle, config: { memoryMiB: 32, timeoutMs: 900_000 } }), ...(signal ? { signal } : {}) });
+    fetch(`${p.url}/v1/functions?tenant=acme`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'spin', bundle, config: { memoryMiB: 32, timeoutMs: 900_000 } }),
+      ...(signal ? { signal } : {}),
+    });
   return { p, deploy };
 }
 
-describeEachBackend(
-  'a deploy whose init spins',
-  () => {
-    it('is stopped by the init budget, not by its 15-minute timeoutMs, and answers 504 saying so', { timeout: scaledTimeout(60_000) }, async () => {
-      const { p, deploy } = await platformWith({ deployInitTimeoutMs: scaledTimeout(1_500) });
-      const res = await deploy(SPIN);
-      expect(res.status).toBe(504);
-      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/init .* ran longer than the \d+ ms a deploy allows/);
-      while (vmmChildren().length > 0) await new Promise((r) => setTimeout(r, 20)); // killed, being reaped
-      expect(() => p.registry.functions.describe('acme', 'spin')).toThrow(/does not exist/);
-    });
+describeEachBackend('a deploy whose init spins', () => {
+  it('is stopped by the init budget, not by its 15-minute timeoutMs, and answers 504 saying so', { timeout: scaledTimeout(60_000) }, async () => {
+    const { p, deploy } = await platformWith({ deployInitTimeoutMs: scaledTimeout(1_500) });
+    const res = await deploy(SPIN);
+    expect(res.status).toBe(504);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/init .* ran longer than the \d+ ms a deploy allows/);
+    while (vmmChildren().length > 0) await new Promise((r) => setTimeout(r, 20)); // killed, being reaped
+    expect(() => p.registry.functions.describe('acme', 'spin')).toThrow(/does not exist/);
+  });
 
-    it('has its VM stopped when the client hangs up', { timeout: scaledTimeout(60_000) }, async () => {
-      // An init budget far beyond this test's timeout: only the hang-up can stop the VM in time.
-      const { p, deploy } = await platformWith({ deployInitTimeoutMs: 10 * 60_000 });
-      // The first deploy of a memory size makes its base snapshot: let that finish first.
-      expect((await deploy(`export default { fetch() { return new Response('ok'); } };`)).status).toBe(201);
-      const before = new Set(vmmChildren());
-      const client = new AbortController();
-      const deploying = deploy(SPIN, client.signal).catch((e: unknown) => e);
-      let spinning: number | undefined;
-      while (spinning === undefined) {
-        await new Promise((r) => setTimeout(r, 20));
-        spinning = vmmChildren().find((pid) => !before.has(pid));
-      }
-      client.abort();
-      expect(await deploying).toBeInstanceOf(Error);
-      // Without cancellation the VM spins on for the 10-minute init budget and the test times out.
-      while (vmmChildren().includes(spinning)) await new Promise((r) => setTimeout(r, 20));
-      expect(p.registry.functions.versions('acme', 'spin').map((v) => v.version)).toEqual([1]);
-    });
-  },
-  ['ptrace'],
-);
+  it('has its VM stopped when the client hangs up', { timeout: scaledTimeout(60_000) }, async () => {
+    // An init budget far beyond this test's timeout: only the hang-up can stop the VM in time.
+    const { p, deploy } = await platformWith({ deployInitTimeoutMs: 10 * 60_000 });
+    // The first deploy of a memory size makes its base snapshot: let that finish first.
+    expect((await deploy(`export default { fetch() { return new Response('ok'); } };`)).status).toBe(201);
+    const before = new Set(vmmChildren());
+    const client = new AbortController();
+    const deploying = deploy(SPIN, client.signal).catch((e: unknown) => e);
+    let spinning: number | undefined;
+    while (spinning === undefined) {
+      await new Promise((r) => setTimeout(r, 20));
+      spinning = vmmChildren().find((pid) => !before.has(pid));
+    }
+    client.abort();
+    expect(await deploying).toBeInstanceOf(Error);
+    // Without cancellation the VM spins on for the 10-minute init budget and the test times out.
+    while (vmmChildren().includes(spinning)) await new Promise((r) => setTimeout(r, 20));
+    expect(p.registry.functions.versions('acme', 'spin').map((v) => v.version)).toEqual([1]);
+  });
+}, ['ptrace']);

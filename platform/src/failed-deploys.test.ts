@@ -19,14 +19,16 @@ const HELLO = `export default { fetch() { return new Response('hello'); } };`;
 
 /** Every file under the store and the restore layouts, with its size. */
 function storeFiles(dataDir: string): string[] {
-  return ['snapshots', 'work'].flatMap((sub) =>
-    readdirSync(join(dataDir, sub), { withFileTypes: true, recursive: true })
-      .filter((e) => e.isFile())
-      .map((e) => {
-        const path = join(e.parentPath, e.name);
-        return `${path.slice(dataDir.length)} ${statSync(path).size}`;
-      }),
-  ).sort();
+  return ['snapshots', 'work']
+    .flatMap((sub) =>
+      readdirSync(join(dataDir, sub), { withFileTypes: true, recursive: true })
+        .filter((e) => e.isFile())
+        .map((e) => {
+          const path = join(e.parentPath, e.name);
+          return `${path.slice(dataDir.length)} ${statSync(path).size}`;
+        }),
+    )
+    .sort();
 }
 
 /** A bundle of exactly `bytes` UTF-8 bytes that loads and answers (its bulk is one string). */
@@ -46,7 +48,11 @@ describeEachBackend(
       const headers = { authorization: `Bearer ${p.newAdminKey}`, 'content-type': 'application/json' };
       expect((await fetch(`${p.url}/v1/tenants`, { method: 'POST', headers, body: JSON.stringify({ name: 'acme' }) })).status).toBe(201);
       const deploy = (bundle: string, memoryMiB = 32) =>
-        fetch(`${p.url}/v1/functions?tenant=acme`, { method: 'POST', headers, body: JSON.stringify({ name: 'fn', bundle, config: { memoryMiB, timeoutMs: 5000, public: true } }) });
+        fetch(`${p.url}/v1/functions?tenant=acme`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ name: 'fn', bundle, config: { memoryMiB, timeoutMs: 5000, public: true } }),
+        });
       // The base snapshot of this memory size is made by the first deploy: platform state, not the deploy's.
       expect((await deploy(HELLO)).status).toBe(201);
       const before = storeFiles(dataDir);

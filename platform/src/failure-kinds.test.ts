@@ -13,16 +13,25 @@ import { startPlatform, type RunningPlatform } from './start-platform.js';
 const FUNCTIONS: Record<string, { source: string; config?: Record<string, unknown> }> = {
   boom: { source: "export default { fetch() { throw new RangeError('kaboom'); } };" },
   spin: { source: 'export default { fetch() { for (;;) {} } };', config: { timeoutMs: 300 } },
-  hog: { source: 'export default { fetch() { const hoard = []; for (;;) hoard.push(new Array(1024 * 1024).fill(hoard.length)); } };', config: { memoryMiB: 32 } },
+  hog: {
+    source: 'export default { fetch() { const hoard = []; for (;;) hoard.push(new Array(1024 * 1024).fill(hoard.length)); } };',
+    config: { memoryMiB: 32 },
+  },
   // Nesting deep enough to run the runtime's C stack into its guard: the VM faults and is discarded.
-  crash: { source: 'export default { fetch() { let v = []; for (let i = 0; i < 20000; i++) v = [v]; return new Response(JSON.stringify(v)); } };', config: { memoryMiB: 32 } },
+  crash: {
+    source: 'export default { fetch() { let v = []; for (let i = 0; i < 20000; i++) v = [v]; return new Response(JSON.stringify(v)); } };',
+    config: { memoryMiB: 32 },
+  },
   bighdr: {
     source: `export default { fetch(req) {
       if (new URL(req.url).pathname === '/small') return new Response('fine');
       return new Response('x', { headers: { 'x-big': 'a'.repeat(17 * 1024) } });
     } };`,
   },
-  slow: { source: 'export default { async fetch() { await new Promise((r) => setTimeout(r, 1500)); return new Response("done"); } };', config: { maxConcurrency: 1 } },
+  slow: {
+    source: 'export default { async fetch() { await new Promise((r) => setTimeout(r, 1500)); return new Response("done"); } };',
+    config: { maxConcurrency: 1 },
+  },
 };
 
 describeEachBackend(
@@ -33,7 +42,15 @@ describeEachBackend(
     beforeAll(async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'fn-kinds-'));
       // VMM host processes, as on KVM: a host can then die under an invocation (unavailable).
-      p = await startPlatform({ dataDir, port: 0, backend: backend as 'kvm' | 'ptrace', hosts: 1, vmHosts: 'processes', logger: () => {}, scheduler: { maxQueueLength: 0 } });
+      p = await startPlatform({
+        dataDir,
+        port: 0,
+        backend: backend as 'kvm' | 'ptrace',
+        hosts: 1,
+        vmHosts: 'processes',
+        logger: () => {},
+        scheduler: { maxQueueLength: 0 },
+      });
       url = p.url;
       const api = new ApiClient({ baseUrl: p.url, apiKey: p.newAdminKey, tenant: 'acme' });
       await api.createTenant('acme');
@@ -48,7 +65,9 @@ describeEachBackend(
     const invoke = async (name: string, path = '') => {
       const res = await fetch(`${url}/fn/acme/${name}${path}`);
       const body = await res.text();
-      const error = res.headers.get('content-type')?.startsWith('application/json') ? (JSON.parse(body) as { error?: { type: string; message: string } }).error : undefined;
+      const error = res.headers.get('content-type')?.startsWith('application/json')
+        ? (JSON.parse(body) as { error?: { type: string; message: string } }).error
+        : undefined;
       return { status: res.status, error, body, headers: res.headers };
     };
 

@@ -37,11 +37,21 @@ describeEachBackend(
   (backend) => {
     let p: RunningPlatform;
     beforeAll(async () => {
-      p = await startPlatform({ dataDir: mkdtempSync(join(tmpdir(), 'fn-hostile-')), port: 0, backend: backend as 'kvm' | 'ptrace', hosts: 1, logger: () => {} });
+      p = await startPlatform({
+        dataDir: mkdtempSync(join(tmpdir(), 'fn-hostile-')),
+        port: 0,
+        backend: backend as 'kvm' | 'ptrace',
+        hosts: 1,
+        logger: () => {},
+      });
       const headers = { authorization: `Bearer ${p.newAdminKey}`, 'content-type': 'application/json' };
       expect((await fetch(`${p.url}/v1/tenants`, { method: 'POST', headers, body: JSON.stringify({ name: 'evil' }) })).status).toBe(201);
       for (const [name, f] of Object.entries(HOSTILE)) {
-        const res = await fetch(`${p.url}/v1/functions?tenant=evil`, { method: 'POST', headers, body: JSON.stringify({ name, bundle: f.source, config: { memoryMiB: 64, timeoutMs: 5000, public: true, ...f.config } }) });
+        const res = await fetch(`${p.url}/v1/functions?tenant=evil`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ name, bundle: f.source, config: { memoryMiB: 64, timeoutMs: 5000, public: true, ...f.config } }),
+        });
         expect(res.status, `${name}: ${await res.clone().text()}`).toBe(201);
       }
     }, scaledTimeout(300_000));
@@ -79,7 +89,9 @@ describeEachBackend(
       const before = { rss: process.memoryUsage().rss, fds: openFds(), children: childProcesses() };
       for (let i = 0; i < ROUNDS; i++) await round();
       const after = { rss: process.memoryUsage().rss, fds: openFds(), children: childProcesses() };
-      console.info(`hostile flatness [${backend}], ${ROUNDS * repeatable.length} invocations: RSS ${(before.rss / MiB).toFixed(1)} → ${(after.rss / MiB).toFixed(1)} MiB, fds ${before.fds} → ${after.fds}, child processes ${before.children} → ${after.children}`);
+      console.info(
+        `hostile flatness [${backend}], ${ROUNDS * repeatable.length} invocations: RSS ${(before.rss / MiB).toFixed(1)} → ${(after.rss / MiB).toFixed(1)} MiB, fds ${before.fds} → ${after.fds}, child processes ${before.children} → ${after.children}`,
+      );
       // Each round moves ~14 MiB of hostile responses: a leak of even one response per round
       // would grow RSS by GiBs; 256 MiB is far above the noise of a garbage-collected heap.
       expect(after.rss - before.rss, `RSS ${Math.round(before.rss / MiB)} → ${Math.round(after.rss / MiB)} MiB`).toBeLessThan(256 * MiB);

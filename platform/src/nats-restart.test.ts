@@ -22,7 +22,10 @@ afterAll(async () => {
 it('reconnects after a restart of nats-server, and the snapshot bucket survives on its file store', async () => {
   const port = await freePort();
   server = await startNatsServer({ storeDir: join(storeDir, 'nats'), port });
-  const [responder, requester] = [await NatsBus.connect(server.url, { connection: { reconnectTimeWait: 100 } }), await NatsBus.connect(server.url, { connection: { reconnectTimeWait: 100 } })];
+  const [responder, requester] = [
+    await NatsBus.connect(server.url, { connection: { reconnectTimeWait: 100 } }),
+    await NatsBus.connect(server.url, { connection: { reconnectTimeWait: 100 } }),
+  ];
   try {
     await responder.serve(Echo, (req) => ({ n: req.n + 1 }));
     expect(await requester.request(Echo, { n: 1 }, { timeoutMs: 5_000 })).toEqual({ n: 2 });

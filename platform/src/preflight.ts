@@ -24,7 +24,9 @@ export function buildFilesFor(platform: 'kvm' | 'ptrace'): string[] {
 export function checkBuild(files: string[]): void {
   const missing = files.filter((f) => !existsSync(f));
   if (missing.length > 0) {
-    throw new PlatformStartError(`fn is not built: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing — run \`npm run build\` in the repository first`);
+    throw new PlatformStartError(
+      `fn is not built: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing — run \`npm run build\` in the repository first`,
+    );
   }
 }
 
@@ -38,6 +40,9 @@ export function checkDataDir(dataDir: string): void {
     rmSync(probe);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
-    throw new PlatformStartError(`the data directory ${dataDir} cannot be written (${code}) — fix its permissions, or choose another with --data DIR (or FN_DATA)`, { cause });
+    throw new PlatformStartError(
+      `the data directory ${dataDir} cannot be written (${code}) — fix its permissions, or choose another with --data DIR (or FN_DATA)`,
+      { cause },
+    );
   }
 }

@@ -31,8 +31,12 @@ export function remoteBuilder(bus: Bus): { deploy(request: BuildRequest): Promis
       try {
         return await bus.request(DeployBuild, request, { timeoutMs: BUILD_TIMEOUT_MS });
       } catch (err) {
-        if (err instanceof NoRespondersError) throw new NoBuilderError('no worker is up to build the snapshot of this deploy — start a worker (fn up --role worker), then deploy again', { cause: err });
-        if (err instanceof BusTimeoutError) throw new NoBuilderError(`the worker building this deploy did not answer within ${BUILD_TIMEOUT_MS / 1000} s — deploy again`, { cause: err });
+        if (err instanceof NoRespondersError)
+          throw new NoBuilderError('no worker is up to build the snapshot of this deploy — start a worker (fn up --role worker), then deploy again', {
+            cause: err,
+          });
+        if (err instanceof BusTimeoutError)
+          throw new NoBuilderError(`the worker building this deploy did not answer within ${BUILD_TIMEOUT_MS / 1000} s — deploy again`, { cause: err });
         if (err instanceof RemoteError) throw new BuildFailedError(err);
         throw err;
       }

@@ -26,7 +26,8 @@ describeEachBackend(
   (backend) => {
     it('new deploys use the new build; versions deployed before are rebuilt and keep answering', { timeout: scaledTimeout(120_000) }, async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'fn-upgrade-'));
-      const start = (runtimeId: string) => startPlatform({ dataDir, port: 0, backend: backend as 'ptrace' | 'kvm', hosts: 1, logger: quiet, runtimeId, snapshotGraceMs: 0 });
+      const start = (runtimeId: string) =>
+        startPlatform({ dataDir, port: 0, backend: backend as 'ptrace' | 'kvm', hosts: 1, logger: quiet, runtimeId, snapshotGraceMs: 0 });
       const before = await start('build-a');
       running.push(before);
       const adminKey = before.newAdminKey;

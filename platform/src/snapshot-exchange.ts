@@ -31,9 +31,13 @@ export class SnapshotExchange {
   static async open(nc: NatsConnection, store: SnapshotStore, bucket: string): Promise<SnapshotExchange> {
     let objects: ObjectStore;
     try {
-      objects = await nc.jetstream().views.os(bucket, { storage: StorageType.File, description: 'fn: function snapshots (transfer packs, by snapshot digest)' });
+      objects = await nc
+        .jetstream()
+        .views.os(bucket, { storage: StorageType.File, description: 'fn: function snapshots (transfer packs, by snapshot digest)' });
     } catch (error) {
-      throw new Error(`could not open the JetStream object store "${bucket}" (${(error as Error).message}) — is JetStream enabled (nats-server -js)?`, { cause: error });
+      throw new Error(`could not open the JetStream object store "${bucket}" (${(error as Error).message}) — is JetStream enabled (nats-server -js)?`, {
+        cause: error,
+      });
     }
     return new SnapshotExchange(objects, store, bucket);
   }
@@ -58,7 +62,10 @@ export class SnapshotExchange {
   private async fetch(digest: Digest): Promise<void> {
     if (await this.store.hasBlob(digest)) return;
     const object = await this.objects.get(digest);
-    if (!object) throw new SnapshotMissingError(`snapshot ${digest} is in neither this worker's store nor the object store "${this.bucket}" — was it deployed through a gateway on this NATS?`);
+    if (!object)
+      throw new SnapshotMissingError(
+        `snapshot ${digest} is in neither this worker's store nor the object store "${this.bucket}" — was it deployed through a gateway on this NATS?`,
+      );
     await unpackFromTransfer(this.store, object.data as unknown as AsyncIterable<Uint8Array>);
     const failed = await object.error;
     if (failed) throw new Error(`fetching snapshot ${digest} from the object store "${this.bucket}" failed: ${failed.message}`, { cause: failed });

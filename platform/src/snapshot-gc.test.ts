@@ -24,7 +24,7 @@ const bundle = (word: string) => `const big = new Array(20000).fill('${word}').j
 describeEachBackend(
   'snapshot garbage collection',
   (backend) => {
-    it('fn rm returns the disk of the function\'s snapshots; other functions keep working', { timeout: scaledTimeout(120_000) }, async () => {
+    it("fn rm returns the disk of the function's snapshots; other functions keep working", { timeout: scaledTimeout(120_000) }, async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'fn-gc-'));
       const p = await startPlatform({ dataDir, port: 0, backend: backend as 'ptrace' | 'kvm', hosts: 1, logger: quiet, snapshotGraceMs: 0 });
       running.push(p);
@@ -46,7 +46,10 @@ describeEachBackend(
       const report = await p.collectSnapshots(); // runs after the one fn rm started
       expect((await api.status()).snapshots).toEqual(before);
       // What `fn status` prints, from the real CLI (asynchronously: this process serves its request).
-      const cli = await promisify(execFile)(process.execPath, [fnBin, 'status'], { encoding: 'utf8', env: { ...process.env, FN_URL: p.url, FN_API_KEY: p.newAdminKey! } });
+      const cli = await promisify(execFile)(process.execPath, [fnBin, 'status'], {
+        encoding: 'utf8',
+        env: { ...process.env, FN_URL: p.url, FN_API_KEY: p.newAdminKey! },
+      });
       expect(cli.stdout).toBe(`snapshots: ${(before.bytes / (1024 * 1024)).toFixed(1)} MiB on disk in ${before.blobs} blobs\n`);
       expect(report.deferred).toBe(0);
       expect(existsSync(laidOut)).toBe(false);

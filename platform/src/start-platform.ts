@@ -88,17 +88,30 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   };
 
   const logger = options.logger ?? stdoutLogger;
-  const registry = await attempt(() => Registry.open(options.dataDir), (e) => fail(e, `could not open the registry in ${options.dataDir}`));
+  const registry = await attempt(
+    () => Registry.open(options.dataDir),
+    (e) => fail(e, `could not open the registry in ${options.dataDir}`),
+  );
   closers.add('registry', () => registry.close());
   // Before the port and the VMM hosts: a platform must never come up without the admin key it was asked for.
   const adminKey = options.adminKey;
-  if (adminKey !== undefined) await attempt(() => registry.keys.checkAdminKeyFromEnv(adminKey), (e) => fail(e, 'FN_API_KEY cannot be used'));
+  if (adminKey !== undefined)
+    await attempt(
+      () => registry.keys.checkAdminKeyFromEnv(adminKey),
+      (e) => fail(e, 'FN_API_KEY cannot be used'),
+    );
   // Our own sink, closed before the registry: the last batch of invocation records is written.
   const logSink = threadedLogSink(registry, logger);
   closers.add('invocation log', () => logSink.close());
   const graceMs = options.snapshotGraceMs ?? DEFAULT_GRACE_MS;
   const store = new SnapshotStore(join(options.dataDir, 'snapshots'), { graceMs });
-  const deployer = new Deployer({ store, workDir: join(options.dataDir, 'work'), platform, ...(options.runtimeId ? { runtimeId: options.runtimeId } : {}), ...(options.deployInitTimeoutMs ? { initTimeoutMs: options.deployInitTimeoutMs } : {}) });
+  const deployer = new Deployer({
+    store,
+    workDir: join(options.dataDir, 'work'),
+    platform,
+    ...(options.runtimeId ? { runtimeId: options.runtimeId } : {}),
+    ...(options.deployInitTimeoutMs ? { initTimeoutMs: options.deployInitTimeoutMs } : {}),
+  });
   const collector = new SnapshotCollector(registry, deployer, graceMs, logger);
   closers.add('snapshot garbage collector', () => collector.close());
   collector.collect(); // at start: what a crash or an earlier run left behind
@@ -113,7 +126,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const app = createApp({
     registry,
     deployer: {
-      deploy: (r, signal) => deployer.deploy({ tenant: r.tenant, name: r.name, bundle: r.bundle, memoryMiB: r.config.memoryMiB, timeoutMs: r.config.timeoutMs, env: r.config.env }, signal),
+      deploy: (r, signal) =>
+        deployer.deploy(
+          { tenant: r.tenant, name: r.name, bundle: r.bundle, memoryMiB: r.config.memoryMiB, timeoutMs: r.config.timeoutMs, env: r.config.env },
+          signal,
+        ),
     },
     invoker: new SchedulerClient(bus),
     snapshots: { collect: () => collector.collect(), usage: () => store.diskUsage() },
@@ -124,18 +141,27 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const port = options.port ?? 8080;
   const hostname = options.hostname ?? '127.0.0.1';
   // The port before the VMM hosts: a port in use is the commonest failure, and costs nothing yet.
-  const server = await attempt(() => startServer(app, { port, hostname }), (e) => fail(listenError(e, hostname, port), 'could not listen'));
+  const server = await attempt(
+    () => startServer(app, { port, hostname }),
+    (e) => fail(listenError(e, hostname, port), 'could not listen'),
+  );
   const stopServing = once(() => server.close());
   closers.add('HTTP server', stopServing);
 
   // Until the worker has reported, invocations answer 503 (no worker yet): retry, not an error.
   const inProcessHost = (options.vmHosts ?? (platform === 'kvm' ? 'processes' : 'in-process')) === 'in-process';
-  const worker = await attempt(() => Worker.start({ hosts: options.hosts ?? 2, inProcessHost }), (e) => fail(e, "could not start the worker's VMM host processes"));
+  const worker = await attempt(
+    () => Worker.start({ hosts: options.hosts ?? 2, inProcessHost }),
+    (e) => fail(e, "could not start the worker's VMM host processes"),
+  );
   closers.add('worker', () => worker.close());
   const onBus = await serveWorkerOnBus(bus, { workerId: WORKER_ID, worker, snapshotFor: (key) => deployer.snapshotFor(key as Digest) });
   closers.add('worker endpoint', () => onBus.close());
 
-  const newAdmin = await attempt(() => registry.keys.ensureAdminKey(options.adminKey), (e) => fail(e, 'could not create the admin key'));
+  const newAdmin = await attempt(
+    () => registry.keys.ensureAdminKey(options.adminKey),
+    (e) => fail(e, 'could not create the admin key'),
+  );
 
   return {
     url: server.url,
@@ -166,12 +192,15 @@ export function usablePlatform(backend: Platform | 'auto'): 'kvm' | 'ptrace' {
     // `auto` falls back to the process sandbox when the ptrace VMM is missing: an unbuilt
     // checkout is the likelier reason, so say that first.
     checkBuild(buildFilesFor('ptrace'));
-    throw new PlatformStartError('the platform needs snapshots: run where /dev/kvm is usable, or as root (or with vm.mmap_min_addr <= 4096) for the ptrace stand-in');
+    throw new PlatformStartError(
+      'the platform needs snapshots: run where /dev/kvm is usable, or as root (or with vm.mmap_min_addr <= 4096) for the ptrace stand-in',
+    );
   }
   checkBuild(buildFilesFor(platform));
   if (platform === 'kvm') {
     const probe = probeKvm();
-    if (!probe.ok) throw new PlatformStartError(`--backend kvm, but ${probe.message ?? '/dev/kvm is not usable'} — run where /dev/kvm works, or use --backend auto`);
+    if (!probe.ok)
+      throw new PlatformStartError(`--backend kvm, but ${probe.message ?? '/dev/kvm is not usable'} — run where /dev/kvm works, or use --backend auto`);
   }
   return platform;
 }
@@ -179,9 +208,17 @@ export function usablePlatform(backend: Platform | 'auto'): 'kvm' | 'ptrace' {
 export function listenError(error: unknown, hostname: string, port: number): PlatformStartError {
   const code = (error as NodeJS.ErrnoException).code;
   const where = `${hostname}:${port}`;
-  if (code === 'EADDRINUSE') return new PlatformStartError(`port ${port} is already in use on ${hostname} — stop what listens there, or start fn on another port with --port N (or PORT=N)`, { cause: error });
-  if (code === 'EACCES') return new PlatformStartError(`not allowed to listen on ${where} — use a port above 1023, or run with the privilege to bind it`, { cause: error });
-  if (code === 'EADDRNOTAVAIL') return new PlatformStartError(`${hostname} is not an address of this machine — use --hostname 127.0.0.1 (or 0.0.0.0 for every interface)`, { cause: error });
+  if (code === 'EADDRINUSE')
+    return new PlatformStartError(
+      `port ${port} is already in use on ${hostname} — stop what listens there, or start fn on another port with --port N (or PORT=N)`,
+      { cause: error },
+    );
+  if (code === 'EACCES')
+    return new PlatformStartError(`not allowed to listen on ${where} — use a port above 1023, or run with the privilege to bind it`, { cause: error });
+  if (code === 'EADDRNOTAVAIL')
+    return new PlatformStartError(`${hostname} is not an address of this machine — use --hostname 127.0.0.1 (or 0.0.0.0 for every interface)`, {
+      cause: error,
+    });
   return new PlatformStartError(`could not listen on ${where}: ${(error as Error).message}`, { cause: error });
 }
 

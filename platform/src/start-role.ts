@@ -77,19 +77,34 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
   const logger = options.logger ?? stdoutLogger;
   const close = () => closers.closeAll((what, error) => logger({ level: 'warn', msg: `closing the ${what} failed`, error: (error as Error).message }));
   const connectBus = async (name: string): Promise<NatsBus> => {
-    const bus = await attempt(() => NatsBus.connect(options.nats, { name, ...(options.subjectPrefix ? { subjectPrefix: options.subjectPrefix } : {}), onError: (e) => logger({ level: 'warn', msg: 'bus', error: e.message }) }), (e) => fail(e, 'could not connect to NATS'));
+    const bus = await attempt(
+      () =>
+        NatsBus.connect(options.nats, {
+          name,
+          ...(options.subjectPrefix ? { subjectPrefix: options.subjectPrefix } : {}),
+          onError: (e) => logger({ level: 'warn', msg: 'bus', error: e.message }),
+        }),
+      (e) => fail(e, 'could not connect to NATS'),
+    );
     closers.add('NATS connection', () => bus.close());
     return bus;
   };
   const bucket = `${(options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX).replace(/\./g, '-')}-snapshots`;
-  const openExchange = (bus: NatsBus, store: SnapshotStore) => attempt(() => SnapshotExchange.open(bus.nc, store, bucket), (e) => fail(e, 'could not open the snapshot object store'));
+  const openExchange = (bus: NatsBus, store: SnapshotStore) =>
+    attempt(
+      () => SnapshotExchange.open(bus.nc, store, bucket),
+      (e) => fail(e, 'could not open the snapshot object store'),
+    );
 
   switch (options.role) {
     case 'scheduler': {
       const bus = await connectBus('fn-scheduler');
       const scheduler = new Scheduler({ bus, ...options.scheduler, log: (line) => logger(line) });
       closers.add('scheduler', () => scheduler.close());
-      const served = await attempt(() => serveScheduler(bus, scheduler, { queue: 'schedulers' }), (e) => fail(e, 'could not serve the scheduler on NATS'));
+      const served = await attempt(
+        () => serveScheduler(bus, scheduler, { queue: 'schedulers' }),
+        (e) => fail(e, 'could not serve the scheduler on NATS'),
+      );
       closers.add('scheduler endpoint', () => served.close());
       return { role: 'scheduler', close };
     }
@@ -97,7 +112,10 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     case 'gateway': {
       const dataDir = requireDataDir(options);
       checkDataDir(dataDir);
-      const registry = await attempt(() => Registry.open(dataDir), (e) => fail(e, `could not open the registry in ${dataDir}`));
+      const registry = await attempt(
+        () => Registry.open(dataDir),
+        (e) => fail(e, `could not open the registry in ${dataDir}`),
+      );
       closers.add('registry', () => registry.close());
       const logSink = registryLogSink(registry, logger);
       closers.add('invocation log', () => logSink.close());
@@ -107,7 +125,15 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       const app = createApp({
         registry,
         deployer: {
-          deploy: (r) => builder.deploy({ tenant: r.tenant, name: r.name, bundle: r.bundle, memoryMiB: r.config.memoryMiB, timeoutMs: r.config.timeoutMs, env: r.config.env }),
+          deploy: (r) =>
+            builder.deploy({
+              tenant: r.tenant,
+              name: r.name,
+              bundle: r.bundle,
+              memoryMiB: r.config.memoryMiB,
+              timeoutMs: r.config.timeoutMs,
+              env: r.config.env,
+            }),
         },
         invoker: new SchedulerClient(bus, options.scheduler),
         logSink,
@@ -115,10 +141,16 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       });
       const port = options.port ?? 8080;
       const hostname = options.hostname ?? '127.0.0.1';
-      const server = await attempt(() => startServer(app, { port, hostname }), (e) => fail(listenError(e, hostname, port), 'could not listen'));
+      const server = await attempt(
+        () => startServer(app, { port, hostname }),
+        (e) => fail(listenError(e, hostname, port), 'could not listen'),
+      );
       const stopServing = once(() => server.close());
       closers.add('HTTP server', stopServing);
-      const newAdmin = await attempt(() => registry.keys.ensureAdminKey(options.adminKey), (e) => fail(e, 'could not create the admin key'));
+      const newAdmin = await attempt(
+        () => registry.keys.ensureAdminKey(options.adminKey),
+        (e) => fail(e, 'could not create the admin key'),
+      );
       return {
         role: 'gateway',
         url: server.url,
@@ -135,7 +167,8 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       const platform = usablePlatform(options.backend ?? 'auto');
       checkDataDir(dataDir);
       const workerId = options.workerId ?? defaultWorkerId();
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(workerId)) throw new PlatformStartError(`--worker-id "${workerId}" must be 1–64 letters, digits, _ and - (it is a NATS subject token)`);
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(workerId))
+        throw new PlatformStartError(`--worker-id "${workerId}" must be 1–64 letters, digits, _ and - (it is a NATS subject token)`);
       const store = new SnapshotStore(join(dataDir, 'snapshots'));
       const deployer = new Deployer({ store, workDir: join(dataDir, 'work', workerId), platform });
       const bus = await connectBus(`fn-worker-${workerId}`);
@@ -145,7 +178,10 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
         return deployer.snapshotFor(key as Digest);
       };
       const inProcessHost = (options.vmHosts ?? (platform === 'kvm' ? 'processes' : 'in-process')) === 'in-process';
-      const worker = await attempt(() => Worker.start({ hosts: options.hosts ?? 2, inProcessHost }), (e) => fail(e, "could not start the worker's VMM host processes"));
+      const worker = await attempt(
+        () => Worker.start({ hosts: options.hosts ?? 2, inProcessHost }),
+        (e) => fail(e, "could not start the worker's VMM host processes"),
+      );
       closers.add('worker', () => worker.close());
       const onBus = await attempt(
         () => serveWorkerOnBus(bus, { workerId, worker, snapshotFor, ...(options.reportEveryMs ? { reportEveryMs: options.reportEveryMs } : {}) }),
@@ -156,7 +192,14 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       const builds = await attempt(
         () =>
           serveBuilds(bus, async (r) => {
-            const result = await deployer.deploy({ tenant: r.tenant, name: r.name, bundle: r.bundle, memoryMiB: r.memoryMiB, timeoutMs: r.timeoutMs, env: r.env });
+            const result = await deployer.deploy({
+              tenant: r.tenant,
+              name: r.name,
+              bundle: r.bundle,
+              memoryMiB: r.memoryMiB,
+              timeoutMs: r.timeoutMs,
+              env: r.env,
+            });
             await exchange.publish(result.snapshotDigest);
             return { bundleDigest: result.bundleDigest, snapshotDigest: result.snapshotDigest };
           }),
@@ -175,5 +218,7 @@ function requireDataDir(options: RoleOptions): string {
 
 /** <machine>-<pid>, as a subject token. */
 function defaultWorkerId(): string {
-  return `${machineName().replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}-${process.pid}`;
+  return `${machineName()
+    .replace(/[^A-Za-z0-9_-]/g, '_')
+    .slice(0, 40)}-${process.pid}`;
 }

@@ -32,7 +32,9 @@ it('a port in use: says which and what to do, before any VMM host is started', a
   const before = children();
   const err = await startPlatform({ dataDir: mkdtempSync(join(tmpdir(), 'fn-busy-')), port, backend, logger: quiet }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(PlatformStartError);
-  expect((err as Error).message).toBe(`port ${port} is already in use on 127.0.0.1 — stop what listens there, or start fn on another port with --port N (or PORT=N)`);
+  expect((err as Error).message).toBe(
+    `port ${port} is already in use on 127.0.0.1 — stop what listens there, or start fn on another port with --port N (or PORT=N)`,
+  );
   expect(children()).toEqual(before);
 });
 
@@ -41,7 +43,9 @@ it('a data directory that cannot be written: says which and why', async () => {
   writeFileSync(file, '');
   const err = await startPlatform({ dataDir: join(file, 'data'), port: 0, backend, logger: quiet }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(PlatformStartError);
-  expect((err as Error).message).toMatch(new RegExp(`^the data directory ${join(file, 'data')} cannot be written \\(ENOTDIR\\) — fix its permissions, or choose another with --data DIR`));
+  expect((err as Error).message).toMatch(
+    new RegExp(`^the data directory ${join(file, 'data')} cannot be written \\(ENOTDIR\\) — fix its permissions, or choose another with --data DIR`),
+  );
 });
 
 it('a missing build: names the missing files and the command that makes them', () => {

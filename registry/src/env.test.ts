@@ -26,7 +26,12 @@ describe('environment variables', () => {
   it('publish a new version with the same bundle and snapshot, and move live to it', () => {
     const change = registry.env.setEnv('acme', 'api', { LOG_LEVEL: 'debug' });
     expect(change.published).toBe(true);
-    expect(change.version).toMatchObject({ version: 2, bundleDigest: digest('bundle:a'), snapshotDigest: digest('snapshot:a'), env: { LOG_LEVEL: 'debug', MODE: 'prod' } });
+    expect(change.version).toMatchObject({
+      version: 2,
+      bundleDigest: digest('bundle:a'),
+      snapshotDigest: digest('snapshot:a'),
+      env: { LOG_LEVEL: 'debug', MODE: 'prod' },
+    });
     expect(registry.functions.resolve('acme', 'api').version).toBe(2);
     expect(registry.functions.resolve('acme', 'api', 1).env).toEqual({ MODE: 'prod' }); // versions are immutable
     const unset = registry.env.unsetEnv('acme', 'api', ['MODE', 'NOT_SET']);

@@ -80,17 +80,19 @@ export class EnvStore {
       const fn = this.require(tenant, name);
       const current = this.liveOrLatest(fn);
       if (current && Object.hasOwn(current.env, key)) {
-        throw new ConflictError(`${key} is an environment variable of "${fn.name}": unset it with \`fn env unset ${fn.name} ${key}\` before making it a secret`);
+        throw new ConflictError(
+          `${key} is an environment variable of "${fn.name}": unset it with \`fn env unset ${fn.name} ${key}\` before making it a secret`,
+        );
       }
       const names = secretNames(this.db, fn);
       if (!names.includes(key) && names.length >= MAX_SECRETS_PER_FUNCTION) {
         throw new ConflictError(`function "${fn.name}" already has ${MAX_SECRETS_PER_FUNCTION} secrets: unset one first`);
       }
-      sql(this.db,
-          `INSERT INTO secrets (function_id, name, sealed, updated_at) VALUES (?, ?, ?, ?)
+      sql(
+        this.db,
+        `INSERT INTO secrets (function_id, name, sealed, updated_at) VALUES (?, ?, ?, ?)
            ON CONFLICT DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
-        )
-        .run(fn.id, key, this.box.seal(value, boxContext(fn, key)), this.now());
+      ).run(fn.id, key, this.box.seal(value, boxContext(fn, key)), this.now());
     });
     run.immediate();
   }

@@ -114,11 +114,11 @@ export function insertVersion(
   );
   const fn = findFunction(db, tenant, name)!;
   // The counter survives deletes of the function, so numbers are never reused (see migrations).
-  const { last_version: version } = sql(db,
-      `INSERT INTO version_counters (tenant_id, function_name, last_version) VALUES (?, ?, 1)
+  const { last_version: version } = sql(
+    db,
+    `INSERT INTO version_counters (tenant_id, function_name, last_version) VALUES (?, ?, 1)
        ON CONFLICT DO UPDATE SET last_version = last_version + 1 RETURNING last_version`,
-    )
-    .get(tenant, name) as { last_version: number };
+  ).get(tenant, name) as { last_version: number };
   const row: VersionRow = {
     function_id: fn.id,
     version,
@@ -128,7 +128,8 @@ export function insertVersion(
     env: JSON.stringify(sortedEnv(content.env)),
     created_at: now,
   };
-  sql(db,
+  sql(
+    db,
     `INSERT INTO versions (function_id, version, bundle_digest, snapshot_digest, config, env, created_at)
      VALUES (@function_id, @version, @bundle_digest, @snapshot_digest, @config, @env, @created_at)`,
   ).run(row);
@@ -137,7 +138,8 @@ export function insertVersion(
 }
 
 export function upsertAlias(db: Database.Database, fn: FunctionRow, alias: string, version: number, now: number): void {
-  sql(db,
+  sql(
+    db,
     `INSERT INTO aliases (function_id, name, version, updated_at) VALUES (?, ?, ?, ?)
      ON CONFLICT DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at`,
   ).run(fn.id, alias, version, now);

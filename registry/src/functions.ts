@@ -104,7 +104,9 @@ export class FunctionStore {
       if (fn) {
         const clash = secretNames(this.db, fn).filter((s) => Object.hasOwn(env, s));
         if (clash.length > 0) {
-          throw new ConflictError(`${clash.join(', ')} ${clash.length > 1 ? 'are secrets' : 'is a secret'} of "${v.name}": rename the environment variable or unset the secret`);
+          throw new ConflictError(
+            `${clash.join(', ')} ${clash.length > 1 ? 'are secrets' : 'is a secret'} of "${v.name}": rename the environment variable or unset the secret`,
+          );
         }
       }
       return insertVersion(this.db, this.now(), v.tenant, v.name, { ...v, env }, v.setLive);
@@ -171,7 +173,8 @@ export class FunctionStore {
     const run = this.db.transaction(() => {
       const fn = this.require(tenant, name);
       const removed = sql(this.db, 'DELETE FROM aliases WHERE function_id = ? AND name = ?').run(fn.id, aliasName);
-      if (removed.changes === 0) throw new NotFoundError(`alias "${aliasName}" of function "${fn.name}" does not exist: list aliases with \`fn describe ${fn.name}\``);
+      if (removed.changes === 0)
+        throw new NotFoundError(`alias "${aliasName}" of function "${fn.name}" does not exist: list aliases with \`fn describe ${fn.name}\``);
     });
     run.immediate();
   }
@@ -187,9 +190,14 @@ export class FunctionStore {
       const from = aliasVersion(this.db, fn, 'live') ?? null;
       let to = explicit;
       if (to === undefined) {
-        const below = from === null ? undefined : (sql(this.db, 'SELECT max(version) AS v FROM versions WHERE function_id = ? AND version < ?').get(fn.id, from) as { v: number | null }).v;
+        const below =
+          from === null
+            ? undefined
+            : (sql(this.db, 'SELECT max(version) AS v FROM versions WHERE function_id = ? AND version < ?').get(fn.id, from) as { v: number | null }).v;
         if (below === undefined || below === null) {
-          throw new ConflictError(`function "${fn.name}" has no version before ${from ?? 'its live version'} to roll back to: name a version with \`fn rollback ${fn.name} <version>\``);
+          throw new ConflictError(
+            `function "${fn.name}" has no version before ${from ?? 'its live version'} to roll back to: name a version with \`fn rollback ${fn.name} <version>\``,
+          );
         }
         to = below;
       }
@@ -206,7 +214,8 @@ export class FunctionStore {
     const read = this.db.transaction((): VersionRecord => {
       const fn = this.require(tenant, name);
       const version = typeof sel === 'number' ? sel : aliasVersion(this.db, fn, sel);
-      if (version === undefined) throw new NotFoundError(`alias "${sel}" of function "${fn.name}" does not exist: list aliases with \`fn describe ${fn.name}\``);
+      if (version === undefined)
+        throw new NotFoundError(`alias "${sel}" of function "${fn.name}" does not exist: list aliases with \`fn describe ${fn.name}\``);
       return toVersion(fn, requireVersion(this.db, fn, version));
     });
     return read.deferred();

@@ -22,7 +22,16 @@ beforeEach(async () => {
   registry.functions.createVersion(deployInput('globex', 'billing', 'b1', { env: { REGION: 'eu' } }));
   registry.functions.createVersion(deployInput('globex', 'billing', 'b2'));
   registry.env.setSecret('globex', 'billing', 'STRIPE_KEY', 'sk_live_globex');
-  registry.logs.append({ tenant: 'globex', function: 'billing', version: 2, invocationId: 'inv-1', status: 'ok', durationMs: 3, cold: true, logs: [{ level: 'log', message: 'globex only', ms: 1 }] });
+  registry.logs.append({
+    tenant: 'globex',
+    function: 'billing',
+    version: 2,
+    invocationId: 'inv-1',
+    status: 'ok',
+    durationMs: 3,
+    cold: true,
+    logs: [{ level: 'log', message: 'globex only', ms: 1 }],
+  });
 });
 afterEach(async () => {
   registry.close();

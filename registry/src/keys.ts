@@ -172,8 +172,10 @@ export class KeyStore {
 
   private insert(tenantId: string | null, label: string, key: { id: string; secret: string }): NewKey {
     const row: KeyRow = { id: key.id, tenant_id: tenantId, label, hash: hashKey(key.secret), created_at: this.now(), revoked_at: null };
-    const inserted = sql(this.db, 'INSERT INTO api_keys (id, tenant_id, label, hash, created_at) VALUES (@id, @tenant_id, @label, @hash, @created_at) ON CONFLICT DO NOTHING')
-      .run(row);
+    const inserted = sql(
+      this.db,
+      'INSERT INTO api_keys (id, tenant_id, label, hash, created_at) VALUES (@id, @tenant_id, @label, @hash, @created_at) ON CONFLICT DO NOTHING',
+    ).run(row);
     // 64 random bits make a clash practically impossible; an adopted key already stored does not.
     if (inserted.changes === 0) throw new ConflictError(`API key id ${key.id} is already in use: use another key`);
     return { ...toInfo(row), secret: key.secret };

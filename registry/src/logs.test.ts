@@ -37,7 +37,16 @@ const record = (i: number, extra: Partial<AppendLogInput> = {}): AppendLogInput 
 describe('invocation logs', () => {
   it('appends and queries the newest records, oldest first', () => {
     const [first] = registry.logs.append(record(0, { status: 'error', logs: [{ level: 'error', message: 'boom', ms: 2 }] }));
-    expect(first).toMatchObject({ tenant: 'acme', function: 'api', version: 1, invocationId: 'inv-0', status: 'error', durationMs: 1.5, cold: true, at: clock });
+    expect(first).toMatchObject({
+      tenant: 'acme',
+      function: 'api',
+      version: 1,
+      invocationId: 'inv-0',
+      status: 'error',
+      durationMs: 1.5,
+      cold: true,
+      at: clock,
+    });
     registry.logs.append([record(1), record(2), record(3)]);
     const page = registry.logs.query('acme', 'api', { limit: 2 });
     expect(page.records.map((r) => r.invocationId)).toEqual(['inv-2', 'inv-3']);
@@ -123,7 +132,9 @@ describe('the dropped-lines count (issue 13, hole 7)', () => {
     const capped = capLines(sent);
     const kept = capped.length - 1;
     const cutHere = 2621 - kept;
-    expect(capped[capped.length - 1]!.message).toBe(`[fn] ${cutHere + 97379} log line(s) dropped: over ${MAX_LOG_BYTES_PER_INVOCATION} bytes in one invocation`);
+    expect(capped[capped.length - 1]!.message).toBe(
+      `[fn] ${cutHere + 97379} log line(s) dropped: over ${MAX_LOG_BYTES_PER_INVOCATION} bytes in one invocation`,
+    );
     expect(kept + cutHere + 97379).toBe(100_000);
   });
 });

@@ -89,7 +89,10 @@ export function capLines(lines: LogLine[]): LogLine[] {
       let dropped = lines.length - i;
       const marker = GUEST_TRUNCATED.exec(lines[lines.length - 1]!.message);
       if (marker) dropped += Number(marker[1]) - 1; // the marker itself is no line of the function's
-      return [...lines.slice(0, i), { level: 'warn', message: `[fn] ${dropped} log line(s) dropped: over ${MAX_LOG_BYTES_PER_INVOCATION} bytes in one invocation`, ms: lines[i]!.ms }];
+      return [
+        ...lines.slice(0, i),
+        { level: 'warn', message: `[fn] ${dropped} log line(s) dropped: over ${MAX_LOG_BYTES_PER_INVOCATION} bytes in one invocation`, ms: lines[i]!.ms },
+      ];
     }
   }
   return lines;
@@ -109,7 +112,8 @@ export class LogStore {
    */
   append(records: AppendLogInput | AppendLogInput[]): LogRecord[] {
     const list = (Array.isArray(records) ? records : [records]).map((r, i) => parse(AppendLogInput, r, `log record ${i}`));
-    const insert = sql(this.db,
+    const insert = sql(
+      this.db,
       `INSERT INTO invocation_logs (tenant_id, function_name, version, invocation_id, status, duration_ms, cold, lines, at)
        VALUES (@tenant_id, @function_name, @version, @invocation_id, @status, @duration_ms, @cold, @lines, @at)`,
     );
@@ -145,12 +149,21 @@ export class LogStore {
     const since = q.since ?? 0;
     let rows: LogRow[];
     if (q.afterId !== undefined) {
-      rows = sql(this.db, 'SELECT * FROM invocation_logs WHERE tenant_id = ? AND function_name = ? AND id > ? AND at >= ? ORDER BY id LIMIT ?')
-        .all(id, name, q.afterId, since, q.limit) as LogRow[];
+      rows = sql(this.db, 'SELECT * FROM invocation_logs WHERE tenant_id = ? AND function_name = ? AND id > ? AND at >= ? ORDER BY id LIMIT ?').all(
+        id,
+        name,
+        q.afterId,
+        since,
+        q.limit,
+      ) as LogRow[];
     } else {
       rows = (
-        sql(this.db, 'SELECT * FROM invocation_logs WHERE tenant_id = ? AND function_name = ? AND at >= ? ORDER BY id DESC LIMIT ?')
-          .all(id, name, since, q.limit) as LogRow[]
+        sql(this.db, 'SELECT * FROM invocation_logs WHERE tenant_id = ? AND function_name = ? AND at >= ? ORDER BY id DESC LIMIT ?').all(
+          id,
+          name,
+          since,
+          q.limit,
+        ) as LogRow[]
       ).reverse();
     }
     const records = rows.map(toRecord);
@@ -165,10 +178,12 @@ export class LogStore {
     for (let n = DELETE_BATCH; n === DELETE_BATCH; deletedByAge += n) n = byAge.run(cutoff).changes;
 
     // For each function over the cap: delete every record older than its cap-th newest.
-    const over = sql(this.db, 'SELECT tenant_id, function_name FROM invocation_logs GROUP BY tenant_id, function_name HAVING count(*) > ?')
-      .all(this.policy.maxPerFunction) as { tenant_id: string; function_name: string }[];
+    const over = sql(this.db, 'SELECT tenant_id, function_name FROM invocation_logs GROUP BY tenant_id, function_name HAVING count(*) > ?').all(
+      this.policy.maxPerFunction,
+    ) as { tenant_id: string; function_name: string }[];
     const boundary = sql(this.db, 'SELECT id FROM invocation_logs WHERE tenant_id = ? AND function_name = ? ORDER BY id DESC LIMIT 1 OFFSET ?');
-    const trim = sql(this.db,
+    const trim = sql(
+      this.db,
       `DELETE FROM invocation_logs WHERE id IN (SELECT id FROM invocation_logs WHERE tenant_id = ? AND function_name = ? AND id < ? LIMIT ${DELETE_BATCH})`,
     );
     let deletedByCap = 0;

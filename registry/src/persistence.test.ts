@@ -26,7 +26,16 @@ describe('persistence', () => {
     registry.functions.createVersion(deployInput('acme', 'gone'));
     registry.functions.delete('acme', 'gone');
     registry.keys.revoke(ADMIN, first.globexKey.id);
-    registry.logs.append({ tenant: 'acme', function: 'api', version: 1, invocationId: 'inv-1', status: 'timeout', durationMs: 3000, cold: true, logs: [{ level: 'warn', message: 'slow', ms: 2999 }] });
+    registry.logs.append({
+      tenant: 'acme',
+      function: 'api',
+      version: 1,
+      invocationId: 'inv-1',
+      status: 'timeout',
+      durationMs: 3000,
+      cold: true,
+      logs: [{ level: 'warn', message: 'slow', ms: 2999 }],
+    });
     const before = {
       tenants: registry.tenants.list(ADMIN),
       keys: registry.keys.list(ADMIN),

@@ -34,7 +34,9 @@ describe('public access follows the function, not the version', () => {
     registry.env.setSecret('globex', 'api', 'TOKEN', 'new-secret');
     for (const caller of [null, acme]) {
       for (const selector of [1, 2, 'live'] as const) {
-        expect(() => registry.functions.resolveForInvocation(caller, 'globex', 'api', selector), `${caller ? 'acme' : 'no key'} @${selector}`).toThrow(NotFoundError);
+        expect(() => registry.functions.resolveForInvocation(caller, 'globex', 'api', selector), `${caller ? 'acme' : 'no key'} @${selector}`).toThrow(
+          NotFoundError,
+        );
       }
     }
     // The owner and an admin still reach every version.

@@ -26,13 +26,25 @@ export const AliasName = z
 export const VersionNumber = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 /** 'live', another alias, a version number, or a version number written as a string ("3"). */
-export const VersionSelector = z.union([VersionNumber, z.string().regex(/^[0-9]{1,15}$/).transform(Number).pipe(VersionNumber), AliasName]);
+export const VersionSelector = z.union([
+  VersionNumber,
+  z
+    .string()
+    .regex(/^[0-9]{1,15}$/)
+    .transform(Number)
+    .pipe(VersionNumber),
+  AliasName,
+]);
 export type VersionSelectorInput = number | string;
 
 /** The snapshot store's digest form; the registry only stores and compares them. */
 export const Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" followed by 64 lowercase hex characters');
 
-export const KeyLabel = z.string().min(1).max(100).regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+export const KeyLabel = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
 
 /** Limits like Lambda's: 16 MiB is the smallest guest that boots the runtime; 15 minutes max. */
 export const FunctionConfig = z.strictObject({

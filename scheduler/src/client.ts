@@ -64,7 +64,10 @@ const SCOPES: readonly string[] = ['function', 'tenant', 'platform'] satisfies O
 /** The scheduler error a RemoteError stands for, with the RemoteError as its cause; anything else unchanged. */
 export function reviveSchedulerError(err: unknown): unknown {
   if (err instanceof NoRespondersError) {
-    return new NoSchedulerError('no scheduler answers on scheduler.invoke — start one (fn up --role scheduler --nats …), or check that this gateway and the schedulers use the same NATS', { cause: err });
+    return new NoSchedulerError(
+      'no scheduler answers on scheduler.invoke — start one (fn up --role scheduler --nats …), or check that this gateway and the schedulers use the same NATS',
+      { cause: err },
+    );
   }
   if (!(err instanceof RemoteError)) return err;
   const { message, details } = err;

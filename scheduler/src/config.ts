@@ -35,7 +35,15 @@ export const DEFAULT_CONFIG: SchedulerConfig = {
 
 export function resolveConfig(partial: Partial<SchedulerConfig> = {}): SchedulerConfig {
   const config = { ...DEFAULT_CONFIG, ...withoutUndefined(partial) };
-  for (const key of ['maxQueueLength', 'maxQueuedTotal', 'maxQueueWaitMs', 'reportIntervalMs', 'staleAfterIntervals', 'claimTimeoutMs', 'executionGraceMs'] as const) {
+  for (const key of [
+    'maxQueueLength',
+    'maxQueuedTotal',
+    'maxQueueWaitMs',
+    'reportIntervalMs',
+    'staleAfterIntervals',
+    'claimTimeoutMs',
+    'executionGraceMs',
+  ] as const) {
     if (!Number.isFinite(config[key]) || config[key] < 0) throw new RangeError(`scheduler config ${key} must be a number >= 0, got ${config[key]}`);
   }
   return config;

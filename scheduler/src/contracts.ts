@@ -85,7 +85,10 @@ export const workerCapacitySubject = (workerId: string): string => `worker.${Wor
 export const BuildRequest = z.object({
   tenant: z.string().min(1).max(200),
   name: z.string().min(1).max(200),
-  bundle: z.string().min(1).max(12 * 1024 * 1024),
+  bundle: z
+    .string()
+    .min(1)
+    .max(12 * 1024 * 1024),
   memoryMiB: InvocationRequestSchema.shape.limits.shape.memoryMiB,
   timeoutMs: InvocationRequestSchema.shape.limits.shape.timeoutMs,
   env: InvocationRequestSchema.shape.env,

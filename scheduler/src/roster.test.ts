@@ -16,7 +16,15 @@ const on = (h: Harness, worker: string) => h.workers[worker]!.received.map((r) =
 describe('locality', () => {
   it('prefers a worker with a warm idle VM of the snapshot over a less loaded one', async () => {
     h = await harness({ workers: ['w1', 'w2'] });
-    h.scheduler.reportCapacity(h.workers.w1!.report([{ key: 'k1', idle: 1, busy: 0 }, { key: 'other', idle: 0, busy: 4 }], 10));
+    h.scheduler.reportCapacity(
+      h.workers.w1!.report(
+        [
+          { key: 'k1', idle: 1, busy: 0 },
+          { key: 'other', idle: 0, busy: 4 },
+        ],
+        10,
+      ),
+    );
     h.scheduler.reportCapacity(h.workers.w2!.report([], 10));
     const warm = scheduleRequest({ snapshotKey: 'k1' });
     const cold = scheduleRequest({ snapshotKey: 'k2' });

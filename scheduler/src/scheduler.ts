@@ -59,7 +59,12 @@ export class Scheduler {
     this.clock = clock ?? systemClock;
     this.channel = busWorkerChannel(bus);
     this.roster = new Roster(this.clock, this.config.reportIntervalMs * this.config.staleAfterIntervals);
-    this.lossWatch = new LossWatch(this.clock, this.config.reportIntervalMs, (id) => this.roster.isLive(id), (id) => this.roster.incarnation(id));
+    this.lossWatch = new LossWatch(
+      this.clock,
+      this.config.reportIntervalMs,
+      (id) => this.roster.isLive(id),
+      (id) => this.roster.incarnation(id),
+    );
     const tenantMax = this.config.tenantMaxConcurrency;
     this.admission = new Admission({
       clock: this.clock,
@@ -86,12 +91,15 @@ export class Scheduler {
         `no worker has reported capacity in the last ${this.config.reportIntervalMs * this.config.staleAfterIntervals} ms: start a worker, or check that it publishes on worker.<id>.capacity`,
       );
     }
-    const permit: Permit = await this.admission.acquire({
-      tenant: req.tenant,
-      function: req.function,
-      functionMax: req.limits.maxConcurrency,
-      waitBudgetMs: queueWaitBudgetMs(this.config, req.limits.timeoutMs),
-    }, signal);
+    const permit: Permit = await this.admission.acquire(
+      {
+        tenant: req.tenant,
+        function: req.function,
+        functionMax: req.limits.maxConcurrency,
+        waitBudgetMs: queueWaitBudgetMs(this.config, req.limits.timeoutMs),
+      },
+      signal,
+    );
     try {
       const started = this.clock.now();
       const result = await this.dispatch(req, signal);
@@ -190,7 +198,15 @@ export class Scheduler {
 
   private lost(workerId: string, req: InvocationRequest): WorkerLostError {
     const silentMs = this.config.reportIntervalMs * this.config.staleAfterIntervals;
-    this.log({ level: 'warn', msg: 'worker lost while running an invocation: answered 503', workerId, invocationId: req.invocationId, tenant: req.tenant, function: req.function, silentMs });
+    this.log({
+      level: 'warn',
+      msg: 'worker lost while running an invocation: answered 503',
+      workerId,
+      invocationId: req.invocationId,
+      tenant: req.tenant,
+      function: req.function,
+      silentMs,
+    });
     return new WorkerLostError(
       `worker ${workerId} stopped reporting (silent for over ${silentMs} ms, or restarted) while running invocation ${req.invocationId}: it is presumed dead, and the invocation may or may not have run — retry if that is safe`,
       workerId,
@@ -203,7 +219,11 @@ export class Scheduler {
     try {
       const claim = await withDeadline(
         this.clock,
-        this.channel.claim(workerId, { invocationId: req.invocationId, snapshotKey: req.snapshotKey, memoryMiB: req.limits.memoryMiB, holdMs: 2 * claimMs }, claimMs),
+        this.channel.claim(
+          workerId,
+          { invocationId: req.invocationId, snapshotKey: req.snapshotKey, memoryMiB: req.limits.memoryMiB, holdMs: 2 * claimMs },
+          claimMs,
+        ),
         claimMs,
         () => new BusTimeoutError(`worker.${workerId}.claim`, claimMs),
       );

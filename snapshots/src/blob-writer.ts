@@ -94,7 +94,9 @@ export class BlobWriter {
       if (size < this.hash.position) throw new SnapshotError(`blob size ${size} is less than the ${this.hash.position} bytes written`);
       const digest = this.verify ? this.hash.digest(size) : expected;
       if (digest !== expected) {
-        throw new SnapshotCorruptError(`content hashes to ${digest}, not the expected ${expected}: the source changed or was damaged while being stored; store it again`);
+        throw new SnapshotCorruptError(
+          `content hashes to ${digest}, not the expected ${expected}: the source changed or was damaged while being stored; store it again`,
+        );
       }
       await this.fh.truncate(size);
       await this.fh.sync();

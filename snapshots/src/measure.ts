@@ -204,7 +204,9 @@ async function main(): Promise<void> {
     writeDurably(packedPath, packed);
     // Before a VM could map it, each cold load would rebuild the raw file: read + unpack + write.
     n = 0;
-    figures['at rest snappy: make mappable ms'] = ms(await time(5, async () => unpackFromTransfer(new SnapshotStore(join(work, `unpacked-${n++}`)), readFileSync(packedPath))));
+    figures['at rest snappy: make mappable ms'] = ms(
+      await time(5, async () => unpackFromTransfer(new SnapshotStore(join(work, `unpacked-${n++}`)), readFileSync(packedPath))),
+    );
 
     // In transfer: function snapshot with its base (a machine that has nothing), and lean (has base).
     const fnState = encodeStateFile({
@@ -223,13 +225,19 @@ async function main(): Promise<void> {
     figures['transfer: whole-file snappy MiB (function + base)'] = mib(whole.length + compressSync(diff.file).length);
     figures['transfer: pack ms (function + base)'] = ms(await time(5, async () => (await packForTransfer(store, fnDigest)).toArray()));
     n = 0;
-    figures['transfer: unpack+verify ms (function + base)'] = ms(await time(5, async () => unpackFromTransfer(new SnapshotStore(join(work, `recv-${n++}`)), full)));
+    figures['transfer: unpack+verify ms (function + base)'] = ms(
+      await time(5, async () => unpackFromTransfer(new SnapshotStore(join(work, `recv-${n++}`)), full)),
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 
   const width = Math.max(...Object.keys(figures).map((k) => k.length));
-  process.stdout.write(`\nsnapshot store measurements\n${Object.entries(figures).map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}\n`);
+  process.stdout.write(
+    `\nsnapshot store measurements\n${Object.entries(figures)
+      .map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)
+      .join('\n')}\n`,
+  );
   if (json) process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
 

@@ -41,9 +41,15 @@ describe('golden snapshot files in TypeScript', () => {
     });
   });
 
-  it('decodes the envelope of both platforms\' cpu.bin', () => {
+  it("decodes the envelope of both platforms' cpu.bin", () => {
     expect(decodeCpuEnvelope(golden('cpu-kvm.bin'))).toMatchObject({ platform: 'kvm', id: seededId(0x10), memoryBytes: MEM, abiVersion: 1 });
-    expect(decodeCpuEnvelope(golden('cpu-ptrace.bin'))).toEqual({ platform: 'ptrace', id: seededId(0x20), memoryBytes: MEM, abiVersion: 1, payloadBytes: 216 + 512 });
+    expect(decodeCpuEnvelope(golden('cpu-ptrace.bin'))).toEqual({
+      platform: 'ptrace',
+      id: seededId(0x20),
+      memoryBytes: MEM,
+      abiVersion: 1,
+      payloadBytes: 216 + 512,
+    });
   });
 
   it('refuses a damaged, cut or foreign file', () => {

@@ -80,7 +80,8 @@ export function decodePagesFile(file: Buffer): PagesFile {
     next = first + pages;
   }
   const diffPages = Number(file.readBigUInt64LE(72));
-  if (runs.reduce((sum, [, n]) => sum + n, 0) !== diffPages) throw new SnapshotCorruptError(`pages.bin says ${diffPages} diff pages, its runs hold another number`);
+  if (runs.reduce((sum, [, n]) => sum + n, 0) !== diffPages)
+    throw new SnapshotCorruptError(`pages.bin says ${diffPages} diff pages, its runs hold another number`);
   return {
     layered,
     memoryBytes,

@@ -1,13 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { sha256 } from './digest.js';
-import {
-  SnapshotCorruptError,
-  SnapshotError,
-  SnapshotMagicError,
-  SnapshotTruncatedError,
-  SnapshotVersionError,
-} from './errors.js';
+import { SnapshotCorruptError, SnapshotError, SnapshotMagicError, SnapshotTruncatedError, SnapshotVersionError } from './errors.js';
 import { FORMAT_VERSION, decodeStateFile, encodeStateFile } from './state-file.js';
 import { basePayload, guestImage } from './test-support/fixtures.js';
 
@@ -53,7 +47,21 @@ describe('state file', () => {
       kind: 'function' as const,
       base: sha256(file),
       function: { name: 'hello', version: 3, bundleDigest: sha256(Buffer.from('bundle')) },
-      memory: { layers: [payload.memory.layers[0]!, { role: 'diff' as const, digest: sha256(diff), bytes: diff.length, pages: 2, runs: [[1, 1], [5, 1]] as Array<[number, number]> }] },
+      memory: {
+        layers: [
+          payload.memory.layers[0]!,
+          {
+            role: 'diff' as const,
+            digest: sha256(diff),
+            bytes: diff.length,
+            pages: 2,
+            runs: [
+              [1, 1],
+              [5, 1],
+            ] as Array<[number, number]>,
+          },
+        ],
+      },
     };
     expect(decodeStateFile(encodeStateFile(fn)).state).toEqual(fn);
   });
@@ -69,13 +77,17 @@ describe('state file', () => {
   it('is refused when any single bit is flipped, and never half-read', () => {
     for (let pos = 0; pos < file.length; pos++) {
       const bad = Buffer.from(file);
-      bad[pos]! ^= 1 << pos % 8;
+      bad[pos]! ^= 1 << (pos % 8);
       const err = refusal(bad);
       expect(err, `bit flipped at byte ${pos}`).toBeInstanceOf(SnapshotError);
       if (pos < 8) expect(err).toBeInstanceOf(SnapshotMagicError);
       // The version is read only after the CRC passed: a flipped version bit is damage, not "newer".
       else if (pos < 12 || pos >= 20) expect(err, `byte ${pos}`).toBeInstanceOf(SnapshotCorruptError);
-      else expect([SnapshotTruncatedError, SnapshotCorruptError].some((c) => err instanceof c), `length byte ${pos}`).toBe(true);
+      else
+        expect(
+          [SnapshotTruncatedError, SnapshotCorruptError].some((c) => err instanceof c),
+          `length byte ${pos}`,
+        ).toBe(true);
     }
     const crcFlip = Buffer.from(file);
     crcFlip[file.length - 2]! ^= 0x10;
@@ -127,7 +139,21 @@ describe('state file', () => {
       kind: 'function' as const,
       base: sha256(file),
       function: { name: 'f', bundleDigest: sha256(file) },
-      memory: { layers: [payload.memory.layers[0]!, { role: 'diff' as const, digest: sha256(file), bytes: memory.length, pages: 3, runs: [[1, 2], [2, 1]] as Array<[number, number]> }] },
+      memory: {
+        layers: [
+          payload.memory.layers[0]!,
+          {
+            role: 'diff' as const,
+            digest: sha256(file),
+            bytes: memory.length,
+            pages: 3,
+            runs: [
+              [1, 2],
+              [2, 1],
+            ] as Array<[number, number]>,
+          },
+        ],
+      },
     };
     expect(() => encodeStateFile(overlapping)).toThrow(/sorted and must not overlap/);
     expect(() => encodeStateFile({ ...overlapping, memory: { layers: [overlapping.memory.layers[1]!] } })).toThrow(/first memory layer/);

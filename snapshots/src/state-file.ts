@@ -20,12 +20,7 @@
 import { crc32 } from 'node:zlib';
 import { z } from 'zod';
 import { PAGE_SIZE, isDigest, type Digest } from './digest.js';
-import {
-  SnapshotCorruptError,
-  SnapshotMagicError,
-  SnapshotTruncatedError,
-  SnapshotVersionError,
-} from './errors.js';
+import { SnapshotCorruptError, SnapshotMagicError, SnapshotTruncatedError, SnapshotVersionError } from './errors.js';
 
 export const STATE_MAGIC = Buffer.from('FNSNAPST', 'latin1');
 /** 1.1: runtimeId (older readers ignore it; a snapshot without it was made before 1.1). */
@@ -70,7 +65,12 @@ export const StatePayloadSchema = z
      * platform running another build refuses to restore it and rebuilds it from its bundle.
      */
     runtimeId: z.string().min(1).max(128).optional(),
-    memoryBytes: z.number().int().positive().multipleOf(PAGE_SIZE).max(2 ** 40),
+    memoryBytes: z
+      .number()
+      .int()
+      .positive()
+      .multipleOf(PAGE_SIZE)
+      .max(2 ** 40),
     createdAt: z.iso.datetime({ offset: true }),
     kind: z.enum(['base', 'function']),
     /** Registers, FPU/SSE, MSRs: opaque to everything but the VMM that produced them. */

@@ -39,7 +39,9 @@ describe('store shared by several processes', () => {
   it('ends with every blob whole and every snapshot loadable, whoever won each rename', async () => {
     const storeDir = join(dir, 'store');
     const outputs = await Promise.all(
-      Array.from({ length: WRITERS }, (_, i) => run(process.execPath, [child, storeDir, String(i)]).then((r) => JSON.parse(r.stdout) as { shared: Digest[]; own: Digest; base: Digest; fn: Digest })),
+      Array.from({ length: WRITERS }, (_, i) =>
+        run(process.execPath, [child, storeDir, String(i)]).then((r) => JSON.parse(r.stdout) as { shared: Digest[]; own: Digest; base: Digest; fn: Digest }),
+      ),
     );
     const store = new SnapshotStore(storeDir);
     const expectedShared = [1, 2, 3].map((n) => sha256(guestImage('shared', [n, n + 9])));

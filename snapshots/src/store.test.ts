@@ -2,12 +2,7 @@ import { readFile, readdir, stat, truncate, utimes, writeFile, rename, open } fr
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PAGE_SIZE, sha256 } from './digest.js';
-import {
-  SnapshotCorruptError,
-  SnapshotError,
-  SnapshotMemoryFileError,
-  SnapshotNotFoundError,
-} from './errors.js';
+import { SnapshotCorruptError, SnapshotError, SnapshotMemoryFileError, SnapshotNotFoundError } from './errors.js';
 import { FORMAT_VERSION, encodeStateFile } from './state-file.js';
 import { SnapshotStore } from './store.js';
 import { GUEST_BYTES, basePayload, functionSnapshot, guestImage, putBase, putFunction, tempDir } from './test-support/fixtures.js';
@@ -134,7 +129,10 @@ describe('snapshots', () => {
     expect(loaded.layers.map((l) => l.role)).toEqual(['base', 'diff']);
     expectBytes(await readFile(loaded.layers[0]!.path), base.memory);
     expectBytes(await readFile(loaded.layers[1]!.path), fn.memory);
-    expect(loaded.layers[1]!.runs).toEqual([[2, 1], [20, 3]]);
+    expect(loaded.layers[1]!.runs).toEqual([
+      [2, 1],
+      [20, 3],
+    ]);
     expectBytes(await readFile(loaded.statePath), fn.state);
   });
 
@@ -246,7 +244,7 @@ describe('gc', () => {
     expect((await allFiles(dir)).filter((f) => f.includes('blobs'))).toEqual([]);
   });
 
-  it('keeps the snapshots and blobs given as roots (a registry\'s versions and bundles) and counts the disk it holds', async () => {
+  it("keeps the snapshots and blobs given as roots (a registry's versions and bundles) and counts the disk it holds", async () => {
     const base = await putBase(store);
     const kept = await putFunction(store, base, 'kept');
     const dropped = await putFunction(store, base, 'dropped');

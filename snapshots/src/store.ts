@@ -167,7 +167,9 @@ export class SnapshotStore {
     const path = await this.getBlobPath(digest);
     const actual = await hashFile(path);
     if (actual.digest !== digest) {
-      throw new SnapshotCorruptError(`blob ${digest} is damaged (its ${actual.bytes} bytes hash to ${actual.digest}): delete it and store or fetch the snapshot again`);
+      throw new SnapshotCorruptError(
+        `blob ${digest} is damaged (its ${actual.bytes} bytes hash to ${actual.digest}): delete it and store or fetch the snapshot again`,
+      );
     }
   }
 
@@ -202,7 +204,10 @@ export class SnapshotStore {
     for (const [i, source] of memory.entries()) {
       const digest = await this.putBlob(source);
       if (!named.has(digest)) {
-        throw new SnapshotMemoryFileError(`memory file ${i} (${typeof source === 'string' ? source : 'bytes'}) hashes to ${digest}, which no layer of the state file names: pass the memory files the snapshot was taken with`, 'unnamed');
+        throw new SnapshotMemoryFileError(
+          `memory file ${i} (${typeof source === 'string' ? source : 'bytes'}) hashes to ${digest}, which no layer of the state file names: pass the memory files the snapshot was taken with`,
+          'unnamed',
+        );
       }
     }
     await this.checkLayers(state, 'size', true);
@@ -380,7 +385,10 @@ export class SnapshotStore {
       }
       // The SIGBUS guard: a page of a MAP_PRIVATE mapping past the end of its file kills the VMM.
       if (st.size !== state.memoryBytes) {
-        throw new SnapshotMemoryFileError(`${what} is ${st.size} bytes but the guest has ${state.memoryBytes}: mapping it could crash the VMM with SIGBUS, so it is refused; take the snapshot again`, 'size');
+        throw new SnapshotMemoryFileError(
+          `${what} is ${st.size} bytes but the guest has ${state.memoryBytes}: mapping it could crash the VMM with SIGBUS, so it is refused; take the snapshot again`,
+          'size',
+        );
       }
       const identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
       if (verify === 'full' || (verify === 'cached' && this.verified.get(layer.digest) !== identity)) {
@@ -401,7 +409,9 @@ export class SnapshotStore {
     const { state: baseState } = decodeStateFile(await this.readBlob(base), `base snapshot ${base}`);
     const baseLayer = baseState.memory.layers[0]!;
     if (baseState.kind !== 'base' || baseState.memoryBytes !== state.memoryBytes || baseLayer.digest !== state.memory.layers[0]!.digest) {
-      throw new SnapshotError(`the function snapshot does not layer on base snapshot ${base} (different kind, memory size or base layer): take it on that base, or name its real base`);
+      throw new SnapshotError(
+        `the function snapshot does not layer on base snapshot ${base} (different kind, memory size or base layer): take it on that base, or name its real base`,
+      );
     }
   }
 
@@ -471,7 +481,9 @@ function refFile(name: string): string {
 }
 
 function notFound(digest: string, cause?: unknown): SnapshotNotFoundError {
-  return new SnapshotNotFoundError(`snapshot blob ${digest} is not in the store (never stored, or garbage-collected): store or fetch the snapshot again`, { cause });
+  return new SnapshotNotFoundError(`snapshot blob ${digest} is not in the store (never stored, or garbage-collected): store or fetch the snapshot again`, {
+    cause,
+  });
 }
 
 function isNotFound(err: unknown): boolean {

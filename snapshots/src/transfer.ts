@@ -54,7 +54,10 @@ export async function packForTransfer(store: SnapshotStore, digest: Digest, opti
   const entries = [
     ...memory.filter((d) => !have.has(d)).map((d) => ({ kind: KIND_MEMORY, digest: d })),
     // The root's state file always travels: it is what the receiver checks the pack against.
-    ...states.filter((d) => d === digest || !have.has(d)).reverse().map((d) => ({ kind: KIND_STATE, digest: d })),
+    ...states
+      .filter((d) => d === digest || !have.has(d))
+      .reverse()
+      .map((d) => ({ kind: KIND_STATE, digest: d })),
   ];
   for (const e of entries) await store.getBlobPath(e.digest); // fail now, not mid-stream
   return Readable.from(packEntries(store, digest, entries), { objectMode: false });
@@ -146,7 +149,8 @@ export async function unpackFromTransfer(store: SnapshotStore, source: Uint8Arra
     const entry = await reader.read(32 + 8);
     const digest = digestFromBytes(entry.subarray(0, 32));
     const size = Number(entry.readBigUInt64LE(32));
-    if (size > (kind === KIND_STATE ? STATE_MAX : SIZE_MAX)) throw new SnapshotTransferError(`pack entry ${digest} claims ${size} bytes: the pack is damaged; send it again`);
+    if (size > (kind === KIND_STATE ? STATE_MAX : SIZE_MAX))
+      throw new SnapshotTransferError(`pack entry ${digest} claims ${size} bytes: the pack is damaged; send it again`);
     if (kind === KIND_STATE) {
       const bytes = Buffer.alloc(size);
       await readRecords(reader, size, { write: async (off, data) => void data.copy(bytes, off) });

@@ -49,7 +49,16 @@ describeEachBackend(
       const files = await materializeSnapshot(restarted, digest, temp('work'));
       expect(files.baseMemoryPath).toBeDefined();
       expect(files.functionName).toBe('counter');
-      const vm = await MicroVM.restore({ platform, memoryMiB, dir: files.dir, baseMemoryPath: files.baseMemoryPath, functionName: 'counter', pages: 0, diffPages: 0, ms: 0 });
+      const vm = await MicroVM.restore({
+        platform,
+        memoryMiB,
+        dir: files.dir,
+        baseMemoryPath: files.baseMemoryPath,
+        functionName: 'counter',
+        pages: 0,
+        diffPages: 0,
+        ms: 0,
+      });
       open.push(vm);
       expect([(await vm.invoke({})).response.body.toString(), (await vm.invoke({})).response.body.toString()]).toEqual(['1', '1']);
 

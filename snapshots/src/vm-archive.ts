@@ -25,9 +25,7 @@ export interface VmSnapshotDir {
   runtimeId?: string;
 }
 
-export type ArchiveKind =
-  | { kind: 'base' }
-  | { kind: 'function'; base: Digest; function: { name: string; version?: string | number; bundleDigest: Digest } };
+export type ArchiveKind = { kind: 'base' } | { kind: 'function'; base: Digest; function: { name: string; version?: string | number; bundleDigest: Digest } };
 
 export interface MaterializedSnapshot {
   platform: 'kvm' | 'ptrace';

@@ -23,17 +23,13 @@ if (kvmRuns) {
   }
 }
 
-describeEachBackend(
-  'native core scenarios on real KVM',
-  () => {
-    it('builds the probe guest', () => {
-      expect(make?.status, make?.output).toBe(0);
-    });
-    if (!run) return;
-    declareNativeResults(run, (r) => r.name, ['kvm']);
-    it('runs every scenario (at least 40)', () => {
-      expect(run!.results.length, run!.output.slice(-4000)).toBeGreaterThanOrEqual(40);
-    });
-  },
-  ['kvm'],
-);
+describeEachBackend('native core scenarios on real KVM', () => {
+  it('builds the probe guest', () => {
+    expect(make?.status, make?.output).toBe(0);
+  });
+  if (!run) return;
+  declareNativeResults(run, (r) => r.name, ['kvm']);
+  it('runs every scenario (at least 40)', () => {
+    expect(run!.results.length, run!.output.slice(-4000)).toBeGreaterThanOrEqual(40);
+  });
+}, ['kvm']);

@@ -75,7 +75,6 @@ export class KvmTransport implements GuestTransport {
   close(): void {
     this.vm.close();
   }
-
 }
 
 /** KVM maps guest RAM in 2 MiB pages: the guest gets memoryMiB rounded up to the next 2 MiB. */

@@ -2,14 +2,7 @@
 // real QuickJS runtime. Every behaviour is asserted on both backends.
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, expect, it } from 'vitest';
-import {
-  GuestLoadError,
-  GuestOutOfMemoryError,
-  GuestTimeoutError,
-  InvalidInputError,
-  PayloadTooLargeError,
-  VmClosedError,
-} from './errors.js';
+import { GuestLoadError, GuestOutOfMemoryError, GuestTimeoutError, InvalidInputError, PayloadTooLargeError, VmClosedError } from './errors.js';
 import { MicroVM } from './microvm.js';
 import * as B from './test-support/bundles.js';
 import { describeEachBackend } from './test-support/backends.js';

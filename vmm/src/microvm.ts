@@ -13,29 +13,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guestElfPath } from '@fn/guest';
 import { GuestCommand, GuestEvent, GuestStatus } from './abi.js';
-import {
-  GuestCrashedError,
-  GuestLoadError,
-  GuestOutOfMemoryError,
-  InvalidInputError,
-  VmBusyError,
-  VmClosedError,
-  VmSnapshotError,
-} from './errors.js';
+import { GuestCrashedError, GuestLoadError, GuestOutOfMemoryError, InvalidInputError, VmBusyError, VmClosedError, VmSnapshotError } from './errors.js';
 import { KvmTransport } from './kvm-transport.js';
 import { decodeInvokeOutput, encodeMetaAndBytes, parseJsonOutput } from './payload.js';
 import { ProcessTransport } from './process-transport.js';
 import { processSandboxSpec, ptraceSpec } from './child-specs.js';
 import { choosePlatform } from './platform-choice.js';
-import {
-  BootOptionsSchema,
-  LoadOptionsSchema,
-  LoadOutputSchema,
-  type BootOptions,
-  type InvokeRequest,
-  type LoadOptions,
-  type LogEntry,
-} from './schemas.js';
+import { BootOptionsSchema, LoadOptionsSchema, LoadOutputSchema, type BootOptions, type InvokeRequest, type LoadOptions, type LogEntry } from './schemas.js';
 import type { ExchangeResult, GuestTransport, Platform, ResetInfo } from './transport.js';
 import { checkResponseLimits, type VmRequest } from '@fn/contract';
 import { parseOrThrow } from './parse.js';
@@ -164,7 +148,12 @@ export class MicroVM {
   async load(bundle: string, options: LoadOptions = {}): Promise<{ loadMs: number }> {
     const opts = parseOrThrow(LoadOptionsSchema, options, 'load options');
     if (this.loaded) throw new InvalidInputError('a function is already loaded in this microVM — boot a new VM for another function');
-    const input = encodeMetaAndBytes({ name: opts.name, env: opts.env, memoryMiB: this.memoryMiB, platform: this.platform }, Buffer.from(bundle, 'utf8'), 'bundle', this.transport.inputHeadroom);
+    const input = encodeMetaAndBytes(
+      { name: opts.name, env: opts.env, memoryMiB: this.memoryMiB, platform: this.platform },
+      Buffer.from(bundle, 'utf8'),
+      'bundle',
+      this.transport.inputHeadroom,
+    );
     const started = performance.now();
     const result = await this.run(GuestCommand.Load, input);
     if (result.status === GuestStatus.OutOfMemory) this.fatal(new GuestOutOfMemoryError(this.memoryMiB, 'while loading the module'));
@@ -188,7 +177,8 @@ export class MicroVM {
   async snapshot(dir: string, options: { base?: VmSnapshot } = {}): Promise<VmSnapshot> {
     const { base } = options;
     if (base && base.platform !== this.platform) throw new VmSnapshotError(`a ${this.platform} VM cannot layer on a ${base.platform} base snapshot`);
-    if (base && base.memoryMiB !== this.memoryMiB) throw new VmSnapshotError(`the base snapshot has ${base.memoryMiB} MiB of memory, this VM ${this.memoryMiB} MiB`);
+    if (base && base.memoryMiB !== this.memoryMiB)
+      throw new VmSnapshotError(`the base snapshot has ${base.memoryMiB} MiB of memory, this VM ${this.memoryMiB} MiB`);
     const snapshotFn = this.transport.snapshot?.bind(this.transport);
     if (!snapshotFn) throw new VmSnapshotError(`the ${this.platform} backend has no snapshots — use kvm or ptrace`);
     const baseMemoryPath = base ? join(base.dir, 'memory.img') : undefined;
@@ -237,7 +227,8 @@ export class MicroVM {
     const result = await this.run(GuestCommand.Invoke, input);
     const totalUs = (performance.now() - started) * 1000;
     if (result.status === GuestStatus.OutOfMemory) this.fatal(new GuestOutOfMemoryError(this.memoryMiB, `in function ${this.functionName}`));
-    if (result.status !== GuestStatus.Ok) this.fatal(new GuestCrashedError('bad_output', `invoke finished with status ${result.status}: ${preview(result.output)}`));
+    if (result.status !== GuestStatus.Ok)
+      this.fatal(new GuestCrashedError('bad_output', `invoke finished with status ${result.status}: ${preview(result.output)}`));
     let decoded: ReturnType<typeof decodeInvokeOutput>;
     try {
       decoded = decodeInvokeOutput(result.output);
@@ -285,17 +276,19 @@ export class MicroVM {
     const reset = this.transport.reset?.bind(this.transport);
     if (!reset) return;
     const afterThisTurn = new Promise<void>((resolve) => setImmediate(resolve));
-    this.pendingReset = afterThisTurn.then(() => this.exclusive(reset, true)).then(
-      (info) => {
-        this.lastReset = info;
-        return info;
-      },
-      (err: unknown) => {
-        if (this.closedReason === undefined) this.closedReason = `reset failed: ${(err as Error).message}`;
-        this.transport.close();
-        return { dirtyPages: 0, us: 0 };
-      },
-    );
+    this.pendingReset = afterThisTurn
+      .then(() => this.exclusive(reset, true))
+      .then(
+        (info) => {
+          this.lastReset = info;
+          return info;
+        },
+        (err: unknown) => {
+          if (this.closedReason === undefined) this.closedReason = `reset failed: ${(err as Error).message}`;
+          this.transport.close();
+          return { dirtyPages: 0, us: 0 };
+        },
+      );
   }
 
   /** Waits until the last invocation's reset is done (for measurements and orderly shutdown). */
@@ -331,7 +324,6 @@ export class MicroVM {
   }
 }
 
-
 function absoluteUrl(url: string): string {
   if (/^https?:\/\//i.test(url)) return url;
   return `http://localhost${url}`;
@@ -342,6 +334,9 @@ function unexpectedEvent(result: ExchangeResult, expected: string): GuestCrashed
 }
 
 function preview(output: Buffer): string {
-  const text = output.subarray(0, 2000).toString('utf8').replace(/[^\x20-\x7e\n\t]/g, '?');
+  const text = output
+    .subarray(0, 2000)
+    .toString('utf8')
+    .replace(/[^\x20-\x7e\n\t]/g, '?');
   return text.length > 0 ? text : '(no message)';
 }

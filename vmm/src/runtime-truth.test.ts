@@ -24,7 +24,10 @@ describeEachBackend('what the runtime says about itself', (backend) => {
     const vm = await MicroVM.boot({ backend, memoryMiB: 64, timeoutMs: scaledTimeout(30_000) });
     open.push(vm);
     const LINES = 20_000;
-    await vm.load(`export default { fetch() { for (let i = 0; i < ${LINES}; i++) console.log('line ' + i + ' ' + 'x'.repeat(80)); return new Response('ok'); } };`, { name: 'flood' });
+    await vm.load(
+      `export default { fetch() { for (let i = 0; i < ${LINES}; i++) console.log('line ' + i + ' ' + 'x'.repeat(80)); return new Response('ok'); } };`,
+      { name: 'flood' },
+    );
     const { logs } = await vm.invoke({ url: '/' });
     const marker = logs[logs.length - 1]!;
     const kept = logs.slice(0, -1); // whole lines, and the one cut to fit

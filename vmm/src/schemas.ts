@@ -63,7 +63,4 @@ export const InvokeOutputMetaSchema = z.object({
 });
 export type InvokeOutputMeta = z.infer<typeof InvokeOutputMetaSchema>;
 
-export const LoadOutputSchema = z.union([
-  z.object({ ok: z.literal(true) }),
-  z.object({ error: ThrownErrorSchema }),
-]);
+export const LoadOutputSchema = z.union([z.object({ ok: z.literal(true) }), z.object({ error: ThrownErrorSchema })]);

@@ -3,13 +3,7 @@
  * sandbox, which carries the header over pipes instead of shared memory. Guest-written fields
  * are hostile: decodeGuestHeader only reads them, validation is the caller's job.
  */
-import {
-  ABI_VERSION,
-  ENTROPY_BYTES,
-  HeaderOffset as O,
-  WINDOW_HEADER_SIZE,
-  WINDOW_MAGIC,
-} from './abi.js';
+import { ABI_VERSION, ENTROPY_BYTES, HeaderOffset as O, WINDOW_HEADER_SIZE, WINDOW_MAGIC } from './abi.js';
 
 export interface HostHeader {
   command: number;

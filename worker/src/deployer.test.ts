@@ -39,8 +39,22 @@ describeEachBackend(
 
     it('makes the base once per memory size and shares it across functions and restarts', async () => {
       const storeDir = temp('store');
-      const a = await new Deployer({ store: new SnapshotStore(storeDir), workDir: temp('w'), platform }).deploy({ tenant: 't', name: 'a', bundle: COUNTER, memoryMiB: 32, timeoutMs: 5000, env: { WHO: 'a' } });
-      const b = await new Deployer({ store: new SnapshotStore(storeDir), workDir: temp('w'), platform }).deploy({ tenant: 't', name: 'b', bundle: COUNTER, memoryMiB: 32, timeoutMs: 5000, env: { WHO: 'b' } });
+      const a = await new Deployer({ store: new SnapshotStore(storeDir), workDir: temp('w'), platform }).deploy({
+        tenant: 't',
+        name: 'a',
+        bundle: COUNTER,
+        memoryMiB: 32,
+        timeoutMs: 5000,
+        env: { WHO: 'a' },
+      });
+      const b = await new Deployer({ store: new SnapshotStore(storeDir), workDir: temp('w'), platform }).deploy({
+        tenant: 't',
+        name: 'b',
+        bundle: COUNTER,
+        memoryMiB: 32,
+        timeoutMs: 5000,
+        env: { WHO: 'b' },
+      });
       expect(b.baseDigest).toBe(a.baseDigest);
       expect(b.snapshotDigest).not.toBe(a.snapshotDigest);
       // The base is kept under a ref naming this build of the guest and the VMM.
@@ -51,7 +65,14 @@ describeEachBackend(
       const storeDir = temp('store');
       const store = new SnapshotStore(storeDir);
       const deployWith = (runtimeId: string) =>
-        new Deployer({ store, workDir: temp('w'), platform, runtimeId }).deploy({ tenant: 't', name: 'f', bundle: COUNTER, memoryMiB: 32, timeoutMs: 5000, env: { WHO: runtimeId } });
+        new Deployer({ store, workDir: temp('w'), platform, runtimeId }).deploy({
+          tenant: 't',
+          name: 'f',
+          bundle: COUNTER,
+          memoryMiB: 32,
+          timeoutMs: 5000,
+          env: { WHO: runtimeId },
+        });
       const old = await deployWith('build-old');
       expect(await store.getRef(baseRef(platform, 'build-old', 32))).toBe(old.baseDigest);
       expect(await store.getRef(baseRef(platform, 'build-new', 32))).toBeUndefined();
@@ -90,7 +111,14 @@ describeEachBackend(
 
     it('says so when a snapshot of another build cannot be rebuilt because its bundle is gone', async () => {
       const store = new SnapshotStore(temp('store'));
-      const old = await new Deployer({ store, workDir: temp('w'), platform, runtimeId: 'build-old' }).deploy({ tenant: 't', name: 'f', bundle: COUNTER, memoryMiB: 32, timeoutMs: 5000, env: {} });
+      const old = await new Deployer({ store, workDir: temp('w'), platform, runtimeId: 'build-old' }).deploy({
+        tenant: 't',
+        name: 'f',
+        bundle: COUNTER,
+        memoryMiB: 32,
+        timeoutMs: 5000,
+        env: {},
+      });
       rmSync(store.blobPath(old.bundleDigest));
       const err = await new Deployer({ store, workDir: temp('w'), platform, runtimeId: 'build-new' }).snapshotFor(old.snapshotDigest).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(RuntimeMismatchError);
@@ -99,7 +127,9 @@ describeEachBackend(
 
     it('refuses a bundle whose init throws, with the JS error', async () => {
       const deployer = new Deployer({ store: new SnapshotStore(temp('store')), workDir: temp('work'), platform });
-      const err = await deployer.deploy({ tenant: 't', name: 'bad', bundle: `throw new RangeError('nope at init');`, memoryMiB: 32, timeoutMs: 5000, env: {} }).catch((e: unknown) => e);
+      const err = await deployer
+        .deploy({ tenant: 't', name: 'bad', bundle: `throw new RangeError('nope at init');`, memoryMiB: 32, timeoutMs: 5000, env: {} })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(GuestLoadError);
       expect((err as GuestLoadError).jsMessage).toBe('nope at init');
     });

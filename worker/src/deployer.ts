@@ -113,10 +113,19 @@ export class Deployer {
       if (signal?.aborted) throw new DeployCancelledError(what);
       const snap = await vm.snapshot(scratch, { base: base.snapshot });
       if (signal?.aborted) throw new DeployCancelledError(what);
-      if ((await store.putBlob(bundleBytes)) !== bundleDigest) throw new Error(`the snapshot store named the bundle of "${request.name}" differently from its sha256 — the store and the deployer disagree on digests`);
+      if ((await store.putBlob(bundleBytes)) !== bundleDigest)
+        throw new Error(
+          `the snapshot store named the bundle of "${request.name}" differently from its sha256 — the store and the deployer disagree on digests`,
+        );
       const snapshotDigest = await archiveSnapshot(
         store,
-        { platform: this.options.platform, dir: snap.dir, memoryBytes: request.memoryMiB * 1024 * 1024, abiVersion: guestAbiVersion, runtimeId: this.runtimeId },
+        {
+          platform: this.options.platform,
+          dir: snap.dir,
+          memoryBytes: request.memoryMiB * 1024 * 1024,
+          abiVersion: guestAbiVersion,
+          runtimeId: this.runtimeId,
+        },
         { kind: 'function', base: base.digest, function: { name: `${request.tenant}/${request.name}`, bundleDigest } },
       );
       // Laid out for restores now, while the deploy is slow anyway: the first invocation of the
@@ -211,7 +220,14 @@ export class Deployer {
       throw new RuntimeMismatchError(digest, mismatch.madeBy, mismatch.running, { cause: error, bundleMissing: true });
     }
     // env {}: the platform's functions see env per invocation, never at init (gateway/src/deps.ts).
-    const result = await this.deploy({ tenant: fn.name.slice(0, slash), name: fn.name.slice(slash + 1), bundle, memoryMiB: memoryBytes / (1024 * 1024), timeoutMs: REBUILD_INIT_TIMEOUT_MS, env: {} });
+    const result = await this.deploy({
+      tenant: fn.name.slice(0, slash),
+      name: fn.name.slice(slash + 1),
+      bundle,
+      memoryMiB: memoryBytes / (1024 * 1024),
+      timeoutMs: REBUILD_INIT_TIMEOUT_MS,
+      env: {},
+    });
     await store.setRef(ref, result.snapshotDigest);
     return result.snapshotDigest;
   }
@@ -240,7 +256,11 @@ export class Deployer {
       const vm = await MicroVM.boot({ backend: platform, memoryMiB });
       try {
         const snap = await vm.snapshot(scratch);
-        digest = await archiveSnapshot(store, { platform, dir: snap.dir, memoryBytes: memoryMiB * 1024 * 1024, abiVersion: guestAbiVersion, runtimeId: this.runtimeId }, { kind: 'base' });
+        digest = await archiveSnapshot(
+          store,
+          { platform, dir: snap.dir, memoryBytes: memoryMiB * 1024 * 1024, abiVersion: guestAbiVersion, runtimeId: this.runtimeId },
+          { kind: 'base' },
+        );
         await store.setRef(ref, digest);
       } finally {
         vm.close();

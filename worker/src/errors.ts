@@ -45,7 +45,9 @@ export class VmmHostTimeoutError extends InvocationTimeoutError {
     readonly op: string,
     readonly timeoutMs: number,
   ) {
-    super(`the VMM host process (pid ${pid}) did not answer "${op}" within ${timeoutMs} ms and was killed — retry; if it keeps happening the machine is overloaded`);
+    super(
+      `the VMM host process (pid ${pid}) did not answer "${op}" within ${timeoutMs} ms and was killed — retry; if it keeps happening the machine is overloaded`,
+    );
   }
 }
 
@@ -113,7 +115,10 @@ export class DeployInitTimeoutError extends InvocationTimeoutError {
     readonly initTimeoutMs: number,
     options?: { cause?: unknown },
   ) {
-    super(`the function's init (its module's top-level code) ran longer than the ${initTimeoutMs} ms a deploy allows and was stopped — move slow work out of module init, into the handler`, options);
+    super(
+      `the function's init (its module's top-level code) ran longer than the ${initTimeoutMs} ms a deploy allows and was stopped — move slow work out of module init, into the handler`,
+      options,
+    );
   }
 }
 
@@ -121,6 +126,9 @@ export class DeployInitTimeoutError extends InvocationTimeoutError {
 export class DeployCancelledError extends UnavailableError {
   override name = 'DeployCancelledError';
   constructor(what: string, options?: { cause?: unknown }) {
-    super(`the deploy of ${what} was cancelled because nobody waits for it any more (the client went away or its deadline passed); its VM was stopped and nothing was stored — deploy again`, options);
+    super(
+      `the deploy of ${what} was cancelled because nobody waits for it any more (the client went away or its deadline passed); its VM was stopped and nothing was stored — deploy again`,
+      options,
+    );
   }
 }

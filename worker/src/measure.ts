@@ -48,10 +48,12 @@ log(`backend ${platform}; ${COLD_RUNS} cold and ${RUNS} warm invocations each wa
 const directCold: number[] = [];
 for (let i = 0; i < COLD_RUNS; i++) {
   let vm: MicroVM | undefined;
-  directCold.push(await timed(async () => {
-    vm = await MicroVM.restore(snapshot);
-    await vm.invoke({});
-  }));
+  directCold.push(
+    await timed(async () => {
+      vm = await MicroVM.restore(snapshot);
+      await vm.invoke({});
+    }),
+  );
   vm!.close();
 }
 const directVm = await MicroVM.restore(snapshot);
@@ -91,7 +93,8 @@ const result = {
   rss_kib_per_vm_incl_host: vms > 0 ? Math.round(hosts.reduce((s, h) => s + h.rssKiB, 0) / vms) : 0,
   worker_metrics_latency_ms: metrics.latencyMs,
 };
-const row = (name: string, s: { n: number; p50: number; p99: number }) => `${name.padEnd(28)} n=${String(s.n).padStart(4)}  p50 ${s.p50.toFixed(3).padStart(8)} ms  p99 ${s.p99.toFixed(3).padStart(8)} ms`;
+const row = (name: string, s: { n: number; p50: number; p99: number }) =>
+  `${name.padEnd(28)} n=${String(s.n).padStart(4)}  p50 ${s.p50.toFixed(3).padStart(8)} ms  p99 ${s.p99.toFixed(3).padStart(8)} ms`;
 process.stdout.write(
   [
     row('worker cold (restore+invoke)', result.worker_cold_ms),

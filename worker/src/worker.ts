@@ -37,7 +37,11 @@ const WorkerOptionsSchema = z
     /** Most VMs across all pools (busy, idle and being restored). */
     maxVms: z.number().int().min(1).default(200),
     /** Most guest memory across all VMs (each charged its full size); default 75% of RAM. */
-    maxMemoryMiB: z.number().int().min(16).default(Math.floor((totalmem() * 0.75) / MiB)),
+    maxMemoryMiB: z
+      .number()
+      .int()
+      .min(16)
+      .default(Math.floor((totalmem() * 0.75) / MiB)),
     /**
      * Most VMs one pool keeps warm. Default: the function's maxConcurrency (PoolTarget), so demand
      * up to the concurrency limit is served warm — a smaller pool restores and discards a VM for
@@ -46,7 +50,11 @@ const WorkerOptionsSchema = z
      */
     maxWarm: z.number().int().min(0).optional(),
     spare: z.number().int().min(0).default(1),
-    idleMs: z.number().int().min(0).default(5 * 60_000),
+    idleMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(5 * 60_000),
     windowMs: z.number().int().min(1).default(10_000),
     refillConcurrency: z.number().int().min(1).default(2),
     tickMs: z.number().int().min(1).default(1000),

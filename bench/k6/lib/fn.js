@@ -27,7 +27,8 @@ export const COUNTER = 'let n = 0; export default { fetch() { n += 1; return new
  */
 export function tenant() {
   const who = http.get(`${FN_URL}/v1/whoami`, { headers: AUTH });
-  if (who.status !== 200) throw new Error(`GET ${FN_URL}/v1/whoami answered ${who.status}: ${who.body} — set FN_URL and FN_API_KEY to a running fn and a key of it`);
+  if (who.status !== 200)
+    throw new Error(`GET ${FN_URL}/v1/whoami answered ${who.status}: ${who.body} — set FN_URL and FN_API_KEY to a running fn and a key of it`);
   const own = who.json().tenant;
   if (own) return own;
   const name = __ENV.FN_TENANT || 'k6';
@@ -60,11 +61,15 @@ export function invoke(t, name, { json, expect } = {}) {
   const start = cold ? 'cold' : 'warm';
   latency.add(res.timings.duration, { start, fn: name });
   (cold ? coldStarts : warmStarts).add(1, { fn: name });
-  check(res, {
-    'status is 200': (r) => r.status === 200,
-    'x-fn-cold-start is set': () => header === 'true' || header === 'false',
-    'body is right': (r) => (expect === undefined ? true : typeof expect === 'function' ? expect(r) : r.body === expect),
-  }, { start });
+  check(
+    res,
+    {
+      'status is 200': (r) => r.status === 200,
+      'x-fn-cold-start is set': () => header === 'true' || header === 'false',
+      'body is right': (r) => (expect === undefined ? true : typeof expect === 'function' ? expect(r) : r.body === expect),
+    },
+    { start },
+  );
   return { res, cold };
 }
 

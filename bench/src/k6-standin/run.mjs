@@ -7,7 +7,18 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { state } from './modules/state.mjs';
 
-const BUILTIN = new Set(['checks', 'http_reqs', 'http_req_duration', 'http_req_failed', 'iterations', 'iteration_duration', 'dropped_iterations', 'vus', 'data_sent', 'data_received']);
+const BUILTIN = new Set([
+  'checks',
+  'http_reqs',
+  'http_req_duration',
+  'http_req_failed',
+  'iterations',
+  'iteration_duration',
+  'dropped_iterations',
+  'vus',
+  'data_sent',
+  'data_received',
+]);
 const script = process.argv[2];
 if (!script) throw new Error('usage: node --import ./register.mjs run.mjs <script.js>');
 

@@ -30,7 +30,8 @@ export function once(url: string, agent: Agent, shape: RequestShape = {}): Promi
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         const cold = res.headers['x-fn-cold-start'];
         if (res.statusCode !== 200) reject(new Error(`${method} ${url} answered ${res.statusCode}: ${text.slice(0, 200)}`));
-        else if (shape.expect !== undefined && text !== shape.expect) reject(new Error(`${method} ${url} answered ${JSON.stringify(text.slice(0, 200))}, expected ${JSON.stringify(shape.expect)}`));
+        else if (shape.expect !== undefined && text !== shape.expect)
+          reject(new Error(`${method} ${url} answered ${JSON.stringify(text.slice(0, 200))}, expected ${JSON.stringify(shape.expect)}`));
         else resolve({ ms, serverTiming: String(res.headers['server-timing'] ?? ''), cold: cold === undefined ? null : cold === 'true' });
       });
     });

@@ -16,7 +16,9 @@ export function runLoad<R extends LoadResult>(job: LoadJob, o: { prefix?: string
     child.stdout.on('data', (b: Buffer) => (out += b));
     child.stderr.on('data', (b: Buffer) => (err += b));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as R) : reject(new Error(`the load runner exited with ${code}: ${err.trim().split('\n').at(-1) ?? ''}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as R) : reject(new Error(`the load runner exited with ${code}: ${err.trim().split('\n').at(-1) ?? ''}`)),
+    );
   });
 }
 

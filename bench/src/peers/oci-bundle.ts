@@ -14,11 +14,24 @@ export function writeBundle(dir: string, handlerFile: string, args: string[]): s
   copyFileSync(handlerFile, join(appDir, 'handler.js'));
   writeFileSync(join(appDir, 'package.json'), '{"type":"module"}\n');
   for (const d of ['usr', 'etc', 'proc', 'dev', 'tmp', 'app']) mkdirSync(join(rootfs, d), { recursive: true });
-  for (const [link, target] of [['bin', 'usr/bin'], ['lib', 'usr/lib'], ['lib64', 'usr/lib64'], ['sbin', 'usr/sbin']] as const) symlinkSync(target, join(rootfs, link));
+  for (const [link, target] of [
+    ['bin', 'usr/bin'],
+    ['lib', 'usr/lib'],
+    ['lib64', 'usr/lib64'],
+    ['sbin', 'usr/sbin'],
+  ] as const)
+    symlinkSync(target, join(rootfs, link));
   const bind = (destination: string, source: string) => ({ destination, type: 'bind', source, options: ['rbind', 'ro', 'nosuid', 'nodev'] });
   const config = {
     ociVersion: '1.0.2',
-    process: { terminal: false, user: { uid: 0, gid: 0 }, args: ['/usr/bin/node', '/app/handler.js', ...args], env: ['PATH=/usr/bin:/bin', 'HOME=/tmp'], cwd: '/', noNewPrivileges: true },
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: ['/usr/bin/node', '/app/handler.js', ...args],
+      env: ['PATH=/usr/bin:/bin', 'HOME=/tmp'],
+      cwd: '/',
+      noNewPrivileges: true,
+    },
     root: { path: 'rootfs', readonly: true },
     hostname: 'peer',
     mounts: [

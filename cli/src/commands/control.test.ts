@@ -12,7 +12,7 @@ const invoke = async (name: string) => {
   return res.headers.get('x-fn-invocation-id')!;
 };
 
-it('list shows the tenant\'s functions and their live version; --json gives the array', async () => {
+it("list shows the tenant's functions and their live version; --json gives the array", async () => {
   await deploy('alpha', 2);
   await deploy('beta');
   await remote.h.deploy(remote.h.globexKey, 'other');
@@ -20,7 +20,10 @@ it('list shows the tenant\'s functions and their live version; --json gives the 
   expect(r.code).toBe(0);
   const lines = r.stdout.trim().split('\n');
   expect(lines[0]).toMatch(/^NAME\s+LIVE\s+LATEST\s+PUBLIC\s+UPDATED$/);
-  expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 3))).toEqual([['alpha', '2', '2'], ['beta', '1', '1']]);
+  expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 3))).toEqual([
+    ['alpha', '2', '2'],
+    ['beta', '1', '1'],
+  ]);
   const json = await remote.fn(['list', '--json']);
   expect(JSON.parse(json.stdout).map((f: { name: string }) => f.name)).toEqual(['alpha', 'beta']);
 });
@@ -110,19 +113,26 @@ it('logs --follow polls from the cursor for new records until Ctrl-C', async () 
   const first = await invoke('alpha');
   let second: Promise<string> | undefined;
   let interrupted = false;
-  const r = await remote.fn(['logs', 'alpha', '--follow', '--json'], {}, {
-    onStdout: (out, child) => {
-      const n = out.split('\n').filter(Boolean).length;
-      if (n === 1 && !second) second = invoke('alpha');
-      if (n === 2 && !interrupted) {
-        interrupted = true;
-        child.kill('SIGINT');
-      }
+  const r = await remote.fn(
+    ['logs', 'alpha', '--follow', '--json'],
+    {},
+    {
+      onStdout: (out, child) => {
+        const n = out.split('\n').filter(Boolean).length;
+        if (n === 1 && !second) second = invoke('alpha');
+        if (n === 2 && !interrupted) {
+          interrupted = true;
+          child.kill('SIGINT');
+        }
+      },
     },
-  });
+  );
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  const ids = r.stdout.trim().split('\n').map((l) => JSON.parse(l).invocationId);
+  const ids = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).invocationId);
   // Each record once: the follow asked for the records after the cursor, not the newest again.
   expect(ids).toEqual([first, await second]);
 });

@@ -41,7 +41,18 @@ export async function deployCommand(argv: string[]): Promise<number> {
   const url = `${target.url}/fn/${encodeURIComponent(version.tenant)}/${encodeURIComponent(version.function)}`;
   const ms = Math.round(performance.now() - started);
   if (values.json) {
-    process.stdout.write(JSON.stringify({ name: version.function, tenant: version.tenant, version: version.version, url, bundleBytes: bundle.bytes, bundleDigest: version.bundleDigest, snapshotDigest: version.snapshotDigest, deployMs: ms }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        name: version.function,
+        tenant: version.tenant,
+        version: version.version,
+        url,
+        bundleBytes: bundle.bytes,
+        bundleDigest: version.bundleDigest,
+        snapshotDigest: version.snapshotDigest,
+        deployMs: ms,
+      }) + '\n',
+    );
   } else {
     process.stdout.write(`deployed ${version.function} version ${version.version} in ${ms} ms\n${url}\n`);
   }

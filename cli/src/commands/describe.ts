@@ -32,7 +32,13 @@ export async function describeCommand(argv: string[]): Promise<number> {
       ['VERSION', 'MEMORY', 'TIMEOUT', 'BUNDLE', 'CREATED'],
       ...[...d.versions]
         .sort((a, b) => b.version - a.version)
-        .map((v) => [`${v.version}${v.version === d.liveVersion ? ' (live)' : ''}`, `${v.config.memoryMiB} MiB`, `${v.config.timeoutMs} ms`, v.bundleDigest.slice(0, 19), when(v.createdAt)]),
+        .map((v) => [
+          `${v.version}${v.version === d.liveVersion ? ' (live)' : ''}`,
+          `${v.config.memoryMiB} MiB`,
+          `${v.config.timeoutMs} ms`,
+          v.bundleDigest.slice(0, 19),
+          when(v.createdAt),
+        ]),
     ]),
   );
   return 0;

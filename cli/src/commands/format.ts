@@ -9,5 +9,8 @@ export function table(rows: string[][]): string {
 
 /** A timestamp (ms since the epoch) as an ISO date and time, to the second. */
 export function when(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }

@@ -5,7 +5,7 @@ import { result } from '../../../gateway/src/test-support/harness.js';
 
 const remote = useRemote();
 
-it('calls /fn/<tenant>/<name>/… with the key\'s tenant and prints the function\'s body', async () => {
+it("calls /fn/<tenant>/<name>/… with the key's tenant and prints the function's body", async () => {
   expect((await remote.h.deploy(remote.h.acmeKey, 'echo')).status).toBe(201);
   const r = await remote.fn(['invoke', 'echo', '-d', '{"a":1}', '--path', '/p?q=1', '-H', 'X-Thing: yes', '-X', 'put']);
   expect(r.stderr).toBe('');
@@ -38,7 +38,7 @@ it('an admin key names the tenant with --tenant, and is told to when it does not
   expect(r.stdout).toBe('ran echo v1');
 });
 
-it('a function\'s own error status is printed and exits 1; a missing function is the gateway\'s message', async () => {
+it("a function's own error status is printed and exits 1; a missing function is the gateway's message", async () => {
   await remote.h.deploy(remote.h.acmeKey, 'echo');
   remote.h.invoker.behaviour = async () => result({ status: 404, headers: [['content-type', 'text/plain']], body: new TextEncoder().encode('no such user') });
   const r = await remote.fn(['invoke', 'echo']);

@@ -18,7 +18,13 @@ export async function listCommand(argv: string[]): Promise<number> {
     process.stdout.write(
       table([
         ['NAME', 'LIVE', 'LATEST', 'PUBLIC', 'UPDATED'],
-        ...functions.map((f) => [f.name, String(f.liveVersion ?? '-'), String(f.latestVersion ?? '-'), f.public === null ? '-' : f.public ? 'yes' : 'no', when(f.updatedAt)]),
+        ...functions.map((f) => [
+          f.name,
+          String(f.liveVersion ?? '-'),
+          String(f.latestVersion ?? '-'),
+          f.public === null ? '-' : f.public ? 'yes' : 'no',
+          when(f.updatedAt),
+        ]),
       ]),
     );
   }

@@ -17,7 +17,12 @@ export async function logsCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...targetOptions, follow: { type: 'boolean', short: 'f', default: false }, limit: { type: 'string', short: 'n' }, json: { type: 'boolean', default: false } },
+    options: {
+      ...targetOptions,
+      follow: { type: 'boolean', short: 'f', default: false },
+      limit: { type: 'string', short: 'n' },
+      json: { type: 'boolean', default: false },
+    },
   });
   const name = positionals[0];
   if (!name || positionals.length > 1) throw new UsageError(logsUsage);

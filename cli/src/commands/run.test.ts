@@ -45,7 +45,10 @@ describeEachBackend('fn run', (backend) => {
   it('--repeat runs on one VM and --json prints one object per invocation', () => {
     const r = fn(['run', 'functions/echo', '--backend', backend, '--path', '/p?q=1', '-d', '{"a":1}', '--repeat', '3', '--json']);
     expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(3);
     for (const line of lines) {
       expect(line.status).toBe(200);

@@ -6,7 +6,7 @@ import { useRemote } from '../test-support/remote.js';
 
 const remote = useRemote();
 
-it('a wrong key exits 1 with the server\'s message on one line', async () => {
+it("a wrong key exits 1 with the server's message on one line", async () => {
   const r = await remote.fn(['list'], { FN_API_KEY: 'fn_wrong_key' });
   expect(r.code).toBe(1);
   expect(r.stdout).toBe('');
@@ -31,7 +31,10 @@ it('an unreachable gateway is one line naming the URL', async () => {
 
 it('--url and --key win over FN_URL and FN_API_KEY', async () => {
   await remote.h.deploy(remote.h.globexKey, 'theirs');
-  const r = await remote.fn(['list', '--json', '--url', remote.server.url, '--key', remote.h.globexKey], { FN_URL: 'http://127.0.0.1:1', FN_API_KEY: 'fn_wrong_key' });
+  const r = await remote.fn(['list', '--json', '--url', remote.server.url, '--key', remote.h.globexKey], {
+    FN_URL: 'http://127.0.0.1:1',
+    FN_API_KEY: 'fn_wrong_key',
+  });
   expect(r.code).toBe(0);
   expect(JSON.parse(r.stdout).map((f: { name: string }) => f.name)).toEqual(['theirs']);
 });

@@ -22,7 +22,8 @@ import { readFunctionDir } from '../function-config.js';
 import { ROLES, startPlatform, startRole, type Role } from '@fn/platform';
 import { UsageError } from '../usage-error.js';
 
-export const upUsage = 'usage: fn up [--port N] [--data DIR] [--backend kvm|ptrace|auto] [--role gateway|scheduler|worker --nats nats://host:4222 [--worker-id ID]]';
+export const upUsage =
+  'usage: fn up [--port N] [--data DIR] [--backend kvm|ptrace|auto] [--role gateway|scheduler|worker --nats nats://host:4222 [--worker-id ID]]';
 const HELLO_DIR = fileURLToPath(new URL('../../../functions/hello', import.meta.url));
 const DEFAULT_TENANT = 'default';
 const STOP_GRACE_MS = 10_000;
@@ -48,7 +49,8 @@ export async function upCommand(argv: string[]): Promise<number> {
   if (backend !== 'kvm' && backend !== 'ptrace' && backend !== 'auto') throw new UsageError(`--backend must be kvm, ptrace or auto, not "${backend}"`);
   const dataDir = resolve(values.data ?? process.env.FN_DATA ?? '.fn');
 
-  if (values.role === undefined && values.nats && !process.env.FN_NATS) throw new UsageError('--nats needs --role gateway|scheduler|worker (fn up alone runs everything in one process, without NATS)');
+  if (values.role === undefined && values.nats && !process.env.FN_NATS)
+    throw new UsageError('--nats needs --role gateway|scheduler|worker (fn up alone runs everything in one process, without NATS)');
   const role = values.role;
   if (role !== undefined && !(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be gateway, scheduler or worker, not "${role}"`);
   if (role !== undefined && !values.nats) throw new UsageError(`--role ${role} needs --nats nats://host:4222 (or FN_NATS)`);
@@ -57,7 +59,9 @@ export async function upCommand(argv: string[]): Promise<number> {
   if (role === undefined) {
     process.stderr.write(`fn: starting (data in ${dataDir})\n`);
     running = await startPlatform({ dataDir, port, hostname: values.hostname, backend, adminKey: process.env.FN_API_KEY });
-    process.stdout.write(`fn is up at ${running.url} (backend: ${running.platform}${running.platform === 'kvm' ? '' : ', a development stand-in without VM isolation'})\n`);
+    process.stdout.write(
+      `fn is up at ${running.url} (backend: ${running.platform}${running.platform === 'kvm' ? '' : ', a development stand-in without VM isolation'})\n`,
+    );
   } else {
     running = await startOneRole(role as Role, values.nats!, { dataDir, port, hostname: values.hostname, backend, workerId: values['worker-id'] });
   }
@@ -92,8 +96,18 @@ async function startOneRole(
   o: { dataDir: string; port: number; hostname: string; backend: 'kvm' | 'ptrace' | 'auto'; workerId: string | undefined },
 ): Promise<{ url?: string | undefined; newAdminKey?: string | undefined; close(): Promise<void> }> {
   process.stderr.write(`fn: starting the ${role} role (NATS ${nats}${role === 'scheduler' ? '' : `, data in ${o.dataDir}`})\n`);
-  if (role === 'gateway' && process.env.FN_BACKEND === undefined && o.backend !== 'auto') process.stderr.write('fn: --backend is for workers: a gateway runs no VMs\n');
-  const running = await startRole({ role, nats, dataDir: o.dataDir, port: o.port, hostname: o.hostname, backend: o.backend, adminKey: process.env.FN_API_KEY, ...(o.workerId ? { workerId: o.workerId } : {}) });
+  if (role === 'gateway' && process.env.FN_BACKEND === undefined && o.backend !== 'auto')
+    process.stderr.write('fn: --backend is for workers: a gateway runs no VMs\n');
+  const running = await startRole({
+    role,
+    nats,
+    dataDir: o.dataDir,
+    port: o.port,
+    hostname: o.hostname,
+    backend: o.backend,
+    adminKey: process.env.FN_API_KEY,
+    ...(o.workerId ? { workerId: o.workerId } : {}),
+  });
   const stand = running.platform && running.platform !== 'kvm' ? ', a development stand-in without VM isolation' : '';
   if (role === 'gateway') process.stdout.write(`fn is up at ${running.url} (gateway role: workers build deploys and run invocations)\n`);
   if (role === 'scheduler') process.stdout.write(`fn scheduler is up (NATS ${nats})\n`);
@@ -110,7 +124,11 @@ async function firstStart(url: string, adminKey: string): Promise<void> {
   const hello = readFunctionDir(HELLO_DIR);
   const bundle = await bundleFunction(hello.entryPath);
   try {
-    await api.deploy({ name: hello.config.name, bundle: bundle.code, config: { memoryMiB: hello.config.memoryMiB, timeoutMs: hello.config.timeoutMs, public: true } });
+    await api.deploy({
+      name: hello.config.name,
+      bundle: bundle.code,
+      config: { memoryMiB: hello.config.memoryMiB, timeoutMs: hello.config.timeoutMs, public: true },
+    });
   } catch (error) {
     // A gateway of a multi-process platform with no worker up yet: workers build deploys.
     if (!(error instanceof ApiError && error.status === 503)) throw error;

@@ -24,8 +24,11 @@ beforeAll(() => {
 
 function fn(args: string[], env: { url: string; key: string }): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'cli/bin/fn.js'), ...args], { cwd: root, env: { ...process.env, FN_URL: env.url, FN_API_KEY: env.key, XDG_CONFIG_HOME: tmpdir() } }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [join(root, 'cli/bin/fn.js'), ...args],
+      { cwd: root, env: { ...process.env, FN_URL: env.url, FN_API_KEY: env.key, XDG_CONFIG_HOME: tmpdir() } },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -101,7 +104,11 @@ describeEachBackend(
 
       // 429: one running, one queued (the queue holds one), the rest refused with Retry-After.
       const api = new ApiClient({ baseUrl: url, apiKey: a.key });
-      await api.deploy({ name: 'slow', bundle: 'export default { async fetch() { await new Promise((r) => setTimeout(r, 400)); return new Response("done"); } };', config: { memoryMiB: 32, timeoutMs: 5000, public: true, maxConcurrency: 1 } });
+      await api.deploy({
+        name: 'slow',
+        bundle: 'export default { async fetch() { await new Promise((r) => setTimeout(r, 400)); return new Response("done"); } };',
+        config: { memoryMiB: 32, timeoutMs: 5000, public: true, maxConcurrency: 1 },
+      });
       expect(await (await fetch(`${url}/fn/alpha/slow`)).text()).toBe('done'); // warm it up
       const answers = await Promise.all(Array.from({ length: 4 }, () => fetch(`${url}/fn/alpha/slow`)));
       const statuses = answers.map((r) => r.status).sort();

@@ -99,7 +99,10 @@ describe('fn up --role: wrong arguments', () => {
   });
 
   it('a gateway with no worker up: starts, says hello is not deployed yet, and a deploy answers 503 saying to start a worker', async () => {
-    const gateway = await fnUp(['--role', 'gateway', '--nats', nats.url, '--port', '0', '--data', mkdtempSync(join(tmpdir(), 'fn-roles-alone-'))], /once a worker is up/);
+    const gateway = await fnUp(
+      ['--role', 'gateway', '--nats', nats.url, '--port', '0', '--data', mkdtempSync(join(tmpdir(), 'fn-roles-alone-'))],
+      /once a worker is up/,
+    );
     expect(gateway.output()).toMatch(/fn: functions\/hello is not deployed: no worker is up to build the snapshot of this deploy — start a worker/);
     const url = /fn is up at (http:\/\/\S+)/.exec(gateway.output())![1]!;
     const key = /admin API key \(shown once, keep it\): (\S+)/.exec(gateway.output())![1]!;
@@ -127,7 +130,9 @@ const MIRROR = `export default { async fetch(request) {
 describeEachBackend(
   'fn up --role: gateway, scheduler and two workers over a real NATS',
   (backend) => {
-    it('deploys and serves sync invocations on both workers; kill -9 of a worker ends its in-flight invocations with a 503', { timeout: scaledTimeout(240_000) }, async () => {
+    it('deploys and serves sync invocations on both workers; kill -9 of a worker ends its in-flight invocations with a 503', {
+      timeout: scaledTimeout(240_000),
+    }, async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'fn-roles-'));
       const natsArgs = ['--nats', nats.url];
       const scheduler = await fnUp(['--role', 'scheduler', ...natsArgs], /fn scheduler is up/);
@@ -135,7 +140,10 @@ describeEachBackend(
       for (const id of ['w1', 'w2']) {
         // Each worker has its own data directory: snapshots reach it through the JetStream object store.
         const workerData = mkdtempSync(join(tmpdir(), `fn-roles-${id}-`));
-        workers[id] = await fnUp(['--role', 'worker', ...natsArgs, '--data', workerData, '--backend', backend, '--worker-id', id], new RegExp(`fn worker ${id} is up`));
+        workers[id] = await fnUp(
+          ['--role', 'worker', ...natsArgs, '--data', workerData, '--backend', backend, '--worker-id', id],
+          new RegExp(`fn worker ${id} is up`),
+        );
       }
       // The gateway runs no VMs: its first start's deploy of hello is built by a worker.
       const gateway = await fnUp(['--role', 'gateway', ...natsArgs, '--port', '0', '--data', dataDir], /try it:/);
@@ -157,7 +165,11 @@ describeEachBackend(
         expect(broken).toMatchObject({ status: 400 });
         expect((broken as Error).message).toMatch(/failed to load: TypeError: bad init/);
         const call = (ms: number) =>
-          fetch(`${url}/fn/default/sleeper?ms=${ms}`, { headers: { authorization: `Bearer ${key}` } }).then(async (r) => ({ status: r.status, text: await r.text(), retryAfter: r.headers.get('retry-after') }));
+          fetch(`${url}/fn/default/sleeper?ms=${ms}`, { headers: { authorization: `Bearer ${key}` } }).then(async (r) => ({
+            status: r.status,
+            text: await r.text(),
+            retryAfter: r.headers.get('retry-after'),
+          }));
 
         // Concurrent invocations spread over both workers (the least loaded gets the next one).
         const replies = await Promise.all(Array.from({ length: 6 }, () => call(300)));
@@ -190,7 +202,10 @@ describeEachBackend(
           expect(r.retryAfter).toBe('1');
         }
         // The client is told "retry later"; the scheduler's log tells the operator what happened.
-        const lostLines = scheduler.output().split('\n').filter((l) => l.includes('worker lost'));
+        const lostLines = scheduler
+          .output()
+          .split('\n')
+          .filter((l) => l.includes('worker lost'));
         expect(lostLines).toHaveLength(busyOnW1);
         for (const l of lostLines) expect(JSON.parse(l)).toMatchObject({ level: 'warn', workerId: 'w1', function: 'sleeper' });
         for (const r of done) expect(r.text).toBe('slept 8000');

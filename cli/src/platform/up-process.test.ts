@@ -73,7 +73,10 @@ function ourProcesses(): Set<string> {
 }
 
 /** Runs `fn up` to its exit: code, output, and any of our processes it left running. */
-function fnUpFails(args: string[], env: Record<string, string | undefined> = process.env): Promise<{ code: number | null; stdout: string; stderr: string; leftover: string[] }> {
+function fnUpFails(
+  args: string[],
+  env: Record<string, string | undefined> = process.env,
+): Promise<{ code: number | null; stdout: string; stderr: string; leftover: string[] }> {
   const before = ourProcesses();
   const child = spawn(process.execPath, [fnBin, 'up', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
@@ -96,7 +99,11 @@ describe('fn up that cannot start', () => {
     try {
       const r = await fnUpFails(['--port', String(port), '--data', mkdtempSync(join(tmpdir(), 'fn-up-busy-'))]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`^fn: starting \\(data in .*\\)\nfn: port ${port} is already in use on 127\\.0\\.0\\.1 — stop what listens there, or start fn on another port with --port N \\(or PORT=N\\)\n$`));
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^fn: starting \\(data in .*\\)\nfn: port ${port} is already in use on 127\\.0\\.0\\.1 — stop what listens there, or start fn on another port with --port N \\(or PORT=N\\)\n$`,
+        ),
+      );
       expect(r.leftover).toEqual([]);
     } finally {
       busy.close();
@@ -131,7 +138,9 @@ describe('fn up with an FN_API_KEY it cannot use (issue 13, hole 5)', () => {
     for (const key of ['short', 'fn_0123456789abcdef_notthekeynotthekeynotthekeynotthekeynotthe']) {
       const r = await fnUpFails(['--port', '0', '--data', dataDir], { ...process.env, FN_API_KEY: key });
       expect(r.code, key).toBe(1);
-      expect(r.stderr).toMatch(/fn: FN_API_KEY cannot be used: FN_API_KEY is not an active admin key of this data directory .* — unset FN_API_KEY, or set it to an admin key of this directory\n$/);
+      expect(r.stderr).toMatch(
+        /fn: FN_API_KEY cannot be used: FN_API_KEY is not an active admin key of this data directory .* — unset FN_API_KEY, or set it to an admin key of this directory\n$/,
+      );
       expect(r.stdout).not.toMatch(/fn is up/);
       expect(r.leftover).toEqual([]);
     }

@@ -48,7 +48,13 @@ export function useRemote(): Remote {
   });
   remote.fn = (args, env = {}, options = {}) =>
     new Promise((resolve, reject) => {
-      const merged: Record<string, string | null> = { FN_URL: remote.server.url, FN_API_KEY: remote.h.acmeKey, HOME: remote.home, XDG_CONFIG_HOME: join(remote.home, 'config'), ...env };
+      const merged: Record<string, string | null> = {
+        FN_URL: remote.server.url,
+        FN_API_KEY: remote.h.acmeKey,
+        HOME: remote.home,
+        XDG_CONFIG_HOME: join(remote.home, 'config'),
+        ...env,
+      };
       const childEnv: NodeJS.ProcessEnv = { ...process.env };
       for (const [k, v] of Object.entries(merged)) {
         if (v === null) delete childEnv[k];

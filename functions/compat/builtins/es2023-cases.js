@@ -50,13 +50,27 @@ class MyArray extends Array {}
 
 export const cases = [
   // --- property shape: name, length, attributes ---
-  ...['at', 'findLast', 'findLastIndex', 'toReversed', 'toSorted', 'toSpliced', 'with', 'flat', 'flatMap'].map((m) => [`Array.prototype.${m} descriptor`, () => descriptor(Array.prototype, m)]),
+  ...['at', 'findLast', 'findLastIndex', 'toReversed', 'toSorted', 'toSpliced', 'with', 'flat', 'flatMap'].map((m) => [
+    `Array.prototype.${m} descriptor`,
+    () => descriptor(Array.prototype, m),
+  ]),
   ...['at', 'findLast', 'findLastIndex', 'toReversed', 'toSorted', 'with'].map((m) => [`%TypedArray%.prototype.${m} descriptor`, () => descriptor(TA, m)]),
   ['String.prototype.at descriptor', () => descriptor(String.prototype, 'at')],
   ['Object.hasOwn descriptor', () => descriptor(Object, 'hasOwn')],
-  ['methods are not enumerable in for-in', () => { const keys = []; for (const k in []) keys.push(k); return keys; }],
+  [
+    'methods are not enumerable in for-in',
+    () => {
+      const keys = [];
+      for (const k in []) keys.push(k);
+      return keys;
+    },
+  ],
   ['methods are not constructors', () => new Array.prototype.at(0)],
-  ['unscopables', () => ['at', 'findLast', 'findLastIndex', 'toReversed', 'toSorted', 'toSpliced', 'with', 'flat', 'flatMap'].map((m) => Array.prototype[Symbol.unscopables][m])],
+  [
+    'unscopables',
+    () =>
+      ['at', 'findLast', 'findLastIndex', 'toReversed', 'toSorted', 'toSpliced', 'with', 'flat', 'flatMap'].map((m) => Array.prototype[Symbol.unscopables][m]),
+  ],
 
   // --- at ---
   ['at(-1)', () => [1, 2, 3].at(-1)],
@@ -86,8 +100,28 @@ export const cases = [
   ['findLastIndex odd', () => [1, 2, 3, 4].findLastIndex((x) => x % 2 === 1)],
   ['findLast none', () => [1, 2].findLast((x) => x > 5)],
   ['findLastIndex none', () => [1, 2].findLastIndex((x) => x > 5)],
-  ['findLast visit order and arguments', () => { const seen = []; const a = [5, 6, 7]; a.findLast((v, i, arr) => { seen.push([v, i, arr === a]); return false; }); return seen; }],
-  ['findLast thisArg', () => [1, 2].findLast(function (x) { return x === this.want; }, { want: 1 })],
+  [
+    'findLast visit order and arguments',
+    () => {
+      const seen = [];
+      const a = [5, 6, 7];
+      a.findLast((v, i, arr) => {
+        seen.push([v, i, arr === a]);
+        return false;
+      });
+      return seen;
+    },
+  ],
+  [
+    'findLast thisArg',
+    () =>
+      [1, 2].findLast(
+        function (x) {
+          return x === this.want;
+        },
+        { want: 1 },
+      ),
+  ],
   ['findLast sees holes as undefined', () => [1, , 3].findLastIndex((x) => x === undefined)],
   ['findLast on an array-like', () => Array.prototype.findLast.call(arrayLike, (x) => x < 'c')],
   ['findLastIndex on an array-like', () => Array.prototype.findLastIndex.call(arrayLike, (x) => x === 'a')],
@@ -98,7 +132,14 @@ export const cases = [
 
   // --- toReversed ---
   ['toReversed', () => [1, 2, 3].toReversed()],
-  ['toReversed leaves the original', () => { const a = [1, 2, 3]; a.toReversed(); return a; }],
+  [
+    'toReversed leaves the original',
+    () => {
+      const a = [1, 2, 3];
+      a.toReversed();
+      return a;
+    },
+  ],
   ['toReversed fills holes', () => [1, , 3].toReversed()],
   ['toReversed on an array-like', () => Array.prototype.toReversed.call(arrayLike)],
   ['toReversed ignores species', () => MyArray.from([1, 2]).toReversed() instanceof MyArray],
@@ -109,8 +150,26 @@ export const cases = [
   ['toSorted default', () => [3, 20, 100, 1].toSorted()],
   ['toSorted comparator', () => [3, 20, 100, 1].toSorted((a, b) => a - b)],
   ['toSorted undefined and holes last', () => [3, undefined, , 1].toSorted()],
-  ['toSorted leaves the original', () => { const a = [2, 1]; a.toSorted(); return a; }],
-  ['toSorted stable', () => [{ k: 1, i: 0 }, { k: 0, i: 1 }, { k: 1, i: 2 }, { k: 0, i: 3 }].toSorted((a, b) => a.k - b.k).map((o) => o.i)],
+  [
+    'toSorted leaves the original',
+    () => {
+      const a = [2, 1];
+      a.toSorted();
+      return a;
+    },
+  ],
+  [
+    'toSorted stable',
+    () =>
+      [
+        { k: 1, i: 0 },
+        { k: 0, i: 1 },
+        { k: 1, i: 2 },
+        { k: 0, i: 3 },
+      ]
+        .toSorted((a, b) => a.k - b.k)
+        .map((o) => o.i),
+  ],
   ['toSorted bad comparator', () => [1, 2].toSorted('nope')],
   ['toSorted bad comparator on empty', () => [].toSorted(null)],
   ['toSorted on an array-like', () => Array.prototype.toSorted.call({ length: 3, 0: 'c', 1: 'a', 2: 'b' })],
@@ -128,7 +187,14 @@ export const cases = [
   ['toSpliced fills holes', () => [1, , 3, , 5].toSpliced(1, 1)],
   ['toSpliced on an array-like', () => Array.prototype.toSpliced.call(arrayLike, 0, 1, 'z')],
   ['toSpliced length', () => Array.prototype.toSpliced.length],
-  ['toSpliced leaves the original', () => { const a = [1, 2, 3]; a.toSpliced(0, 1); return a; }],
+  [
+    'toSpliced leaves the original',
+    () => {
+      const a = [1, 2, 3];
+      a.toSpliced(0, 1);
+      return a;
+    },
+  ],
 
   // --- with ---
   ['with(-1)', () => [1, 2, 3].with(-1, 9)],
@@ -137,7 +203,14 @@ export const cases = [
   ['with(-len-1) throws', () => [1, 2, 3].with(-4, 0)],
   ['with fills holes', () => [, 2, ,].with(1, 'x')],
   ['with on an array-like', () => Array.prototype.with.call(arrayLike, 1, 'B')],
-  ['with leaves the original', () => { const a = [1, 2]; a.with(0, 5); return a; }],
+  [
+    'with leaves the original',
+    () => {
+      const a = [1, 2];
+      a.with(0, 5);
+      return a;
+    },
+  ],
   ['with on null', () => Array.prototype.with.call(null, 0, 1)],
 
   // --- String.prototype.at ---
@@ -157,7 +230,13 @@ export const cases = [
   ['hasOwn on undefined', () => Object.hasOwn(undefined, 'a')],
   ['hasOwn on a string', () => [Object.hasOwn('abc', 'length'), Object.hasOwn('abc', 1), Object.hasOwn('abc', 3)]],
   ['hasOwn index number key', () => Object.hasOwn([1], 0)],
-  ['hasOwn symbol key', () => { const s = Symbol('k'); return Object.hasOwn({ [s]: 1 }, s); }],
+  [
+    'hasOwn symbol key',
+    () => {
+      const s = Symbol('k');
+      return Object.hasOwn({ [s]: 1 }, s);
+    },
+  ],
   ['hasOwn null-prototype object', () => Object.hasOwn(Object.create(null, { x: { value: 1 } }), 'x')],
   ['hasOwn key coercion', () => Object.hasOwn({ 1: true }, { toString: () => '1' })],
 
@@ -176,7 +255,14 @@ export const cases = [
   ['Uint8Array with(3) throws', () => new Uint8Array(3).with(3, 1)],
   ['BigInt64Array with', () => new BigInt64Array([1n, 2n]).with(0, 5n)],
   ['BigInt64Array with a number throws', () => new BigInt64Array([1n]).with(0, 1)],
-  ['TypedArray toReversed leaves the original', () => { const a = new Int8Array([1, 2]); a.toReversed(); return a; }],
+  [
+    'TypedArray toReversed leaves the original',
+    () => {
+      const a = new Int8Array([1, 2]);
+      a.toReversed();
+      return a;
+    },
+  ],
   ['TypedArray toReversed on a subarray', () => new Uint8Array([1, 2, 3, 4]).subarray(1, 3).toReversed()],
 ];
 

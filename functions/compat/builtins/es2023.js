@@ -3,6 +3,6 @@ import { runCases } from './es2023-cases.js';
 
 export default {
   fetch() {
-    return new Response(JSON.stringify(runCases()), { headers: { "content-type": "application/json" } });
+    return new Response(JSON.stringify(runCases()), { headers: { 'content-type': 'application/json' } });
   },
 };

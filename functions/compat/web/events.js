@@ -49,22 +49,24 @@ export default {
       badTarget = e.name;
     }
 
-    return new Response(JSON.stringify({
-      log,
-      notCancelled,
-      before,
-      seen,
-      aborted: controller.signal.aborted,
-      reason: controller.signal.reason.name,
-      thrown,
-      custom: custom.aborted && custom.reason.message,
-      timeoutReason: timeout.reason.name,
-      anyReason: any.reason.name,
-      illegal,
-      deref: ref.deref() === obj,
-      unregistered: [registry.unregister(token), registry.unregister(token)],
-      badTarget,
-      tags: [Object.prototype.toString.call(new Event('x')), String(ref), String(controller.signal)],
-    }));
+    return new Response(
+      JSON.stringify({
+        log,
+        notCancelled,
+        before,
+        seen,
+        aborted: controller.signal.aborted,
+        reason: controller.signal.reason.name,
+        thrown,
+        custom: custom.aborted && custom.reason.message,
+        timeoutReason: timeout.reason.name,
+        anyReason: any.reason.name,
+        illegal,
+        deref: ref.deref() === obj,
+        unregistered: [registry.unregister(token), registry.unregister(token)],
+        badTarget,
+        tags: [Object.prototype.toString.call(new Event('x')), String(ref), String(controller.signal)],
+      }),
+    );
   },
 };

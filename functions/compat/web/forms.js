@@ -13,11 +13,25 @@ export default {
     built.set('greeting', 'hello');
     const roundTrip = await new Response(built).formData();
     const blob = new Blob(['héllo', new Uint8Array([33])], { type: 'Text/Plain' });
-    return new Response(JSON.stringify({
-      fields,
-      roundTrip: [roundTrip.get('greeting'), roundTrip.get('upload').name, await roundTrip.get('upload').text(), roundTrip.getAll('greeting').length],
-      blob: [blob.size, blob.type, await blob.text(), await blob.slice(-2).text(), await blob.slice(1, 3, 'x/y').bytes().then((b) => Array.from(b))],
-      file: (() => { const f = new File(['x'], 'n.txt', { lastModified: 42 }); return [f.name, f.lastModified, f instanceof Blob, String(f)]; })(),
-    }));
+    return new Response(
+      JSON.stringify({
+        fields,
+        roundTrip: [roundTrip.get('greeting'), roundTrip.get('upload').name, await roundTrip.get('upload').text(), roundTrip.getAll('greeting').length],
+        blob: [
+          blob.size,
+          blob.type,
+          await blob.text(),
+          await blob.slice(-2).text(),
+          await blob
+            .slice(1, 3, 'x/y')
+            .bytes()
+            .then((b) => Array.from(b)),
+        ],
+        file: (() => {
+          const f = new File(['x'], 'n.txt', { lastModified: 42 });
+          return [f.name, f.lastModified, f instanceof Blob, String(f)];
+        })(),
+      }),
+    );
   },
 };

@@ -52,8 +52,20 @@ export default {
       failure = `${e.name}: ${e.message}`;
     }
     const getNoBody = new Request('https://x.test/').body;
-    return new Response(JSON.stringify({
-      hadBody, usedBefore, chunks, usedAfter: request.bodyUsed, secondRead, pulled, first, cancelledWith, failure, getNoBody, locked: counted.locked,
-    }));
+    return new Response(
+      JSON.stringify({
+        hadBody,
+        usedBefore,
+        chunks,
+        usedAfter: request.bodyUsed,
+        secondRead,
+        pulled,
+        first,
+        cancelledWith,
+        failure,
+        getNoBody,
+        locked: counted.locked,
+      }),
+    );
   },
 };

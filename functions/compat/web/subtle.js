@@ -15,7 +15,12 @@ export default {
       hmacs[hash] = {
         sig: hex(sig),
         verifies: await crypto.subtle.verify('HMAC', key, sig, data),
-        tampered: await crypto.subtle.verify('HMAC', key, new Uint8Array(sig).map((b, i) => (i === 0 ? b ^ 1 : b)), data),
+        tampered: await crypto.subtle.verify(
+          'HMAC',
+          key,
+          new Uint8Array(sig).map((b, i) => (i === 0 ? b ^ 1 : b)),
+          data,
+        ),
         exported: hex(await crypto.subtle.exportKey('raw', key)),
       };
     }
@@ -39,13 +44,15 @@ export default {
       return crypto.subtle.exportKey('raw', k);
     });
     const jwkKey = await crypto.subtle.importKey('jwk', { kty: 'oct', k: 'c2VjcmV0' }, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-    return new Response(JSON.stringify({
-      digests,
-      hmacs,
-      errors,
-      jwkSig: hex(await crypto.subtle.sign('HMAC', jwkKey, data)),
-      keyTag: Object.prototype.toString.call(jwkKey),
-      algorithm: jwkKey.algorithm,
-    }));
+    return new Response(
+      JSON.stringify({
+        digests,
+        hmacs,
+        errors,
+        jwkSig: hex(await crypto.subtle.sign('HMAC', jwkKey, data)),
+        keyTag: Object.prototype.toString.call(jwkKey),
+        algorithm: jwkKey.algorithm,
+      }),
+    );
   },
 };

@@ -24,10 +24,7 @@ export default {
     }
     const parsed = Signup.safeParse(input);
     if (!parsed.success) {
-      return Response.json(
-        { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
-        { status: 400 },
-      );
+      return Response.json({ ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) }, { status: 400 });
     }
     return Response.json({ ok: true, message: greeting(parsed.data), user: parsed.data });
   },

@@ -91,7 +91,10 @@ export function invokeHandler(deps: InvokeDeps): (c: Context<GatewayEnv>) => Pro
     const lines = toLogLines(result.logs);
     if (result.error) {
       const { name, message, stack } = result.error;
-      record('error', durationMs, result.cold, [...lines, { level: 'error', message: `[fn] uncaught ${name}: ${message}${stack ? `\n${stack}` : ''}`, ms: durationMs }]);
+      record('error', durationMs, result.cold, [
+        ...lines,
+        { level: 'error', message: `[fn] uncaught ${name}: ${message}${stack ? `\n${stack}` : ''}`, ms: durationMs },
+      ]);
       throw new FunctionError(name, message);
     }
     record('ok', durationMs, result.cold, lines);
@@ -107,7 +110,9 @@ function resolve(registry: Registry, caller: Authenticated | null, target: Invok
     return registry.functions.resolveForInvocation(caller, target.tenant, target.name, target.selector);
   } catch (error) {
     if (caller === null && (error instanceof NotFoundError || (error as Error).name === 'NotFoundError')) {
-      throw new UnauthorizedError(`"${target.name}" of tenant "${target.tenant}" is not a public function: invoke it with "Authorization: Bearer <API key>" of its tenant`);
+      throw new UnauthorizedError(
+        `"${target.name}" of tenant "${target.tenant}" is not a public function: invoke it with "Authorization: Bearer <API key>" of its tenant`,
+      );
     }
     throw error;
   }
@@ -133,7 +138,9 @@ function failureStatus(error: unknown): InvocationStatus {
 function carriedLogs(error: unknown): LogLine[] {
   const logs = (error as { logs?: unknown } | null)?.logs;
   if (!Array.isArray(logs)) return [];
-  const wellFormed = logs.filter((l): l is InvokeResult['logs'][number] => typeof l?.message === 'string' && typeof l?.level === 'string' && typeof l?.ms === 'number');
+  const wellFormed = logs.filter(
+    (l): l is InvokeResult['logs'][number] => typeof l?.message === 'string' && typeof l?.level === 'string' && typeof l?.ms === 'number',
+  );
   return toLogLines(wellFormed);
 }
 

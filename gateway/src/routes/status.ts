@@ -7,7 +7,16 @@ import { Status } from '../schemas.js';
 export function statusRoutes(snapshots: SnapshotDisk | undefined): Route[] {
   return [
     route(
-      { method: 'get', path: '/v1/status', operationId: 'status', summary: 'Disk the snapshot store holds (admin key only)', tag: 'status', status: 200, response: Status, errors: [403] },
+      {
+        method: 'get',
+        path: '/v1/status',
+        operationId: 'status',
+        summary: 'Disk the snapshot store holds (admin key only)',
+        tag: 'status',
+        status: 200,
+        response: Status,
+        errors: [403],
+      },
       async ({ caller }) => {
         if (!isAdmin(caller)) throw new ForbiddenError('only an admin key can read the platform status: it spans every tenant. Use the admin key.');
         return { snapshots: snapshots ? await snapshots.usage() : null };

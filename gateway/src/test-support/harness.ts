@@ -34,7 +34,15 @@ export class FakeDeployer {
 }
 
 /** An invoker's answer from the flat fields tests care about (durationMs: the worker's time). */
-export function result(r: { status: number; headers?: [string, string][]; body?: Uint8Array; logs?: InvokeResult['logs']; error?: InvokeResult['error']; cold?: boolean; durationMs?: number }): InvokeResult {
+export function result(r: {
+  status: number;
+  headers?: [string, string][];
+  body?: Uint8Array;
+  logs?: InvokeResult['logs'];
+  error?: InvokeResult['error'];
+  cold?: boolean;
+  durationMs?: number;
+}): InvokeResult {
   return {
     response: { status: r.status, headers: r.headers ?? [], body: r.body ?? new Uint8Array() },
     logs: r.logs ?? [],
@@ -71,7 +79,17 @@ export interface Harness {
   acmeKey: string;
   globexKey: string;
   /** app.request with the key as a Bearer token and an optional JSON body. */
-  call(method: string, path: string, options?: { key?: string | null; json?: unknown; headers?: Record<string, string>; body?: string | Uint8Array | ReadableStream<Uint8Array>; duplex?: 'half' }): Promise<Response>;
+  call(
+    method: string,
+    path: string,
+    options?: {
+      key?: string | null;
+      json?: unknown;
+      headers?: Record<string, string>;
+      body?: string | Uint8Array | ReadableStream<Uint8Array>;
+      duplex?: 'half';
+    },
+  ): Promise<Response>;
   deploy(key: string, name: string, config?: Record<string, unknown>, bundle?: string): Promise<Response>;
   close(): void;
 }
@@ -98,7 +116,9 @@ export function createHarness(options: Partial<Pick<GatewayDeps, 'limits'>> = {}
       headers['content-type'] = 'application/json';
       body = JSON.stringify(o.json);
     }
-    return Promise.resolve(app.request(path, { method, headers, ...(body !== undefined ? { body } : {}), ...(o.duplex ? { duplex: o.duplex } : {}) } as RequestInit));
+    return Promise.resolve(
+      app.request(path, { method, headers, ...(body !== undefined ? { body } : {}), ...(o.duplex ? { duplex: o.duplex } : {}) } as RequestInit),
+    );
   };
 
   return {

@@ -30,8 +30,7 @@ export async function ensurePrelude(guestDir, buildDir) {
   }
   if (!existsSync(out)) {
     throw new GuestBuildError(
-      'guest/scripts/bundle-prelude.mjs is missing and guest/build/prelude.js does not exist: ' +
-        'the guest cannot boot without its JavaScript prelude',
+      'guest/scripts/bundle-prelude.mjs is missing and guest/build/prelude.js does not exist: ' + 'the guest cannot boot without its JavaScript prelude',
     );
   }
   log('using build/prelude.js as it is (scripts/bundle-prelude.mjs is not there yet)');

@@ -117,14 +117,7 @@ export const LINK_FLAGS = {
     '-Wl,--build-id=none',
     `-Wl,-Map=${mapFile}`,
   ],
-  process: (mapFile) => [
-    '-static',
-    '-no-pie',
-    `-Wl,-Ttext-segment=${FN_GUEST_LOAD_ADDR}`,
-    '-Wl,--gc-sections',
-    '-Wl,-z,noexecstack',
-    `-Wl,-Map=${mapFile}`,
-  ],
+  process: (mapFile) => ['-static', '-no-pie', `-Wl,-Ttext-segment=${FN_GUEST_LOAD_ADDR}`, '-Wl,--gc-sections', '-Wl,-z,noexecstack', `-Wl,-Map=${mapFile}`],
   native: () => ['-static', '-no-pie', '-Wl,--gc-sections'],
 };
 

@@ -11,8 +11,7 @@ import { GuestBuildError, log } from './log.mjs';
 import { run } from './run.mjs';
 
 export const QJSC_PACKAGE = 'qjsc@0.3.0';
-export const QJSC_INTEGRITY =
-  'sha512-a7+cU6/IVcZbIejffdt/wZVMX6LL2MDL3HQ9Zb5Gm23G9DvBMS/z9GHFxz39bAvp2PvMOM+ypSOAyokt2DdZ2w==';
+export const QJSC_INTEGRITY = 'sha512-a7+cU6/IVcZbIejffdt/wZVMX6LL2MDL3HQ9Zb5Gm23G9DvBMS/z9GHFxz39bAvp2PvMOM+ypSOAyokt2DdZ2w==';
 const SOURCE_DIR_IN_PACKAGE = 'deps/quickjs_2021_03_27';
 const REQUIRED = ['quickjs.c', 'libregexp.c', 'libunicode.c', 'cutils.c', 'libbf.c', 'quickjs.h', 'VERSION'];
 

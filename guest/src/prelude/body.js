@@ -4,7 +4,18 @@
 // back. text(), json(), arrayBuffer(), bytes(), blob() and formData() read the buffer once; `body`
 // is a ReadableStream of that one buffer (streams.js), for code that reads bodies as streams.
 
-import { defineGlobal, defineMethods, setToStringTag, requireArgs, isObjectLike, describeValue, bytesView, exactArrayBuffer, utf8Encode, utf8Decode } from './internal.js';
+import {
+  defineGlobal,
+  defineMethods,
+  setToStringTag,
+  requireArgs,
+  isObjectLike,
+  describeValue,
+  bytesView,
+  exactArrayBuffer,
+  utf8Encode,
+  utf8Decode,
+} from './internal.js';
 import { HTTP_TOKEN, headersInternals, Headers, headersFromPairs } from './headers.js';
 import { FAILURE, absoluteHref } from './url-parser.js';
 import { URLSearchParams } from './url.js';
@@ -148,7 +159,8 @@ function normalizeMethod(method) {
 
 function requestHref(input) {
   const href = absoluteHref(input);
-  if (href === FAILURE) throw new TypeError(`Request: invalid URL ${JSON.stringify(String(input))}; fn needs an absolute URL such as "https://example.com/path"`);
+  if (href === FAILURE)
+    throw new TypeError(`Request: invalid URL ${JSON.stringify(String(input))}; fn needs an absolute URL such as "https://example.com/path"`);
   return href;
 }
 
@@ -295,7 +307,8 @@ export class Response {
     }
     if (init.statusText !== undefined) {
       const text = String(init.statusText);
-      if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(text)) throw new TypeError('Response: statusText contains characters that are not allowed in an HTTP reason phrase');
+      if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(text))
+        throw new TypeError('Response: statusText contains characters that are not allowed in an HTTP reason phrase');
       this.#statusText = text;
     }
     const headersInit = init.headers;

@@ -4,7 +4,18 @@
 // most LOG_LIMIT_BYTES of message text (UTF-8); past that one "[logs truncated]" entry is added and
 // the rest of the invocation's logs are dropped, so a chatty function cannot flood the host.
 
-import { native, defineGlobal, defineMethods, setToStringTag, sinceStartMs, typedArrayKind, utf8Length, truncateUtf8, errorParts, formatError } from './internal.js';
+import {
+  native,
+  defineGlobal,
+  defineMethods,
+  setToStringTag,
+  sinceStartMs,
+  typedArrayKind,
+  utf8Length,
+  truncateUtf8,
+  errorParts,
+  formatError,
+} from './internal.js';
 import { Headers } from './headers.js';
 import { URLSearchParams, URL } from './url.js';
 import { Request, Response } from './body.js';

@@ -6,8 +6,15 @@
 import { native, defineGlobal, defineMethods, setToStringTag, requireArgs, describeValue, typedArrayKind, DOMException } from './internal.js';
 
 const INTEGER_ARRAY_KINDS = [
-  'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array',
-  'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array',
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'BigInt64Array',
+  'BigUint64Array',
 ];
 const MAX_RANDOM_BYTES = 65536;
 

@@ -9,7 +9,20 @@
 // invoke() throws synchronously (a TypeError) only when metaJson is not valid JSON; otherwise its
 // promise always resolves, with status 500 and an "error" member when the handler failed.
 
-import { native, nativeInfo, defineGlobal, defineMethods, setToStringTag, clock, isObjectLike, describeValue, bytesView, utf8Encode, errorParts, formatError } from './internal.js';
+import {
+  native,
+  nativeInfo,
+  defineGlobal,
+  defineMethods,
+  setToStringTag,
+  clock,
+  isObjectLike,
+  describeValue,
+  bytesView,
+  utf8Encode,
+  errorParts,
+  formatError,
+} from './internal.js';
 import { headersInternals, Headers, iteratesAsSortedList } from './headers.js';
 import { URL } from './url.js';
 import { TEXT_PLAIN, createIncomingRequest, Response, responseBodyBytes } from './body.js';
@@ -22,8 +35,8 @@ export const loaded = { mode: null, target: null, handler: null, name: '', memor
 // The invocation in progress: { id, done, waitUntil: [] } — or null between invocations.
 let currentInvocation = null;
 
-const EXPORT_HINT = 'export `default { async fetch(request, env, ctx) { return new Response("...") } }` ' +
-  'or `async function handler(event, context) { ... }`';
+const EXPORT_HINT =
+  'export `default { async fetch(request, env, ctx) { return new Response("...") } }` ' + 'or `async function handler(event, context) { ... }`';
 
 function parseJsonArgument(json, what) {
   let value;
@@ -179,10 +192,12 @@ const ID_DESCRIPTOR = { value: '', writable: false, enumerable: true, configurab
 function makeFetchContext(invocation) {
   const ctx = {};
   // waitUntil closes over its invocation, so it works detached and is ignored once that one is over.
-  METHOD_DESCRIPTOR.value = { waitUntil(promise) {
-    if (invocation.done) return; // too late: the invocation has been answered
-    invocation.waitUntil.push(Promise.resolve(promise).then(undefined, reportWaitUntilFailure));
-  } }.waitUntil;
+  METHOD_DESCRIPTOR.value = {
+    waitUntil(promise) {
+      if (invocation.done) return; // too late: the invocation has been answered
+      invocation.waitUntil.push(Promise.resolve(promise).then(undefined, reportWaitUntilFailure));
+    },
+  }.waitUntil;
   Object.defineProperty(ctx, 'waitUntil', METHOD_DESCRIPTOR);
   METHOD_DESCRIPTOR.value = passThroughOnException;
   Object.defineProperty(ctx, 'passThroughOnException', METHOD_DESCRIPTOR);
@@ -200,8 +215,10 @@ async function runHandler(meta, bytes, invocation) {
     const request = createIncomingRequest(method, url, headerPairs, bytes); // skips what is not a pair
     const result = await loaded.handler.call(loaded.target, request, invocation.env, makeFetchContext(invocation));
     if (!(result instanceof Response)) {
-      throw new TypeError(`fetch() must return a Response (or a Promise of one), but it returned ${describeValue(result)}; ` +
-        'return new Response(body, { status, headers }) or Response.json(data)');
+      throw new TypeError(
+        `fetch() must return a Response (or a Promise of one), but it returned ${describeValue(result)}; ` +
+          'return new Response(body, { status, headers }) or Response.json(data)',
+      );
     }
     return result;
   }
@@ -279,14 +296,17 @@ Object.defineProperty(globalThis, '__fn_hooks', { value: hooks, writable: false,
 // so it takes no global name; a function, so it is read at the moment of use.
 Object.defineProperty(globalThis, Symbol.for('fn.invocationEnv'), {
   value: () => (currentInvocation !== null ? currentInvocation.env : loaded.env),
-  writable: false, enumerable: false, configurable: false,
+  writable: false,
+  enumerable: false,
+  configurable: false,
 });
 
 // Nice-to-haves many libraries probe for.
 defineGlobal('self', globalThis);
 const navigatorObject = {};
 Object.defineProperty(navigatorObject, 'userAgent', {
-  value: `${nativeInfo.runtime || 'fn'}/${nativeInfo.version || '0'}`, enumerable: true,
+  value: `${nativeInfo.runtime || 'fn'}/${nativeInfo.version || '0'}`,
+  enumerable: true,
 });
 setToStringTag(navigatorObject, 'Navigator');
 defineGlobal('navigator', navigatorObject);

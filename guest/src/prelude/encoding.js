@@ -1,6 +1,20 @@
 // encoding.js — TextEncoder, TextDecoder (UTF-8 only), atob, btoa.
 
-import { defineGlobal, setToStringTag, requireArgs, typedArrayKind, bytesView, concatBytes, toUSVString, utf8Encode, utf8Decode, charCodesToString, base64Encode, base64Decode, DOMException } from './internal.js';
+import {
+  defineGlobal,
+  setToStringTag,
+  requireArgs,
+  typedArrayKind,
+  bytesView,
+  concatBytes,
+  toUSVString,
+  utf8Encode,
+  utf8Decode,
+  charCodesToString,
+  base64Encode,
+  base64Decode,
+  DOMException,
+} from './internal.js';
 
 class TextEncoder {
   get encoding() {
@@ -75,7 +89,9 @@ class TextDecoder {
   #started = false; // whether this stream has produced bytes yet (the BOM is only stripped at the start)
 
   constructor(label = 'utf-8', options = undefined) {
-    const normalized = String(label).replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, '').toLowerCase();
+    const normalized = String(label)
+      .replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, '')
+      .toLowerCase();
     if (UTF8_LABELS.indexOf(normalized) < 0) {
       throw new RangeError(`TextDecoder: the encoding "${label}" is not supported; fn supports only utf-8`);
     }

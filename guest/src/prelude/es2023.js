@@ -171,8 +171,17 @@ const typedArrayTag = Object.getOwnPropertyDescriptor(TypedArrayPrototype, Symbo
 const typedArrayLength = Object.getOwnPropertyDescriptor(TypedArrayPrototype, 'length').get;
 // The intrinsic constructors, captured now: TypedArrayCreateSameType must not see user replacements.
 const TYPED_ARRAY_CONSTRUCTORS = {
-  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
-  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
 };
 
 // ValidateTypedArray: a TypedArray (TypeError otherwise, via the intrinsic getter's own check).

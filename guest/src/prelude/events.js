@@ -35,25 +35,55 @@ class Event {
       timeStamp: typeof performance === 'object' ? performance.now() : 0,
     });
   }
-  get type() { return eventState.get(this).type; }
-  get bubbles() { return eventState.get(this).bubbles; }
-  get cancelable() { return eventState.get(this).cancelable; }
-  get composed() { return eventState.get(this).composed; }
-  get defaultPrevented() { return eventState.get(this).defaultPrevented; }
-  get target() { return eventState.get(this).target; }
-  get srcElement() { return eventState.get(this).target; }
-  get currentTarget() { return eventState.get(this).currentTarget; }
-  get eventPhase() { return eventState.get(this).dispatching ? 2 : 0; }
-  get timeStamp() { return eventState.get(this).timeStamp; }
-  get isTrusted() { return false; }
-  get returnValue() { return !eventState.get(this).defaultPrevented; }
-  get cancelBubble() { return eventState.get(this).stopped; }
-  set cancelBubble(value) { if (value) eventState.get(this).stopped = true; }
+  get type() {
+    return eventState.get(this).type;
+  }
+  get bubbles() {
+    return eventState.get(this).bubbles;
+  }
+  get cancelable() {
+    return eventState.get(this).cancelable;
+  }
+  get composed() {
+    return eventState.get(this).composed;
+  }
+  get defaultPrevented() {
+    return eventState.get(this).defaultPrevented;
+  }
+  get target() {
+    return eventState.get(this).target;
+  }
+  get srcElement() {
+    return eventState.get(this).target;
+  }
+  get currentTarget() {
+    return eventState.get(this).currentTarget;
+  }
+  get eventPhase() {
+    return eventState.get(this).dispatching ? 2 : 0;
+  }
+  get timeStamp() {
+    return eventState.get(this).timeStamp;
+  }
+  get isTrusted() {
+    return false;
+  }
+  get returnValue() {
+    return !eventState.get(this).defaultPrevented;
+  }
+  get cancelBubble() {
+    return eventState.get(this).stopped;
+  }
+  set cancelBubble(value) {
+    if (value) eventState.get(this).stopped = true;
+  }
   preventDefault() {
     const s = eventState.get(this);
     if (s.cancelable) s.defaultPrevented = true;
   }
-  stopPropagation() { eventState.get(this).stopped = true; }
+  stopPropagation() {
+    eventState.get(this).stopped = true;
+  }
   stopImmediatePropagation() {
     const s = eventState.get(this);
     s.stopped = true;
@@ -64,7 +94,12 @@ class Event {
     return s.dispatching && s.currentTarget !== null ? [s.currentTarget] : [];
   }
 }
-for (const [name, value] of [['NONE', 0], ['CAPTURING_PHASE', 1], ['AT_TARGET', 2], ['BUBBLING_PHASE', 3]]) {
+for (const [name, value] of [
+  ['NONE', 0],
+  ['CAPTURING_PHASE', 1],
+  ['AT_TARGET', 2],
+  ['BUBBLING_PHASE', 3],
+]) {
   Object.defineProperty(Event, name, { value, enumerable: true });
   Object.defineProperty(Event.prototype, name, { value, enumerable: true });
 }
@@ -95,7 +130,8 @@ class EventTarget {
   addEventListener(type, listener, options) {
     requireArgs(arguments, 2, 'EventTarget.addEventListener');
     if (listener === null || listener === undefined) return;
-    if (!isObjectLike(listener)) throw new TypeError(`EventTarget.addEventListener: the listener must be a function or an object with handleEvent(), got ${describeValue(listener)}`);
+    if (!isObjectLike(listener))
+      throw new TypeError(`EventTarget.addEventListener: the listener must be a function or an object with handleEvent(), got ${describeValue(listener)}`);
     const { capture, once, signal } = flattenOptions(options);
     if (signal !== undefined && signal.aborted) return;
     const map = targetListeners(this);
@@ -175,13 +211,22 @@ function signalAbort(signal, reason) {
 
 class AbortSignal extends EventTarget {
   constructor() {
-    if (!constructingSignal) throw new TypeError('AbortSignal: illegal constructor (use new AbortController().signal, AbortSignal.abort(), AbortSignal.timeout() or AbortSignal.any())');
+    if (!constructingSignal)
+      throw new TypeError(
+        'AbortSignal: illegal constructor (use new AbortController().signal, AbortSignal.abort(), AbortSignal.timeout() or AbortSignal.any())',
+      );
     super();
     signalState.set(this, { aborted: false, reason: undefined, onabort: null });
   }
-  get aborted() { return signalState.get(this).aborted; }
-  get reason() { return signalState.get(this).reason; }
-  get onabort() { return signalState.get(this).onabort; }
+  get aborted() {
+    return signalState.get(this).aborted;
+  }
+  get reason() {
+    return signalState.get(this).reason;
+  }
+  get onabort() {
+    return signalState.get(this).onabort;
+  }
   // An event handler attribute: one listener, registered when a handler is first set (so it runs
   // in registration order among the others), calling whichever handler is set at the time.
   set onabort(handler) {
@@ -207,7 +252,8 @@ class AbortSignal extends EventTarget {
   static timeout(ms) {
     requireArgs(arguments, 1, 'AbortSignal.timeout');
     const delay = Number(ms);
-    if (!(delay >= 0) || !Number.isFinite(delay)) throw new TypeError(`AbortSignal.timeout: the delay must be a finite number of milliseconds >= 0, got ${describeValue(ms)}`);
+    if (!(delay >= 0) || !Number.isFinite(delay))
+      throw new TypeError(`AbortSignal.timeout: the delay must be a finite number of milliseconds >= 0, got ${describeValue(ms)}`);
     const signal = newSignal();
     startTimer(() => signalAbort(signal, new DOMException('The operation timed out.', 'TimeoutError')), delay);
     return signal;
@@ -236,7 +282,9 @@ class AbortController {
   constructor() {
     controllerSignal.set(this, newSignal());
   }
-  get signal() { return controllerSignal.get(this); }
+  get signal() {
+    return controllerSignal.get(this);
+  }
   abort(reason) {
     signalAbort(controllerSignal.get(this), reason);
   }
@@ -280,7 +328,8 @@ class FinalizationRegistry {
     if (unregisterToken !== undefined) registryCells.get(this).push(unregisterToken);
   }
   unregister(unregisterToken) {
-    if (!isObjectLike(unregisterToken)) throw new TypeError(`FinalizationRegistry.unregister: the token must be an object, got ${describeValue(unregisterToken)}`);
+    if (!isObjectLike(unregisterToken))
+      throw new TypeError(`FinalizationRegistry.unregister: the token must be an object, got ${describeValue(unregisterToken)}`);
     const cells = registryCells.get(this);
     let removed = false;
     for (let i = cells.length - 1; i >= 0; i--) {

@@ -48,19 +48,20 @@ export class Headers {
   #list = []; // [lowercased name, value] in insertion order
   #sorted = null; // cached "sort and combine" result, dropped on every change
 
-  static #internals = (headersInternals = {
-    fromList(pairs) {
-      const h = new Headers();
-      h.#list = pairs;
-      return h;
-    },
-    has: (h, name) => h.#indexOf(name) >= 0,
-    appendValidated(h, name, value) {
-      h.#list.push([name, value]);
-      h.#sorted = null;
-    },
-    sorted: (h) => h.#sortAndCombine(),
-  });
+  static #internals = (headersInternals =
+    {
+      fromList(pairs) {
+        const h = new Headers();
+        h.#list = pairs;
+        return h;
+      },
+      has: (h, name) => h.#indexOf(name) >= 0,
+      appendValidated(h, name, value) {
+        h.#list.push([name, value]);
+        h.#sorted = null;
+      },
+      sorted: (h) => h.#sortAndCombine(),
+    });
 
   constructor(init = undefined) {
     if (init === undefined) return;
@@ -193,7 +194,10 @@ export class Headers {
 }
 const headersEntries = Headers.prototype.entries;
 Object.defineProperty(Headers.prototype, Symbol.iterator, {
-  value: headersEntries, writable: true, enumerable: false, configurable: true,
+  value: headersEntries,
+  writable: true,
+  enumerable: false,
+  configurable: true,
 });
 // Whether iterating `h` with `iteratorMethod` gives exactly its sorted list, as at boot (user code
 // can replace the method or the iterator's next()): then the prelude may read that list instead.

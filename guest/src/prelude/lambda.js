@@ -22,8 +22,10 @@ function pad2(n) {
 // API Gateway's requestContext.time format: "12/Mar/2020:19:03:58 +0000".
 function apiGatewayTime(ms) {
   const d = new Date(ms);
-  return `${pad2(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
-    `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())} +0000`;
+  return (
+    `${pad2(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
+    `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())} +0000`
+  );
 }
 
 // Keys come from the request (header names, query names): define them so that a name such as
@@ -145,7 +147,10 @@ export function callLambdaHandler(handler, thisArg, event, context) {
       return;
     }
     if (returned !== null && typeof returned === 'object' && typeof returned.then === 'function') {
-      returned.then((result) => callback(null, result), (err) => callback(err === undefined || err === null ? new Error(`the handler rejected with ${err}`) : err));
+      returned.then(
+        (result) => callback(null, result),
+        (err) => callback(err === undefined || err === null ? new Error(`the handler rejected with ${err}`) : err),
+      );
     } else if (handler.length < 3) {
       // A synchronous handler that takes no callback: its return value is the result.
       callback(null, returned);

@@ -89,7 +89,10 @@ class Sandbox {
   /** The C runtime's loop: let jobs run; when idle, sleep until the next timer and run it. */
   async drive<T>(promise: Promise<T>): Promise<T> {
     let settled = false;
-    promise.then(() => (settled = true), () => (settled = true));
+    promise.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     for (let round = 0; round < 10_000; round++) {
       await new Promise((r) => setImmediate(r));
       if (settled) return promise;
@@ -113,7 +116,9 @@ class Sandbox {
     this.hooks.setModule(ns, JSON.stringify(meta));
   }
 
-  async invoke(request: { method?: string; url?: string; headers?: [string, string][]; body?: Uint8Array | string; deadlineMs?: number; invocationId?: string } = {}) {
+  async invoke(
+    request: { method?: string; url?: string; headers?: [string, string][]; body?: Uint8Array | string; deadlineMs?: number; invocationId?: string } = {},
+  ) {
     const meta = {
       method: request.method ?? 'GET',
       url: request.url ?? 'https://fn.test/hello',
@@ -176,26 +181,61 @@ describe('bundle and globals', () => {
   it('starts from a context without Web globals and defines them non-enumerable', () => {
     const bare = vm.createContext({});
     vm.runInContext(REMOVE_FROM_CONTEXT, bare);
-    const names = ['TextEncoder', 'TextDecoder', 'URL', 'URLSearchParams', 'Headers', 'Request', 'Response', 'atob', 'btoa',
-      'console', 'crypto', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'performance',
-      'structuredClone', 'DOMException'];
+    const names = [
+      'TextEncoder',
+      'TextDecoder',
+      'URL',
+      'URLSearchParams',
+      'Headers',
+      'Request',
+      'Response',
+      'atob',
+      'btoa',
+      'console',
+      'crypto',
+      'setTimeout',
+      'clearTimeout',
+      'setInterval',
+      'clearInterval',
+      'queueMicrotask',
+      'performance',
+      'structuredClone',
+      'DOMException',
+    ];
     for (const name of names) expect(vm.runInContext(`typeof globalThis.${name}`, bare), name).toBe('undefined');
 
     const sb = new Sandbox();
     for (const name of names) {
-      const d = sb.json(`const d = Object.getOwnPropertyDescriptor(globalThis, ${JSON.stringify(name)}); return d && [typeof d.value, d.enumerable, d.writable, d.configurable];`);
+      const d = sb.json(
+        `const d = Object.getOwnPropertyDescriptor(globalThis, ${JSON.stringify(name)}); return d && [typeof d.value, d.enumerable, d.writable, d.configurable];`,
+      );
       expect(d, name).toEqual([expect.stringMatching(/function|object/), false, true, true]);
     }
     expect(sb.json('return Object.keys(globalThis)')).toEqual([]);
     expect(sb.run('typeof __fn_native')).toBe('undefined');
-    expect(sb.json('const d = Object.getOwnPropertyDescriptor(globalThis, "__fn_hooks"); return [d.enumerable, d.writable, typeof d.value.invoke]'))
-      .toEqual([false, false, 'function']);
+    expect(sb.json('const d = Object.getOwnPropertyDescriptor(globalThis, "__fn_hooks"); return [d.enumerable, d.writable, typeof d.value.invoke]')).toEqual([
+      false,
+      false,
+      'function',
+    ]);
     expect(sb.run('navigator.userAgent')).toBe('fn-test/9.9.9');
   });
 
   it('keeps the names of the classes and functions it defines (bundling must not rename them)', () => {
     const sb = new Sandbox();
-    const names = ['Headers', 'URL', 'URLSearchParams', 'Request', 'Response', 'TextEncoder', 'TextDecoder', 'DOMException', 'setTimeout', 'structuredClone', 'atob'];
+    const names = [
+      'Headers',
+      'URL',
+      'URLSearchParams',
+      'Request',
+      'Response',
+      'TextEncoder',
+      'TextDecoder',
+      'DOMException',
+      'setTimeout',
+      'structuredClone',
+      'atob',
+    ];
     expect(sb.json(`return [${names.join(', ')}].map((f) => f.name)`)).toEqual(names);
     expect(sb.run('String(Object.getPrototypeOf(new Headers()).constructor.name)')).toBe('Headers');
   });
@@ -254,16 +294,27 @@ describe('TextEncoder / TextDecoder', () => {
   });
 
   it('encodeInto stops before a character that does not fit', () => {
-    expect(sb.json('const d = new Uint8Array(5); const r = new TextEncoder().encodeInto("aé😀", d); return [r, Array.from(d)]'))
-      .toEqual([{ read: 2, written: 3 }, [0x61, 0xc3, 0xa9, 0, 0]]);
+    expect(sb.json('const d = new Uint8Array(5); const r = new TextEncoder().encodeInto("aé😀", d); return [r, Array.from(d)]')).toEqual([
+      { read: 2, written: 3 },
+      [0x61, 0xc3, 0xa9, 0, 0],
+    ]);
     expect(sb.json('const d = new Uint8Array(8); return new TextEncoder().encodeInto("aé😀", d)')).toEqual({ read: 4, written: 7 });
     expect(() => sb.run('new TextEncoder().encodeInto("a", new Uint16Array(2))')).toThrow(/Uint8Array/);
   });
 
   it('decodes invalid sequences like the WHATWG decoder (U+FFFD, or TypeError when fatal)', () => {
     const cases = [
-      [0xff], [0xc0, 0x80], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xf0, 0x80, 0x80, 0x80], [0xf4, 0x90, 0x80, 0x80],
-      [0xe2, 0x82], [0x61, 0xe2, 0x82, 0x62], [0xf0, 0x9f, 0x98], [0xc3, 0xa9, 0x80], [0xef, 0xbb, 0xbf, 0x61],
+      [0xff],
+      [0xc0, 0x80],
+      [0xe0, 0x80, 0x80],
+      [0xed, 0xa0, 0x80],
+      [0xf0, 0x80, 0x80, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xe2, 0x82],
+      [0x61, 0xe2, 0x82, 0x62],
+      [0xf0, 0x9f, 0x98],
+      [0xc3, 0xa9, 0x80],
+      [0xef, 0xbb, 0xbf, 0x61],
     ];
     for (const bytes of cases) {
       sb.context.__b = bytes;
@@ -275,8 +326,11 @@ describe('TextEncoder / TextDecoder', () => {
           return 'TypeError';
         }
       })();
-      expect(sb.json('try { return new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array(__b)) } catch (e) { return e instanceof TypeError ? "TypeError" : String(e) }'))
-        .toBe(fatalNode);
+      expect(
+        sb.json(
+          'try { return new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array(__b)) } catch (e) { return e instanceof TypeError ? "TypeError" : String(e) }',
+        ),
+      ).toBe(fatalNode);
     }
   });
 
@@ -284,8 +338,11 @@ describe('TextEncoder / TextDecoder', () => {
     expect(sb.json('return new TextDecoder().decode(new Uint8Array([0xef, 0xbb, 0xbf, 0x68, 0x69]))')).toBe('hi');
     expect(sb.json('return new TextDecoder("utf-8", { ignoreBOM: true }).decode(new Uint8Array([0xef, 0xbb, 0xbf, 0x68]))')).toBe('\ufeffh');
     expect(sb.json('const d = new TextDecoder(" UTF8 ", { fatal: 1 }); return [d.encoding, d.fatal, d.ignoreBOM]')).toEqual(['utf-8', true, false]);
-    expect(sb.json('const b = new Uint8Array([0, 0x68, 0x69, 0]); return [new TextDecoder().decode(b.buffer.slice(1, 3)), new TextDecoder().decode(new DataView(b.buffer, 1, 2)), new TextDecoder().decode()]'))
-      .toEqual(['\u0000hi\u0000'.slice(1, 3), 'hi', '']);
+    expect(
+      sb.json(
+        'const b = new Uint8Array([0, 0x68, 0x69, 0]); return [new TextDecoder().decode(b.buffer.slice(1, 3)), new TextDecoder().decode(new DataView(b.buffer, 1, 2)), new TextDecoder().decode()]',
+      ),
+    ).toEqual(['\u0000hi\u0000'.slice(1, 3), 'hi', '']);
     expect(() => sb.run('new TextDecoder("latin1")')).toThrow(/not supported/);
     expect(() => sb.run('new TextDecoder().decode("text")')).toThrow(TypeErrorFrom(sb));
   });
@@ -293,16 +350,21 @@ describe('TextEncoder / TextDecoder', () => {
   it('streams: multi-byte characters split across chunks decode as a whole', () => {
     const text = 'aé😀日b';
     sb.context.__t = text;
-    expect(sb.json(`
+    expect(
+      sb.json(`
       const bytes = new TextEncoder().encode(__t);
       const d = new TextDecoder();
       let out = '';
       for (const b of bytes) out += d.decode(new Uint8Array([b]), { stream: true });
       return out + d.decode();
-    `)).toBe(text);
+    `),
+    ).toBe(text);
     // A BOM split across the first chunks is still removed, and a truncated tail at the end is U+FFFD.
-    expect(sb.json('const d = new TextDecoder(); return d.decode(new Uint8Array([0xef]), { stream: true }) + d.decode(new Uint8Array([0xbb, 0xbf, 0x41, 0xe2]), { stream: true }) + d.decode()'))
-      .toBe('A\ufffd');
+    expect(
+      sb.json(
+        'const d = new TextDecoder(); return d.decode(new Uint8Array([0xef]), { stream: true }) + d.decode(new Uint8Array([0xbb, 0xbf, 0x41, 0xe2]), { stream: true }) + d.decode()',
+      ),
+    ).toBe('A\ufffd');
   });
 });
 
@@ -336,8 +398,9 @@ describe('atob / btoa', () => {
   });
 
   it('throws an InvalidCharacterError DOMException for non-Latin1 input', () => {
-    expect(sb.json('try { btoa("é€") } catch (e) { return [e instanceof DOMException, e instanceof Error, e.name, e.code, /Latin1/.test(e.message)] }'))
-      .toEqual([true, true, 'InvalidCharacterError', 5, true]);
+    expect(
+      sb.json('try { btoa("é€") } catch (e) { return [e instanceof DOMException, e instanceof Error, e.name, e.code, /Latin1/.test(e.message)] }'),
+    ).toEqual([true, true, 'InvalidCharacterError', 5, true]);
     expect(() => sb.run('atob()')).toThrow(/1 argument required/);
   });
 });
@@ -359,7 +422,17 @@ describe('Headers', () => {
       out.push([...h.entries()]);
       const seen: string[] = [];
       h.forEach((v, k, self) => seen.push(`${k}=${v}:${self === h}`));
-      out.push(seen, [...new H(h)], [...new H([['a', '1'], ['A', '2']])], h.get('set-cookie'));
+      out.push(
+        seen,
+        [...new H(h)],
+        [
+          ...new H([
+            ['a', '1'],
+            ['A', '2'],
+          ]),
+        ],
+        h.get('set-cookie'),
+      );
       return out;
     };
     const expected = JSON.parse(JSON.stringify(script(Headers)));
@@ -367,29 +440,49 @@ describe('Headers', () => {
   });
 
   it('rejects invalid names and values with TypeError', () => {
-    for (const code of ['new Headers({ "bad name": "x" })', 'new Headers().append("x", "a\\r\\nb")', 'new Headers().set("ok", "\\u20ac")',
-      'new Headers([["only-one"]])', 'new Headers("x: y")', 'new Headers().get("")', 'new Headers(null)']) {
+    for (const code of [
+      'new Headers({ "bad name": "x" })',
+      'new Headers().append("x", "a\\r\\nb")',
+      'new Headers().set("ok", "\\u20ac")',
+      'new Headers([["only-one"]])',
+      'new Headers("x: y")',
+      'new Headers().get("")',
+      'new Headers(null)',
+    ]) {
       expect(() => sb.run(code), code).toThrow(TypeErrorFrom(sb));
     }
   });
 
   it('copies another Headers as iterating it gives, even when its iterator was replaced', () => {
-    expect(sb.json(`
+    expect(
+      sb.json(`
       const h = new Headers([['b', '1'], ['a', '2'], ['B', '3'], ['set-cookie', 'x'], ['set-cookie', 'y']]);
       const copy = [...new Headers(h)];
       const patched = new Headers({ a: '1' });
       patched[Symbol.iterator] = function* () { yield ['z', '9']; };
       return [copy, [...new Headers(patched)], [...new Response(null, { headers: h }).headers].length];
-    `)).toEqual([[['a', '2'], ['b', '1, 3'], ['set-cookie', 'x'], ['set-cookie', 'y']], [['z', '9']], 4]);
+    `),
+    ).toEqual([
+      [
+        ['a', '2'],
+        ['b', '1, 3'],
+        ['set-cookie', 'x'],
+        ['set-cookie', 'y'],
+      ],
+      [['z', '9']],
+      4,
+    ]);
   });
 
   it('iterators see changes made during iteration', () => {
-    expect(sb.json(`
+    expect(
+      sb.json(`
       const h = new Headers([['b', '1'], ['d', '2']]);
       const seen = [];
       for (const [k] of h) { seen.push(k); if (k === 'b') h.append('c', '3'); }
       return [seen, Object.prototype.toString.call(h.entries()), Object.prototype.toString.call(h), typeof h[Symbol.iterator]().next];
-    `)).toEqual([['b', 'c', 'd'], '[object Headers Iterator]', '[object Headers]', 'function']);
+    `),
+    ).toEqual([['b', 'c', 'd'], '[object Headers Iterator]', '[object Headers]', 'function']);
   });
 });
 
@@ -399,24 +492,109 @@ describe('URL', () => {
   const PROPS = ['href', 'origin', 'protocol', 'username', 'password', 'host', 'hostname', 'port', 'pathname', 'search', 'hash'] as const;
   const BASE = 'http://a/b/c/d;p?q';
   const INPUTS: [string, string?][] = [
-    ['http://example.com'], ['HTTP://EXAMPLE.COM:80/'], ['https://example.com:443/x'], ['https://example.com:8443/x'],
-    ['g', BASE], ['./g', BASE], ['g/', BASE], ['/g', BASE], ['//g', BASE], ['?y', BASE], ['g?y', BASE], ['#s', BASE], ['g#s', BASE],
-    ['../g', BASE], ['../../../g', BASE], ['.', BASE], ['..', BASE], ['', BASE + '#f'], ['g;x=1/../y', BASE],
-    ['http://user:pass@host.com:8080/p/a/t/h?query=string#hash'], ['http://@host/'], ['http://a:b@c:d/'], ['http://[::1]:3000/x'],
-    ['http://[2001:db8:0:0:0:0:2:1]/'], ['http://[::ffff:192.168.0.1]/'], ['http://[1:0:0:2::3:0]/'], ['http://[::]/'], ['http://[zz::1]/'],
-    ['http://192.168.0.1/'], ['http://0x7f.0.0.1/'], ['http://0177.0.0.1/'], ['http://2130706433/'], ['http://256.0.0.1/'], ['http://1.2.3.4.5/'],
-    ['http://1.2.3.09/'], ['http://foo.09/'], ['http://example.com./'], ['http://ex ample.com/'], ['http://ex%41mple.com/'], ['http://münchen.de/'],
-    ['http://例子.测试/path'], ['http://a.b。c/'], ['http://example.com/a b/c"d<e>f`g{h}i|j^k'], ['http://example.com/?a b"c<d>e\'f`g#h i"j<k>l`m'],
-    ['foo://example.com/?a b\'c'], ['http://example.com/%2e/x'], ['http://example.com/%2E%2e/x'], ['http://example.com/a/./b/../../c'],
-    ['http://example.com\\a\\b'], ['http://example.com/é?é#é'], ['http://example.com/\ud83d\ude00'], ['http://example.com/\ud800'],
-    ['mailto:someone@example.com'], ['data:text/plain,hello world'], ['urn:isbn:0451450523'], ['foo://host/path'], ['foo:///path'], ['foo://'],
-    ['foo:/a/../b'], ['foo:/.//p'], ['sc://ñ/'], ['sc://%/'], ['sc://a b/'], ['file:///C:/Windows/x'], ['file://localhost/etc/passwd'],
-    ['file:///etc/../passwd'], ['file:c:\\foo\\bar'], ['file://host/share'], ['ws://x.test:80/'], ['wss://x.test:443/'], ['ftp://x.test:21/'],
-    ['http://x.test:65535/'], ['http://x.test:65536/'], ['http://x.test:0/'], ['http://x.test:/'], ['http://x.test:08/'], ['http:example.com/'],
-    ['http:/example.com/'], ['https:\\\\example.com'], ['  http://trim.test/  '], ['http://ta\tb\nc.test/'], ['foo'], [''], ['//x.test/p', 'https://base.test/'],
-    ['http:'], ['http://'], ['http:///x'], ['http://a@/'], ['blob:https://example.com/uuid'], ['http://example.com/?'], ['http://example.com/#'],
-    ['/path', 'mailto:x@y'], ['#frag', 'mailto:x@y'], ['http://%zz.com/'], ['http://a%2Fb.com/'], ['http://[::1.2.3.4]/'], ['non-spec:/.//'],
-    ['http://1.2.3/'], ['http://0x100000000/'], ['http://4294967295/'], ['http://4294967296/'], ['HTTP://Ex.COM/%7e'], ['x', 'not a base'],
+    ['http://example.com'],
+    ['HTTP://EXAMPLE.COM:80/'],
+    ['https://example.com:443/x'],
+    ['https://example.com:8443/x'],
+    ['g', BASE],
+    ['./g', BASE],
+    ['g/', BASE],
+    ['/g', BASE],
+    ['//g', BASE],
+    ['?y', BASE],
+    ['g?y', BASE],
+    ['#s', BASE],
+    ['g#s', BASE],
+    ['../g', BASE],
+    ['../../../g', BASE],
+    ['.', BASE],
+    ['..', BASE],
+    ['', BASE + '#f'],
+    ['g;x=1/../y', BASE],
+    ['http://user:pass@host.com:8080/p/a/t/h?query=string#hash'],
+    ['http://@host/'],
+    ['http://a:b@c:d/'],
+    ['http://[::1]:3000/x'],
+    ['http://[2001:db8:0:0:0:0:2:1]/'],
+    ['http://[::ffff:192.168.0.1]/'],
+    ['http://[1:0:0:2::3:0]/'],
+    ['http://[::]/'],
+    ['http://[zz::1]/'],
+    ['http://192.168.0.1/'],
+    ['http://0x7f.0.0.1/'],
+    ['http://0177.0.0.1/'],
+    ['http://2130706433/'],
+    ['http://256.0.0.1/'],
+    ['http://1.2.3.4.5/'],
+    ['http://1.2.3.09/'],
+    ['http://foo.09/'],
+    ['http://example.com./'],
+    ['http://ex ample.com/'],
+    ['http://ex%41mple.com/'],
+    ['http://münchen.de/'],
+    ['http://例子.测试/path'],
+    ['http://a.b。c/'],
+    ['http://example.com/a b/c"d<e>f`g{h}i|j^k'],
+    ['http://example.com/?a b"c<d>e\'f`g#h i"j<k>l`m'],
+    ["foo://example.com/?a b'c"],
+    ['http://example.com/%2e/x'],
+    ['http://example.com/%2E%2e/x'],
+    ['http://example.com/a/./b/../../c'],
+    ['http://example.com\\a\\b'],
+    ['http://example.com/é?é#é'],
+    ['http://example.com/\ud83d\ude00'],
+    ['http://example.com/\ud800'],
+    ['mailto:someone@example.com'],
+    ['data:text/plain,hello world'],
+    ['urn:isbn:0451450523'],
+    ['foo://host/path'],
+    ['foo:///path'],
+    ['foo://'],
+    ['foo:/a/../b'],
+    ['foo:/.//p'],
+    ['sc://ñ/'],
+    ['sc://%/'],
+    ['sc://a b/'],
+    ['file:///C:/Windows/x'],
+    ['file://localhost/etc/passwd'],
+    ['file:///etc/../passwd'],
+    ['file:c:\\foo\\bar'],
+    ['file://host/share'],
+    ['ws://x.test:80/'],
+    ['wss://x.test:443/'],
+    ['ftp://x.test:21/'],
+    ['http://x.test:65535/'],
+    ['http://x.test:65536/'],
+    ['http://x.test:0/'],
+    ['http://x.test:/'],
+    ['http://x.test:08/'],
+    ['http:example.com/'],
+    ['http:/example.com/'],
+    ['https:\\\\example.com'],
+    ['  http://trim.test/  '],
+    ['http://ta\tb\nc.test/'],
+    ['foo'],
+    [''],
+    ['//x.test/p', 'https://base.test/'],
+    ['http:'],
+    ['http://'],
+    ['http:///x'],
+    ['http://a@/'],
+    ['blob:https://example.com/uuid'],
+    ['http://example.com/?'],
+    ['http://example.com/#'],
+    ['/path', 'mailto:x@y'],
+    ['#frag', 'mailto:x@y'],
+    ['http://%zz.com/'],
+    ['http://a%2Fb.com/'],
+    ['http://[::1.2.3.4]/'],
+    ['non-spec:/.//'],
+    ['http://1.2.3/'],
+    ['http://0x100000000/'],
+    ['http://4294967295/'],
+    ['http://4294967296/'],
+    ['HTTP://Ex.COM/%7e'],
+    ['x', 'not a base'],
   ];
 
   it('parses a table of inputs exactly like the platform URL', () => {
@@ -429,22 +607,47 @@ describe('URL', () => {
         expected = 'throws TypeError';
       }
       sb.context.__args = base === undefined ? [input] : [input, base];
-      const actual = sb.json(`try { const u = new URL(...__args); return ${JSON.stringify(PROPS)}.map((p) => u[p]); } catch (e) { return e instanceof TypeError ? 'throws TypeError' : String(e); }`);
+      const actual = sb.json(
+        `try { const u = new URL(...__args); return ${JSON.stringify(PROPS)}.map((p) => u[p]); } catch (e) { return e instanceof TypeError ? 'throws TypeError' : String(e); }`,
+      );
       expect(actual, `${JSON.stringify(input)} against ${base}`).toEqual(expected);
     }
   });
 
   it('applies setters exactly like the platform URL', () => {
     const cases: [string, string, string][] = [
-      ['http://a.test/p?q#h', 'protocol', 'https'], ['http://a.test/p', 'protocol', 'foo'], ['foo://a/p', 'protocol', 'http'],
-      ['http://a.test:443/', 'protocol', 'https:'], ['http://u@a.test/', 'protocol', 'file'], ['http://a.test/', 'username', 'us er@:'],
-      ['http://a.test/', 'password', 'p:w/d'], ['file:///x', 'username', 'u'], ['http://a.test:1/', 'host', 'b.test:2'],
-      ['http://a.test:1/', 'host', 'b.test:99999'], ['http://a.test:1/', 'host', ''], ['http://a.test/', 'host', 'b.test/path'],
-      ['http://a.test:1/', 'hostname', 'b.test:2'], ['http://a.test/', 'hostname', '[::1]'], ['mailto:x', 'host', 'y'], ['foo://a/', 'host', ''],
-      ['http://a.test/', 'port', '8080abc'], ['http://a.test:8080/', 'port', ''], ['http://a.test/', 'port', '80'], ['http://a.test/', 'port', '99999'],
-      ['http://a.test/x', 'pathname', 'a b/../c?d#e'], ['mailto:x', 'pathname', 'y'], ['foo://a/x', 'pathname', ''], ['foo:/x', 'pathname', '//y'],
-      ['http://a.test/?x', 'search', 'a=1 2&b=é'], ['http://a.test/?x', 'search', ''], ['http://a.test/', 'search', '?#'], ['data:x  ?q', 'search', ''],
-      ['http://a.test/#x', 'hash', 'a b'], ['http://a.test/#x', 'hash', ''], ['data:x  #f', 'hash', ''], ['http://a.test/', 'href', 'https://b.test/z?k=v'],
+      ['http://a.test/p?q#h', 'protocol', 'https'],
+      ['http://a.test/p', 'protocol', 'foo'],
+      ['foo://a/p', 'protocol', 'http'],
+      ['http://a.test:443/', 'protocol', 'https:'],
+      ['http://u@a.test/', 'protocol', 'file'],
+      ['http://a.test/', 'username', 'us er@:'],
+      ['http://a.test/', 'password', 'p:w/d'],
+      ['file:///x', 'username', 'u'],
+      ['http://a.test:1/', 'host', 'b.test:2'],
+      ['http://a.test:1/', 'host', 'b.test:99999'],
+      ['http://a.test:1/', 'host', ''],
+      ['http://a.test/', 'host', 'b.test/path'],
+      ['http://a.test:1/', 'hostname', 'b.test:2'],
+      ['http://a.test/', 'hostname', '[::1]'],
+      ['mailto:x', 'host', 'y'],
+      ['foo://a/', 'host', ''],
+      ['http://a.test/', 'port', '8080abc'],
+      ['http://a.test:8080/', 'port', ''],
+      ['http://a.test/', 'port', '80'],
+      ['http://a.test/', 'port', '99999'],
+      ['http://a.test/x', 'pathname', 'a b/../c?d#e'],
+      ['mailto:x', 'pathname', 'y'],
+      ['foo://a/x', 'pathname', ''],
+      ['foo:/x', 'pathname', '//y'],
+      ['http://a.test/?x', 'search', 'a=1 2&b=é'],
+      ['http://a.test/?x', 'search', ''],
+      ['http://a.test/', 'search', '?#'],
+      ['data:x  ?q', 'search', ''],
+      ['http://a.test/#x', 'hash', 'a b'],
+      ['http://a.test/#x', 'hash', ''],
+      ['data:x  #f', 'hash', ''],
+      ['http://a.test/', 'href', 'https://b.test/z?k=v'],
       ['file://h/x', 'hostname', 'localhost'],
     ];
     const props = ['href', 'host', 'port', 'pathname', 'search', 'hash', 'username', 'password'];
@@ -459,10 +662,17 @@ describe('URL', () => {
   });
 
   it('throws TypeError "Invalid URL", and offers canParse, parse and toJSON', () => {
-    expect(sb.json('try { new URL("/relative") } catch (e) { return [e instanceof TypeError, e.message, e.input] }'))
-      .toEqual([true, 'Invalid URL: "/relative"', '/relative']);
-    expect(sb.json('return [URL.canParse("x"), URL.canParse("x", "https://a.test/"), URL.parse("x"), String(URL.parse("/y", "https://a.test/x"))]'))
-      .toEqual([false, true, null, 'https://a.test/y']);
+    expect(sb.json('try { new URL("/relative") } catch (e) { return [e instanceof TypeError, e.message, e.input] }')).toEqual([
+      true,
+      'Invalid URL: "/relative"',
+      '/relative',
+    ]);
+    expect(sb.json('return [URL.canParse("x"), URL.canParse("x", "https://a.test/"), URL.parse("x"), String(URL.parse("/y", "https://a.test/x"))]')).toEqual([
+      false,
+      true,
+      null,
+      'https://a.test/y',
+    ]);
     expect(sb.json('return { u: new URL("https://a.test/p?q=1") }')).toEqual({ u: 'https://a.test/p?q=1' });
   });
 
@@ -471,16 +681,70 @@ describe('URL', () => {
     // full parser runs. Both must agree with each other and with the platform on every input,
     // including the near misses the fast path must leave to the parser.
     const inputs = [
-      'https://fn.example.com/', 'http://localhost/x', 'https://a-b.c1.example/p/q/?x=1&y=%20z', 'http://a/?', 'http://a/p?',
-      'http://127.0.0.1/', 'http://255.255.255.255:8080/x', 'http://256.1.1.1/', 'http://1.2.3.04/', 'http://01.2.3.4/',
-      'http://0x7f.0.0.1/', 'http://a.0x10/', 'http://a.12/', 'http://a.b1/', 'http://xn--nxasmq6b.example/', 'http://a..b/',
-      'http://a.b./', 'http://A.example/', 'HTTP://a.example/', 'http://a:80/', 'https://a:443/', 'http://a:443/', 'https://a:80/',
-      'http://a:0/', 'http://a:00/', 'http://a:65535/', 'http://a:65536/', 'http://a:99999/', 'http://a:/', 'http://a',
-      'http://a/./b', 'http://a/../b', 'http://a/b/.', 'http://a/b/..', 'http://a/%2e/b', 'http://a/%2E%2e', 'http://a/.%2e/c',
-      'http://a/...', 'http://a/.x/..y/', 'http://a/b//c', 'http://a/%', 'http://a/%zz', "http://a/!$&'()*+,;=:@~_-.",
-      'http://a/b c', 'http://a/b"c', 'http://a/b|c', 'http://a/b\\c', 'http://a/b^c', 'http://a/é', 'http://a/?a b',
-      "http://a/?'", 'http://a/?"', 'http://a/?<>', 'http://a/?[]{}|\\^`', 'http://a/?é', 'http://a/#f', 'http://a/?q#f',
-      'http://u@a/', 'http://u:p@a/', ' http://a/', 'http://a/ ', 'http://a/\tb', 'https://-a.b/', 'https://a-/',
+      'https://fn.example.com/',
+      'http://localhost/x',
+      'https://a-b.c1.example/p/q/?x=1&y=%20z',
+      'http://a/?',
+      'http://a/p?',
+      'http://127.0.0.1/',
+      'http://255.255.255.255:8080/x',
+      'http://256.1.1.1/',
+      'http://1.2.3.04/',
+      'http://01.2.3.4/',
+      'http://0x7f.0.0.1/',
+      'http://a.0x10/',
+      'http://a.12/',
+      'http://a.b1/',
+      'http://xn--nxasmq6b.example/',
+      'http://a..b/',
+      'http://a.b./',
+      'http://A.example/',
+      'HTTP://a.example/',
+      'http://a:80/',
+      'https://a:443/',
+      'http://a:443/',
+      'https://a:80/',
+      'http://a:0/',
+      'http://a:00/',
+      'http://a:65535/',
+      'http://a:65536/',
+      'http://a:99999/',
+      'http://a:/',
+      'http://a',
+      'http://a/./b',
+      'http://a/../b',
+      'http://a/b/.',
+      'http://a/b/..',
+      'http://a/%2e/b',
+      'http://a/%2E%2e',
+      'http://a/.%2e/c',
+      'http://a/...',
+      'http://a/.x/..y/',
+      'http://a/b//c',
+      'http://a/%',
+      'http://a/%zz',
+      "http://a/!$&'()*+,;=:@~_-.",
+      'http://a/b c',
+      'http://a/b"c',
+      'http://a/b|c',
+      'http://a/b\\c',
+      'http://a/b^c',
+      'http://a/é',
+      'http://a/?a b',
+      "http://a/?'",
+      'http://a/?"',
+      'http://a/?<>',
+      'http://a/?[]{}|\\^`',
+      'http://a/?é',
+      'http://a/#f',
+      'http://a/?q#f',
+      'http://u@a/',
+      'http://u:p@a/',
+      ' http://a/',
+      'http://a/ ',
+      'http://a/\tb',
+      'https://-a.b/',
+      'https://a-/',
     ];
     const props = ['href', 'protocol', 'host', 'hostname', 'port', 'pathname', 'search', 'hash'] as const;
     for (const input of inputs) {
@@ -500,7 +764,8 @@ describe('URL', () => {
   });
 
   it('gives searchParams the query as it is when first asked for', () => {
-    expect(sb.json(`
+    expect(
+      sb.json(`
       const a = new URL('http://a.test/?x=1');
       a.search = '?y=a b+c&z=%41#';
       const b = new URL('http://a.test/?x=1');
@@ -508,11 +773,26 @@ describe('URL', () => {
       const c = URL.parse('http://c.test/?q=1');
       c.searchParams.append('r', '2');
       return [[...a.searchParams], a.href, [...b.searchParams], b.searchParams.getAll('k'), c.href, a.searchParams === a.searchParams];
-    `)).toEqual([[['y', 'a b c'], ['z', 'A#']], 'http://a.test/?y=a%20b+c&z=%41%23', [['k', 'v'], ['k', 'w']], ['v', 'w'], 'http://c.test/?q=1&r=2', true]);
+    `),
+    ).toEqual([
+      [
+        ['y', 'a b c'],
+        ['z', 'A#'],
+      ],
+      'http://a.test/?y=a%20b+c&z=%41%23',
+      [
+        ['k', 'v'],
+        ['k', 'w'],
+      ],
+      ['v', 'w'],
+      'http://c.test/?q=1&r=2',
+      true,
+    ]);
   });
 
   it('keeps searchParams live in both directions', () => {
-    expect(sb.json(`
+    expect(
+      sb.json(`
       const u = new URL('http://a.test/?b=2&a=1');
       const p = u.searchParams;
       p.append('c', 'x y');
@@ -523,7 +803,8 @@ describe('URL', () => {
       p.delete('z');
       u.hash = 'frag';
       return [first, second, u.href];
-    `)).toEqual([['http://a.test/?a=1&b=2&c=x+y', 3, true], ['  1', ['z']], 'http://a.test/#frag']);
+    `),
+    ).toEqual([['http://a.test/?a=1&b=2&c=x+y', 3, true], ['  1', ['z']], 'http://a.test/#frag']);
   });
 });
 
@@ -533,8 +814,12 @@ describe('URLSearchParams', () => {
   it('matches the platform for parsing, serialising and editing', () => {
     const script = (P: typeof URLSearchParams) => {
       const out: unknown[] = [];
-      out.push(new P({ a: '1', b: 'é ~!*()\'.' }).toString());
-      const p = new P([['a', '1'], ['a', '2'], ['b', '3']]);
+      out.push(new P({ a: '1', b: "é ~!*()'." }).toString());
+      const p = new P([
+        ['a', '1'],
+        ['a', '2'],
+        ['b', '3'],
+      ]);
       p.set('a', '9');
       out.push(p.toString(), p.getAll('a'), p.has('b', '3'), p.has('b', '4'), p.get('nope'));
       out.push([...new P('?a=1&&b=%zz&c=%E2%82%AC&d&=e&f=%C3&g=a+b')].map((x) => x.join('=')));
@@ -559,31 +844,40 @@ describe('Request and Response', () => {
   const sb = new Sandbox();
 
   it('Response bodies: strings, bytes, JSON, URLSearchParams and their content types', async () => {
-    expect(await sb.jsonAsync(`
+    expect(
+      await sb.jsonAsync(`
       const r = new Response('héllo');
       const type = r.headers.get('content-type');
       const text = await r.text();
       return [type, text, r.bodyUsed, r.status, r.ok, r.statusText];
-    `)).toEqual(['text/plain;charset=UTF-8', 'héllo', true, 200, true, '']);
-    expect(await sb.jsonAsync(`
+    `),
+    ).toEqual(['text/plain;charset=UTF-8', 'héllo', true, 200, true, '']);
+    expect(
+      await sb.jsonAsync(`
       const src = new Uint8Array([1, 2, 3]);
       const r = new Response(src, { status: 201, statusText: 'Created', headers: { 'X-A': 'b' } });
       src[0] = 99; // the body is a copy
       return [r.headers.get('content-type'), Array.from(new Uint8Array(await r.arrayBuffer())), r.status, r.statusText, r.headers.get('x-a')];
-    `)).toEqual([null, [1, 2, 3], 201, 'Created', 'b']);
-    expect(await sb.jsonAsync(`
+    `),
+    ).toEqual([null, [1, 2, 3], 201, 'Created', 'b']);
+    expect(
+      await sb.jsonAsync(`
       const r = Response.json({ a: [1, 'x'] }, { status: 202, headers: { 'x-y': 'z' } });
       return [r.headers.get('content-type'), await r.json(), r.status];
-    `)).toEqual(['application/json', { a: [1, 'x'] }, 202]);
-    expect(await sb.jsonAsync(`
+    `),
+    ).toEqual(['application/json', { a: [1, 'x'] }, 202]);
+    expect(
+      await sb.jsonAsync(`
       const r = new Response(new URLSearchParams({ a: 'b c' }));
       return [r.headers.get('content-type'), await r.text()];
-    `)).toEqual(['application/x-www-form-urlencoded;charset=UTF-8', 'a=b+c']);
+    `),
+    ).toEqual(['application/x-www-form-urlencoded;charset=UTF-8', 'a=b+c']);
     expect(await sb.jsonAsync(`const r = new Response(null, { status: 204 }); return [await r.text(), r.bodyUsed];`)).toEqual(['', false]);
   });
 
   it('a body can be read once; clone() gives an independent copy', async () => {
-    expect(await sb.jsonAsync(`
+    expect(
+      await sb.jsonAsync(`
       const r = new Response('once');
       const c = r.clone();
       const a = await r.text();
@@ -592,7 +886,8 @@ describe('Request and Response', () => {
       let cloneAfter;
       try { r.clone(); } catch (e) { cloneAfter = e instanceof TypeError; }
       return [a, second, await c.text(), cloneAfter];
-    `)).toEqual(['once', [true, true], 'once', true]);
+    `),
+    ).toEqual(['once', [true, true], 'once', true]);
   });
 
   it('validates status, statusText, null-body statuses and redirects', async () => {
@@ -601,7 +896,10 @@ describe('Request and Response', () => {
     expect(() => sb.run('new Response("x", { status: 204 })')).toThrow(/cannot have a body/);
     expect(() => sb.run('new Response("", { statusText: "a\\nb" })')).toThrow(TypeErrorFrom(sb));
     expect(() => sb.run('Response.json(undefined)')).toThrow(/cannot be serialized/);
-    expect(sb.json('const r = Response.redirect("https://a.test/x y", 301); return [r.status, r.headers.get("location")]')).toEqual([301, 'https://a.test/x%20y']);
+    expect(sb.json('const r = Response.redirect("https://a.test/x y", 301); return [r.status, r.headers.get("location")]')).toEqual([
+      301,
+      'https://a.test/x%20y',
+    ]);
     expect(() => sb.run('Response.redirect("https://a.test/", 200)')).toThrow(sb.run('RangeError'));
     expect(sb.json('const r = Response.error(); return [r.type, r.status, r.ok]')).toEqual(['error', 0, false]);
     expect(() => sb.run('Response.json({}, { status: 204 })')).toThrow(/status 204 cannot have a body/);
@@ -609,7 +907,8 @@ describe('Request and Response', () => {
   });
 
   it('adds the content type a body implies only when the headers have none', () => {
-    expect(sb.json(`return [
+    expect(
+      sb.json(`return [
       [...Response.json({}, { headers: { 'Content-Type': 'text/x' } }).headers],
       [...Response.json({}, { headers: [['x-a', '1']] }).headers],
       [...new Response('x', { headers: [['x-a', '1']] }).headers],
@@ -617,38 +916,57 @@ describe('Request and Response', () => {
       [...new Response(new Uint8Array(1)).headers],
       [...new Response(null, { headers: { 'x-b': '2' } }).headers],
       [...new Request('https://a.test/', { method: 'POST', body: 'x', headers: { 'x-c': '3' } }).headers],
-    ]`)).toEqual([
+    ]`),
+    ).toEqual([
       [['content-type', 'text/x']],
-      [['content-type', 'application/json'], ['x-a', '1']],
-      [['content-type', 'text/plain;charset=UTF-8'], ['x-a', '1']],
+      [
+        ['content-type', 'application/json'],
+        ['x-a', '1'],
+      ],
+      [
+        ['content-type', 'text/plain;charset=UTF-8'],
+        ['x-a', '1'],
+      ],
       [['content-type', 'a/b']],
       [],
       [['x-b', '2']],
-      [['content-type', 'text/plain;charset=UTF-8'], ['x-c', '3']],
+      [
+        ['content-type', 'text/plain;charset=UTF-8'],
+        ['x-c', '3'],
+      ],
     ]);
   });
 
   it('Request: methods, URL, headers, bodies and clone', async () => {
-    expect(await sb.jsonAsync(`
+    expect(
+      await sb.jsonAsync(`
       const r = new Request('https://a.test/p?q', { method: 'post', headers: [['X-A', '1']], body: 'hi' });
       const c = r.clone();
       return [r.method, r.url, r.headers.get('x-a'), r.headers.get('content-type'), await r.text(), r.bodyUsed, await c.text(), r.redirect];
-    `)).toEqual(['POST', 'https://a.test/p?q', '1', 'text/plain;charset=UTF-8', 'hi', true, 'hi', 'follow']);
-    expect(sb.json('return [new Request("https://a.test", { method: "patch" }).method, new Request("https://a.test", { method: "delete" }).method, new Request("https://a.test").method]'))
-      .toEqual(['patch', 'DELETE', 'GET']);
+    `),
+    ).toEqual(['POST', 'https://a.test/p?q', '1', 'text/plain;charset=UTF-8', 'hi', true, 'hi', 'follow']);
+    expect(
+      sb.json(
+        'return [new Request("https://a.test", { method: "patch" }).method, new Request("https://a.test", { method: "delete" }).method, new Request("https://a.test").method]',
+      ),
+    ).toEqual(['patch', 'DELETE', 'GET']);
     expect(() => sb.run('new Request("https://a.test", { body: "x" })')).toThrow(/GET request cannot have a body/);
     expect(() => sb.run('new Request("/relative")')).toThrow(/absolute URL/);
     expect(() => sb.run('new Request("https://a.test", { method: "TRACE" })')).toThrow(/not allowed/);
     expect(() => sb.run('new Request("https://a.test", { method: "bad method" })')).toThrow(/not a valid HTTP method/);
-    expect(await sb.jsonAsync(`
+    expect(
+      await sb.jsonAsync(`
       const a = new Request('https://a.test/', { method: 'PUT', body: new Uint8Array([7, 8]).buffer, headers: { 'x-k': 'v' } });
       const b = new Request(a, { headers: { 'x-other': '1' } });
       const c = new Request('https://b.test/', a);
       return [b.method, b.url, b.headers.get('x-k'), b.headers.get('x-other'), Array.from(await b.bytes()), c.url, c.method, await c.text()];
-    `)).toEqual(['PUT', 'https://a.test/', null, '1', [7, 8], 'https://b.test/', 'PUT', '\u0007\b']);
-    expect(await sb.jsonAsync(`
+    `),
+    ).toEqual(['PUT', 'https://a.test/', null, '1', [7, 8], 'https://b.test/', 'PUT', '\u0007\b']);
+    expect(
+      await sb.jsonAsync(`
       try { await new Request('https://a.test/', { method: 'POST', body: 'x' }).formData(); } catch (e) { return e.message; }
-    `)).toBe('Request.formData(): the content type must be multipart/form-data or application/x-www-form-urlencoded, not "text/plain;charset=utf-8"');
+    `),
+    ).toBe('Request.formData(): the content type must be multipart/form-data or application/x-www-form-urlencoded, not "text/plain;charset=utf-8"');
     expect(() => sb.run('new Response({ getReader() {} })')).toThrow(/ReadableStream is not supported/);
   });
 
@@ -694,7 +1012,7 @@ describe('console', () => {
     expect(out.status).toBe(200);
     const byIndex = out.logs.map((l) => [l.level, l.message]);
     expect(byIndex[0]).toEqual(['log', 'plain 1 -0 2n true null undefined Symbol(s)']);
-    expect(byIndex[1]).toEqual(['info', "Ann is 42.5 years, 7 days, 1.5%, {\"a\":1} [ 1 ]."]);
+    expect(byIndex[1]).toEqual(['info', 'Ann is 42.5 years, 7 days, 1.5%, {"a":1} [ 1 ].']);
     expect(byIndex[2]).toEqual(['warn', "{ name: 'loop', list: [ 1, 'two', [Circular] ], self: [Circular] }"]);
     expect(byIndex[3]![0]).toBe('error');
     expect(byIndex[3]![1]).toMatch(/^RangeError: bad range\n\s+at /);
@@ -717,7 +1035,10 @@ describe('console', () => {
       return new Response(String(performance.now()));
     } } }`);
     const out = await sb.invoke();
-    expect(out.logs.map((l) => [l.message, l.ms])).toEqual([['start', 0], ['after 25ms', 25]]);
+    expect(out.logs.map((l) => [l.message, l.ms])).toEqual([
+      ['start', 0],
+      ['after 25ms', 25],
+    ]);
     expect(out.text).toBe('25');
   });
 
@@ -751,19 +1072,24 @@ describe('crypto', () => {
 
   it('getRandomValues fills integer arrays from native randomness and returns them', () => {
     const before = sb.randomCalls;
-    expect(sb.json(`
+    expect(
+      sb.json(`
       const a = new Uint32Array(16);
       const same = crypto.getRandomValues(a) === a;
       const b = crypto.getRandomValues(new BigUint64Array(2));
       const view = new Uint8Array(new ArrayBuffer(8), 2, 4);
       crypto.getRandomValues(view);
       return [same, a.some((x) => x !== 0), typeof b[0], new Uint8Array(view.buffer)[0], new Uint8Array(view.buffer)[7]];
-    `)).toEqual([true, true, 'bigint', 0, 0]);
+    `),
+    ).toEqual([true, true, 'bigint', 0, 0]);
     expect(sb.randomCalls - before).toBe(3);
   });
 
   it('rejects non-integer arrays and more than 65536 bytes with DOMExceptions', () => {
-    expect(sb.json('try { crypto.getRandomValues(new Float64Array(2)) } catch (e) { return [e instanceof DOMException, e.name] }')).toEqual([true, 'TypeMismatchError']);
+    expect(sb.json('try { crypto.getRandomValues(new Float64Array(2)) } catch (e) { return [e instanceof DOMException, e.name] }')).toEqual([
+      true,
+      'TypeMismatchError',
+    ]);
     expect(sb.json('try { crypto.getRandomValues([1, 2]) } catch (e) { return e.name }')).toBe('TypeMismatchError');
     expect(sb.json('try { crypto.getRandomValues(new Uint8Array(65537)) } catch (e) { return [e.name, e.code] }')).toEqual(['QuotaExceededError', 22]);
     expect(sb.json('return crypto.getRandomValues(new Uint8Array(65536)).length')).toBe(65536);
@@ -837,17 +1163,22 @@ describe('structuredClone', () => {
   const sb = new Sandbox();
 
   it('deep-copies plain data with shared and circular references', () => {
-    expect(sb.json(`
+    expect(
+      sb.json(`
       const shared = { n: 1 };
       const src = { a: [shared, shared], m: new Map([['k', new Set([1])]]), d: new Date(5), bytes: new Uint8Array([1, 2]), big: 10n };
       src.self = src;
       const c = structuredClone(src);
       return [c !== src, c.self === c, c.a[0] === c.a[1], c.a[0] !== shared, c.m.get('k').has(1), c.d.getTime(), Array.from(c.bytes), c.bytes.buffer !== src.bytes.buffer, typeof c.big];
-    `)).toEqual([true, true, true, true, true, 5, [1, 2], true, 'bigint']);
+    `),
+    ).toEqual([true, true, true, true, true, 5, [1, 2], true, 'bigint']);
   });
 
   it('explains what cannot be cloned', () => {
-    expect(sb.json('try { structuredClone({ f() {} }) } catch (e) { return [e.name, /could not be cloned/.test(e.message)] }')).toEqual(['DataCloneError', true]);
+    expect(sb.json('try { structuredClone({ f() {} }) } catch (e) { return [e.name, /could not be cloned/.test(e.message)] }')).toEqual([
+      'DataCloneError',
+      true,
+    ]);
     expect(sb.json('try { structuredClone(new (class Foo {})()) } catch (e) { return [e.name, /Foo/.test(e.message)] }')).toEqual(['DataCloneError', true]);
   });
 });
@@ -870,31 +1201,101 @@ describe('invoke: fetch handlers', () => {
       return new Response(out, { status: 201, headers });
     } } }`);
     const body = Uint8Array.from([0, 1, 2, 0xc3, 0x28, 0xff]);
-    const out = await sb.invoke({ method: 'PUT', url: 'https://fn.test/hello/world?x=1', headers: [['User-Agent', 'test/1'], ['X-Bad', 'a\u0000b']], body, invocationId: 'inv-42' });
+    const out = await sb.invoke({
+      method: 'PUT',
+      url: 'https://fn.test/hello/world?x=1',
+      headers: [
+        ['User-Agent', 'test/1'],
+        ['X-Bad', 'a\u0000b'],
+      ],
+      body,
+      invocationId: 'inv-42',
+    });
     expect(out.status).toBe(201);
     expect(out.headers).toEqual([
-      ['set-cookie', 'a=1'], ['set-cookie', 'b=2'], ['x-agent', 'test/1'], ['x-echo-len', '6'], ['x-env', 'hi,1'], ['x-id', 'inv-42'],
+      ['set-cookie', 'a=1'],
+      ['set-cookie', 'b=2'],
+      ['x-agent', 'test/1'],
+      ['x-echo-len', '6'],
+      ['x-env', 'hi,1'],
+      ['x-id', 'inv-42'],
     ]);
     expect([...out.bytes!]).toEqual([0, 1, 2, 0xc3, 0x28, 0xff, 255]);
     expect(out.logs).toEqual([{ level: 'log', message: 'got PUT /hello/world', ms: 0 }]);
     expect(out.error).toBeUndefined();
   });
 
-  it('normalizes the host\'s header pairs like append() and drops the invalid ones', async () => {
+  it("normalizes the host's header pairs like append() and drops the invalid ones", async () => {
     const sb = new Sandbox();
     sb.setModule(`{ default: { fetch(request) {
       return Response.json({ all: [...request.headers], type: request.headers.get('Content-Type') });
     } } }`);
     const cases: { headers: unknown[]; all: [string, string][] }[] = [
       { headers: [], all: [] },
-      { headers: [['Content-Type', 'text/plain'], ['x-a', '1'], ['X-A', '2']], all: [['content-type', 'text/plain'], ['x-a', '1, 2']] },
+      {
+        headers: [
+          ['Content-Type', 'text/plain'],
+          ['x-a', '1'],
+          ['X-A', '2'],
+        ],
+        all: [
+          ['content-type', 'text/plain'],
+          ['x-a', '1, 2'],
+        ],
+      },
       // Everything below takes the one-by-one way for the whole list; the result must be the same.
-      { headers: [['content-type', ' padded\t'], ['x-b', '']], all: [['content-type', 'padded'], ['x-b', '']] },
-      { headers: [['content-type', 'café'], ['x-c', '\u20ac']], all: [['content-type', 'café']] },
-      { headers: [['content-type', 'a\rb'], ['x-d', 'ok'], ['x-e', 'a\u0000b'], ['x-f', 'a\nb']], all: [['x-d', 'ok']] },
-      { headers: [['bad name', 'x'], ['x-g\nx-h', 'y'], ['', 'z'], ['content-type', 'ok']], all: [['content-type', 'ok']] },
-      { headers: [['content-type', 'ok'], ['x-i'], 'x-j: 1', ['x-k', 'v', 'extra'], null, [1, 2]], all: [['1', '2'], ['content-type', 'ok']] },
-      { headers: [['content-type', 'tab\tinside'], ['x-l', '\u0001ctl']], all: [['content-type', 'tab\tinside'], ['x-l', '\u0001ctl']] },
+      {
+        headers: [
+          ['content-type', ' padded\t'],
+          ['x-b', ''],
+        ],
+        all: [
+          ['content-type', 'padded'],
+          ['x-b', ''],
+        ],
+      },
+      {
+        headers: [
+          ['content-type', 'café'],
+          ['x-c', '\u20ac'],
+        ],
+        all: [['content-type', 'café']],
+      },
+      {
+        headers: [
+          ['content-type', 'a\rb'],
+          ['x-d', 'ok'],
+          ['x-e', 'a\u0000b'],
+          ['x-f', 'a\nb'],
+        ],
+        all: [['x-d', 'ok']],
+      },
+      {
+        headers: [
+          ['bad name', 'x'],
+          ['x-g\nx-h', 'y'],
+          ['', 'z'],
+          ['content-type', 'ok'],
+        ],
+        all: [['content-type', 'ok']],
+      },
+      {
+        headers: [['content-type', 'ok'], ['x-i'], 'x-j: 1', ['x-k', 'v', 'extra'], null, [1, 2]],
+        all: [
+          ['1', '2'],
+          ['content-type', 'ok'],
+        ],
+      },
+      {
+        headers: [
+          ['content-type', 'tab\tinside'],
+          ['x-l', '\u0001ctl'],
+        ],
+        all: [
+          ['content-type', 'tab\tinside'],
+          ['x-l', '\u0001ctl'],
+        ],
+      },
     ];
     for (const c of cases) {
       const out = await sb.invoke({ headers: c.headers as [string, string][] });
@@ -1029,8 +1430,9 @@ describe('setModule', () => {
   it('explains what to export when the module has no handler', () => {
     const sb = new Sandbox();
     for (const exportsSource of ['{}', '{ default: {} }', '{ default: () => 1 }', '{ handler: "not a function" }']) {
-      expect(() => sb.setModule(exportsSource), exportsSource)
-        .toThrow(/^the module exports neither a default object with fetch\(\) nor a handler\(\) function: export `default \{ async fetch/);
+      expect(() => sb.setModule(exportsSource), exportsSource).toThrow(
+        /^the module exports neither a default object with fetch\(\) nor a handler\(\) function: export `default \{ async fetch/,
+      );
     }
   });
 });
@@ -1039,13 +1441,23 @@ describe('setModule', () => {
 describe('invoke: Lambda handlers', () => {
   it('builds an API Gateway v2 event and context', async () => {
     const sb = new Sandbox();
-    sb.setModule(`{ async handler(event, context) {
+    sb.setModule(
+      `{ async handler(event, context) {
       return { statusCode: 200, body: JSON.stringify({ event, context: { ...context, remaining: context.getRemainingTimeInMillis() } }) };
-    } }`, { name: 'legacy', env: {}, memoryMiB: 512 });
+    } }`,
+      { name: 'legacy', env: {}, memoryMiB: 512 },
+    );
     const out = await sb.invoke({
       method: 'POST',
       url: 'https://api.fn.test/items/42?b=2&a=1&b=3&e=%C3%A9',
-      headers: [['Host', 'api.fn.test'], ['User-Agent', 'curl/8'], ['X-Forwarded-For', '203.0.113.9, 10.0.0.1'], ['Accept', 'a'], ['accept', 'b'], ['Cookie', 'k1=v1; k2=v2']],
+      headers: [
+        ['Host', 'api.fn.test'],
+        ['User-Agent', 'curl/8'],
+        ['X-Forwarded-For', '203.0.113.9, 10.0.0.1'],
+        ['Accept', 'a'],
+        ['accept', 'b'],
+        ['Cookie', 'k1=v1; k2=v2'],
+      ],
       body: '{"x":1}',
       invocationId: 'req-7',
       deadlineMs: sb.now + 1500.6,
@@ -1057,19 +1469,30 @@ describe('invoke: Lambda handlers', () => {
       rawPath: '/items/42',
       rawQueryString: 'b=2&a=1&b=3&e=%C3%A9',
       cookies: ['k1=v1', 'k2=v2'],
-      headers: { 'host': 'api.fn.test', 'user-agent': 'curl/8', 'x-forwarded-for': '203.0.113.9, 10.0.0.1', 'accept': 'a,b' },
+      headers: { host: 'api.fn.test', 'user-agent': 'curl/8', 'x-forwarded-for': '203.0.113.9, 10.0.0.1', accept: 'a,b' },
       queryStringParameters: { b: '2,3', a: '1', e: 'é' },
       requestContext: {
-        accountId: 'fn', apiId: 'fn', domainName: 'api.fn.test', domainPrefix: 'api',
+        accountId: 'fn',
+        apiId: 'fn',
+        domainName: 'api.fn.test',
+        domainPrefix: 'api',
         http: { method: 'POST', path: '/items/42', protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'curl/8' },
-        requestId: 'req-7', routeKey: '$default', stage: '$default', time: '14/Nov/2023:22:13:20 +0000', timeEpoch: 1700000000000,
+        requestId: 'req-7',
+        routeKey: '$default',
+        stage: '$default',
+        time: '14/Nov/2023:22:13:20 +0000',
+        timeEpoch: 1700000000000,
       },
       body: '{"x":1}',
       isBase64Encoded: false,
     });
     expect(context).toMatchObject({
-      functionName: 'legacy', functionVersion: '$LATEST', memoryLimitInMB: '512', awsRequestId: 'req-7',
-      callbackWaitsForEmptyEventLoop: true, remaining: 1500,
+      functionName: 'legacy',
+      functionVersion: '$LATEST',
+      memoryLimitInMB: '512',
+      awsRequestId: 'req-7',
+      callbackWaitsForEmptyEventLoop: true,
+      remaining: 1500,
     });
     expect(context.invokedFunctionArn).toMatch(/:function:legacy$/);
   });
@@ -1099,7 +1522,16 @@ describe('invoke: Lambda handlers', () => {
       }
     } }`);
     const full = await sb.invoke({ url: 'https://fn.test/full' });
-    expect([full.status, full.headers, full.text]).toEqual([201, [['content-type', 'text/csv'], ['set-cookie', 'a=1'], ['set-cookie', 'b=2'], ['x-n', '5']], 'a,b']);
+    expect([full.status, full.headers, full.text]).toEqual([
+      201,
+      [
+        ['content-type', 'text/csv'],
+        ['set-cookie', 'a=1'],
+        ['set-cookie', 'b=2'],
+        ['x-n', '5'],
+      ],
+      'a,b',
+    ]);
     const b64 = await sb.invoke({ url: 'https://fn.test/b64' });
     expect([...b64.bytes!]).toEqual([0xff, 0x00, 0x80]);
     const str = await sb.invoke({ url: 'https://fn.test/string' });

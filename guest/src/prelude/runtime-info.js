@@ -11,12 +11,15 @@ import { loaded } from './dispatch.js';
 
 const HOST_PLATFORMS = ['kvm', 'ptrace', 'process'];
 
-defineGlobal('fn', Object.freeze({
-  runtime: nativeInfo.runtime,
-  version: nativeInfo.version,
-  engine: nativeInfo.engine,
-  get platform() {
-    return HOST_PLATFORMS.indexOf(loaded.platform) >= 0 ? loaded.platform : nativeInfo.platform;
-  },
-  memoryBytes: nativeInfo.memoryBytes,
-}));
+defineGlobal(
+  'fn',
+  Object.freeze({
+    runtime: nativeInfo.runtime,
+    version: nativeInfo.version,
+    engine: nativeInfo.engine,
+    get platform() {
+      return HOST_PLATFORMS.indexOf(loaded.platform) >= 0 ? loaded.platform : nativeInfo.platform;
+    },
+    memoryBytes: nativeInfo.memoryBytes,
+  }),
+);

@@ -121,7 +121,19 @@ export class ReadableStream {
     const source = underlyingSource === undefined || underlyingSource === null ? {} : underlyingSource;
     if (source.type === 'bytes') throw new TypeError('ReadableStream: byte streams (type "bytes") are not supported in fn');
     void strategy;
-    const state = { source, queue: [], waiting: [], state: 'readable', closeRequested: false, storedError: undefined, reader: null, pulling: false, controller: null, onRead: null, closedWaiters: [] };
+    const state = {
+      source,
+      queue: [],
+      waiting: [],
+      state: 'readable',
+      closeRequested: false,
+      storedError: undefined,
+      reader: null,
+      pulling: false,
+      controller: null,
+      onRead: null,
+      closedWaiters: [],
+    };
     state.controller = makeController(state);
     streamState.set(this, state);
     if (typeof source.start === 'function') {
@@ -132,7 +144,8 @@ export class ReadableStream {
     return streamState.get(this).reader !== null;
   }
   getReader(options) {
-    if (options !== undefined && options !== null && options.mode !== undefined) throw new TypeError('ReadableStream.getReader: only the default reader is supported in fn (no "byob")');
+    if (options !== undefined && options !== null && options.mode !== undefined)
+      throw new TypeError('ReadableStream.getReader: only the default reader is supported in fn (no "byob")');
     const state = streamState.get(this);
     if (state.onRead !== null) state.onRead();
     return new ReadableStreamDefaultReader(this);

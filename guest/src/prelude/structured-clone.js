@@ -21,7 +21,10 @@ const CLONE_ERROR_CONSTRUCTORS = { Error, EvalError, RangeError, ReferenceError,
 function cloneValue(value, memory) {
   if (typeof value === 'symbol') throw new DOMException(`structuredClone: ${value.toString()} could not be cloned`, 'DataCloneError');
   if (typeof value === 'function') {
-    throw new DOMException(`structuredClone: ${formatFunction(value)} could not be cloned; only plain data (objects, arrays, Map, Set, Date, bytes...) can`, 'DataCloneError');
+    throw new DOMException(
+      `structuredClone: ${formatFunction(value)} could not be cloned; only plain data (objects, arrays, Map, Set, Date, bytes...) can`,
+      'DataCloneError',
+    );
   }
   if (value === null || typeof value !== 'object') return value;
   if (memory.has(value)) return memory.get(value);
@@ -65,7 +68,10 @@ function cloneValue(value, memory) {
   } else {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
-      throw new DOMException(`structuredClone: ${describeValue(value)} could not be cloned; only plain data (objects, arrays, Map, Set, Date, bytes...) can`, 'DataCloneError');
+      throw new DOMException(
+        `structuredClone: ${describeValue(value)} could not be cloned; only plain data (objects, arrays, Map, Set, Date, bytes...) can`,
+        'DataCloneError',
+      );
     }
     out = {};
     memory.set(value, out);

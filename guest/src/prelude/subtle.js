@@ -29,7 +29,10 @@ function makeKey(bytes, algorithm, extractable, usages) {
 }
 
 function notSupported(what) {
-  return new DOMException(`crypto.subtle: ${what} is not supported in fn (supported: digest with SHA-1/SHA-256/SHA-384/SHA-512, HMAC keys with sign/verify)`, 'NotSupportedError');
+  return new DOMException(
+    `crypto.subtle: ${what} is not supported in fn (supported: digest with SHA-1/SHA-256/SHA-384/SHA-512, HMAC keys with sign/verify)`,
+    'NotSupportedError',
+  );
 }
 
 function algorithmName(algorithm) {
@@ -188,7 +191,13 @@ defineMethods(subtle, {
   },
 });
 for (const name of ['encrypt', 'decrypt', 'deriveBits', 'deriveKey', 'wrapKey', 'unwrapKey']) {
-  defineMethods(subtle, { [name]: { [name]() { return Promise.reject(notSupported(`crypto.subtle.${name}`)); } }[name] });
+  defineMethods(subtle, {
+    [name]: {
+      [name]() {
+        return Promise.reject(notSupported(`crypto.subtle.${name}`));
+      },
+    }[name],
+  });
 }
 setToStringTag(subtle, 'SubtleCrypto');
 Object.defineProperty(cryptoObject, 'subtle', { value: subtle, writable: false, enumerable: true, configurable: true });

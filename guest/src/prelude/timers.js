@@ -20,8 +20,13 @@ function addTimer(what, callback, delay, args, repeat) {
   let ms = Number(delay);
   if (!(ms > 0)) ms = 0; // also NaN and undefined
   const timer = {
-    id: nextTimerId++, at: native.now() + ms, seq: nextTimerSeq++, callback, args,
-    interval: repeat ? Math.max(ms, 1) : -1, cleared: false,
+    id: nextTimerId++,
+    at: native.now() + ms,
+    seq: nextTimerSeq++,
+    callback,
+    args,
+    interval: repeat ? Math.max(ms, 1) : -1,
+    cleared: false,
   };
   pendingTimers.push(timer);
   return timer.id;

@@ -6,7 +6,7 @@
 
 import { utf8Encode, utf8Decode } from './internal.js';
 
-export const SPECIAL_PORTS = { 'ftp': 21, 'file': null, 'http': 80, 'https': 443, 'ws': 80, 'wss': 443 };
+export const SPECIAL_PORTS = { ftp: 21, file: null, http: 80, https: 443, ws: 80, wss: 443 };
 
 export function isSpecialScheme(scheme) {
   return Object.prototype.hasOwnProperty.call(SPECIAL_PORTS, scheme);
@@ -314,7 +314,10 @@ function domainToASCII(domain) {
   if (/[^\x00-\x7f]/.test(d)) {
     if (typeof d.normalize === 'function') d = d.normalize('NFC');
     d = d.toLowerCase();
-    d = d.split('.').map((label) => (/[^\x00-\x7f]/.test(label) ? 'xn--' + punycodeEncode(label) : label)).join('.');
+    d = d
+      .split('.')
+      .map((label) => (/[^\x00-\x7f]/.test(label) ? 'xn--' + punycodeEncode(label) : label))
+      .join('.');
   } else {
     d = d.toLowerCase();
   }

@@ -3,19 +3,45 @@
 // Windows drive letters in file URLs and the percent-encoding sets, as the standard says.
 
 import { toUSVString } from './internal.js';
-import { SPECIAL_PORTS, isSpecialScheme, isC0Control, isFragmentSet, isQuerySet, isSpecialQuerySet, isPathSet, isUserinfoSet, encodeCodePoint, encodeString, parseHost } from './url-host.js';
+import {
+  SPECIAL_PORTS,
+  isSpecialScheme,
+  isC0Control,
+  isFragmentSet,
+  isQuerySet,
+  isSpecialQuerySet,
+  isPathSet,
+  isUserinfoSet,
+  encodeCodePoint,
+  encodeString,
+  parseHost,
+} from './url-host.js';
 
 // ---- the basic URL parser ---------------------------------------------------------------------
 
 // The parser's states, named as in the standard ("scheme start state"...). Plain constants rather
 // than members of an object: a `switch` evaluates its cases in order, for every character.
-export const SCHEME_START_STATE = 1, SCHEME_STATE = 2, NO_SCHEME_STATE = 3,
-  SPECIAL_RELATIVE_OR_AUTHORITY_STATE = 4, PATH_OR_AUTHORITY_STATE = 5, RELATIVE_STATE = 6,
-  RELATIVE_SLASH_STATE = 7, SPECIAL_AUTHORITY_SLASHES_STATE = 8,
-  SPECIAL_AUTHORITY_IGNORE_SLASHES_STATE = 9, AUTHORITY_STATE = 10, HOST_STATE = 11,
-  HOSTNAME_STATE = 12, PORT_STATE = 13, FILE_STATE = 14, FILE_SLASH_STATE = 15,
-  FILE_HOST_STATE = 16, PATH_START_STATE = 17, PATH_STATE = 18, OPAQUE_PATH_STATE = 19,
-  QUERY_STATE = 20, FRAGMENT_STATE = 21;
+export const SCHEME_START_STATE = 1,
+  SCHEME_STATE = 2,
+  NO_SCHEME_STATE = 3,
+  SPECIAL_RELATIVE_OR_AUTHORITY_STATE = 4,
+  PATH_OR_AUTHORITY_STATE = 5,
+  RELATIVE_STATE = 6,
+  RELATIVE_SLASH_STATE = 7,
+  SPECIAL_AUTHORITY_SLASHES_STATE = 8,
+  SPECIAL_AUTHORITY_IGNORE_SLASHES_STATE = 9,
+  AUTHORITY_STATE = 10,
+  HOST_STATE = 11,
+  HOSTNAME_STATE = 12,
+  PORT_STATE = 13,
+  FILE_STATE = 14,
+  FILE_SLASH_STATE = 15,
+  FILE_HOST_STATE = 16,
+  PATH_START_STATE = 17,
+  PATH_STATE = 18,
+  OPAQUE_PATH_STATE = 19,
+  QUERY_STATE = 20,
+  FRAGMENT_STATE = 21;
 export const FAILURE = null;
 
 function newURLRecord() {
@@ -458,14 +484,15 @@ export function basicURLParse(input, base, url, stateOverride) {
 const DEC_OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
 const SERIALIZED_HTTP_URL = new RegExp(
   '^(https?)://' +
-  // A domain whose last label starts with a letter (so it is not an IPv4 number), or dotted IPv4.
-  `((?:[a-z0-9-]+\\.)*[a-z][a-z0-9-]*|(?:${DEC_OCTET}\\.){3}${DEC_OCTET})` +
-  '(?::(0|[1-9][0-9]{0,4}))?' +
-  // Path segments of characters outside the path percent-encode set, none of them "." or ".."
-  // (or their %2e spellings).
-  "((?:/(?!(?:\\.|%2[eE]){1,2}(?:[/?]|$))[A-Za-z0-9\\-._~!$&'()*+,;=:@%]*)+)" +
-  // A query of characters outside the special-query percent-encode set.
-  '(?:\\?([!$%&()*+,\\-./0-9:;=?@A-Z\\[\\\\\\]^_`a-z{|}~]*))?$');
+    // A domain whose last label starts with a letter (so it is not an IPv4 number), or dotted IPv4.
+    `((?:[a-z0-9-]+\\.)*[a-z][a-z0-9-]*|(?:${DEC_OCTET}\\.){3}${DEC_OCTET})` +
+    '(?::(0|[1-9][0-9]{0,4}))?' +
+    // Path segments of characters outside the path percent-encode set, none of them "." or ".."
+    // (or their %2e spellings).
+    "((?:/(?!(?:\\.|%2[eE]){1,2}(?:[/?]|$))[A-Za-z0-9\\-._~!$&'()*+,;=:@%]*)+)" +
+    // A query of characters outside the special-query percent-encode set.
+    '(?:\\?([!$%&()*+,\\-./0-9:;=?@A-Z\\[\\\\\\]^_`a-z{|}~]*))?$',
+);
 
 // The match for a string in serialized form, or null.
 function matchSerializedHttpURL(input) {

@@ -3,7 +3,24 @@
 
 import { defineGlobal, setToStringTag, requireArgs, isObjectLike, toUSVString, utf8Decode, createPairIteratorFactory } from './internal.js';
 import { isUserinfoSet, utf8Bytes, hexByte, encodeString, percentDecodeBytes } from './url-host.js';
-import { SCHEME_START_STATE, HOST_STATE, HOSTNAME_STATE, PORT_STATE, PATH_START_STATE, QUERY_STATE, FRAGMENT_STATE, FAILURE, copyURLRecord, hasOpaquePath, basicURLParse, parseAbsoluteURL, serializePath, serializeURL, serializeOrigin, stripTrailingSpacesFromOpaquePath } from './url-parser.js';
+import {
+  SCHEME_START_STATE,
+  HOST_STATE,
+  HOSTNAME_STATE,
+  PORT_STATE,
+  PATH_START_STATE,
+  QUERY_STATE,
+  FRAGMENT_STATE,
+  FAILURE,
+  copyURLRecord,
+  hasOpaquePath,
+  basicURLParse,
+  parseAbsoluteURL,
+  serializePath,
+  serializeURL,
+  serializeOrigin,
+  stripTrailingSpacesFromOpaquePath,
+} from './url-parser.js';
 
 // ---- application/x-www-form-urlencoded --------------------------------------------------------
 
@@ -28,8 +45,7 @@ function formEncode(s) {
   let out = '';
   for (const ch of s) {
     const c = ch.codePointAt(0);
-    if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ||
-        c === 0x2a || c === 0x2d || c === 0x2e || c === 0x5f) out += ch;
+    if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2a || c === 0x2d || c === 0x2e || c === 0x5f) out += ch;
     else if (c === 0x20) out += '+';
     else for (const b of utf8Bytes(c)) out += hexByte(b);
   }
@@ -117,7 +133,9 @@ export class URLSearchParams {
   getAll(name) {
     requireArgs(arguments, 1, 'URLSearchParams.getAll');
     const n = toUSVString(name);
-    return paramsOf(this, 'URLSearchParams.getAll').list.filter((pair) => pair[0] === n).map((pair) => pair[1]);
+    return paramsOf(this, 'URLSearchParams.getAll')
+      .list.filter((pair) => pair[0] === n)
+      .map((pair) => pair[1]);
   }
 
   has(name, value = undefined) {
@@ -178,7 +196,10 @@ export class URLSearchParams {
   }
 }
 Object.defineProperty(URLSearchParams.prototype, Symbol.iterator, {
-  value: URLSearchParams.prototype.entries, writable: true, enumerable: false, configurable: true,
+  value: URLSearchParams.prototype.entries,
+  writable: true,
+  enumerable: false,
+  configurable: true,
 });
 setToStringTag(URLSearchParams.prototype, 'URLSearchParams');
 

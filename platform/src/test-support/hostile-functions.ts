@@ -25,7 +25,11 @@ export const HOSTILE: Record<string, HostileFunction> = {
     outcomes: ['out_of_memory'],
     repeat: false,
   },
-  'deep-recursion': { source: withOk('const f = (n) => f(n + 1) + 1; return new Response(String(f(0)));'), outcomes: ['function_error', 'function_crashed'], repeat: true },
+  'deep-recursion': {
+    source: withOk('const f = (n) => f(n + 1) + 1; return new Response(String(f(0)));'),
+    outcomes: ['function_error', 'function_crashed'],
+    repeat: true,
+  },
   'huge-response': { source: withOk("return new Response('x'.repeat(7 * 1024 * 1024));"), outcomes: ['bad_response'], repeat: true },
   'header-flood': {
     source: withOk('const h = new Headers(); for (let i = 0; i < 300; i++) h.set(`x-h${i}`, String(i)); return new Response("flood", { headers: h });'),
@@ -48,5 +52,9 @@ export const HOSTILE: Record<string, HostileFunction> = {
     outcomes: ['ok', 'function_error', 'bad_response', 'function_crashed'],
     repeat: true,
   },
-  'throws-non-error': { source: withOk("throw { toString() { throw new Error('poisoned toString'); }, get message() { throw new Error('poisoned message'); } };"), outcomes: ['function_error'], repeat: true },
+  'throws-non-error': {
+    source: withOk("throw { toString() { throw new Error('poisoned toString'); }, get message() { throw new Error('poisoned message'); } };"),
+    outcomes: ['function_error'],
+    repeat: true,
+  },
 };

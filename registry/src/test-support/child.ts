@@ -25,7 +25,15 @@ function main(): unknown {
     for (let i = 0; i < Number(count); i++) {
       const v = registry.functions.createVersion(deployInput(tenant!, name!, `${process.pid}-${i}`));
       versions.push(v.version);
-      const [log] = registry.logs.append({ tenant: tenant!, function: name!, version: v.version, invocationId: `${process.pid}-${i}`, status: 'ok', durationMs: 1, cold: false });
+      const [log] = registry.logs.append({
+        tenant: tenant!,
+        function: name!,
+        version: v.version,
+        invocationId: `${process.pid}-${i}`,
+        status: 'ok',
+        durationMs: 1,
+        cold: false,
+      });
       logIds.push(log!.id);
     }
     registry.close();
@@ -34,7 +42,16 @@ function main(): unknown {
   if (command === 'write-forever') {
     for (let i = 0; ; i++) {
       registry.functions.createVersion(deployInput(tenant!, `crash-${i % 5}`, `crash-${i}`));
-      registry.logs.append({ tenant: tenant!, function: `crash-${i % 5}`, version: 1, invocationId: `c-${i}`, status: 'ok', durationMs: 1, cold: true, logs: [{ level: 'log', message: 'x'.repeat(2000), ms: 0 }] });
+      registry.logs.append({
+        tenant: tenant!,
+        function: `crash-${i % 5}`,
+        version: 1,
+        invocationId: `c-${i}`,
+        status: 'ok',
+        durationMs: 1,
+        cold: true,
+        logs: [{ level: 'log', message: 'x'.repeat(2000), ms: 0 }],
+      });
       if (i === 0) process.stdout.write('ready\n'); // something is committed: the test may kill us from now on
     }
   }

@@ -5,7 +5,16 @@
  * same by construction and the contract suite tests this layer for both.
  */
 import type { Bus, EventHandler, PublishOptions, RequestHandler, RequestOptions, ServeOptions, SubscribeOptions, Subscription } from './bus.js';
-import { checkMessage, type Contract, type EventContract, type MessageIn, type MessageOut, type ReplyOut, type RequestIn, type RequestOut } from './contract.js';
+import {
+  checkMessage,
+  type Contract,
+  type EventContract,
+  type MessageIn,
+  type MessageOut,
+  type ReplyOut,
+  type RequestIn,
+  type RequestOut,
+} from './contract.js';
 import { BusClosedError, BusContractError } from './errors.js';
 import { resolveSubject } from './subjects.js';
 import type { Inbound, Transport } from './transport.js';
@@ -83,7 +92,9 @@ export class ContractBus implements Bus {
     const onError = options.onError ?? this.onError;
     const sub = await this.transport.subscribe(subject, options.queue, (message) => {
       void (async () => {
-        const event = (this.transport.crossesProcess ? checkMessage(contract.message, message.data, message.subject, 'message', 'received') : message.data) as MessageOut<E>;
+        const event = (
+          this.transport.crossesProcess ? checkMessage(contract.message, message.data, message.subject, 'message', 'received') : message.data
+        ) as MessageOut<E>;
         await handler(event, { subject: message.subject });
       })().catch((err: unknown) => onError(err instanceof Error ? err : new Error(String(err))));
     });

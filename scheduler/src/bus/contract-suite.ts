@@ -120,7 +120,10 @@ export function busContractSuite(name: string, setup: () => Promise<BusTestNetwo
       it('gives each request to exactly one member and spreads requests over the members', async () => {
         const [a, b, client] = [await connect(), await connect(), await connect()];
         const handled: string[] = [];
-        for (const [bus, member] of [[a, 'a'], [b, 'b']] as const) {
+        for (const [bus, member] of [
+          [a, 'a'],
+          [b, 'b'],
+        ] as const) {
           await bus.serve(
             Work,
             (req) => {

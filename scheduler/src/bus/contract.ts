@@ -33,11 +33,7 @@ export type ReplyOut<C extends Contract> = z.output<C['reply']>;
 export type MessageIn<E extends EventContract> = z.input<E['message']>;
 export type MessageOut<E extends EventContract> = z.output<E['message']>;
 
-export function defineContract<Req extends z.ZodType, Rep extends z.ZodType>(c: {
-  subject: string;
-  request: Req;
-  reply: Rep;
-}): Contract<Req, Rep> {
+export function defineContract<Req extends z.ZodType, Rep extends z.ZodType>(c: { subject: string; request: Req; reply: Rep }): Contract<Req, Rep> {
   parseSubject(c.subject, 'pattern');
   return Object.freeze({ kind: 'rpc', ...c });
 }
@@ -51,20 +47,11 @@ export type MessageRole = 'request' | 'reply' | 'message';
 export type MessageSide = 'sent' | 'received';
 
 /** Parses `value` with `schema` or throws a BusContractError naming subject, role and every bad field. */
-export function checkMessage<S extends z.ZodType>(
-  schema: S,
-  value: unknown,
-  subject: string,
-  role: MessageRole,
-  side: MessageSide,
-): z.output<S> {
+export function checkMessage<S extends z.ZodType>(schema: S, value: unknown, subject: string, role: MessageRole, side: MessageSide): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   // Path and message only: zod issues may carry the input, and a payload may hold secrets.
   const issues = result.error.issues.map((i) => `${[role, ...i.path.map(String)].join('.')}: ${i.message}`);
   const where = side === 'sent' ? 'refused to send' : 'refused an incoming';
-  throw new BusContractError(
-    `${where} ${role} on ${subject}: ${issues.join('; ')} — both ends must use the same contract version`,
-    issues,
-  );
+  throw new BusContractError(`${where} ${role} on ${subject}: ${issues.join('; ')} — both ends must use the same contract version`, issues);
 }

@@ -44,7 +44,8 @@ export function decodeFrame(frame: Uint8Array): unknown {
     if (n > buf.length) throw new FrameError(`truncated frame: ${what} runs past its ${buf.length} bytes`);
   };
   need(5, 'the header');
-  if (buf.readUInt8(0) !== FRAME_VERSION) throw new FrameError(`frame version ${buf.readUInt8(0)}, expected ${FRAME_VERSION}: both ends must run the same bus version`);
+  if (buf.readUInt8(0) !== FRAME_VERSION)
+    throw new FrameError(`frame version ${buf.readUInt8(0)}, expected ${FRAME_VERSION}: both ends must run the same bus version`);
   const jsonLength = buf.readUInt32LE(1);
   let at = 5;
   need(at + jsonLength + 4, 'the JSON part');
@@ -101,7 +102,12 @@ function fromTree(tree: unknown, segments: Uint8Array[]): unknown {
     const out: Record<string, unknown> = {};
     for (const [key, v] of entries) {
       // defineProperty: a key "__proto__" from the wire must stay data, never become a prototype.
-      Object.defineProperty(out, key.startsWith('$') ? key.slice(1) : key, { value: fromTree(v, segments), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key.startsWith('$') ? key.slice(1) : key, {
+        value: fromTree(v, segments),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }

@@ -11,7 +11,11 @@ busContractSuite('InProcessBus (wire: true)', () => {
 });
 
 describe('InProcessBus, direct (the default: one process)', () => {
-  const Echo = defineContract({ subject: 'echo', request: z.object({ n: z.number(), bytes: z.instanceof(Uint8Array) }), reply: z.object({ n: z.number(), bytes: z.instanceof(Uint8Array) }) });
+  const Echo = defineContract({
+    subject: 'echo',
+    request: z.object({ n: z.number(), bytes: z.instanceof(Uint8Array) }),
+    reply: z.object({ n: z.number(), bytes: z.instanceof(Uint8Array) }),
+  });
 
   it('passes payloads both ways by reference: a body is never copied', async () => {
     const bus = new InProcessBus();

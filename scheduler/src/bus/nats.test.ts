@@ -41,12 +41,19 @@ describe('NatsBus on a real nats-server', () => {
     try {
       expect(a.nc.info!.max_payload).toBeLessThan(SIX_MB);
       const served: string[] = [];
-      for (const [bus, name] of [[a, 'a'], [b, 'b']] as const) {
-        await bus.serve(Blob, (req) => {
-          served.push(name);
-          // The reply is the request reversed: proves the server saw every byte in place.
-          return { id: req.id, size: req.body.byteLength, body: req.body.slice().reverse() };
-        }, { queue: 'blobs' });
+      for (const [bus, name] of [
+        [a, 'a'],
+        [b, 'b'],
+      ] as const) {
+        await bus.serve(
+          Blob,
+          (req) => {
+            served.push(name);
+            // The reply is the request reversed: proves the server saw every byte in place.
+            return { id: req.id, size: req.body.byteLength, body: req.body.slice().reverse() };
+          },
+          { queue: 'blobs' },
+        );
       }
       const bodies = [pattern(SIX_MB, 1), pattern(SIX_MB - 7, 2), pattern(3 * 1024 * 1024 + 1, 3), pattern(10, 4)];
       const replies = await Promise.all(bodies.map((body, i) => client.request(Blob, { id: `r${i}`, body }, { timeoutMs: 30_000 })));

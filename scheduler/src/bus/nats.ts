@@ -131,7 +131,11 @@ export class NatsTransport implements Transport {
       data = decodeFrame(await this.chunker.receive(msg.data));
     } catch (err) {
       // Not ours, or its sender went away mid-transfer: a requester learns why, an event is dropped.
-      if (msg.reply) this.reply(msg, { ok: false, error: { name: 'BusContractError', message: `refused an incoming request on ${subject}: ${(err as Error).message}`, code: 'contract', details: {} } });
+      if (msg.reply)
+        this.reply(msg, {
+          ok: false,
+          error: { name: 'BusContractError', message: `refused an incoming request on ${subject}: ${(err as Error).message}`, code: 'contract', details: {} },
+        });
       return;
     }
     deliver({ subject, data, ...(msg.reply ? { respond: (reply: unknown) => this.reply(msg, reply) } : {}) });
@@ -159,11 +163,13 @@ export class NatsTransport implements Transport {
     if (this.isClosed) return new BusClosedError('request interrupted', { cause: err });
     // The reply's chunks were lost in transit: the responder ran, as after a timeout (never "no responders").
     if (err instanceof ChunkFetchError) return new BusTimeoutError(subject, timeoutMs, { cause: err });
-    if (err instanceof FrameError || err instanceof ChunkError) return new BusContractError(`refused an incoming reply on ${subject}: ${err.message}`, [], { cause: err });
+    if (err instanceof FrameError || err instanceof ChunkError)
+      return new BusContractError(`refused an incoming reply on ${subject}: ${err.message}`, [], { cause: err });
     if (err instanceof NatsError) {
       if (err.code === ErrorCode.NoResponders) return new NoRespondersError(subject, { cause: err });
       if (err.code === ErrorCode.Timeout) return new BusTimeoutError(subject, timeoutMs, { cause: err });
-      if (err.code === ErrorCode.ConnectionClosed || err.code === ErrorCode.ConnectionDraining) return new BusClosedError(`request on ${subject}`, { cause: err });
+      if (err.code === ErrorCode.ConnectionClosed || err.code === ErrorCode.ConnectionDraining)
+        return new BusClosedError(`request on ${subject}`, { cause: err });
     }
     if (this.closed) return new BusClosedError(`request on ${subject}`, { cause: err });
     return err instanceof Error ? err : new Error(String(err));
@@ -198,7 +204,9 @@ export class NatsBus extends ContractBus {
         ...options.connection,
       });
     } catch (err) {
-      throw new BusConnectError(`could not connect to NATS at ${servers} (${(err as Error).message}) — start nats-server (with -js), or check the --nats URL`, { cause: err });
+      throw new BusConnectError(`could not connect to NATS at ${servers} (${(err as Error).message}) — start nats-server (with -js), or check the --nats URL`, {
+        cause: err,
+      });
     }
     return new NatsBus(nc, options);
   }

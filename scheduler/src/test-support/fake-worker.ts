@@ -89,7 +89,9 @@ export class FakeWorker {
 let counter = 0;
 
 /** A valid scheduler request; override what the test is about. */
-export function scheduleRequest(overrides: Partial<Omit<InvocationRequest, 'limits'>> & { limits?: Partial<InvocationRequest['limits']> } = {}): InvocationRequest {
+export function scheduleRequest(
+  overrides: Partial<Omit<InvocationRequest, 'limits'>> & { limits?: Partial<InvocationRequest['limits']> } = {},
+): InvocationRequest {
   const { limits, ...rest } = overrides;
   return {
     invocationId: `inv-${++counter}`,

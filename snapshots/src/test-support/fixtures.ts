@@ -67,7 +67,10 @@ export async function putBase(store: SnapshotStore, seed = 'base'): Promise<Buil
 /** A function snapshot on `base` whose diff overrides pages 2 and 20–22 (page 2 becomes zero). */
 export function functionSnapshot(base: Built, name: string): { state: Buffer; memory: Buffer } {
   const memory = guestImage(name, [20, 21, 22]);
-  const runs: Array<[number, number]> = [[2, 1], [20, 3]];
+  const runs: Array<[number, number]> = [
+    [2, 1],
+    [20, 3],
+  ];
   const state = encodeStateFile({
     ...basePayload(base.memory),
     kind: 'function',

@@ -74,10 +74,7 @@ h.test('constructor with a valid ELF and no KVM throws KVM_UNAVAILABLE', () => {
   const p = addon.probe();
   if (p.ok) return; // covered by kvm_scenarios.cjs
   if (!fs.existsSync(probeElfPath)) throw new Error(`${probeElfPath} missing: run native/test/run.sh`);
-  const e = throwsSync(
-    () => new addon.NativeMicroVm({ memoryBytes: 64 * MiB, guestElf: fs.readFileSync(probeElfPath) }),
-    'no kvm',
-  );
+  const e = throwsSync(() => new addon.NativeMicroVm({ memoryBytes: 64 * MiB, guestElf: fs.readFileSync(probeElfPath) }), 'no kvm');
   assert(e.code === 'KVM_UNAVAILABLE', `${e.code}: ${e.message}`);
   assert(e.reason === p.code, `reason ${e.reason} vs probe ${p.code}`);
 });

@@ -52,10 +52,17 @@ h.test('a running exchange keeps the process alive until its callback', () => {
   assert(r.status === 0 && /ended timeout/.test(r.stdout), `status ${r.status} ${r.stdout} ${r.stderr}`);
 });
 h.test('a VM dropped without close() is finalized by GC', () => {
-  const r = spawnSync(process.execPath, ['--expose-gc', '-e', `${prelude}
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      '-e',
+      `${prelude}
     let vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
-    vm.exchange(req(0, null), () => { vm = null; setImmediate(() => { global.gc(); console.log('gc done'); }); });`],
-    { env: { ...process.env, ADDON: addonPath, ELF: probeElf }, encoding: 'utf8', timeout: 20000 });
+    vm.exchange(req(0, null), () => { vm = null; setImmediate(() => { global.gc(); console.log('gc done'); }); });`,
+    ],
+    { env: { ...process.env, ADDON: addonPath, ELF: probeElf }, encoding: 'utf8', timeout: 20000 },
+  );
   assert(r.status === 0 && /gc done/.test(r.stdout), `status ${r.status} ${r.stdout} ${r.stderr}`);
 });
 h.test('process exit with a guest still spinning does not hang', () => {
@@ -147,7 +154,10 @@ h.test('a snapshot taken with XSAVE restores where KVM has only KVM_SET_FPU, and
     await mxcsr(vm); await snap(vm, { dir: process.env.DIR }); vm.close(); })().catch((e) => { console.log('ERR', e.message); process.exit(1); });`;
   const back = `(async () => { const v = await restore({ memoryBytes: 64 << 20, dir: process.env.DIR }); console.log('mxcsr', await mxcsr(v), await count(v)); v.close(); })()
     .catch((e) => { console.log('ERR', e.code, e.message); process.exit(1); });`;
-  for (const [dir, takeEnv, backEnv] of [[withX, {}, { FAKE_KVM_NO_XSAVE: '1' }], [noX, { FAKE_KVM_NO_XSAVE: '1' }, {}]]) {
+  for (const [dir, takeEnv, backEnv] of [
+    [withX, {}, { FAKE_KVM_NO_XSAVE: '1' }],
+    [noX, { FAKE_KVM_NO_XSAVE: '1' }, {}],
+  ]) {
     let r = childWith({ DIR: dir, ...takeEnv }, take);
     assert(r.status === 0, `take: ${r.stdout} ${r.stderr}`);
     r = childWith({ DIR: dir, ...backEnv }, back);
@@ -156,46 +166,69 @@ h.test('a snapshot taken with XSAVE restores where KVM has only KVM_SET_FPU, and
 });
 h.test('restore reports an optional MSR KVM refused (IA32_TSC) and carries on', () => {
   const dir = path.join(snapDir, 'msr');
-  let r = childWith({ DIR: dir }, `(async () => { const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
-    await ex(vm, req(0, null)); await snap(vm, { dir: process.env.DIR }); vm.close(); })();`);
+  let r = childWith(
+    { DIR: dir },
+    `(async () => { const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
+    await ex(vm, req(0, null)); await snap(vm, { dir: process.env.DIR }); vm.close(); })();`,
+  );
   assert(r.status === 0, r.stderr);
-  r = childWith({ DIR: dir, FAKE_KVM_REFUSE_MSR: '10' }, `(async () => { const v = await restore({ memoryBytes: 64 << 20, dir: process.env.DIR });
-    console.log(JSON.stringify(v.stats().restore.msrsRefused), await count(v)); v.close(); })().catch((e) => { console.log('ERR', e.message); process.exit(1); });`);
+  r = childWith(
+    { DIR: dir, FAKE_KVM_REFUSE_MSR: '10' },
+    `(async () => { const v = await restore({ memoryBytes: 64 << 20, dir: process.env.DIR });
+    console.log(JSON.stringify(v.stats().restore.msrsRefused), await count(v)); v.close(); })().catch((e) => { console.log('ERR', e.message); process.exit(1); });`,
+  );
   assert(r.status === 0 && /\[16\] 1,1/.test(r.stdout), `${r.stdout} ${r.stderr}`);
-  r = childWith({ DIR: dir, FAKE_KVM_REFUSE_MSR: 'c0000082' }, `restore({ memoryBytes: 64 << 20, dir: process.env.DIR })
-    .then(() => console.log('restored'), (e) => console.log('refused', e.code, e.ioctl));`);
+  r = childWith(
+    { DIR: dir, FAKE_KVM_REFUSE_MSR: 'c0000082' },
+    `restore({ memoryBytes: 64 << 20, dir: process.env.DIR })
+    .then(() => console.log('restored'), (e) => console.log('refused', e.code, e.ioctl));`,
+  );
   assert(/refused KVM_ERROR KVM_SET_MSRS/.test(r.stdout), `a required MSR refused: ${r.stdout} ${r.stderr}`);
 });
 h.test('restore on a host whose CPU lacks a feature the snapshot recorded is refused', () => {
   const dir = path.join(snapDir, 'cpuid');
-  let r = childWith({ DIR: dir }, `(async () => { const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
-    await ex(vm, req(0, null)); await snap(vm, { dir: process.env.DIR }); vm.close(); })();`);
+  let r = childWith(
+    { DIR: dir },
+    `(async () => { const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
+    await ex(vm, req(0, null)); await snap(vm, { dir: process.env.DIR }); vm.close(); })();`,
+  );
   assert(r.status === 0, r.stderr);
-  r = childWith({ DIR: dir, FAKE_KVM_CPUID_1_ECX: '0' }, `restore({ memoryBytes: 64 << 20, dir: process.env.DIR })
-    .then(() => console.log('restored'), (e) => console.log('refused', e.code, e.reason, e.message));`);
+  r = childWith(
+    { DIR: dir, FAKE_KVM_CPUID_1_ECX: '0' },
+    `restore({ memoryBytes: 64 << 20, dir: process.env.DIR })
+    .then(() => console.log('restored'), (e) => console.log('refused', e.code, e.reason, e.message));`,
+  );
   assert(/refused SNAPSHOT_ERROR cpu_features .*CPUID\.1:ECX bits 0x40000000/.test(r.stdout), `${r.stdout} ${r.stderr}`);
-  r = childWith({ DIR: dir, FAKE_KVM_CPUID_1_ECX: 'c0000000' }, `restore({ memoryBytes: 64 << 20, dir: process.env.DIR })
-    .then((v) => { console.log('restored'); v.close(); }, (e) => console.log('refused', e.message));`);
+  r = childWith(
+    { DIR: dir, FAKE_KVM_CPUID_1_ECX: 'c0000000' },
+    `restore({ memoryBytes: 64 << 20, dir: process.env.DIR })
+    .then((v) => { console.log('restored'); v.close(); }, (e) => console.log('refused', e.message));`,
+  );
   assert(/restored/.test(r.stdout), `a host with more features is fine: ${r.stdout} ${r.stderr}`);
 });
 // FN_KVM_NESTED_TR_AVAILABLE (nested_quirks.h) against a fake that checks TR the way each machine does.
 h.test('nested machine quirk: without the switch every CPL3 out is a #GP there', () => {
-  const r = childWith({ FAKE_KVM_QEMU_TR_CHECK: '1', FN_KVM_NESTED_TR_AVAILABLE: '' }, `(async () => {
+  const r = childWith(
+    { FAKE_KVM_QEMU_TR_CHECK: '1', FN_KVM_NESTED_TR_AVAILABLE: '' },
+    `(async () => {
     const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
     await ex(vm, req(0, null)).then(() => console.log('ready'), (e) => console.log('fault', e.kind, e.vector, e.exception));
-    vm.close(); })();`);
+    vm.close(); })();`,
+  );
   assert(r.status === 0 && /fault guest_fault 13 #GP/.test(r.stdout), `${r.stdout} ${r.stderr}`);
 });
 h.test('nested machine quirk: with the switch, boot, snapshot, reset (sregs set) and restore all load TR type 9', () => {
   expectCycle(childWith({ DIR: path.join(snapDir, 'nested'), FN_KVM_NESTED_TR_AVAILABLE: '1' }, fullCycle), true, 4096);
-  expectCycle(childWith({ DIR: path.join(snapDir, 'nested-nosync'), FN_KVM_NESTED_TR_AVAILABLE: '1', FAKE_KVM_NO_SYNC_REGS: '1' },
-    fullCycle), false, 4096);
+  expectCycle(childWith({ DIR: path.join(snapDir, 'nested-nosync'), FN_KVM_NESTED_TR_AVAILABLE: '1', FAKE_KVM_NO_SYNC_REGS: '1' }, fullCycle), false, 4096);
 });
 h.test('nested machine quirk: the switch is wrong anywhere else (VM entry wants a busy TSS, as on Intel)', () => {
-  const r = childWith({ FAKE_KVM_QEMU_TR_CHECK: '0', FN_KVM_NESTED_TR_AVAILABLE: '1' }, `(async () => {
+  const r = childWith(
+    { FAKE_KVM_QEMU_TR_CHECK: '0', FN_KVM_NESTED_TR_AVAILABLE: '1' },
+    `(async () => {
     const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
     await ex(vm, req(0, null)).then(() => console.log('ready'), (e) => console.log('refused', e.kind, e.reason));
-    vm.close(); })();`);
+    vm.close(); })();`,
+  );
   assert(r.status === 0 && /refused fail_entry/.test(r.stdout), `${r.stdout} ${r.stderr}`);
 });
 h.test('Bochs quirk: FN_KVM_NESTED_GUEST_IF=1 runs the guest with IF=1 (boot, reset, restore); snapshots still record IF=0', () => {
@@ -226,13 +259,23 @@ h.test('Bochs quirk: FN_KVM_NESTED_GUEST_IF=1 runs the guest with IF=1 (boot, re
 });
 h.test('a restored VM dropped without close() is finalized; process exit during a restore does not hang', () => {
   const dir = path.join(snapDir, 'gc');
-  let r = childWith({ DIR: dir }, `(async () => { const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
-    await ex(vm, req(0, null)); await snap(vm, { dir: process.env.DIR }); vm.close(); })();`);
+  let r = childWith(
+    { DIR: dir },
+    `(async () => { const vm = new addon.NativeMicroVm({ memoryBytes: 64 << 20, guestElf: elf });
+    await ex(vm, req(0, null)); await snap(vm, { dir: process.env.DIR }); vm.close(); })();`,
+  );
   assert(r.status === 0, r.stderr);
-  r = spawnSync(process.execPath, ['--expose-gc', '-e', `${snapPrelude}
+  r = spawnSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      '-e',
+      `${snapPrelude}
     (async () => { let v = await restore({ memoryBytes: 64 << 20, dir: process.env.DIR }); await count(v); v = null;
-      setImmediate(() => { global.gc(); console.log('gc done'); }); })();`],
-  { env: { ...process.env, ADDON: addonPath, ELF: probeElf, DIR: dir }, encoding: 'utf8', timeout: 20000 });
+      setImmediate(() => { global.gc(); console.log('gc done'); }); })();`,
+    ],
+    { env: { ...process.env, ADDON: addonPath, ELF: probeElf, DIR: dir }, encoding: 'utf8', timeout: 20000 },
+  );
   assert(r.status === 0 && /gc done/.test(r.stdout), `${r.status} ${r.stdout} ${r.stderr}`);
   r = childWith({ DIR: dir }, `restore({ memoryBytes: 64 << 20, dir: process.env.DIR }).then((v) => v.close()); process.exit(0);`);
   assert(r.status === 0, `${r.status} ${r.signal} ${r.stderr}`);

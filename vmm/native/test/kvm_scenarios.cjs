@@ -108,7 +108,7 @@ function elfSymbols(buf) {
 // cpu.bin (cpu_state.h): the CPUID section's feature words, and where each one's bits are.
 function cpuFeatureWords(cpu) {
   const words = [];
-  for (let pos = 56; pos < cpu.length - 4;) {
+  for (let pos = 56; pos < cpu.length - 4; ) {
     const tag = cpu.readUInt32LE(pos);
     const len = cpu.readUInt32LE(pos + 4);
     if (tag === 6) {
@@ -230,8 +230,7 @@ async function run(addon, probeElfPath, opts = {}) {
   h.test('NULL read: #PF, not present, reading, CR2 0', () => fault('n', { ...PF, errorCode: 4, cr2: 0n, at: 'at_null_read' }));
   h.test('a port outside the I/O bitmap: #GP(0) at the out', () => fault('p', { ...GP, errorCode: 0, at: 'at_bad_port' }));
   h.test('ud2: #UD at the instruction', () => fault('d', { vector: 6, exception: '#UD', errorCode: 0, at: 'at_ud' }));
-  h.test('divide by zero: #DE, the stub supplies the missing error code', () =>
-    fault('v', { vector: 0, exception: '#DE', errorCode: 0, at: 'at_div' }));
+  h.test('divide by zero: #DE, the stub supplies the missing error code', () => fault('v', { vector: 0, exception: '#DE', errorCode: 0, at: 'at_div' }));
   h.test('int3 through a DPL0 gate: #GP naming IDT entry 3, not a breakpoint', async () => {
     if (!nested || opts.fake) return fault('k', { ...GP, errorCode: (3 << 3) | 2, at: 'at_int3' });
     // Inside the nested test machine (QEMU 7.2's TCG), the #GP of a software interrupt carries
@@ -242,8 +241,7 @@ async function run(addon, probeElfPath, opts = {}) {
     assert(e.errorCode === ((3 << 3) | 2) || e.errorCode === 3 * 16 + 2, `errorCode ${hex(e.errorCode)}`);
     assert(e.rip === sym('at_int3') || e.rip === sym('at_int3') + 1n, `rip ${hex(e.rip)}`);
   });
-  h.test('the fault port from CPL3 is denied: a #GP, never a forged report', () =>
-    fault('q', { ...GP, errorCode: 0, at: 'at_forge' }));
+  h.test('the fault port from CPL3 is denied: a #GP, never a forged report', () => fault('q', { ...GP, errorCode: 0, at: 'at_forge' }));
   h.test('a port inside the doorbell dword but not the doorbell is bad_io', () => scenario('x', 'bad_io'));
   h.test('the syscall port from CPL3 is bad_io, not a syscall', () => scenario('f', 'bad_io'));
   h.test('a byte-wide doorbell is bad_io', () => scenario('w', 'bad_io'));
@@ -262,9 +260,9 @@ async function run(addon, probeElfPath, opts = {}) {
     assert(e.rip === e.cr2 && e.cr2 > BigInt(64 * MiB - MiB) && e.cr2 < BigInt(64 * MiB), `rip ${hex(e.rip)} cr2 ${hex(e.cr2)}`);
   });
   h.test('writing the boot info page (user read-only): #PF, protection, CR2 0x6000', () =>
-    fault('b', { ...PF, errorCode: 7, cr2: 0x6000n, at: 'at_write_boot' }));
-  h.test('reading the GDT (supervisor only): #PF, protection, CR2 0x1000', () =>
-    fault('g', { ...PF, errorCode: 5, cr2: 0x1000n, at: 'at_read_gdt' }));
+    fault('b', { ...PF, errorCode: 7, cr2: 0x6000n, at: 'at_write_boot' }),
+  );
+  h.test('reading the GDT (supervisor only): #PF, protection, CR2 0x1000', () => fault('g', { ...PF, errorCode: 5, cr2: 0x1000n, at: 'at_read_gdt' }));
   // The stack guard page (fn_abi.h FN_STACK_GUARD_SIZE): not mapped, between the heap and the stack.
   // fake_kvm.so walks the page tables the addon wrote, so these run there too.
   const STACK = 1 * MiB;
@@ -272,7 +270,8 @@ async function run(addon, probeElfPath, opts = {}) {
   for (const mib of [8, 18, 64]) {
     const guard = BigInt(mib * MiB - STACK - GUARD);
     h.test(`${mib} MiB: writing the stack guard page faults with CR2 = the guard, its neighbours do not`, () =>
-      fault('G', { ...PF, errorCode: 6, cr2: guard, at: 'at_write_guard' }, mib * MiB));
+      fault('G', { ...PF, errorCode: 6, cr2: guard, at: 'at_write_guard' }, mib * MiB),
+    );
   }
   h.test('a stack overflow faults in the guard page instead of writing the heap, and is still reported', async () => {
     // The fault stubs run on their own stack (IST): the guest's is the very thing that failed.
@@ -464,7 +463,7 @@ async function run(addon, probeElfPath, opts = {}) {
       vm.close();
     }
   });
-  h.test('restore: a new VM idle at the snapshot\'s doorbell, counters where the snapshot left them', async () => {
+  h.test("restore: a new VM idle at the snapshot's doorbell, counters where the snapshot left them", async () => {
     const a = await booted();
     const dir = newDir();
     try {
@@ -522,16 +521,25 @@ async function run(addon, probeElfPath, opts = {}) {
     } finally {
       c.close();
     }
-    await expectRejection(restore(addon, { memoryBytes: 64 * MiB, dir: diff }),
-      (e) => e.code === 'SNAPSHOT_ERROR' && e.reason === 'layout', 'a diff without its base');
-    await expectRejection(restore(addon, { memoryBytes: 64 * MiB, dir: base, baseMemoryPath: path.join(diff, 'memory.img') }),
-      (e) => e.code === 'SNAPSHOT_ERROR' && e.reason === 'layout', 'a full snapshot given a base');
+    await expectRejection(
+      restore(addon, { memoryBytes: 64 * MiB, dir: diff }),
+      (e) => e.code === 'SNAPSHOT_ERROR' && e.reason === 'layout',
+      'a diff without its base',
+    );
+    await expectRejection(
+      restore(addon, { memoryBytes: 64 * MiB, dir: base, baseMemoryPath: path.join(diff, 'memory.img') }),
+      (e) => e.code === 'SNAPSHOT_ERROR' && e.reason === 'layout',
+      'a full snapshot given a base',
+    );
     const other = newDir();
     const o = await booted();
     await snapshot(o, { dir: other });
     o.close();
-    await expectRejection(restore(addon, { memoryBytes: 64 * MiB, dir: diff, baseMemoryPath: path.join(other, 'memory.img') }),
-      (e) => e.code === 'SNAPSHOT_ERROR' && e.reason === 'base', 'a diff over the wrong base');
+    await expectRejection(
+      restore(addon, { memoryBytes: 64 * MiB, dir: diff, baseMemoryPath: path.join(other, 'memory.img') }),
+      (e) => e.code === 'SNAPSHOT_ERROR' && e.reason === 'base',
+      'a diff over the wrong base',
+    );
   });
   h.test('the VM that took a snapshot runs from it, and can take another', async () => {
     const vm = await booted();
@@ -601,8 +609,11 @@ async function run(addon, probeElfPath, opts = {}) {
     const edited = Buffer.from(cpuBin);
     edited.writeUInt32LE(0xffffffff, leaf1(2).at);
     fs.writeFileSync(path.join(other, 'cpu.bin'), resealCpu(edited));
-    const e = await expectRejection(restore(addon, { memoryBytes: 64 * MiB, dir: other }),
-      (x) => x.code === 'SNAPSHOT_ERROR' && x.reason === 'cpu_features', 'a CPU without the features');
+    const e = await expectRejection(
+      restore(addon, { memoryBytes: 64 * MiB, dir: other }),
+      (x) => x.code === 'SNAPSHOT_ERROR' && x.reason === 'cpu_features',
+      'a CPU without the features',
+    );
     assert(/CPUID\.1:ECX bits 0x[0-9a-f]{8}/.test(e.message), e.message);
     const ok = await restore(addon, { memoryBytes: 64 * MiB, dir });
     try {
@@ -647,8 +658,14 @@ async function run(addon, probeElfPath, opts = {}) {
     fs.unlinkSync(path.join(noImage, 'memory.img'));
     await expectRejection(restore(addon, { memoryBytes: 64 * MiB, dir: noImage }), snapErr('SnapshotMemoryFileError', 'missing'), 'no memory.img');
     await expectRejection(restore(addon, { memoryBytes: 3 * MiB, dir: good }), (e) => e.code === 'BAD_OPTIONS', 'bad memoryBytes');
-    for (const args of [[], [{ memoryBytes: 64 * MiB, dir: good }], [{ memoryBytes: 64 * MiB }, () => {}], [{ memoryBytes: 64 * MiB, dir: '' }, () => {}],
-      [{ memoryBytes: 64 * MiB, dir: good, baseMemoryPath: 7 }, () => {}], [{ memoryBytes: '64', dir: good }, () => {}]]) {
+    for (const args of [
+      [],
+      [{ memoryBytes: 64 * MiB, dir: good }],
+      [{ memoryBytes: 64 * MiB }, () => {}],
+      [{ memoryBytes: 64 * MiB, dir: '' }, () => {}],
+      [{ memoryBytes: 64 * MiB, dir: good, baseMemoryPath: 7 }, () => {}],
+      [{ memoryBytes: '64', dir: good }, () => {}],
+    ]) {
       const e = throwsSync(() => addon.NativeMicroVm.restore(...args), JSON.stringify(args));
       assert(e.code === 'BAD_OPTIONS', `${JSON.stringify(args)}: ${e.code} ${e.message}`);
     }
@@ -696,10 +713,17 @@ async function run(addon, probeElfPath, opts = {}) {
     try {
       const file = path.join(tmpRoot, 'a-file');
       fs.writeFileSync(file, 'x');
-      const e = await expectRejection(snapshot(vm, { dir: path.join(file, 'sub') }), (x) => x.kind === 'snapshot' && x.code === 'SNAPSHOT_ERROR' && x.reason === 'io', 'dir under a file');
+      const e = await expectRejection(
+        snapshot(vm, { dir: path.join(file, 'sub') }),
+        (x) => x.kind === 'snapshot' && x.code === 'SNAPSHOT_ERROR' && x.reason === 'io',
+        'dir under a file',
+      );
       assert(typeof e.errno === 'number', 'errno');
-      await expectRejection(snapshot(vm, { dir: newDir(), baseMemoryPath: path.join(tmpRoot, 'missing.img') }),
-        (x) => x.kind === 'snapshot' && x.errorName === 'SnapshotMemoryFileError' && x.reason === 'missing', 'missing base');
+      await expectRejection(
+        snapshot(vm, { dir: newDir(), baseMemoryPath: path.join(tmpRoot, 'missing.img') }),
+        (x) => x.kind === 'snapshot' && x.errorName === 'SnapshotMemoryFileError' && x.reason === 'missing',
+        'missing base',
+      );
       assert((await count(vm)) === '1,1', 'the VM is fine');
     } finally {
       vm.close();
@@ -725,10 +749,16 @@ async function run(addon, probeElfPath, opts = {}) {
     try {
       await Promise.all(vms.map((vm) => count(vm)));
       const second = await Promise.all(vms.map((vm) => count(vm)));
-      assert(second.every((c) => c === '2,2'), `second counts ${second}`);
+      assert(
+        second.every((c) => c === '2,2'),
+        `second counts ${second}`,
+      );
       await Promise.all(vms.map((vm) => reset(vm)));
       const again = await Promise.all(vms.map((vm) => count(vm)));
-      assert(again.every((c) => c === '1,1'), `after reset ${again}`);
+      assert(
+        again.every((c) => c === '1,1'),
+        `after reset ${again}`,
+      );
     } finally {
       vms.forEach((vm) => vm.close());
     }
@@ -769,11 +799,12 @@ async function run(addon, probeElfPath, opts = {}) {
       return out;
     };
     const FN_CMD_LOAD = 1;
-    const load = metaAnd({ name: 'counter', env: {}, memoryMiB: 64 },
-      'let n = 0; export default { fetch() { n += 1; return new Response(String(n)); } };');
+    const load = metaAnd({ name: 'counter', env: {}, memoryMiB: 64 }, 'let n = 0; export default { fetch() { n += 1; return new Response(String(n)); } };');
     const call = async (vm) => {
-      const r = await exchange(vm, { ...request(FN_CMD_INVOKE, null, 10000),
-        input: metaAnd({ method: 'GET', url: 'http://fn.test/', headers: [], invocationId: crypto.randomUUID(), deadlineMs: 10000 }, '') });
+      const r = await exchange(vm, {
+        ...request(FN_CMD_INVOKE, null, 10000),
+        input: metaAnd({ method: 'GET', url: 'http://fn.test/', headers: [], invocationId: crypto.randomUUID(), deadlineMs: 10000 }, ''),
+      });
       assert(r.event === EV_DONE && r.status === 0, `invoke: event ${r.event} status ${r.status} ${r.output}`);
       const metaLen = r.output.readUInt32LE(0);
       return r.output.subarray(4 + metaLen).toString();

@@ -116,7 +116,7 @@ describeWithSnapshots('VMM host', (backend) => {
       await eventually(() => expect(inbox.length).toBe(before + 1));
       return inbox[before]!;
     };
-    const refusedWith = (reply: Record<string, unknown>) => (reply.error as { name: string; message: string });
+    const refusedWith = (reply: Record<string, unknown>) => reply.error as { name: string; message: string };
 
     // A VM that must survive the garbage.
     const restored = await call({ id: 1, op: 'restore', snapshot, timeoutMs: 5000 });

@@ -99,7 +99,8 @@ export class HostPool {
   /** Every host is dead: wait for a replacement. */
   private async waitForHost(): Promise<VmHost> {
     for (;;) {
-      if (this.starting.size === 0) throw new VmmHostStartError('no VMM host process is running and none is starting — the worker is shutting down or hosts keep failing to start');
+      if (this.starting.size === 0)
+        throw new VmmHostStartError('no VMM host process is running and none is starting — the worker is shutting down or hosts keep failing to start');
       await Promise.race(this.starting);
       const host = this.leastLoaded();
       if (host) return host;

@@ -68,7 +68,9 @@ export class VmmHostServer {
 
   private refuse(raw: unknown, issue: { path: PropertyKey[]; message: string } | undefined): void {
     const where = issue && issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
-    const err = new VmmHostProtocolError(`the VMM host refused a malformed request${where}: ${issue?.message ?? 'not a request'} — this is a bug in the sender`);
+    const err = new VmmHostProtocolError(
+      `the VMM host refused a malformed request${where}: ${issue?.message ?? 'not a request'} — this is a bug in the sender`,
+    );
     const error = toWireError(err, NO_FLAGS);
     // Answer the caller when its id is readable, so its call fails now instead of timing out.
     const id = typeof raw === 'object' && raw !== null && Object.hasOwn(raw, 'id') ? (raw as { id: unknown }).id : undefined;

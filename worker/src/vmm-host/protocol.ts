@@ -33,7 +33,9 @@ export const VmSnapshotSchema = z
   .strict();
 
 export const HostRequestSchema = z.discriminatedUnion('op', [
-  z.object({ id: Id, op: z.literal('restore'), snapshot: VmSnapshotSchema, timeoutMs: z.number().int().min(LIMITS.timeoutMs.min).max(LIMITS.timeoutMs.max) }).strict(),
+  z
+    .object({ id: Id, op: z.literal('restore'), snapshot: VmSnapshotSchema, timeoutMs: z.number().int().min(LIMITS.timeoutMs.min).max(LIMITS.timeoutMs.max) })
+    .strict(),
   z.object({ id: Id, op: z.literal('invoke'), vmId: VmIdSchema, request: VmRequestSchema }).strict(),
   z.object({ id: Id, op: z.literal('close'), vmId: VmIdSchema }).strict(),
   z.object({ id: Id, op: z.literal('stats') }).strict(),
@@ -45,7 +47,10 @@ export const WireErrorSchema = z
   .object({
     name: z.string().min(1).max(200),
     message: z.string().max(64 * 1024),
-    stack: z.string().max(64 * 1024).optional(),
+    stack: z
+      .string()
+      .max(64 * 1024)
+      .optional(),
     /** The error's own data fields (timeoutMs, memoryMiB, kind, …), to rebuild it faithfully. */
     fields: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,63}$/), z.union([z.string().max(64 * 1024), z.number(), z.boolean()])),
     /** The VM the call was about no longer exists on the host (closed after a fatal error). */
@@ -56,7 +61,9 @@ export const WireErrorSchema = z
   .strict();
 export type WireError = z.infer<typeof WireErrorSchema>;
 
-export const RestoreResultSchema = z.object({ vmId: VmIdSchema, pid: z.number().int(), platform: z.enum(['kvm', 'ptrace', 'process']), restoreMs: z.number().min(0) }).strict();
+export const RestoreResultSchema = z
+  .object({ vmId: VmIdSchema, pid: z.number().int(), platform: z.enum(['kvm', 'ptrace', 'process']), restoreMs: z.number().min(0) })
+  .strict();
 export type RestoreResult = z.infer<typeof RestoreResultSchema>;
 
 /** The VM's answer with the host's own timings (vm, guest, host): the contract's VmResult. */
