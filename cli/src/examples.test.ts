@@ -35,8 +35,8 @@ describeEachBackend('example functions', (backend) => {
       runtime: 'fn-guest',
       version: '0.1.0',
       engine: 'quickjs 2021-03-27',
-      // The guest build: the KVM ELF runs under both kvm and the ptrace stand-in.
-      platform: backend === 'process' ? 'process' : 'kvm',
+      // Named by the host at load: the one KVM ELF runs under kvm and under the ptrace stand-in.
+      platform: backend,
       memoryBytes: config.memoryMiB * 1024 * 1024,
       typeofProcess: 'undefined',
       typeofRequire: 'undefined',
