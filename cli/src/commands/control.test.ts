@@ -1,6 +1,8 @@
 // The control commands (list, describe, rm, rollback, env, secret, logs) against the real gateway.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { useRemote } from '../test-support/remote.js';
+import { root, useRemote } from '../test-support/remote.js';
 
 const remote = useRemote();
 const deploy = async (name: string, times = 1) => {
@@ -190,4 +192,21 @@ it('secret set NAME reads the value from stdin; KEY=VALUE still works with a war
   expect(JSON.parse(list.stdout)).toEqual(['INLINE', 'TOKEN']);
   const unset = await remote.fn(['secret', 'unset', 'alpha', 'INLINE', '--json']);
   expect(JSON.parse(unset.stdout)).toEqual({ name: 'alpha', key: 'INLINE', existed: true });
+});
+
+it('on a terminal, secret set asks for the value without echoing it', async () => {
+  await deploy('alpha');
+  const typed = 'typed-at-the-terminal';
+  const helper = join(root, 'cli/src/test-support/pty-run.py');
+  const env = { ...process.env, FN_URL: remote.server.url, FN_API_KEY: remote.h.acmeKey, HOME: remote.home, XDG_CONFIG_HOME: join(remote.home, 'config') };
+  const child = spawn('python3', [helper, '(not shown): ', typed, process.execPath, 'cli/bin/fn.js', 'secret', 'set', 'alpha', 'TOKEN'], { cwd: root, env });
+  let shown = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (shown += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  expect(shown).toMatch(/^value of TOKEN for alpha \(not shown\): \r?\n/);
+  expect(shown).toContain('set secret TOKEN on alpha');
+  expect(shown).not.toContain(typed);
+  expect(code).toBe(0);
+  await remote.fn(['invoke', 'alpha']);
+  expect(remote.h.invoker.calls.at(-1)!.env).toMatchObject({ TOKEN: typed });
 });
