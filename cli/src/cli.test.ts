@@ -78,7 +78,7 @@ describe('completion', () => {
   };
 
   it('bash completes commands, the options of a command and the actions of env/secret', () => {
-    expect(complete(['fn', 'de'])).toEqual(['deploy', 'describe']);
+    expect(complete(['fn', 'de'])).toEqual(['dev', 'deploy', 'describe']);
     expect(complete(['fn', 'deploy', '--j'])).toEqual(['--json']);
     expect(complete(['fn', 'invoke', '--he'])).toEqual(['--header', '--help']);
     expect(complete(['fn', 'secret', 'u'])).toEqual(['unset']);

@@ -7,6 +7,7 @@
  */
 import { deployCommand, deployUsage } from './commands/deploy.js';
 import { describeCommand, describeUsage } from './commands/describe.js';
+import { devCommand, devUsage } from './commands/dev.js';
 import { envCommand, envUsage } from './commands/env.js';
 import { initCommand, initUsage } from './commands/init.js';
 import { invokeCommand, invokeUsage } from './commands/invoke.js';
@@ -67,6 +68,19 @@ export const COMMANDS: CommandSpec[] = [
     ],
     examples: ["fn run hello --path '/?name=fn'", "fn run api -d '{\"a\":1}' -H 'content-type: application/json'", 'fn run hello --repeat 100 --json'],
     run: runCommand,
+  },
+  {
+    name: 'dev',
+    group: 'local',
+    summary: 'serve a function folder on a local port with the same runtime, rebundling on change',
+    usage: devUsage,
+    options: [
+      ['--port N', 'the port (default: PORT, else 8787; 0 picks a free one)'],
+      ['--hostname H', 'the address to listen on (default 127.0.0.1)'],
+      ['--backend kvm|ptrace|process|auto', 'the VMM backend (default: FN_BACKEND, else auto)'],
+    ],
+    examples: ['fn dev hello', 'fn dev . --port 3000', "curl 'http://127.0.0.1:8787/?name=fn'"],
+    run: devCommand,
   },
   {
     name: 'up',
