@@ -12,6 +12,8 @@ export async function readSecret(prompt: string, stdin: NodeJS.ReadStream = proc
 }
 
 function hiddenPrompt(prompt: string, stdin: NodeJS.ReadStream): Promise<string> {
+  // Echo off before the prompt shows: what is typed as soon as it appears must not be echoed.
+  stdin.setRawMode(true);
   process.stderr.write(prompt);
   return new Promise((resolve, reject) => {
     let value = '';
@@ -33,7 +35,6 @@ function hiddenPrompt(prompt: string, stdin: NodeJS.ReadStream): Promise<string>
       }
     };
     stdin.setEncoding('utf8');
-    stdin.setRawMode(true);
     stdin.resume();
     stdin.on('data', onData);
   });
