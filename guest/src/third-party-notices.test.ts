@@ -5,7 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const vendoredLicense = join(repoRoot, 'guest', 'build', 'vendor', 'quickjs-2021-03-27', 'LICENSE');
+// Where guest/scripts/lib/vendor.mjs finds the sources: an installed qjsc@0.3.0, else its own unpacked copy.
+const candidates = [
+  join(repoRoot, 'guest', 'node_modules', 'qjsc', 'deps', 'quickjs_2021_03_27', 'LICENSE'),
+  join(repoRoot, 'node_modules', 'qjsc', 'deps', 'quickjs_2021_03_27', 'LICENSE'),
+  join(repoRoot, 'guest', 'build', 'vendor', 'quickjs-2021-03-27', 'LICENSE'),
+];
+const vendoredLicense = candidates.find((file) => existsSync(file)) ?? candidates.at(-1)!;
 
 describe('third-party notices', () => {
   it('THIRD_PARTY_NOTICES carries the QuickJS LICENSE the guest build vendors, verbatim', () => {
