@@ -11,5 +11,5 @@ export const SCHEMA_FILE = 'schema/fn.schema.json';
 export function fnJsonSchemaText(): string {
   // io: 'input' describes what a person writes: fields with defaults are optional.
   const schema = z.toJSONSchema(FunctionConfigSchema, { io: 'input' });
-  return JSON.stringify({ ...schema, title: 'fn.json', description: "A function folder's configuration for fn (fn run, fn deploy)." }, null, 2) + '\n';
+  return JSON.stringify({ ...schema, title: "fn.json: a function folder's configuration" }, null, 2) + '\n';
 }
