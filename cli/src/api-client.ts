@@ -33,6 +33,11 @@ export interface ApiClientOptions {
   apiKey?: string | undefined;
   /** With an admin key: the tenant to act for (sent as ?tenant=). */
   tenant?: string | undefined;
+  /**
+   * With an admin key and no `tenant`: the tenant to act for once the gateway says an admin key
+   * must name one (it says so before acting, so the retry is safe); onUse is told when that happens.
+   */
+  adminDefaultTenant?: { tenant: string; onUse(tenant: string): void } | undefined;
   /** Per request; default: no limit beyond the gateway's own. */
   timeoutMs?: number | undefined;
   fetch?: typeof fetch;
@@ -140,6 +145,8 @@ type Query = Record<string, string | number | undefined>;
 export class ApiClient {
   private readonly base: string;
   private readonly doFetch: typeof fetch;
+  /** Set once the gateway has said this is an admin key with no tenant: see adminDefaultTenant. */
+  private fallbackTenant: string | undefined;
 
   constructor(private readonly options: ApiClientOptions) {
     this.base = options.baseUrl.replace(/\/+$/, '');
@@ -252,7 +259,20 @@ export class ApiClient {
   }
 
   private async call<T>(method: string, path: string, o: { body?: unknown; query?: Query; scoped?: boolean } = {}): Promise<T> {
-    const query: Query = { ...o.query, ...(o.scoped && this.options.tenant ? { tenant: this.options.tenant } : {}) };
+    try {
+      return await this.callOnce<T>(method, path, o);
+    } catch (error) {
+      const fallback = this.options.adminDefaultTenant;
+      if (!o.scoped || this.options.tenant || this.fallbackTenant || !fallback || !isAdminWithoutTenant(error)) throw error;
+      this.fallbackTenant = fallback.tenant;
+      fallback.onUse(fallback.tenant);
+      return this.callOnce<T>(method, path, o);
+    }
+  }
+
+  private async callOnce<T>(method: string, path: string, o: { body?: unknown; query?: Query; scoped?: boolean }): Promise<T> {
+    const tenant = this.options.tenant ?? this.fallbackTenant;
+    const query: Query = { ...o.query, ...(o.scoped && tenant ? { tenant } : {}) };
     const qs = new URLSearchParams(
       Object.entries(query)
         .filter((e): e is [string, string | number] => e[1] !== undefined)
@@ -278,6 +298,9 @@ export class ApiClient {
     }
   }
 }
+
+/** The gateway's answer to a tenant-scoped request made with an admin key and no ?tenant= (gateway/src/auth.ts). */
+const isAdminWithoutTenant = (error: unknown) => error instanceof ApiError && error.status === 400 && error.issues.some((i) => i.startsWith('query.tenant:'));
 
 const seg = (s: string) => encodeURIComponent(s);
 const fn = (name: string) => `/v1/functions/${seg(name)}`;

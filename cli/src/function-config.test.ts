@@ -11,8 +11,8 @@ const cliDir = fileURLToPath(new URL('..', import.meta.url));
 const functionsDir = fileURLToPath(new URL('../../functions', import.meta.url));
 
 describe('fn.json', () => {
-  it('cli/fn.schema.json is the JSON schema of FunctionConfigSchema', () => {
-    const published = JSON.parse(readFileSync(join(cliDir, 'fn.schema.json'), 'utf8'));
+  it('cli/schema/fn.schema.json is the JSON schema of FunctionConfigSchema', () => {
+    const published = JSON.parse(readFileSync(join(cliDir, 'schema', 'fn.schema.json'), 'utf8'));
     const { title, ...schema } = published;
     expect(title).toMatch(/fn\.json/);
     expect(schema).toEqual(z.toJSONSchema(FunctionConfigSchema, { io: 'input' }));

@@ -9,13 +9,16 @@ import { MEMORY_MIB_MAX, MEMORY_MIB_MIN, TIMEOUT_MS_MAX } from '@fn/vmm';
 
 export const FunctionConfigSchema = z
   .object({
-    $schema: z.string().optional(),
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lower-case letters, digits and dashes (at most 63), starting with a letter or digit'),
-    entry: z.string().min(1),
-    memoryMiB: z.number().int().min(MEMORY_MIB_MIN).max(MEMORY_MIB_MAX).default(64),
-    timeoutMs: z.number().int().min(1).max(TIMEOUT_MS_MAX).default(10_000),
-    public: z.boolean().default(false),
-    env: z.record(z.string(), z.string()).default({}),
+    $schema: z.string().optional().describe('The JSON Schema of this file, for editors (fn init writes it).'),
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lower-case letters, digits and dashes (at most 63), starting with a letter or digit')
+      .describe('The function name: its URL is /fn/<tenant>/<name>.'),
+    entry: z.string().min(1).describe('The handler file, relative to this folder (JavaScript or TypeScript); esbuild bundles it.'),
+    memoryMiB: z.number().int().min(MEMORY_MIB_MIN).max(MEMORY_MIB_MAX).default(64).describe("The microVM's memory in MiB."),
+    timeoutMs: z.number().int().min(1).max(TIMEOUT_MS_MAX).default(10_000).describe('How long one invocation may run, in milliseconds.'),
+    public: z.boolean().default(false).describe('true: anyone may invoke it without an API key.'),
+    env: z.record(z.string(), z.string()).default({}).describe("Env vars, the handler's env argument (secrets: fn secret set)."),
   })
   .strict();
 export type FunctionConfig = z.output<typeof FunctionConfigSchema>;

@@ -76,13 +76,26 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = proce
   if (!/^https?:\/\//.test(url)) throw new Error(`the gateway URL "${url}" must start with http:// or https://`);
   if (!key) throw new Error('no API key: pass --key, set FN_API_KEY, or run `fn login --url U --key K`');
   const tenant = flags.tenant || undefined;
-  return { url: url.replace(/\/+$/, ''), key, tenant, api: new ApiClient({ baseUrl: url, apiKey: key, tenant }) };
+  const adminDefaultTenant = { tenant: DEFAULT_TENANT, onUse: sayDefaultTenant };
+  return { url: url.replace(/\/+$/, ''), key, tenant, api: new ApiClient({ baseUrl: url, apiKey: key, tenant, adminDefaultTenant }) };
 }
 
-/** The tenant the function lives in: --tenant, else the key's own (an admin key must name one). */
+/** The tenant `fn up` creates at first start: an admin key without --tenant acts for it. */
+export const DEFAULT_TENANT = 'default';
+let saidDefaultTenant = false;
+
+/** Once per command, on stderr (stdout may be JSON a script reads). */
+function sayDefaultTenant(tenant: string): void {
+  if (saidDefaultTenant) return;
+  saidDefaultTenant = true;
+  process.stderr.write(`fn: an admin key and no --tenant: acting for tenant "${tenant}"\n`);
+}
+
+/** The tenant the function lives in: --tenant, else the key's own, else (an admin key) "default". */
 export async function tenantOf(target: Target): Promise<string> {
   if (target.tenant) return target.tenant;
   const who = await target.api.whoami();
   if (who.tenant) return who.tenant;
-  throw new Error('this is an admin key: name the tenant to act for with --tenant');
+  sayDefaultTenant(DEFAULT_TENANT);
+  return DEFAULT_TENANT;
 }

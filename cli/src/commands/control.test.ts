@@ -1,6 +1,8 @@
 // The control commands (list, describe, rm, rollback, env, secret, logs) against the real gateway.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { useRemote } from '../test-support/remote.js';
+import { root, useRemote } from '../test-support/remote.js';
 
 const remote = useRemote();
 const deploy = async (name: string, times = 1) => {
@@ -143,4 +145,68 @@ it('status shows the disk of the snapshot store to an admin key, and refuses a t
   const tenant = await remote.fn(['status']);
   expect(tenant.code).toBe(1);
   expect(tenant.stderr).toMatch(/only an admin key can read the platform status/);
+});
+
+it('an admin key without --tenant acts for the tenant "default", says so once on stderr, and keeps stdout clean', async () => {
+  expect((await remote.h.call('POST', '/v1/tenants', { key: remote.h.adminKey, json: { name: 'default' } })).status).toBe(201);
+  const admin = { FN_API_KEY: remote.h.adminKey };
+  const deployed = await remote.fn(['deploy', 'functions/echo', '--json'], admin);
+  expect(deployed.code).toBe(0);
+  expect(JSON.parse(deployed.stdout)).toMatchObject({ tenant: 'default', name: 'echo', version: 1 });
+  const notice = 'fn: an admin key and no --tenant: acting for tenant "default"\n';
+  expect(deployed.stderr.split(notice)).toHaveLength(2);
+
+  const list = await remote.fn(['list', '--json'], admin);
+  expect(list.code).toBe(0);
+  expect(JSON.parse(list.stdout).map((f: { name: string }) => f.name)).toEqual(['echo']);
+  expect(list.stderr).toBe(notice);
+  // acme's functions are not default's; --tenant still picks another tenant, silently.
+  await deploy('alpha');
+  const acme = await remote.fn(['list', '--json', '--tenant', 'acme'], admin);
+  expect(JSON.parse(acme.stdout).map((f: { name: string }) => f.name)).toEqual(['alpha']);
+  expect(acme.stderr).toBe('');
+  // A tenant key is never told anything about "default".
+  expect((await remote.fn(['list', '--json'])).stderr).toBe('');
+});
+
+it('secret set NAME reads the value from stdin; KEY=VALUE still works with a warning; --json on every form', async () => {
+  await deploy('alpha');
+  const value = 'piped-secret-value';
+  const piped = await remote.fn(['secret', 'set', 'alpha', 'TOKEN'], {}, { stdin: `${value}\n` });
+  expect(piped).toMatchObject({ code: 0, stdout: 'set secret TOKEN on alpha (the next invocation sees it)\n', stderr: '' });
+  await remote.fn(['invoke', 'alpha']);
+  // One trailing newline (echo's) is not part of the value.
+  expect(remote.h.invoker.calls.at(-1)!.env).toMatchObject({ TOKEN: value });
+
+  const empty = await remote.fn(['secret', 'set', 'alpha', 'OTHER'], {}, { stdin: '' });
+  expect(empty.code).toBe(2);
+  expect(empty.stderr).toMatch(/^fn: the secret OTHER needs a value: none came on stdin\n$/);
+
+  const inline = await remote.fn(['secret', 'set', 'alpha', 'INLINE=abc', '--json']);
+  expect(inline.code).toBe(0);
+  expect(JSON.parse(inline.stdout)).toEqual({ name: 'alpha', key: 'INLINE', set: true });
+  expect(inline.stderr).toMatch(/^fn: warning: a value on the command line lands in the shell history/);
+  expect(inline.stderr).not.toContain('abc');
+
+  const list = await remote.fn(['secret', 'list', 'alpha', '--json']);
+  expect(JSON.parse(list.stdout)).toEqual(['INLINE', 'TOKEN']);
+  const unset = await remote.fn(['secret', 'unset', 'alpha', 'INLINE', '--json']);
+  expect(JSON.parse(unset.stdout)).toEqual({ name: 'alpha', key: 'INLINE', existed: true });
+});
+
+it('on a terminal, secret set asks for the value without echoing it', async () => {
+  await deploy('alpha');
+  const typed = 'typed-at-the-terminal';
+  const helper = join(root, 'cli/src/test-support/pty-run.py');
+  const env = { ...process.env, FN_URL: remote.server.url, FN_API_KEY: remote.h.acmeKey, HOME: remote.home, XDG_CONFIG_HOME: join(remote.home, 'config') };
+  const child = spawn('python3', [helper, '(not shown): ', typed, process.execPath, 'cli/bin/fn.js', 'secret', 'set', 'alpha', 'TOKEN'], { cwd: root, env });
+  let shown = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (shown += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  expect(shown).toMatch(/^value of TOKEN for alpha \(not shown\): \r?\n/);
+  expect(shown).toContain('set secret TOKEN on alpha');
+  expect(shown).not.toContain(typed);
+  expect(code).toBe(0);
+  await remote.fn(['invoke', 'alpha']);
+  expect(remote.h.invoker.calls.at(-1)!.env).toMatchObject({ TOKEN: typed });
 });

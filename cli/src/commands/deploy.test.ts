@@ -1,6 +1,8 @@
 // `fn deploy` as a user runs it: the real bin against the real gateway (fake deployer) on a socket.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { useRemote } from '../test-support/remote.js';
+import { root, useRemote } from '../test-support/remote.js';
 
 const remote = useRemote();
 
@@ -43,4 +45,23 @@ it('a folder without fn.json is one clear line and exit 1, with nothing deployed
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/^fn: .*fn\.json not found.*\n$/);
   expect(remote.h.deployer.calls).toHaveLength(0);
+});
+
+it('on a terminal, the snapshot step counts its seconds in place while the platform builds', async () => {
+  // The deployer takes a while, as building a real snapshot does.
+  const plain = remote.h.deployer.behaviour;
+  remote.h.deployer.behaviour = async (request, signal) => {
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    return plain(request, signal);
+  };
+  const helper = join(root, 'cli/src/test-support/pty-run.py');
+  const env = { ...process.env, FN_URL: remote.server.url, FN_API_KEY: remote.h.acmeKey, HOME: remote.home, XDG_CONFIG_HOME: join(remote.home, 'config') };
+  // No prompt to answer: the helper only gives the command a terminal and shows what it printed.
+  const child = spawn('python3', [helper, 'no prompt', '', process.execPath, 'cli/bin/fn.js', 'deploy', 'functions/echo'], { cwd: root, env });
+  let shown = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (shown += d));
+  expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
+  expect(shown).toMatch(/deploying… \(building the snapshot\)\r?\rdeploying… \(building the snapshot\) [12] s/);
+  expect(shown).toMatch(/\r\x1b\[Kdeploying… \(building the snapshot\) \d+\.\d s\r?\n/);
+  expect(shown).toMatch(/deployed echo version 1 in \d+ ms/);
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundleFunction } from '../bundle.js';
 import { readFunctionDir } from '../function-config.js';
+import { startProgress } from '../progress.js';
 import { resolveTarget, targetOptions, targetUsage } from '../target.js';
 import { UsageError } from '../usage-error.js';
 
@@ -22,22 +23,24 @@ export async function deployCommand(argv: string[]): Promise<number> {
   process.stderr.write('bundling… ');
   const bundle = await bundleFunction(fn.entryPath);
   process.stderr.write(`${(bundle.bytes / 1024).toFixed(1)} KiB in ${Math.round(bundle.ms)} ms\n`);
-  process.stderr.write('deploying… (building the snapshot)\n');
+  const progress = startProgress('deploying… (building the snapshot)');
   const started = performance.now();
   const { config } = fn;
-  const version = await target.api.deploy({
-    name: config.name,
-    bundle: bundle.code,
-    config: {
-      entry: config.entry,
-      memoryMiB: config.memoryMiB,
-      timeoutMs: config.timeoutMs,
-      public: config.public,
-      // Only an fn.json that says "env" replaces the env vars: otherwise the live version's
-      // (set with `fn env set`) are kept, as the gateway does for a deploy without them.
-      ...(declaresEnv(fn.dir) ? { env: config.env } : {}),
-    },
-  });
+  const version = await target.api
+    .deploy({
+      name: config.name,
+      bundle: bundle.code,
+      config: {
+        entry: config.entry,
+        memoryMiB: config.memoryMiB,
+        timeoutMs: config.timeoutMs,
+        public: config.public,
+        // Only an fn.json that says "env" replaces the env vars: otherwise the live version's
+        // (set with `fn env set`) are kept, as the gateway does for a deploy without them.
+        ...(declaresEnv(fn.dir) ? { env: config.env } : {}),
+      },
+    })
+    .finally(() => progress.done());
   const url = `${target.url}/fn/${encodeURIComponent(version.tenant)}/${encodeURIComponent(version.function)}`;
   const ms = Math.round(performance.now() - started);
   if (values.json) {

@@ -1,10 +1,11 @@
 // `fn init` makes a folder that `fn run` can run as it is, in JavaScript and in TypeScript.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { fnJsonSchemaText } from '../fn-json-schema.js';
 
 const fnBin = fileURLToPath(new URL('../../bin/fn.js', import.meta.url));
 const fn = (args: string[], cwd: string) => spawnSync(process.execPath, [fnBin, ...args], { cwd, encoding: 'utf8' });
@@ -20,6 +21,23 @@ describe('fn init', () => {
       expect(JSON.parse(ran.stdout)).toEqual({ hello: 'fn' });
     });
   }
+
+  it('writes "$schema" pointing at cli/schema/fn.schema.json, which is the zod schema as generated now', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'fn-init-'));
+    const made = fn(['init', 'schemed', '--json'], cwd);
+    expect(made.status, made.stderr).toBe(0);
+    const { dir } = JSON.parse(made.stdout) as { dir: string };
+    const config = JSON.parse(readFileSync(join(dir, 'fn.json'), 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(config)[0]).toBe('$schema');
+    const schemaFile = resolve(dir, config.$schema as string);
+    expect(schemaFile).toBe(fileURLToPath(new URL('../../schema/fn.schema.json', import.meta.url)));
+    // The committed file is what the generator writes today: run `npm run schema -w @fn/cli` if not.
+    const committed = readFileSync(schemaFile, 'utf8');
+    expect(committed).toBe(fnJsonSchemaText());
+    const schema = JSON.parse(committed);
+    expect(schema.required).toEqual(['name', 'entry']);
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(Object.keys(config)));
+  });
 
   it('refuses an invalid name and an existing folder', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'fn-init-'));

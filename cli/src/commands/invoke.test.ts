@@ -28,14 +28,16 @@ it('--json prints status, headers, body and the x-fn-* headers', async () => {
   expect(remote.h.invoker.calls[0]!.request.method).toBe('GET');
 });
 
-it('an admin key names the tenant with --tenant, and is told to when it does not', async () => {
+it('an admin key names the tenant with --tenant; without it, it acts for "default" and says so', async () => {
   await remote.h.deploy(remote.h.acmeKey, 'echo');
   const without = await remote.fn(['invoke', 'echo'], { FN_API_KEY: remote.h.adminKey });
+  // This gateway has no tenant "default": its message, after the one line that names the tenant.
   expect(without.code).toBe(1);
-  expect(without.stderr).toBe('fn: this is an admin key: name the tenant to act for with --tenant\n');
+  expect(without.stderr).toMatch(/^fn: an admin key and no --tenant: acting for tenant "default"\nfn: tenant "default" does not exist.*\n$/);
   const r = await remote.fn(['invoke', 'echo', '--tenant', 'acme'], { FN_API_KEY: remote.h.adminKey });
   expect(r.code).toBe(0);
   expect(r.stdout).toBe('ran echo v1');
+  expect(r.stderr).toBe('');
 });
 
 it("a function's own error status is printed and exits 1; a missing function is the gateway's message", async () => {

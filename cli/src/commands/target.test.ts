@@ -69,3 +69,18 @@ it('bad arguments are the usage line and exit 2', async () => {
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(/^fn: usage: fn invoke <name/);
 });
+
+it('fn login without --key reads the key from stdin, and --json prints what it saved', async () => {
+  const env = { FN_URL: null, FN_API_KEY: null };
+  const r = await remote.fn(['login', '--url', remote.server.url, '--json'], env, { stdin: `${remote.h.acmeKey}\n` });
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  const file = join(remote.home, 'config', 'fn', 'config.json');
+  expect(JSON.parse(r.stdout)).toMatchObject({ url: remote.server.url, admin: false, tenant: 'acme', config: file });
+  expect(r.stdout).not.toContain(remote.h.acmeKey);
+  expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ url: remote.server.url, key: remote.h.acmeKey });
+
+  const none = await remote.fn(['login', '--url', remote.server.url], env, { stdin: '' });
+  expect(none.code).toBe(2);
+  expect(none.stderr).toMatch(/^fn: no API key: none came on stdin/);
+});

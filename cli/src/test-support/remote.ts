@@ -26,7 +26,11 @@ export interface Remote {
   /** A temp dir used as HOME and XDG_CONFIG_HOME: no user's real config leaks in. */
   home: string;
   /** Runs `fn …` with FN_URL and FN_API_KEY (acme's key) unless env overrides them (null: unset). */
-  fn(args: string[], env?: Record<string, string | null>, options?: { onStdout?: (text: string, child: ReturnType<typeof spawn>) => void }): Promise<Run>;
+  fn(
+    args: string[],
+    env?: Record<string, string | null>,
+    options?: { onStdout?: (text: string, child: ReturnType<typeof spawn>) => void; stdin?: string },
+  ): Promise<Run>;
 }
 
 /** Registers the hooks; the returned object's fields are filled in before each test. */
@@ -70,6 +74,8 @@ export function useRemote(): Remote {
         options.onStdout?.(stdout, child);
       });
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      // stdin: what the test pipes in (a secret, a key), then end of file, as a shell pipe would.
+      child.stdin.end(options.stdin ?? '');
       child.on('error', reject);
       child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
