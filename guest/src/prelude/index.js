@@ -15,7 +15,6 @@ import './blob.js';
 import './streams.js';
 import './body.js';
 import './console.js';
-import './sha.js';
 import './subtle.js';
 import './structured-clone.js';
 import './timers.js';
