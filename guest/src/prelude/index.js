@@ -17,6 +17,7 @@ import './body.js';
 import './console.js';
 import './subtle.js';
 import './structured-clone.js';
+import './intl.js';
 import './timers.js';
 import './events.js';
 import './lambda.js';
