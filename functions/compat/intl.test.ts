@@ -11,7 +11,30 @@ type Case = Record<string, unknown>;
 
 const AT = Date.UTC(2026, 11, 7, 15, 4, 5, 123);
 const MORNING = Date.UTC(2031, 0, 5, 3, 9, 0);
-const NUMBERS = [0, '-0', 1, -1, 7, 1234567.891, 0.0005, -0.0001, 1.005, 2.5, -2.5, 999.9995, 1e21, 1.23e-7, { mul: [123456789, 1e12 + 7] }, { mul: [2 ** 60, 3.7] }, 0.1 + 0.2, 'NaN', 'Infinity', '-Infinity', { bigint: '12345678901234567890' }, { bigint: '-42' }];
+const NUMBERS = [
+  0,
+  '-0',
+  1,
+  -1,
+  7,
+  1234567.891,
+  0.0005,
+  -0.0001,
+  1.005,
+  2.5,
+  -2.5,
+  999.9995,
+  1e21,
+  1.23e-7,
+  { mul: [123456789, 1e12 + 7] },
+  { mul: [2 ** 60, 3.7] },
+  0.1 + 0.2,
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  { bigint: '12345678901234567890' },
+  { bigint: '-42' },
+];
 const NUMBER_OPTIONS: (Record<string, unknown> | undefined)[] = [
   undefined,
   { maximumFractionDigits: 0 },
@@ -92,7 +115,10 @@ const CASES: Case[] = [
   ...DATE_OPTIONS.filter((o) => !('hour12' in o)).map((options) => ({ kind: 'dateResolved', locale: 'en-US', options })),
   { kind: 'plural', values: [0, 1, 1.5, 2, -1, 'NaN'] },
   { kind: 'plural', values: [0, 1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111, 112, 1.5], options: { type: 'ordinal' } },
-  { kind: 'sort', values: ['b', 'a', 'B', 'á', 'A', 'z', 'Z', 'ä', 'Äb', 'ab', 'résumé', 'resume', 'Resume', 'rèsume', 'x10', 'x9', 'x1', 'à', 'â', 'ã', 'å', 'ă', 'ǎ'] },
+  {
+    kind: 'sort',
+    values: ['b', 'a', 'B', 'á', 'A', 'z', 'Z', 'ä', 'Äb', 'ab', 'résumé', 'resume', 'Resume', 'rèsume', 'x10', 'x9', 'x1', 'à', 'â', 'ã', 'å', 'ă', 'ǎ'],
+  },
   { kind: 'sort', values: ['item10', 'item9', 'Item2', 'item1', 'item01'], options: { numeric: true } },
   { kind: 'sort', values: ['apple pie', 'apple', 'apple2', 'apple10', 'Apple'] },
   ...['base', 'accent', 'case', 'variant'].flatMap((sensitivity) =>
@@ -139,14 +165,20 @@ describeEachBackend('Intl in the guest', (backend) => {
       { kind: 'number', value: 1, options: { style: 'currency' } },
       { kind: 'number', value: 1, locale: 'not a locale!' },
     ];
-    const got = JSON.parse(bodyText(await invokeInGuest(backend, 'web/intl.js', { method: 'POST', body: Buffer.from(JSON.stringify(cases)) }))) as any[];
+    type Answer = Record<string, string>;
+    const result = await invokeInGuest(backend, 'web/intl.js', { method: 'POST', body: Buffer.from(JSON.stringify(cases)) });
+    const got = JSON.parse(bodyText(result)) as Answer[];
     const NOT_AVAILABLE = { error: 'RangeError', message: expect.stringContaining("is not available in fn's guest runtime") };
     expect(got.slice(0, 6)).toEqual([NOT_AVAILABLE, NOT_AVAILABLE, NOT_AVAILABLE, NOT_AVAILABLE, NOT_AVAILABLE, NOT_AVAILABLE]);
     expect(got[0].message).toContain('"America/New_York"');
     expect(got[6]).toBe('1,234.5'); // en-US digits, not German ones …
     expect(got[7].locale).toBe('en-US'); // … and resolvedOptions says which locale it used
     expect(got[8].locale).toBe('en');
-    expect(got[9]).toEqual([['en-US', 'en'], ['en-US', 'en'], ['fr-FR', 'en-US', 'en-GB', 'en']]);
+    expect(got[9]).toEqual([
+      ['en-US', 'en'],
+      ['en-US', 'en'],
+      ['fr-FR', 'en-US', 'en-GB', 'en'],
+    ]);
     expect(got[10]).toEqual({ error: 'TypeError', message: expect.stringContaining('Currency code is required') });
     expect(got[11]).toEqual({ error: 'RangeError', message: expect.stringContaining('Incorrect locale information') });
   });

@@ -111,7 +111,10 @@ export const ErrorBody = z.object({
     invocationId: z.string().optional(),
     issues: z.array(z.string()).optional(),
     retryAfterSeconds: z.number().int().optional(),
-    stack: z.string().optional().describe("function_error, to the function's owner only: the error's stack, in the user's files when the deploy sent a source map."),
+    stack: z
+      .string()
+      .optional()
+      .describe("function_error, to the function's owner only: the error's stack, in the user's files when the deploy sent a source map."),
   }),
 });
 

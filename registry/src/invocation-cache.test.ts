@@ -97,7 +97,16 @@ describe('a change takes effect on the next invocation', () => {
 });
 
 describe('invocation logs are not a registry change', () => {
-  const logRecord = (invocationId: string) => ({ tenant: 'acme', function: 'api', version: 1, invocationId, status: 'ok' as const, durationMs: 1, cold: false, logs: [] });
+  const logRecord = (invocationId: string) => ({
+    tenant: 'acme',
+    function: 'api',
+    version: 1,
+    invocationId,
+    status: 'ok' as const,
+    durationMs: 1,
+    cold: false,
+    logs: [],
+  });
 
   it('a log batch from the log writer’s connection, or through this registry, keeps the caches', async () => {
     const appender = LogAppender.open(dir);
@@ -155,7 +164,9 @@ describe('LogAppender', () => {
   it('refuses a directory whose schema is not the one it writes, and says what to do', async () => {
     const { dir: fresh, cleanup: done } = await tempDir();
     try {
-      expect(() => LogAppender.open(fresh)).toThrow(/schema version 0, the log writer of this build writes version \d+: open the data directory with Registry\.open first/);
+      expect(() => LogAppender.open(fresh)).toThrow(
+        /schema version 0, the log writer of this build writes version \d+: open the data directory with Registry\.open first/,
+      );
     } finally {
       await done();
     }

@@ -2,7 +2,20 @@
 // cases on Node's ICU and compares). A case that throws answers with the error's name and message.
 // {mul: [a, b]}: a large double made by arithmetic (QuickJS 2021 parses some 21-digit literals one
 // double off, which is not Intl's business).
-const revive = (v) => (v && typeof v === 'object' && 'mul' in v ? v.mul[0] * v.mul[1] : v && typeof v === 'object' && 'bigint' in v ? BigInt(v.bigint) : v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v === '-0' ? -0 : v);
+const revive = (v) =>
+  v && typeof v === 'object' && 'mul' in v
+    ? v.mul[0] * v.mul[1]
+    : v && typeof v === 'object' && 'bigint' in v
+      ? BigInt(v.bigint)
+      : v === 'NaN'
+        ? NaN
+        : v === 'Infinity'
+          ? Infinity
+          : v === '-Infinity'
+            ? -Infinity
+            : v === '-0'
+              ? -0
+              : v;
 
 export function runIntlCase(c) {
   try {

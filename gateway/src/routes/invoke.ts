@@ -67,7 +67,17 @@ export function invokeHandler(deps: InvokeDeps): (c: Context<GatewayEnv>) => Pro
     // here, before the record is stored and the error answered, so `fn logs` shows them as written.
     const record = async (status: InvocationStatus, durationMs: number, cold: boolean, logs: LogLine[]) => {
       const mapped = await toUserSource(deps.sourceMaps, version.bundleDigest, logs);
-      deps.logSink.add({ tenant: target.tenant, function: target.name, version: version.version, invocationId: meta.id, status, durationMs, cold, logs: mapped, at });
+      deps.logSink.add({
+        tenant: target.tenant,
+        function: target.name,
+        version: version.version,
+        invocationId: meta.id,
+        status,
+        durationMs,
+        cold,
+        logs: mapped,
+        at,
+      });
     };
     let result: InvokeResult;
     try {

@@ -18,7 +18,9 @@ const DEFAULT_LOCALE = 'en-US';
 const SUPPORTED = ['en-US', 'en'];
 
 function notAvailable(what) {
-  return new RangeError(`${what} is not available in fn's guest runtime (its Intl knows English, en-US, and the UTC time zone only) — format it yourself or leave the option out`);
+  return new RangeError(
+    `${what} is not available in fn's guest runtime (its Intl knows English, en-US, and the UTC time zone only) — format it yourself or leave the option out`,
+  );
 }
 
 // --- locales ---------------------------------------------------------------------------------
@@ -121,7 +123,27 @@ function slots(object, what) {
 
 // --- NumberFormat ----------------------------------------------------------------------------
 
-const CURRENCY_SYMBOLS = { USD: '$', EUR: '€', GBP: '£', JPY: '¥', CAD: 'CA$', AUD: 'A$', INR: '₹', CNY: 'CN¥', KRW: '₩', ILS: '₪', VND: '₫', NZD: 'NZ$', MXN: 'MX$', BRL: 'R$', HKD: 'HK$', TWD: 'NT$', PHP: '₱', XAF: 'FCFA', XOF: 'F\u202fCFA' };
+const CURRENCY_SYMBOLS = {
+  USD: '$',
+  EUR: '€',
+  GBP: '£',
+  JPY: '¥',
+  CAD: 'CA$',
+  AUD: 'A$',
+  INR: '₹',
+  CNY: 'CN¥',
+  KRW: '₩',
+  ILS: '₪',
+  VND: '₫',
+  NZD: 'NZ$',
+  MXN: 'MX$',
+  BRL: 'R$',
+  HKD: 'HK$',
+  TWD: 'NT$',
+  PHP: '₱',
+  XAF: 'FCFA',
+  XOF: 'F\u202fCFA',
+};
 const NARROW = { CAD: '$', AUD: '$', CNY: '¥', NZD: '$', MXN: '$', HKD: '$', TWD: '$' };
 const CURRENCY_DIGITS = { JPY: 0, KRW: 0, VND: 0, CLP: 0, ISK: 0, UGX: 0, PYG: 0, XAF: 0, XOF: 0, BHD: 3, KWD: 3, JOD: 3, OMR: 3, TND: 3, IQD: 0, LYD: 3 };
 
@@ -129,7 +151,11 @@ function NumberFormat(locales, options) {
   if (!new.target) return new NumberFormat(locales, options);
   const locale = resolveLocale(locales);
   const o = optionsObject(options);
-  refuse(o, ['minimumSignificantDigits', 'maximumSignificantDigits', 'roundingIncrement', 'roundingPriority', 'unit', 'unitDisplay', 'compactDisplay'], 'Intl.NumberFormat');
+  refuse(
+    o,
+    ['minimumSignificantDigits', 'maximumSignificantDigits', 'roundingIncrement', 'roundingPriority', 'unit', 'unitDisplay', 'compactDisplay'],
+    'Intl.NumberFormat',
+  );
   stringOption(o, 'localeMatcher', ['lookup', 'best fit'], 'best fit');
   const numberingSystem = stringOption(o, 'numberingSystem', null, 'latn');
   if (numberingSystem !== 'latn') throw notAvailable(`Intl.NumberFormat: the numbering system "${numberingSystem}"`);
@@ -146,7 +172,8 @@ function NumberFormat(locales, options) {
     if (currency === undefined) throw new TypeError('Currency code is required with currency style.');
     currencyDisplay = stringOption(o, 'currencyDisplay', ['code', 'symbol', 'narrowSymbol', 'name'], 'symbol');
     if (currencyDisplay === 'name') throw notAvailable('Intl.NumberFormat: currencyDisplay "name"');
-    if (stringOption(o, 'currencySign', ['standard', 'accounting'], 'standard') === 'accounting') throw notAvailable('Intl.NumberFormat: currencySign "accounting"');
+    if (stringOption(o, 'currencySign', ['standard', 'accounting'], 'standard') === 'accounting')
+      throw notAvailable('Intl.NumberFormat: currencySign "accounting"');
   }
   const notation = stringOption(o, 'notation', ['standard', 'scientific', 'engineering', 'compact'], 'standard');
   if (notation !== 'standard') throw notAvailable(`Intl.NumberFormat: notation "${notation}"`);
@@ -174,7 +201,14 @@ function NumberFormat(locales, options) {
     throw new RangeError('maximumFractionDigits value is out of range.');
   }
   const grouping = o.useGrouping;
-  const useGrouping = grouping === undefined || grouping === 'auto' || grouping === 'always' || grouping === true || grouping === 'true' ? 'auto' : grouping === 'min2' ? 'min2' : grouping === false || grouping === 'false' ? false : 'auto';
+  const useGrouping =
+    grouping === undefined || grouping === 'auto' || grouping === 'always' || grouping === true || grouping === 'true'
+      ? 'auto'
+      : grouping === 'min2'
+        ? 'min2'
+        : grouping === false || grouping === 'false'
+          ? false
+          : 'auto';
   if (useGrouping === 'min2') throw notAvailable('Intl.NumberFormat: useGrouping "min2"');
 
   internal.set(this, {
@@ -231,7 +265,12 @@ function numberParts(s, value) {
   const negative = typeof value === 'bigint' ? value < 0n : value < 0 || Object.is(value, -0);
   if (negative) parts.push({ type: 'minusSign', value: '-' });
   if (r.style === 'currency') {
-    const symbol = r.currencyDisplay === 'code' ? undefined : r.currencyDisplay === 'narrowSymbol' ? (NARROW[r.currency] ?? CURRENCY_SYMBOLS[r.currency]) : CURRENCY_SYMBOLS[r.currency];
+    const symbol =
+      r.currencyDisplay === 'code'
+        ? undefined
+        : r.currencyDisplay === 'narrowSymbol'
+          ? (NARROW[r.currency] ?? CURRENCY_SYMBOLS[r.currency])
+          : CURRENCY_SYMBOLS[r.currency];
     parts.push({ type: 'currency', value: symbol ?? r.currency });
     if (symbol === undefined && (typeof value === 'bigint' || Number.isFinite(value))) parts.push({ type: 'literal', value: '\u00a0' });
   }
@@ -322,11 +361,13 @@ function DateTimeFormat(locales, options) {
     second: stringOption(o, 'second', ['2-digit', 'numeric'], undefined),
     timeZoneName: stringOption(o, 'timeZoneName', ['short', 'long', 'shortOffset', 'longOffset', 'shortGeneric', 'longGeneric'], undefined),
   };
-  if (c.timeZoneName !== undefined && c.timeZoneName !== 'short' && c.timeZoneName !== 'long') throw notAvailable(`Intl.DateTimeFormat: timeZoneName "${c.timeZoneName}"`);
+  if (c.timeZoneName !== undefined && c.timeZoneName !== 'short' && c.timeZoneName !== 'long')
+    throw notAvailable(`Intl.DateTimeFormat: timeZoneName "${c.timeZoneName}"`);
   const dateStyle = stringOption(o, 'dateStyle', ['full', 'long', 'medium', 'short'], undefined);
   const timeStyle = stringOption(o, 'timeStyle', ['full', 'long', 'medium', 'short'], undefined);
   const hasComponent = COMPONENTS.some((k) => c[k] !== undefined);
-  if ((dateStyle || timeStyle) && hasComponent) throw new TypeError(`Can't set option ${COMPONENTS.find((k) => c[k] !== undefined)} when ${dateStyle ? 'dateStyle' : 'timeStyle'} is used`);
+  if ((dateStyle || timeStyle) && hasComponent)
+    throw new TypeError(`Can't set option ${COMPONENTS.find((k) => c[k] !== undefined)} when ${dateStyle ? 'dateStyle' : 'timeStyle'} is used`);
   if (!dateStyle && !timeStyle && !COMPONENTS.slice(0, 7).some((k) => c[k] !== undefined)) {
     c.year = 'numeric';
     c.month = 'numeric';
@@ -387,13 +428,51 @@ function componentPattern(c) {
 
 function stylePattern(dateStyle, timeStyle) {
   const dates = {
-    full: [['weekday', 'long'], ['literal', ', '], ['month', 'long'], ['literal', ' '], ['day', 'numeric'], ['literal', ', '], ['year', 'numeric']],
-    long: [['month', 'long'], ['literal', ' '], ['day', 'numeric'], ['literal', ', '], ['year', 'numeric']],
-    medium: [['month', 'short'], ['literal', ' '], ['day', 'numeric'], ['literal', ', '], ['year', 'numeric']],
-    short: [['month', 'numeric'], ['literal', '/'], ['day', 'numeric'], ['literal', '/'], ['year', '2-digit']],
+    full: [
+      ['weekday', 'long'],
+      ['literal', ', '],
+      ['month', 'long'],
+      ['literal', ' '],
+      ['day', 'numeric'],
+      ['literal', ', '],
+      ['year', 'numeric'],
+    ],
+    long: [
+      ['month', 'long'],
+      ['literal', ' '],
+      ['day', 'numeric'],
+      ['literal', ', '],
+      ['year', 'numeric'],
+    ],
+    medium: [
+      ['month', 'short'],
+      ['literal', ' '],
+      ['day', 'numeric'],
+      ['literal', ', '],
+      ['year', 'numeric'],
+    ],
+    short: [
+      ['month', 'numeric'],
+      ['literal', '/'],
+      ['day', 'numeric'],
+      ['literal', '/'],
+      ['year', '2-digit'],
+    ],
   };
   const seconds = timeStyle === 'full' || timeStyle === 'long' || timeStyle === 'medium';
-  const time = timeStyle ? [['hour', 'numeric'], ['literal', ':'], ['minute', '2-digit'], ...(seconds ? [['literal', ':'], ['second', '2-digit']] : [])] : [];
+  const time = timeStyle
+    ? [
+        ['hour', 'numeric'],
+        ['literal', ':'],
+        ['minute', '2-digit'],
+        ...(seconds
+          ? [
+              ['literal', ':'],
+              ['second', '2-digit'],
+            ]
+          : []),
+      ]
+    : [];
   return {
     date: dateStyle ? dates[dateStyle] : [],
     time,
@@ -550,7 +629,7 @@ function accentKey(marks) {
   return key;
 }
 // Built at run time: a \p{…} literal would be rewritten by the prelude's bundler.
-const LETTER = new RegExp('\\p{L}', 'u');
+const LETTER = /\p{L}/u;
 
 // One key per character: [primary class, primary text, accents, case].
 function collationKeys(text, numeric, ignorePunctuation) {
@@ -639,7 +718,14 @@ defineMethods(Intl, {
     return canonicalList(locales);
   },
   supportedValuesOf(key) {
-    const values = { calendar: ['gregory'], collation: ['default'], currency: Object.keys(CURRENCY_SYMBOLS).sort(), numberingSystem: ['latn'], timeZone: ['UTC'], unit: [] };
+    const values = {
+      calendar: ['gregory'],
+      collation: ['default'],
+      currency: Object.keys(CURRENCY_SYMBOLS).sort(),
+      numberingSystem: ['latn'],
+      timeZone: ['UTC'],
+      unit: [],
+    };
     if (!Object.prototype.hasOwnProperty.call(values, key)) throw new RangeError(`Invalid key : ${key}`);
     return values[key].slice();
   },

@@ -4,7 +4,18 @@
 // (guest/README.md). Every other algorithm or format rejects with a NotSupportedError
 // that names it.
 
-import { defineGlobal, defineMethods, setToStringTag, requireArgs, describeValue, bytesView, base64Encode, base64Decode, DOMException, native } from './internal.js';
+import {
+  defineGlobal,
+  defineMethods,
+  setToStringTag,
+  requireArgs,
+  describeValue,
+  bytesView,
+  base64Encode,
+  base64Decode,
+  DOMException,
+  native,
+} from './internal.js';
 import { cryptoObject } from './crypto.js';
 
 /** name (upper case) → block and output sizes in bytes (FIPS 180-4). */
