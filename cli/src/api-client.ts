@@ -116,6 +116,8 @@ export interface LogPage {
 export interface DeployInput {
   name: string;
   bundle: string;
+  /** The bundle's source map: the platform then shows stacks in the logs in the user's files. */
+  sourceMap?: string;
   config?: Partial<FunctionConfig> & { env?: Record<string, string> };
 }
 export interface InvokeInput {

@@ -37,7 +37,7 @@ export async function bundleFunction(entryPath: string): Promise<Bundle> {
       plugins: [nodeCompatPlugin()],
       inject: nodeCompatInject,
       define: { 'process.env.NODE_ENV': '"production"' },
-      // A map to put error stacks back into the user's files (source-map.ts); not sent to the guest.
+      // A map to put error stacks back into the user's files (gateway/src/source-map.ts): never sent to the guest; fn deploy hands it to the gateway.
       sourcemap: 'external',
       sourcesContent: false,
       outfile: 'function.js',

@@ -31,12 +31,15 @@ export abstract class InvocationError extends Error {
 export class FunctionError extends InvocationError {
   override name = 'FunctionError';
   readonly kind = 'function_error' as const;
+  /** The JS error's stack as the owner should read it (the gateway maps it to the user's files). */
+  readonly jsStack: string | undefined;
   constructor(
     readonly jsName: string,
     readonly jsMessage: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { jsStack?: string },
   ) {
     super(`the function threw ${jsName}: ${jsMessage}`, options);
+    this.jsStack = options?.jsStack;
   }
 }
 

@@ -42,6 +42,7 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
       registry,
       deployer: deps.deployer,
       snapshots: deps.snapshots,
+      sourceMaps: deps.sourceMaps,
       deployTimeoutMs: limits.deployTimeoutMs,
       deploysPerTenant: limits.deploysPerTenant,
       deployBodyBytes: limits.deployBodyBytes,
@@ -57,7 +58,7 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
   app.use('/v1/*', requireKey(registry));
   mount(app, routes);
 
-  const invoke = invokeHandler({ registry, invoker: deps.invoker, logSink, limits });
+  const invoke = invokeHandler({ registry, invoker: deps.invoker, logSink, sourceMaps: deps.sourceMaps, limits });
   app.all('/fn/:tenant/:function', invoke);
   app.all('/fn/:tenant/:function/*', invoke);
   return app;

@@ -14,10 +14,13 @@ import type { z } from 'zod';
 import { withDeadline } from './deadline.js';
 import type { DeploySlots } from './deploy-slots.js';
 import type { Deployer } from './deps.js';
+import { BadRequestError } from './errors.js';
 import type { DeployBody } from './schemas.js';
+import type { SourceMaps } from './source-map-files.js';
+import { parseSourceMap } from './source-map.js';
 
 export async function deploy(
-  deps: { registry: Registry; deployer: Deployer; deployTimeoutMs: number; slots: DeploySlots },
+  deps: { registry: Registry; deployer: Deployer; deployTimeoutMs: number; slots: DeploySlots; sourceMaps?: SourceMaps | undefined },
   caller: Authenticated,
   tenant: string,
   body: z.output<typeof DeployBody>,
@@ -27,6 +30,7 @@ export async function deploy(
   const { registry } = deps;
   // Before the (slow) build: the tenant must exist and the caller may act for it.
   registry.tenants.get(caller, tenant);
+  if (body.sourceMap !== undefined) checkSourceMap(body.sourceMap);
   const release = deps.slots.take(tenant);
   try {
     return await build(deps, tenant, body, clientGone);
@@ -36,13 +40,14 @@ export async function deploy(
 }
 
 async function build(
-  deps: { registry: Registry; deployer: Deployer; deployTimeoutMs: number },
+  deps: { registry: Registry; deployer: Deployer; deployTimeoutMs: number; sourceMaps?: SourceMaps | undefined },
   tenant: string,
   body: z.output<typeof DeployBody>,
   clientGone: AbortSignal | undefined,
 ): Promise<VersionRecord> {
   const { registry } = deps;
   const { env: requestedEnv, ...config } = body.config;
+  const { sourceMap } = body;
   const existing = current(registry, tenant, body.name);
   const env = requestedEnv ?? existing?.env ?? {};
   const secrets = existing ? registry.env.secretsForInvocation(tenant, body.name) : {};
@@ -55,6 +60,9 @@ async function build(
       clientGone ? AbortSignal.any([expired, clientGone]) : expired,
     ),
   );
+  // In the same synchronous step as createVersion: the collector's prune (also synchronous) sees
+  // either both or neither, so it never drops the map of a version being recorded.
+  if (sourceMap !== undefined) deps.sourceMaps?.put(built.bundleDigest, sourceMap);
   // A client that left after the build finished still gets its version recorded: its bytes are
   // stored by now, and a version nobody references would only be left for the gc.
   // Without an explicit env the registry takes the live version's env when it records this one, in
@@ -77,5 +85,14 @@ function current(registry: Registry, tenant: string, name: string): VersionRecor
   } catch (error) {
     if (error instanceof NotFoundError || (error as Error).name === 'NotFoundError') return undefined;
     throw error;
+  }
+}
+
+/** A map that cannot be read is refused before the (slow) build, not found out at the first error. */
+function checkSourceMap(sourceMap: string): void {
+  try {
+    parseSourceMap(sourceMap);
+  } catch (error) {
+    throw new BadRequestError(`sourceMap: not a source map (${(error as Error).message}) — send esbuild's .js.map text, or leave sourceMap out`);
   }
 }

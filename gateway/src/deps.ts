@@ -6,6 +6,7 @@
 import { LIMITS, type InvocationRequest, type InvocationResult } from '@fn/contract';
 import type { Registry } from '@fn/registry';
 import type { LogSink } from './log-sink.js';
+import type { SourceMaps } from './source-map-files.js';
 
 export interface DeployConfig {
   entry: string;
@@ -69,6 +70,8 @@ export interface GatewayDeps {
   deployer: Deployer;
   invoker: Invoker;
   snapshots?: SnapshotDisk;
+  /** Deployed bundles' source maps (stacks in logs and error bodies name the user's files); none: unmapped. */
+  sourceMaps?: SourceMaps;
   /** Where invocation records go; default: a batched sink over registry.logs.append. */
   logSink?: LogSink;
   logger?: Logger;
@@ -94,7 +97,8 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   invokeBodyBytes: LIMITS.bodyBytes,
   // The bundle travels as a JSON string: quotes and backslashes double in size, so twice the bundle
   // limit plus room for the config; the schema then holds the bundle itself to LIMITS.bundleBytes.
-  deployBodyBytes: 2 * LIMITS.bundleBytes + 1024 * 1024,
+  // Its source map (ASCII JSON, escaped once more) may come along, as large again.
+  deployBodyBytes: 3 * LIMITS.bundleBytes + 1024 * 1024,
   controlBodyBytes: 1024 * 1024,
   invokeGraceMs: 30_000,
   // Init has its own short budget in the deployer; this bounds the rest (base snapshot, storing).

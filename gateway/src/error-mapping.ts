@@ -30,6 +30,7 @@ interface Mapped {
   message: string;
   issues?: string[];
   retryAfterSeconds?: number;
+  stack?: string;
 }
 
 const BY_NAME: Record<string, [ContentfulStatusCode, ErrorType]> = {
@@ -63,6 +64,7 @@ export function errorResponse(error: unknown, c: Context<GatewayEnv>, logger: Lo
         ...(invocation ? { invocationId: invocation.id } : {}),
         ...(mapped.issues ? { issues: mapped.issues } : {}),
         ...(mapped.retryAfterSeconds !== undefined ? { retryAfterSeconds: mapped.retryAfterSeconds } : {}),
+        ...(mapped.stack !== undefined ? { stack: mapped.stack } : {}),
       },
     },
     mapped.status,
@@ -79,7 +81,13 @@ function mapError(error: unknown, c: Context<GatewayEnv>): Mapped {
   const kind = failureKind(error);
   if (kind) {
     const { status, type } = STATUS_OF_KIND[kind];
-    return { status, type, message: kindMessage(kind, error as Record<string, unknown>, message, c), ...retryAfter(kind, error as Record<string, unknown>) };
+    return {
+      status,
+      type,
+      message: kindMessage(kind, error as Record<string, unknown>, message, c),
+      ...retryAfter(kind, error as Record<string, unknown>),
+      ...ownersStack(kind, error as Record<string, unknown>, c),
+    };
   }
   const byName = typeof e.name === 'string' && Object.hasOwn(BY_NAME, e.name) ? BY_NAME[e.name] : undefined;
   if (byName) {
@@ -87,6 +95,13 @@ function mapError(error: unknown, c: Context<GatewayEnv>): Mapped {
     return { status: byName[0], type: byName[1], message, ...(byName[0] === 400 && issues ? { issues } : {}) };
   }
   return { status: 500, type: 'internal', message: `internal error — report request id ${c.get('requestId')} to the operator` };
+}
+
+/** A function's error stack goes to its owner only, like its message (kindMessage). */
+function ownersStack(kind: FailureKind, error: Record<string, unknown>, c: Context<GatewayEnv>): { stack?: string } {
+  const invocation = c.get('invocation');
+  if (kind !== 'function_error' || !invocation?.privileged || typeof error.jsStack !== 'string' || error.jsStack === '') return {};
+  return { stack: error.jsStack };
 }
 
 /** What the client is told for each kind; outside an invocation (a deploy) the error's own message. */

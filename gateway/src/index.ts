@@ -27,3 +27,5 @@ export {
   DeadlineExceededError,
   FunctionError,
 } from './errors.js';
+export { parseSourceMap, mapStackText, type LineMapping } from './source-map.js';
+export { SourceMapFiles, type SourceMaps, type LineTable } from './source-map-files.js';

@@ -32,7 +32,7 @@ export function registryLogSink(registry: Registry, logger: Logger, options: Bat
     timer = undefined;
     const batch = pending;
     pending = [];
-    appendBatch(registry, batch, logger);
+    appendBatch(registry.logs, batch, logger);
   };
 
   return {
@@ -56,14 +56,14 @@ export function registryLogSink(registry: Registry, logger: Logger, options: Bat
  * transaction, so then the others are stored one by one and the bad one is reported as dropped.
  * Shared by this sink and the log writer thread (log-writer-thread.ts).
  */
-export function appendBatch(registry: Registry, batch: AppendLogInput[], logger: Logger): void {
+export function appendBatch(logs: Pick<Registry['logs'], 'append'>, batch: AppendLogInput[], logger: Logger): void {
   if (batch.length === 0) return;
   try {
-    registry.logs.append(batch);
+    logs.append(batch);
   } catch {
     for (const record of batch) {
       try {
-        registry.logs.append(record);
+        logs.append(record);
       } catch (error) {
         logger({
           level: 'warn',

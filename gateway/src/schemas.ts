@@ -70,6 +70,12 @@ export const DeployBody = z.strictObject({
     .max(BUNDLE_MAX_BYTES)
     .refine((b) => Buffer.byteLength(b) <= BUNDLE_MAX_BYTES, `must be at most ${BUNDLE_MAX_BYTES} bytes of UTF-8`)
     .describe('The function as one bundled ES module (source text).'),
+  sourceMap: z
+    .string()
+    .min(1)
+    .max(BUNDLE_MAX_BYTES)
+    .optional()
+    .describe("The bundle's source map (JSON text, esbuild's): error stacks and console output in the logs then name the user's files."),
   // prefault: an omitted config is parsed as {}, so every field takes its own default.
   config: DeployConfigInput.prefault({}),
 });
@@ -105,6 +111,10 @@ export const ErrorBody = z.object({
     invocationId: z.string().optional(),
     issues: z.array(z.string()).optional(),
     retryAfterSeconds: z.number().int().optional(),
+    stack: z
+      .string()
+      .optional()
+      .describe("function_error, to the function's owner only: the error's stack, in the user's files when the deploy sent a source map."),
   }),
 });
 

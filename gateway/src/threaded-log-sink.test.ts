@@ -4,36 +4,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN, Registry, type AppendLogInput } from '@fn/registry';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import type { Registry } from '@fn/registry';
+import { expect, it, vi } from 'vitest';
 import { threadedLogSink } from './threaded-log-sink.js';
+import { logRecord, useLogRegistry } from './test-support/log-registry.js';
 
-let dir: string;
-let registry: Registry;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'fn-thread-sink-'));
-  registry = Registry.open(dir);
-  registry.tenants.create(ADMIN, 'acme');
-});
-afterEach(() => {
-  registry.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const record = (invocationId: string): AppendLogInput => ({
-  tenant: 'acme',
-  function: 'api',
-  version: 1,
-  invocationId,
-  status: 'ok',
-  durationMs: 1,
-  cold: false,
-  logs: [{ level: 'log', message: `from ${invocationId}`, ms: 0 }],
-});
-const stored = () => registry.logs.query('acme', 'api', { afterId: 0, limit: 1000 }).records.map((r) => r.invocationId);
+const t = useLogRegistry('fn-thread-sink-');
+const record = (invocationId: string) => logRecord(invocationId, [{ level: 'log', message: `from ${invocationId}`, ms: 0 }]);
+const stored = () => t.stored();
 
 it('stores every record added before flush() by the time it resolves, in order', async () => {
-  const sink = threadedLogSink(registry, () => {});
+  const sink = threadedLogSink(t.registry, () => {});
   const ids = Array.from({ length: 250 }, (_, i) => `inv-${i}`);
   for (const id of ids) sink.add(record(id));
   expect(stored()).toEqual([]); // nothing was written on this thread
@@ -43,7 +24,7 @@ it('stores every record added before flush() by the time it resolves, in order',
 });
 
 it('stores a batch on its own after a short delay, and the last records on close', async () => {
-  const sink = threadedLogSink(registry, () => {});
+  const sink = threadedLogSink(t.registry, () => {});
   sink.add(record('a'));
   await vi.waitFor(() => expect(stored()).toEqual(['a']), { timeout: 10_000 });
   sink.add(record('b'));
@@ -53,7 +34,7 @@ it('stores a batch on its own after a short delay, and the last records on close
 
 it('drops only the record the registry refuses, and reports it through the logger', async () => {
   const lines: Record<string, unknown>[] = [];
-  const sink = threadedLogSink(registry, (l) => void lines.push(l));
+  const sink = threadedLogSink(t.registry, (l) => void lines.push(l));
   sink.add(record('a'));
   sink.add({ ...record('b'), tenant: 'no-such-tenant' });
   sink.add(record('c'));
@@ -70,7 +51,7 @@ it('goes on storing on the main thread when the writer thread cannot open the da
   const other = mkdtempSync(join(tmpdir(), 'fn-thread-sink-bad-'));
   try {
     writeFileSync(join(other, 'a-file'), '');
-    const broken = Object.create(registry, { dataDir: { value: join(other, 'a-file', 'data') } }) as Registry;
+    const broken = Object.create(t.registry, { dataDir: { value: join(other, 'a-file', 'data') } }) as Registry;
     const sink = threadedLogSink(broken, (l) => void lines.push(l));
     sink.add(record('a'));
     await vi.waitFor(() => expect(lines).toEqual([expect.objectContaining({ level: 'error', msg: expect.stringMatching(/log writer thread failed/) })]), {

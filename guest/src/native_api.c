@@ -14,6 +14,7 @@
 #include "js_bytes.h"
 #include "platform.h"
 #include "runtime.h"
+#include "sha.h"
 #include "utf8.h"
 
 static JSValue native_random_fill(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
@@ -91,6 +92,61 @@ static JSValue native_decode_utf8(JSContext *ctx, JSValueConst this_val, int arg
   return result;
 }
 
+/* The hash named by argv[0] ("SHA-256", …), or -1 with a TypeError pending. */
+static int hash_arg(JSContext *ctx, int argc, JSValueConst *argv)
+{
+  const char *name = JS_ToCString(ctx, argc > 0 ? argv[0] : JS_UNDEFINED);
+  if (!name)
+    return -1;
+  int alg = fn_sha_alg_of(name);
+  if (alg < 0)
+    JS_ThrowTypeError(ctx, "unknown hash %s", name);
+  JS_FreeCString(ctx, name);
+  return alg;
+}
+
+/* digest(name, bytes) → Uint8Array: SHA-1/256/384/512 in C (sha.c). */
+static JSValue native_digest(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+  (void)this_val;
+  int alg = hash_arg(ctx, argc, argv);
+  if (alg < 0)
+    return JS_EXCEPTION;
+  size_t len;
+  JSValue holder;
+  const uint8_t *p = fn_js_bytes_of(ctx, argc > 1 ? argv[1] : JS_UNDEFINED, &len, &holder);
+  if (!p)
+    return JS_EXCEPTION;
+  uint8_t out[FN_SHA_MAX_DIGEST];
+  fn_sha_digest((enum fn_sha_alg)alg, p, len, out);
+  JS_FreeValue(ctx, holder);
+  return new_uint8array(ctx, out, fn_sha_digest_size((enum fn_sha_alg)alg));
+}
+
+/* hmac(name, key, data) → Uint8Array (RFC 2104). */
+static JSValue native_hmac(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+  (void)this_val;
+  int alg = hash_arg(ctx, argc, argv);
+  if (alg < 0)
+    return JS_EXCEPTION;
+  size_t key_len, len;
+  JSValue key_holder, holder;
+  const uint8_t *key = fn_js_bytes_of(ctx, argc > 1 ? argv[1] : JS_UNDEFINED, &key_len, &key_holder);
+  if (!key)
+    return JS_EXCEPTION;
+  const uint8_t *p = fn_js_bytes_of(ctx, argc > 2 ? argv[2] : JS_UNDEFINED, &len, &holder);
+  if (!p) {
+    JS_FreeValue(ctx, key_holder);
+    return JS_EXCEPTION;
+  }
+  uint8_t out[FN_SHA_MAX_DIGEST];
+  fn_hmac((enum fn_sha_alg)alg, key, key_len, p, len, out);
+  JS_FreeValue(ctx, holder);
+  JS_FreeValue(ctx, key_holder);
+  return new_uint8array(ctx, out, fn_sha_digest_size((enum fn_sha_alg)alg));
+}
+
 static JSValue math_random(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
   (void)this_val;
@@ -104,6 +160,8 @@ static const JSCFunctionListEntry native_functions[] = {
     JS_CFUNC_DEF("now", 0, native_now),
     JS_CFUNC_DEF("encodeUtf8", 1, native_encode_utf8),
     JS_CFUNC_DEF("decodeUtf8", 2, native_decode_utf8),
+    JS_CFUNC_DEF("digest", 2, native_digest),
+    JS_CFUNC_DEF("hmac", 3, native_hmac),
 };
 
 static JSValue make_info(JSContext *ctx)

@@ -7,7 +7,7 @@
 import type { Registry } from '@fn/registry';
 import type { GcReport } from '@fn/snapshots';
 import type { Deployer } from '@fn/worker';
-import type { Logger } from '@fn/gateway';
+import type { Logger, SourceMaps } from '@fn/gateway';
 
 export class SnapshotCollector {
   private running: Promise<GcReport> | undefined;
@@ -20,6 +20,8 @@ export class SnapshotCollector {
     private readonly deployer: Deployer,
     private readonly graceMs: number,
     private readonly logger: Logger,
+    /** The gateway's source maps: a map goes with the last version that references its bundle. */
+    private readonly sourceMaps?: SourceMaps,
   ) {}
 
   /** Asks for a collection (in the background); failures are logged, never thrown. */
@@ -52,6 +54,8 @@ export class SnapshotCollector {
   private async once(): Promise<GcReport> {
     const keep = { snapshots: this.registry.referencedSnapshotDigests(), blobs: this.registry.referencedBundleDigests() };
     const report = await this.deployer.collectGarbage(keep);
+    // Synchronous, as is a deploy's map put + createVersion (deploy.ts): no deploy falls in between.
+    this.sourceMaps?.prune(this.registry.referencedBundleDigests());
     if (report.removed.length > 0) this.logger({ level: 'info', msg: 'snapshot garbage collected', blobs: report.removed.length, deferred: report.deferred });
     if (report.deferred > 0 && !this.closed && this.retry === undefined) {
       // Garbage too young to remove now: look again once the grace period has passed over it.

@@ -17,7 +17,7 @@
  * again if a later one fails: a failed start leaves nothing running.
  */
 import { join } from 'node:path';
-import { createApp, startServer, stdoutLogger, threadedLogSink, type GatewayLimits, type Logger } from '@fn/gateway';
+import { createApp, SourceMapFiles, startServer, stdoutLogger, threadedLogSink, type GatewayLimits, type Logger } from '@fn/gateway';
 import { Registry } from '@fn/registry';
 import { InProcessBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
 import { DEFAULT_GRACE_MS, SnapshotStore, type Digest, type GcReport } from '@fn/snapshots';
@@ -112,7 +112,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     ...(options.runtimeId ? { runtimeId: options.runtimeId } : {}),
     ...(options.deployInitTimeoutMs ? { initTimeoutMs: options.deployInitTimeoutMs } : {}),
   });
-  const collector = new SnapshotCollector(registry, deployer, graceMs, logger);
+  const sourceMaps = new SourceMapFiles(join(options.dataDir, 'source-maps'));
+  const collector = new SnapshotCollector(registry, deployer, graceMs, logger, sourceMaps);
   closers.add('snapshot garbage collector', () => collector.close());
   collector.collect(); // at start: what a crash or an earlier run left behind
 
@@ -134,6 +135,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     },
     invoker: new SchedulerClient(bus),
     snapshots: { collect: () => collector.collect(), usage: () => store.diskUsage() },
+    sourceMaps,
     logSink,
     logger,
     ...(options.gatewayLimits ? { limits: options.gatewayLimits } : {}),

@@ -15,7 +15,7 @@
  */
 import { hostname as machineName } from 'node:os';
 import { join } from 'node:path';
-import { createApp, registryLogSink, startServer, stdoutLogger, type Logger } from '@fn/gateway';
+import { createApp, registryLogSink, SourceMapFiles, startServer, stdoutLogger, type Logger } from '@fn/gateway';
 import { Registry } from '@fn/registry';
 import { DEFAULT_SUBJECT_PREFIX, NatsBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
 import { SnapshotStore, type Digest } from '@fn/snapshots';
@@ -119,6 +119,10 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       closers.add('registry', () => registry.close());
       const logSink = registryLogSink(registry, logger);
       closers.add('invocation log', () => logSink.close());
+      // The gateway keeps deployed bundles' source maps; no collector runs here, so maps of
+      // deleted functions go at the next start.
+      const sourceMaps = new SourceMapFiles(join(dataDir, 'source-maps'));
+      sourceMaps.prune(registry.referencedBundleDigests());
       const bus = await connectBus('fn-gateway');
       // Deploys are built by a worker (remote-builds.ts): the gateway runs no VMs.
       const builder = remoteBuilder(bus);
@@ -136,6 +140,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
             }),
         },
         invoker: new SchedulerClient(bus, options.scheduler),
+        sourceMaps,
         logSink,
         logger,
       });

@@ -1,4 +1,5 @@
 export { Registry, type RegistryOptions } from './registry.js';
+export { LogAppender } from './log-appender.js';
 export { RegistryError, NotFoundError, ConflictError, ForbiddenError, ValidationError, RegistryVersionError } from './errors.js';
 export { SecretUnreadableError } from './secret-box.js';
 export { ADMIN, isAdmin, type Caller } from './caller.js';

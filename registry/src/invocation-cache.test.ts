@@ -1,8 +1,13 @@
 // What invocations read is served from memory, and every change — through this registry or any
 // other connection to the same data directory (another process) — takes effect on the very next
 // lookup. `tick()` stands for the gap between two invocations (each is its own task).
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN } from './caller.js';
+import { DB_FILE } from './db.js';
+import { LogAppender } from './log-appender.js';
+import { UNWATCHED_TABLES } from './migrations.js';
 import { Registry } from './registry.js';
 import { deployInput, openWithTenants, tempDir } from './test-support/fixtures.js';
 
@@ -88,5 +93,82 @@ describe('a change takes effect on the next invocation', () => {
     other.functions.delete('acme', 'api');
     await tick();
     expect(() => registry.functions.resolveForInvocation(ADMIN, 'acme', 'api')).toThrow(/does not exist/);
+  });
+});
+
+describe('invocation logs are not a registry change', () => {
+  const logRecord = (invocationId: string) => ({
+    tenant: 'acme',
+    function: 'api',
+    version: 1,
+    invocationId,
+    status: 'ok' as const,
+    durationMs: 1,
+    cold: false,
+    logs: [],
+  });
+
+  it('a log batch from the log writer’s connection, or through this registry, keeps the caches', async () => {
+    const appender = LogAppender.open(dir);
+    try {
+      const version = registry.functions.resolveForInvocation(ADMIN, 'acme', 'api');
+      const env = envOf(registry);
+      const caller = registry.keys.authenticate(acmeSecret);
+      appender.append([logRecord('from-the-thread')]); // another connection's commit: data_version moves
+      await tick();
+      expect(registry.functions.resolveForInvocation(ADMIN, 'acme', 'api')).toBe(version);
+      expect(envOf(registry)).toBe(env);
+      expect(registry.keys.authenticate(acmeSecret)).toBe(caller);
+      registry.logs.append(logRecord('on-this-connection')); // total_changes moves
+      expect(registry.functions.resolveForInvocation(ADMIN, 'acme', 'api')).toBe(version);
+      expect(registry.logs.query('acme', 'api').records.map((r) => r.invocationId)).toEqual(['from-the-thread', 'on-this-connection']);
+    } finally {
+      appender.close();
+    }
+  });
+
+  it('a registry change right after a log batch still drops them', async () => {
+    const appender = LogAppender.open(dir);
+    try {
+      expect(envOf(registry).TOKEN).toBe('first');
+      appender.append([logRecord('a')]);
+      other.env.setSecret('acme', 'api', 'TOKEN', 'rotated');
+      await tick();
+      expect(envOf(registry).TOKEN).toBe('rotated');
+      appender.append([logRecord('b')]);
+      registry.env.setSecret('acme', 'api', 'TOKEN', 'again');
+      expect(envOf(registry).TOKEN).toBe('again');
+    } finally {
+      appender.close();
+    }
+  });
+
+  it('every table but the logs has the triggers that count a change', () => {
+    const db = new Database(join(dir, DB_FILE), { readonly: true });
+    try {
+      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]).filter((t) => !UNWATCHED_TABLES.includes(t));
+      const triggers = db.prepare("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'").all() as { tbl_name: string; sql: string }[];
+      expect(tables.length).toBeGreaterThan(5);
+      for (const table of tables) {
+        const events = triggers.filter((t) => t.tbl_name === table && t.sql.includes('change_generation')).map((t) => /AFTER (\w+)/.exec(t.sql)![1]);
+        expect(events.sort(), `${table}: a table the caches may read needs its change_generation triggers`).toEqual(['DELETE', 'INSERT', 'UPDATE']);
+      }
+      expect(triggers.filter((t) => t.tbl_name === 'invocation_logs')).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('LogAppender', () => {
+  it('refuses a directory whose schema is not the one it writes, and says what to do', async () => {
+    const { dir: fresh, cleanup: done } = await tempDir();
+    try {
+      expect(() => LogAppender.open(fresh)).toThrow(
+        /schema version 0, the log writer of this build writes version \d+: open the data directory with Registry\.open first/,
+      );
+    } finally {
+      await done();
+    }
   });
 });

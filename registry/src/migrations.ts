@@ -109,7 +109,50 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX invocation_logs_at ON invocation_logs(at);
     `,
   },
+  {
+    version: 2,
+    name: 'change generation',
+    // The caches of what invocations read (read-cache.ts) drop on any change to the registry.
+    // SQLite's data_version moves on every commit by another connection, the log writer's
+    // included (every ~50 ms under load), so it alone would empty them all the time: this counter
+    // moves only when a table the caches read from changes (change-watch.ts). A new table needs
+    // its three triggers too (change-watch.test.ts checks that every table has them).
+    sql: `
+      CREATE TABLE change_generation (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        n INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO change_generation (id, n) VALUES (1, 0);
+      CREATE TRIGGER meta_insert_counts AFTER INSERT ON meta BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER meta_update_counts AFTER UPDATE ON meta BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER meta_delete_counts AFTER DELETE ON meta BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER tenants_insert_counts AFTER INSERT ON tenants BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER tenants_update_counts AFTER UPDATE ON tenants BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER tenants_delete_counts AFTER DELETE ON tenants BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER api_keys_insert_counts AFTER INSERT ON api_keys BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER api_keys_update_counts AFTER UPDATE ON api_keys BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER api_keys_delete_counts AFTER DELETE ON api_keys BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER functions_insert_counts AFTER INSERT ON functions BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER functions_update_counts AFTER UPDATE ON functions BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER functions_delete_counts AFTER DELETE ON functions BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER version_counters_insert_counts AFTER INSERT ON version_counters BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER version_counters_update_counts AFTER UPDATE ON version_counters BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER version_counters_delete_counts AFTER DELETE ON version_counters BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER versions_insert_counts AFTER INSERT ON versions BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER versions_update_counts AFTER UPDATE ON versions BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER versions_delete_counts AFTER DELETE ON versions BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER aliases_insert_counts AFTER INSERT ON aliases BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER aliases_update_counts AFTER UPDATE ON aliases BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER aliases_delete_counts AFTER DELETE ON aliases BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER secrets_insert_counts AFTER INSERT ON secrets BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER secrets_update_counts AFTER UPDATE ON secrets BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER secrets_delete_counts AFTER DELETE ON secrets BEGIN UPDATE change_generation SET n = n + 1 WHERE id = 1; END;
+    `,
+  },
 ];
+
+/** Tables whose writes do not count as a registry change (change_generation's triggers leave them out). */
+export const UNWATCHED_TABLES: readonly string[] = ['invocation_logs', 'schema_migrations', 'change_generation', 'sqlite_sequence'];
 
 /** Applies every migration newer than the database's; refuses a database newer than `migrations`. */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS, now: number = Date.now()): number[] {

@@ -30,6 +30,7 @@ export async function deployCommand(argv: string[]): Promise<number> {
     .deploy({
       name: config.name,
       bundle: bundle.code,
+      ...(bundle.sourceMap ? { sourceMap: bundle.sourceMap } : {}),
       config: {
         entry: config.entry,
         memoryMiB: config.memoryMiB,

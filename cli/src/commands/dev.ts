@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { MicroVM, type InvokeResult } from '@fn/vmm';
 import { bundleFunction } from '../bundle.js';
 import { readFunctionDir } from '../function-config.js';
-import { mapStackText, parseSourceMap } from '../source-map.js';
+import { mapStackText, parseSourceMap } from '@fn/gateway';
 import { UsageError } from '../usage-error.js';
 
 export const devUsage = 'usage: fn dev [function-dir] [--port N] [--hostname H] [--backend kvm|ptrace|process|auto]';

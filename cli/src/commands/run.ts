@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { MicroVM, probeKvm, type InvokeResult } from '@fn/vmm';
 import { bundleFunction } from '../bundle.js';
 import { readFunctionDir } from '../function-config.js';
-import { mapStackText, parseSourceMap } from '../source-map.js';
+import { mapStackText, parseSourceMap } from '@fn/gateway';
 import { UsageError } from '../usage-error.js';
 
 export const runUsage = `usage: fn run <function-dir> [--method M] [--path P] [-d BODY] [-H 'name: value']... [--repeat N] [--json] [--no-reset] [--backend kvm|ptrace|process|auto]`;

@@ -8,6 +8,7 @@ import { actFor } from '../auth.js';
 import { deploy } from '../deploy.js';
 import { DeploySlots } from '../deploy-slots.js';
 import type { Deployer, SnapshotDisk } from '../deps.js';
+import type { SourceMaps } from '../source-map-files.js';
 import { route, type Route } from '../route-book.js';
 import {
   AliasList,
@@ -30,6 +31,7 @@ export interface FunctionRouteDeps {
   registry: Registry;
   deployer: Deployer;
   snapshots?: SnapshotDisk | undefined;
+  sourceMaps?: SourceMaps | undefined;
   deployTimeoutMs: number;
   deploysPerTenant: number;
   deployBodyBytes: number;

@@ -22,6 +22,8 @@ import { forwardedIncomingHeaders, forwardedRequestHeaders, functionResponse, ha
 import { parseTarget, type InvokeTarget } from '../invoke-target.js';
 import { toLogLines, type LogSink } from '../log-sink.js';
 import { serverTiming } from '../server-timing.js';
+import { toUserSource } from '../source-mapping.js';
+import type { SourceMaps } from '../source-map-files.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -29,6 +31,7 @@ export interface InvokeDeps {
   registry: Registry;
   invoker: Invoker;
   logSink: LogSink;
+  sourceMaps?: SourceMaps | undefined;
   limits: Pick<GatewayLimits, 'invokeBodyBytes' | 'invokeGraceMs'>;
 }
 
@@ -60,8 +63,22 @@ export function invokeHandler(deps: InvokeDeps): (c: Context<GatewayEnv>) => Pro
 
     const at = Date.now();
     const called = performance.now();
-    const record = (status: InvocationStatus, durationMs: number, cold: boolean, logs: LogLine[]) =>
-      deps.logSink.add({ tenant: target.tenant, function: target.name, version: version.version, invocationId: meta.id, status, durationMs, cold, logs, at });
+    // Console output and stacks name bundle lines (fn:function:N): put back into the user's files
+    // here, before the record is stored and the error answered, so `fn logs` shows them as written.
+    const record = async (status: InvocationStatus, durationMs: number, cold: boolean, logs: LogLine[]) => {
+      const mapped = await toUserSource(deps.sourceMaps, version.bundleDigest, logs);
+      deps.logSink.add({
+        tenant: target.tenant,
+        function: target.name,
+        version: version.version,
+        invocationId: meta.id,
+        status,
+        durationMs,
+        cold,
+        logs: mapped,
+        at,
+      });
+    };
     let result: InvokeResult;
     try {
       const { timeoutMs, memoryMiB, maxConcurrency } = version.config;
@@ -80,7 +97,7 @@ export function invokeHandler(deps: InvokeDeps): (c: Context<GatewayEnv>) => Pro
       );
     } catch (error) {
       const elapsed = performance.now() - called;
-      record(failureStatus(error), elapsed, false, [...carriedLogs(error), { level: 'error', message: `[fn] ${describe(error)}`, ms: elapsed }]);
+      await record(failureStatus(error), elapsed, false, [...carriedLogs(error), { level: 'error', message: `[fn] ${describe(error)}`, ms: elapsed }]);
       throw error;
     }
     const callMs = performance.now() - called;
@@ -90,14 +107,15 @@ export function invokeHandler(deps: InvokeDeps): (c: Context<GatewayEnv>) => Pro
     meta.durationMs = durationMs;
     const lines = toLogLines(result.logs);
     if (result.error) {
-      const { name, message, stack } = result.error;
-      record('error', durationMs, result.cold, [
+      const { name, message } = result.error;
+      const [stack] = result.error.stack ? await toUserSource(deps.sourceMaps, version.bundleDigest, [result.error.stack]) : [undefined];
+      await record('error', durationMs, result.cold, [
         ...lines,
         { level: 'error', message: `[fn] uncaught ${name}: ${message}${stack ? `\n${stack}` : ''}`, ms: durationMs },
       ]);
-      throw new FunctionError(name, message);
+      throw new FunctionError(name, message, stack ? { jsStack: stack } : {});
     }
-    record('ok', durationMs, result.cold, lines);
+    await record('ok', durationMs, result.cold, lines);
     const response = functionResponse(result.response, c.req.method);
     meta.serverTiming = serverTiming({ total: performance.now() - started, registry: registryMs, call: callMs }, result.timings);
     setInvocationHeaders(response.headers, meta);

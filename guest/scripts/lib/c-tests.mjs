@@ -20,6 +20,7 @@ const RENAME_MALLOC = ['malloc', 'free', 'realloc', 'calloc', 'malloc_usable_siz
 export const C_TESTS = [
   { name: 'arena', test: 'arena_test.c', units: [{ file: 'arena.c', flags: ['-fno-builtin', ...RENAME_MALLOC] }] },
   { name: 'chacha20', test: 'chacha20_test.c', units: [{ file: 'chacha20.c' }, { file: 'entropy.c' }] },
+  { name: 'sha', test: 'sha_test.c', units: [{ file: 'sha.c' }] },
   { name: 'utf8', test: 'utf8_test.c', units: [{ file: 'utf8.c' }] },
   { name: 'time_shim', test: 'time_shim_test.c', units: [{ file: 'time_shim.c' }] },
 ];

@@ -93,6 +93,7 @@ export const RUNTIME_SOURCES = [
   'time_shim.c',
   'entropy.c',
   'chacha20.c',
+  'sha.c',
   'atomics_stub.c',
   'stdio_stub.c',
   'fatal.c',

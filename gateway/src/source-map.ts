@@ -21,6 +21,9 @@ export interface LineMapping {
 /** Generated line (1-based) → where its first segment came from. */
 export function parseSourceMap(json: string): Map<number, LineMapping> {
   const map = JSON.parse(json) as SourceMapJson;
+  if (map === null || typeof map !== 'object' || typeof map.mappings !== 'string' || !Array.isArray(map.sources)) {
+    throw new Error('source map: expected a JSON object with "mappings" (a string) and "sources" (an array)');
+  }
   const lines = new Map<number, LineMapping>();
   let source = 0;
   let line = 0;
