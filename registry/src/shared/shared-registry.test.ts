@@ -66,7 +66,7 @@ describe('a registry shared by gateways over JetStream', () => {
     const admin = await a.keys.ensureAdminKey();
     expect(admin?.secret).toMatch(/^fn_/);
     expect(await b.keys.ensureAdminKey()).toBeNull(); // once per shared registry, not per gateway
-    await a.tenants.create(ADMIN, 'acme');
+    await a.tenants.create({ keyId: 'k', tenantId: null } as never, 'acme'); // an Authenticated, as the gateway passes it
     tenantKey = (await a.keys.create(ADMIN, 'acme', 'ci')).secret;
     const v1 = await a.functions.createVersion({ tenant: 'acme', name: 'api', bundleDigest: digest('a'), snapshotDigest: digest('b'), config: CONFIG, env: {} });
     await a.env.setSecret('acme', 'api', 'TOKEN', 'first');

@@ -87,7 +87,7 @@ export class SharedRegistry implements RegistryApi {
     this.tenants = {
       list: (caller) => r.tenants.list(caller),
       get: (caller, id) => r.tenants.get(caller, id),
-      create: (caller, name) => this.write('tenants.create', [caller, name]),
+      create: (caller, name) => this.write('tenants.create', [callerOf(caller), name]),
     };
     this.keys = {
       authenticate: (presented) => r.keys.authenticate(presented),
