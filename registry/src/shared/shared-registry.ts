@@ -229,7 +229,8 @@ export class SharedRegistry implements RegistryApi {
   private async commit(op: OpName, args: unknown[]): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       if (this.closed) throw new SharedRegistryError('the registry is closed');
-      const change: ChangeRecord = { v: RECORD_FORMAT, id: randomUUID(), at: Date.now(), op, args };
+      // Through JSON, as every other copy reads it: the writer applies exactly what they apply.
+      const change = JSON.parse(JSON.stringify({ v: RECORD_FORMAT, id: randomUUID(), at: Date.now(), op, args })) as ChangeRecord;
       // The registry's own refusals (not found, conflict, forbidden, invalid) answer here, and
       // nothing is logged. The same state + the same change = the same outcome on every copy.
       this.dryRun(change);
