@@ -10,6 +10,7 @@
  *                     0 when B had it first (B's delivery can beat A's publish ack)
  *   on_b_p50/p99      from A's write starting until B has applied it
  *   local_write_p50   the same write on a plain one-machine Registry (the baseline)
+ *   rebuild_ms        a new copy with an empty data directory replaying the whole stream
  *
  * Writes are one at a time. The lag is sampled by polling B every event-loop turn, in the same
  * process as A, so it includes B's share of this one process's time.
@@ -92,6 +93,15 @@ async function main(): Promise<void> {
   }
   if (JSON.stringify(b.functions.resolve('bench', 'api').env) !== JSON.stringify({ N: String(writes - 1) })) throw new Error('B did not end with A\'s last env');
 
+  progress('a new copy replays the stream');
+  const ncC = await connect({ servers: url });
+  const rebuildStart = performance.now();
+  const c = await SharedRegistry.open(temp('fn-bench-c-'), ncC, { secretKeyFile: keyFile });
+  const rebuildMs = performance.now() - rebuildStart;
+  const changes = c.appliedSeq;
+  c.close();
+  await ncC.close();
+
   const ms = (values: number[], p: number) => round(percentile(values, p), 2);
   report(
     'registry-replication',
@@ -104,12 +114,15 @@ async function main(): Promise<void> {
       on_b_p50_ms: ms(onBMs, 50),
       on_b_p99_ms: ms(onBMs, 99),
       local_write_p50_ms: ms(localMs, 50),
+      rebuild_changes: changes,
+      rebuild_ms: round(rebuildMs, 0),
     },
     {
       write_p50_ms: 'shared registry write on A (dry run, append with CAS, apply)',
       lag_p50_ms: "until B's copy has it, after A's write resolved",
       on_b_p50_ms: "from A's write call until B's copy has it",
       local_write_p50_ms: 'the same write on a one-machine Registry',
+      rebuild_ms: 'a new gateway copy with an empty data directory replaying the stream',
     },
     args,
   );

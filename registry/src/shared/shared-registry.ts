@@ -172,8 +172,12 @@ export class SharedRegistry implements RegistryApi {
       }
       adopt(local, genesis.registryId, changeLog.stream);
       const shared = new SharedRegistry(local, clock, changeLog, genesis.registryId, timeoutMs, options.log ?? (() => {}));
+      // Replaying without an fsync per change (WAL + NORMAL still commits each change atomically
+      // with its sequence): after a power loss the copy is merely behind, and replays again.
+      local.db.pragma('synchronous = NORMAL');
       await changeLog.follow(shared.applied + 1, (logged) => shared.onRecord(logged));
       await shared.catchUp();
+      local.db.pragma('synchronous = FULL');
       return shared;
     } catch (error) {
       changeLog.stop();
