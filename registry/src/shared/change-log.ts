@@ -108,7 +108,10 @@ export class ChangeLog {
     } catch (error) {
       if (error instanceof NatsError && error.api_error?.err_code === WRONG_LAST_SEQUENCE)
         throw new WrongLastSequenceError(`the registry stream moved past ${afterSeq}`, { cause: error });
-      throw this.unavailable('append to', error);
+      const failed = this.unavailable('append to', error);
+      // A lost acknowledgement does not mean a lost change: say so, so nobody repeats a deploy blindly.
+      failed.message += ' (if the change reached the server before the failure it is applied anyway: look before repeating it)';
+      throw failed;
     }
   }
 
