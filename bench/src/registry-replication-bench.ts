@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     local.env.setEnv('bench', 'api', { N: String(i) });
     localMs.push(performance.now() - start);
   }
-  if (JSON.stringify(b.functions.resolve('bench', 'api').env) !== JSON.stringify({ N: String(writes - 1) })) throw new Error('B did not end with A\'s last env');
+  if (JSON.stringify(b.functions.resolve('bench', 'api').env) !== JSON.stringify({ N: String(writes - 1) })) throw new Error("B did not end with A's last env");
 
   progress('a new copy replays the stream');
   const ncC = await connect({ servers: url });

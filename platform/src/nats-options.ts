@@ -38,7 +38,8 @@ export function natsConnectionOptions(s: NatsSecurity): Omit<ConnectionOptions, 
   if (ways > 1) throw new PlatformStartError('give NATS one kind of credentials: --nats-creds, or --nats-user with FN_NATS_PASSWORD, or FN_NATS_TOKEN');
   if (s.creds !== undefined) options.authenticator = credsAuthenticator(new TextEncoder().encode(read(s.creds, '--nats-creds')));
   if (s.user !== undefined || s.password !== undefined) {
-    if (s.user === undefined || s.password === undefined) throw new PlatformStartError('--nats-user needs FN_NATS_PASSWORD (and the password needs --nats-user)');
+    if (s.user === undefined || s.password === undefined)
+      throw new PlatformStartError('--nats-user needs FN_NATS_PASSWORD (and the password needs --nats-user)');
     options.user = s.user;
     options.pass = s.password;
   }

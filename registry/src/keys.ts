@@ -201,7 +201,8 @@ export class KeyStore {
   }
 
   private insert(tenantId: string | null, label: string, key: StoredKey): KeyInfo {
-    if (!KEY_ID_FORMAT.test(key.id) || !/^[0-9a-f]{64}$/.test(key.hash)) throw new ValidationError(`invalid stored key ${key.id}: expected a 16-hex id and a sha256`);
+    if (!KEY_ID_FORMAT.test(key.id) || !/^[0-9a-f]{64}$/.test(key.hash))
+      throw new ValidationError(`invalid stored key ${key.id}: expected a 16-hex id and a sha256`);
     const row: KeyRow = { id: key.id, tenant_id: tenantId, label, hash: Buffer.from(key.hash, 'hex'), created_at: this.now(), revoked_at: null };
     const inserted = sql(
       this.db,

@@ -85,7 +85,10 @@ it('two gateways share one registry: deploy on A, invoke on B; changes on B hold
   timeout: scaledTimeout(180_000),
 }, async () => {
   await fnUp(['--role', 'scheduler', '--nats', nats.url], /fn scheduler is up/);
-  await fnUp(['--role', 'worker', '--nats', nats.url, '--data', mkdtempSync(join(dir, 'w1-')), '--backend', 'ptrace', '--worker-id', 'w1'], /fn worker w1 is up/);
+  await fnUp(
+    ['--role', 'worker', '--nats', nats.url, '--data', mkdtempSync(join(dir, 'w1-')), '--backend', 'ptrace', '--worker-id', 'w1'],
+    /fn worker w1 is up/,
+  );
   const a = await gateway('a', [], /try it:/);
   const adminKey = /admin API key \(shown once, keep it\): (\S+)/.exec(a.output())![1]!;
   const b = await gateway('b');

@@ -29,12 +29,57 @@ function openssl(...args: string[]): void {
 
 /** A CA, and a certificate it signs for `name` (EC keys: quick to make). */
 function makeCa(name: string): void {
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', `/CN=${name}`, '-keyout', `${name}-key.pem`, '-out', `${name}.pem`);
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${name}`,
+    '-keyout',
+    `${name}-key.pem`,
+    '-out',
+    `${name}.pem`,
+  );
 }
 function makeCert(name: string, ca: string, altNames: string): void {
-  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`);
+  openssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-subj',
+    `/CN=${name}`,
+    '-keyout',
+    `${name}-key.pem`,
+    '-out',
+    `${name}.csr`,
+  );
   writeFileSync(file(`${name}.ext`), `subjectAltName=${altNames}\n`);
-  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}-key.pem`, '-CAcreateserial', '-days', '1', '-extfile', `${name}.ext`, '-out', `${name}.pem`);
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${ca}.pem`,
+    '-CAkey',
+    `${ca}-key.pem`,
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    `${name}.ext`,
+    '-out',
+    `${name}.pem`,
+  );
 }
 
 beforeAll(async () => {
@@ -104,12 +149,27 @@ describe('NATS over TLS with client certificates and a password', () => {
     // The first start wrote the admin key and tenant through the registry stream, over TLS.
     const whoami = await fetch(`${url}/v1/whoami`, { headers: { authorization: `Bearer ${key}` } });
     expect(await whoami.json()).toMatchObject({ admin: true });
-    await fetch(`${url}/v1/tenants`, { headers: { authorization: `Bearer ${key}` } }).then(async (r) => expect(JSON.stringify(await r.json())).toContain('default'));
+    await fetch(`${url}/v1/tenants`, { headers: { authorization: `Bearer ${key}` } }).then(async (r) =>
+      expect(JSON.stringify(await r.json())).toContain('default'),
+    );
   });
 
   it('a CA that did not sign the server certificate: exit 1, the TLS handshake named', async () => {
     const r = await fnUpExits(
-      ['--role', 'scheduler', '--nats', tlsServer.url, '--nats-tls-ca', file('other-ca.pem'), '--nats-tls-cert', file('client.pem'), '--nats-tls-key', file('client-key.pem'), '--nats-user', 'fn'],
+      [
+        '--role',
+        'scheduler',
+        '--nats',
+        tlsServer.url,
+        '--nats-tls-ca',
+        file('other-ca.pem'),
+        '--nats-tls-cert',
+        file('client.pem'),
+        '--nats-tls-key',
+        file('client-key.pem'),
+        '--nats-user',
+        'fn',
+      ],
       { FN_NATS_PASSWORD: PASSWORD },
     );
     expect(r.code).toBe(1);

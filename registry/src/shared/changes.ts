@@ -23,7 +23,9 @@ const OPS = {
   'keys.add': op(z.tuple([CallerSchema, Str, Str, StoredKeySchema]), (r, [caller, target, label, key]) => r.keys.add(caller, target, label, key)),
   'keys.ensureAdmin': op(z.tuple([StoredKeySchema, Str]), (r, [key, label]) => r.keys.ensureAdmin(key, label)),
   'keys.revoke': op(z.tuple([CallerSchema, Str]), (r, [caller, keyId]) => r.keys.revoke(caller, keyId)),
-  'functions.createVersion': op(z.tuple([z.unknown()]), (r, [input]) => r.functions.createVersion(input as Parameters<Registry['functions']['createVersion']>[0])),
+  'functions.createVersion': op(z.tuple([z.unknown()]), (r, [input]) =>
+    r.functions.createVersion(input as Parameters<Registry['functions']['createVersion']>[0]),
+  ),
   'functions.delete': op(z.tuple([Str, Str]), (r, [tenant, name]) => r.functions.delete(tenant, name)),
   'functions.setAlias': op(z.tuple([Str, Str, Str, z.number()]), (r, [tenant, name, alias, version]) => r.functions.setAlias(tenant, name, alias, version)),
   'functions.deleteAlias': op(z.tuple([Str, Str, Str]), (r, [tenant, name, alias]) => r.functions.deleteAlias(tenant, name, alias)),

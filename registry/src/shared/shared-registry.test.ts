@@ -68,7 +68,14 @@ describe('a registry shared by gateways over JetStream', () => {
     expect(await b.keys.ensureAdminKey()).toBeNull(); // once per shared registry, not per gateway
     await a.tenants.create({ keyId: 'k', tenantId: null } as never, 'acme'); // an Authenticated, as the gateway passes it
     tenantKey = (await a.keys.create(ADMIN, 'acme', 'ci')).secret;
-    const v1 = await a.functions.createVersion({ tenant: 'acme', name: 'api', bundleDigest: digest('a'), snapshotDigest: digest('b'), config: CONFIG, env: {} });
+    const v1 = await a.functions.createVersion({
+      tenant: 'acme',
+      name: 'api',
+      bundleDigest: digest('a'),
+      snapshotDigest: digest('b'),
+      config: CONFIG,
+      env: {},
+    });
     await a.env.setSecret('acme', 'api', 'TOKEN', 'first');
 
     await replicated(b, a);
@@ -106,14 +113,24 @@ describe('a registry shared by gateways over JetStream', () => {
       b.functions.createVersion({ tenant: 'acme', name: 'api', bundleDigest: digest('c'), snapshotDigest: digest('d'), config: CONFIG, keepLiveEnv: true }),
       a.functions.createVersion({ tenant: 'acme', name: 'api', bundleDigest: digest('e'), snapshotDigest: digest('f'), config: CONFIG, keepLiveEnv: true }),
     ];
-    const versions = (await Promise.all(writes)).map((w) => ('version' in w && typeof w.version === 'object' ? w.version.version : (w as { version: number }).version));
+    const versions = (await Promise.all(writes)).map((w) =>
+      'version' in w && typeof w.version === 'object' ? w.version.version : (w as { version: number }).version,
+    );
     expect(new Set(versions).size).toBe(versions.length); // every write its own version number
     await replicated(a, b);
     await replicated(b, a);
     const liveA = a.functions.resolve('acme', 'api');
     const liveB = b.functions.resolve('acme', 'api');
     expect(liveB).toEqual(liveA);
-    const expected = { MODE: 'blue', ...Object.fromEntries(Array.from({ length: 6 }, (_, i) => [[`A${i}`, String(i)], [`B${i}`, String(i)]]).flat()) };
+    const expected = {
+      MODE: 'blue',
+      ...Object.fromEntries(
+        Array.from({ length: 6 }, (_, i) => [
+          [`A${i}`, String(i)],
+          [`B${i}`, String(i)],
+        ]).flat(),
+      ),
+    };
     expect(liveA.env).toEqual(expected);
     expect(a.functions.versions('acme', 'api')).toEqual(b.functions.versions('acme', 'api'));
   });

@@ -30,7 +30,7 @@ import { RegistryError } from '../errors.js';
 import { adminLabel, prepareKey } from '../keys.js';
 import { Registry, type RegistryOptions } from '../registry.js';
 import type { RegistryApi } from '../registry-api.js';
-import { SECRETS_KEY_FILE, SecretBox } from '../secret-box.js';
+import { SECRETS_KEY_FILE } from '../secret-box.js';
 import type { CreateVersionInput } from '../schemas.js';
 import { sql } from '../statements.js';
 import { ChangeLog, ChangeLogUnavailableError, WrongLastSequenceError, type LoggedRecord } from './change-log.js';
@@ -335,10 +335,15 @@ export class SharedRegistry implements RegistryApi {
         clearTimeout(timer);
         this.progress.delete(check);
       };
-      const timer = setTimeout(() => {
-        done();
-        reject(new ChangeLogUnavailableError(`the registry copy did not reach change ${seq} of the stream within ${this.timeoutMs} ms (it is at ${this.applied})`));
-      }, Math.max(this.timeoutMs, 30_000));
+      const timer = setTimeout(
+        () => {
+          done();
+          reject(
+            new ChangeLogUnavailableError(`the registry copy did not reach change ${seq} of the stream within ${this.timeoutMs} ms (it is at ${this.applied})`),
+          );
+        },
+        Math.max(this.timeoutMs, 30_000),
+      );
       this.progress.add(check);
     });
   }
