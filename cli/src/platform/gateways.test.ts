@@ -131,6 +131,10 @@ it('two gateways share one registry: deploy on A, invoke on B; changes on B hold
 
   // nats-server restarts on its file store: the registry is intact and writable again.
   await nats.stop();
+  // Meanwhile a registry write cannot be logged: 503, and nothing changes.
+  const down = await onB.setEnv('echo-env', 'DOWN', '1').catch((e: unknown) => e);
+  expect(down).toMatchObject({ status: 503 });
+  expect((down as Error).message).toMatch(/registry stream .* try again once it is reachable/);
   nats = await startNatsServer({ storeDir: join(dir, 'nats'), port: natsPort });
   await until(async () => {
     await onB.setEnv('echo-env', 'AFTER', 'restart');
@@ -140,7 +144,7 @@ it('two gateways share one registry: deploy on A, invoke on B; changes on B hold
 
   // A new gateway with an empty data directory rebuilds the registry from the stream.
   const c = await gateway('c');
-  expect(JSON.parse((await call(c.url)).body)).toEqual({ v: 2, MODE: 'blue', COLOR: 'green', TOKEN: 'from-b', AFTER: 'restart' });
+  expect(JSON.parse((await call(c.url)).body)).toEqual({ v: 2, MODE: 'blue', COLOR: 'green', TOKEN: 'from-b', AFTER: 'restart' }); // no DOWN
   expect((await call(c.url, tenantKey.secret)).status).toBe(401);
 
   // A gateway without the shared secrets key refuses to start, saying what to do.

@@ -9,6 +9,7 @@
  */
 import {
   DeliverPolicy,
+  Events,
   NatsError,
   RetentionPolicy,
   StorageType,
@@ -40,14 +41,24 @@ export interface LoggedRecord {
 
 export class ChangeLog {
   private tail: ConsumerMessages | undefined;
+  /** False between a disconnect and the reconnect: appends fail at once then, not after a timeout. */
+  private connected = true;
 
   private constructor(
+    nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     readonly stream: string,
     readonly subject: string,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === Events.Disconnect) this.connected = false;
+        else if (status.type === Events.Reconnect) this.connected = true;
+      }
+    })().catch(() => {});
+  }
 
   /** Opens (creating if needed) the stream `<prefix>-registry` on subject `<prefix>.registry.changes`. */
   static async open(nc: NatsConnection, subjectPrefix: string, timeoutMs = 5_000): Promise<ChangeLog> {
@@ -67,7 +78,7 @@ export class ChangeLog {
           description: "fn: the shared registry's change log (every gateway replays it into its SQLite)",
         });
       }
-      return new ChangeLog(nc.jetstream({ timeout: timeoutMs }), jsm, stream, subject, timeoutMs);
+      return new ChangeLog(nc, nc.jetstream({ timeout: timeoutMs }), jsm, stream, subject, timeoutMs);
     } catch (error) {
       throw new ChangeLogUnavailableError(
         `could not open the registry stream "${stream}" on NATS (${(error as Error).message}) — is JetStream enabled (nats-server -js)?`,
@@ -98,6 +109,7 @@ export class ChangeLog {
 
   /** Appends a record if the stream ends at `afterSeq`; its sequence. WrongLastSequenceError if not. */
   async append(record: unknown, afterSeq: number, msgID: string): Promise<number> {
+    if (!this.connected) throw this.unavailable('append to', new Error('disconnected from NATS, reconnecting'));
     try {
       const ack = await this.js.publish(this.subject, encoder.encode(JSON.stringify(record)), {
         msgID,
