@@ -118,7 +118,8 @@ export class KeyStore {
     return once.immediate();
   }
 
-  private hasAdminKeyMark(): boolean {
+  /** Whether the first start's admin key was made (ensureAdminKey will return null). */
+  hasAdminKeyMark(): boolean {
     return sql(this.db, 'SELECT 1 FROM meta WHERE key = ?').get(ADMIN_KEY_MARK) !== undefined;
   }
 

@@ -65,7 +65,10 @@ describe('a registry shared by gateways over JetStream', () => {
     b = await gateway('b');
     const admin = await a.keys.ensureAdminKey();
     expect(admin?.secret).toMatch(/^fn_/);
+    await replicated(b, a);
+    const seq = b.appliedSeq;
     expect(await b.keys.ensureAdminKey()).toBeNull(); // once per shared registry, not per gateway
+    expect(b.appliedSeq).toBe(seq); // and a later start logs nothing
     await a.tenants.create({ keyId: 'k', tenantId: null } as never, 'acme'); // an Authenticated, as the gateway passes it
     tenantKey = (await a.keys.create(ADMIN, 'acme', 'ci')).secret;
     const v1 = await a.functions.createVersion({

@@ -98,6 +98,8 @@ export class SharedRegistry implements RegistryApi {
         return { ...(await this.write('keys.add', [callerOf(caller), target, label, key.stored])), secret: key.secret };
       },
       ensureAdminKey: async (envKey) => {
+        // Every later gateway start: the copy (caught up at open) knows, and nothing is logged.
+        if (r.keys.hasAdminKeyMark()) return null;
         const key = prepareKey(envKey);
         const created = await this.write('keys.ensureAdmin', [key.stored, adminLabel(envKey)]);
         return created && { ...created, secret: key.secret };
