@@ -101,6 +101,18 @@ describe('a registry shared by gateways over JetStream', () => {
     await replicated(a, b);
     expect(a.keys.authenticate(tenantKey)).toBeNull();
 
+    // Delete on A, deploy the name again on B: the version counter outlives the delete on every
+    // copy, and the deleted function's secrets are gone everywhere.
+    const tmp = { tenant: 'acme', name: 'tmp', bundleDigest: digest('1'), snapshotDigest: digest('2'), config: CONFIG, env: {} };
+    await a.functions.createVersion(tmp);
+    await a.env.setSecret('acme', 'tmp', 'OLD', 'gone');
+    await a.functions.delete('acme', 'tmp');
+    await replicated(b, a);
+    expect((await b.functions.createVersion(tmp)).version).toBe(2);
+    await replicated(a, b);
+    expect(a.functions.describe('acme', 'tmp')).toEqual(b.functions.describe('acme', 'tmp'));
+    expect(a.env.secretNames('acme', 'tmp')).toEqual([]);
+
     // The registry's own refusals answer on the writer, and nothing reaches the log.
     const before = a.appliedSeq;
     await expect(a.env.setEnv('acme', 'api', { TOKEN: 'x' })).rejects.toMatchObject({ name: 'ConflictError' });

@@ -277,7 +277,13 @@ export class SharedRegistry implements RegistryApi {
   private onRecord({ seq, record }: LoggedRecord): void {
     if (this.closed || seq <= this.applied) return; // applied already (by the writer itself)
     if (seq !== this.applied + 1) {
-      this.report({ level: 'error', msg: 'registry change log: a gap in delivery', expected: this.applied + 1, got: seq });
+      // An ordered consumer does not skip; a gap means records were removed from the stream.
+      this.report({
+        level: 'error',
+        msg: 'registry change log: a gap in delivery (records removed from the stream?): this copy stops applying changes — check the stream with `nats stream info`',
+        expected: this.applied + 1,
+        got: seq,
+      });
       return;
     }
     this.apply(seq, record);
