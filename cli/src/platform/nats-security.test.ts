@@ -1,6 +1,7 @@
 // `fn up --role … --nats tls://…` with TLS files and credentials, against a real nats-server
 // that requires TLS with client certificates and a user/password (certificates made by openssl
-// here), and one that requires a token. The right files and credentials connect (a gateway
+// here), one that requires a token, and one in operator mode that takes .creds files (JWTs made
+// here with nkeys). The right files and credentials connect (a gateway
 // opens its shared registry over that connection); a wrong CA, a wrong password, a missing file
 // each end the start with exit code 1 and a line saying which of them failed.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -8,6 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createAccount, createOperator, createUser, type KeyPair } from 'nkeys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsBus } from '@fn/scheduler';
 import { natsConnectionOptions } from '@fn/platform';
@@ -22,6 +24,7 @@ const TOKEN = 'a-token-of-32-characters-or-so-0123';
 const children: ChildProcess[] = [];
 let tlsServer: TestNatsServer;
 let tokenServer: TestNatsServer;
+let credsServer: TestNatsServer;
 
 function openssl(...args: string[]): void {
   execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
@@ -82,8 +85,47 @@ function makeCert(name: string, ca: string, altNames: string): void {
   );
 }
 
+/** A NATS JWT (decentralised auth): claims signed by `issuer`'s nkey. */
+function natsJwt(issuer: KeyPair, subject: KeyPair, name: string, nats: Record<string, unknown>): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const head = part({ typ: 'JWT', alg: 'ed25519-nkey' });
+  const body = part({ jti: name + Date.now(), iat: Math.floor(Date.now() / 1000), iss: issuer.getPublicKey(), sub: subject.getPublicKey(), name, nats });
+  return `${head}.${body}.${Buffer.from(issuer.sign(Buffer.from(`${head}.${body}`))).toString('base64url')}`;
+}
+
+const UNLIMITED = { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 };
+
+/** An operator-mode server config (accounts preloaded), and a .creds file per user it names. */
+function makeOperatorSetup(): void {
+  const [operator, system, account, stranger] = [createOperator(), createAccount(), createAccount(), createAccount()];
+  const accountJwt = (a: KeyPair, name: string, jetstream: boolean) =>
+    natsJwt(operator, a, name, {
+      type: 'account',
+      version: 2,
+      limits: { ...UNLIMITED, ...(jetstream ? { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 } : {}) },
+      default_permissions: { pub: {}, sub: {} },
+    });
+  const creds = (signer: KeyPair, file: string) => {
+    const user = createUser();
+    const jwt = natsJwt(signer, user, 'fn', { type: 'user', version: 2, pub: {}, sub: {}, subs: -1, data: -1, payload: -1 });
+    writeFileSync(
+      file,
+      `-----BEGIN NATS USER JWT-----\n${jwt}\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${new TextDecoder().decode(user.getSeed())}\n------END USER NKEY SEED------\n`,
+    );
+  };
+  writeFileSync(file('operator.jwt'), natsJwt(operator, operator, 'fn-test', { type: 'operator', version: 2, system_account: system.getPublicKey() }));
+  writeFileSync(
+    file('operator.conf'),
+    `operator: "${file('operator.jwt')}"\nsystem_account: ${system.getPublicKey()}\nresolver: MEMORY\nresolver_preload: {\n` +
+      `  ${account.getPublicKey()}: "${accountJwt(account, 'fn', true)}"\n  ${system.getPublicKey()}: "${accountJwt(system, 'SYS', false)}"\n}\n`,
+  );
+  creds(account, file('fn.creds'));
+  creds(stranger, file('stranger.creds')); // signed by an account the server does not know
+}
+
 beforeAll(async () => {
   execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'cli'], { cwd: root });
+  makeOperatorSetup();
   makeCa('ca');
   makeCa('other-ca');
   makeCert('server', 'ca', 'IP:127.0.0.1,DNS:localhost');
@@ -94,9 +136,10 @@ beforeAll(async () => {
       `authorization {\n  user: fn\n  password: "${PASSWORD}"\n}\n`,
   );
   writeFileSync(file('token.conf'), `authorization {\n  token: "${TOKEN}"\n}\n`);
-  [tlsServer, tokenServer] = await Promise.all([
+  [tlsServer, tokenServer, credsServer] = await Promise.all([
     startNatsServer({ args: ['-c', file('tls.conf')], scheme: 'tls' }),
     startNatsServer({ args: ['-c', file('token.conf')] }),
+    startNatsServer({ args: ['-c', file('operator.conf')] }),
   ]);
 });
 afterAll(async () => {
@@ -105,7 +148,7 @@ afterAll(async () => {
     child.kill('SIGTERM');
     await new Promise((done) => child.once('exit', done));
   }
-  await Promise.all([tlsServer?.stop(), tokenServer?.stop()]);
+  await Promise.all([tlsServer?.stop(), tokenServer?.stop(), credsServer?.stop()]);
 });
 
 const cleanEnv = () => {
@@ -200,5 +243,44 @@ describe('NATS with a token', () => {
     const r = await fnUpExits(['--role', 'scheduler', '--nats', tokenServer.url], { FN_NATS_TOKEN: 'wrong' });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/NATS refused the credentials: check .*FN_NATS_TOKEN/);
+  });
+});
+
+describe('NATS with a .creds file (operator mode)', () => {
+  it('a user of a known account connects and the gateway opens its registry stream; a stranger is refused as credentials', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        fnBin,
+        'up',
+        '--role',
+        'gateway',
+        '--nats',
+        credsServer.url,
+        '--nats-creds',
+        file('fn.creds'),
+        '--port',
+        '0',
+        '--data',
+        mkdtempSync(join(dir, 'gw-creds-')),
+      ],
+      { cwd: root, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (b) => (out += b));
+    child.stderr!.on('data', (b) => (out += b));
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`the gateway exited with ${code}:\n${out}`)));
+      const poll = setInterval(() => {
+        if (/admin API key/.test(out)) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 50);
+    });
+    const r = await fnUpExits(['--role', 'scheduler', '--nats', credsServer.url, '--nats-creds', file('stranger.creds')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/could not connect to NATS .*NATS refused the credentials: check --nats-creds/);
   });
 });
