@@ -5,7 +5,7 @@
 // land; the registry survives a restart of nats-server, and a new gateway rebuilds it from the stream.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,7 @@ afterAll(async () => {
     await new Promise((done) => child.once('exit', done));
   }
   await nats?.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 interface Running {

@@ -5,7 +5,7 @@
 // opens its shared registry over that connection); a wrong CA, a wrong password, a missing file
 // each end the start with exit code 1 and a line saying which of them failed.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,6 +149,7 @@ afterAll(async () => {
     await new Promise((done) => child.once('exit', done));
   }
   await Promise.all([tlsServer?.stop(), tokenServer?.stop(), credsServer?.stop()]);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 const cleanEnv = () => {
