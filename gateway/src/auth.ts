@@ -5,7 +5,7 @@
  * Admin keys belong to no tenant. On tenant-scoped routes they name the tenant they act for with
  * `?tenant=<tenant>`; a tenant key may omit it or name itself, and gets 403 for any other tenant.
  */
-import { ForbiddenError, type Authenticated, type Registry } from '@fn/registry';
+import { ForbiddenError, type Authenticated, type RegistryApi as Registry } from '@fn/registry';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { GatewayEnv } from './context.js';
 import { BadRequestError, UnauthorizedError } from './errors.js';

@@ -9,7 +9,7 @@
  * read when the version is recorded, not when the deploy starts, so a PUT /env that lands while the
  * deploy builds is kept (issue 13, hole 2).
  */
-import { ConflictError, NotFoundError, type Authenticated, type Registry, type VersionRecord } from '@fn/registry';
+import { ConflictError, NotFoundError, type Authenticated, type RegistryApi as Registry, type VersionRecord } from '@fn/registry';
 import type { z } from 'zod';
 import { withDeadline } from './deadline.js';
 import type { DeploySlots } from './deploy-slots.js';

@@ -4,7 +4,7 @@
  * The gateway owns these interfaces; the deployer and invoker implementations live elsewhere.
  */
 import { LIMITS, type InvocationRequest, type InvocationResult } from '@fn/contract';
-import type { Registry } from '@fn/registry';
+import type { RegistryApi as Registry } from '@fn/registry';
 import type { LogSink } from './log-sink.js';
 import type { SourceMaps } from './source-map-files.js';
 

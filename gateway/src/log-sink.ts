@@ -6,7 +6,7 @@
  * after a short delay, before the logs route reads (so a caller reads its own invocations), and
  * on close.
  */
-import type { AppendLogInput, LogLine, Registry } from '@fn/registry';
+import type { AppendLogInput, LogLine, RegistryApi as Registry } from '@fn/registry';
 import type { InvokeResult, Logger } from './deps.js';
 
 export interface LogSink {

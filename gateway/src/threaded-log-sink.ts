@@ -10,7 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type { AppendLogInput, Registry } from '@fn/registry';
+import type { AppendLogInput, RegistryApi as Registry } from '@fn/registry';
 import type { Logger } from './deps.js';
 import { registryLogSink, type LogSink } from './log-sink.js';
 import type { FromLogWriter, ToLogWriter } from './log-writer-protocol.js';

@@ -16,13 +16,14 @@
 import { hostname as machineName } from 'node:os';
 import { join } from 'node:path';
 import { createApp, registryLogSink, SourceMapFiles, startServer, stdoutLogger, type Logger } from '@fn/gateway';
-import { Registry } from '@fn/registry';
+import { SharedRegistry } from '@fn/registry';
 import { DEFAULT_SUBJECT_PREFIX, NatsBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
 import { SnapshotStore, type Digest } from '@fn/snapshots';
 import type { Platform } from '@fn/vmm';
 import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
 import { Closers } from './closers.js';
 import { PlatformStartError } from './errors.js';
+import { natsConnectionOptions, type NatsSecurity } from './nats-options.js';
 import { checkDataDir } from './preflight.js';
 import { remoteBuilder, serveBuilds } from './remote-builds.js';
 import { SnapshotExchange } from './snapshot-exchange.js';
@@ -33,8 +34,12 @@ export type Role = (typeof ROLES)[number];
 
 export interface RoleOptions {
   role: Role;
-  /** nats://host:4222 (several: comma-separated). */
+  /** nats://host:4222 or tls://host:4222 (several: comma-separated). */
   nats: string;
+  /** TLS files and credentials for NATS (nats-options.ts). */
+  natsSecurity?: NatsSecurity;
+  /** gateway: the key file secrets are sealed with; every gateway of one NATS needs the same (default <dataDir>/secrets.key). */
+  secretKeyFile?: string;
   /** gateway: its registry; worker: its snapshot store (a cache of the object store) and work dir. */
   dataDir?: string;
   /** gateway */
@@ -77,10 +82,15 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
   const logger = options.logger ?? stdoutLogger;
   const close = () => closers.closeAll((what, error) => logger({ level: 'warn', msg: `closing the ${what} failed`, error: (error as Error).message }));
   const connectBus = async (name: string): Promise<NatsBus> => {
+    const connection = await attempt(
+      () => natsConnectionOptions(options.natsSecurity ?? {}),
+      (e) => fail(e, 'could not read the NATS TLS or credentials files'),
+    );
     const bus = await attempt(
       () =>
         NatsBus.connect(options.nats, {
           name,
+          connection,
           ...(options.subjectPrefix ? { subjectPrefix: options.subjectPrefix } : {}),
           onError: (e) => logger({ level: 'warn', msg: 'bus', error: e.message }),
         }),
@@ -112,9 +122,17 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     case 'gateway': {
       const dataDir = requireDataDir(options);
       checkDataDir(dataDir);
+      const bus = await connectBus('fn-gateway');
+      // Every gateway on this NATS shares one registry: a JetStream change log replayed into this
+      // gateway's SQLite (registry/src/shared), so any number of gateways may run.
       const registry = await attempt(
-        () => Registry.open(dataDir),
-        (e) => fail(e, `could not open the registry in ${dataDir}`),
+        () =>
+          SharedRegistry.open(dataDir, bus.nc, {
+            ...(options.subjectPrefix ? { subjectPrefix: options.subjectPrefix } : {}),
+            ...(options.secretKeyFile ? { secretKeyFile: options.secretKeyFile } : {}),
+            log: logger,
+          }),
+        (e) => fail(e, `could not open the shared registry (copy in ${dataDir})`),
       );
       closers.add('registry', () => registry.close());
       const logSink = registryLogSink(registry, logger);
@@ -122,8 +140,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       // The gateway keeps deployed bundles' source maps; no collector runs here, so maps of
       // deleted functions go at the next start.
       const sourceMaps = new SourceMapFiles(join(dataDir, 'source-maps'));
-      sourceMaps.prune(registry.referencedBundleDigests());
-      const bus = await connectBus('fn-gateway');
+      sourceMaps.prune(registry.functions.referencedBundleDigests());
       // Deploys are built by a worker (remote-builds.ts): the gateway runs no VMs.
       const builder = remoteBuilder(bus);
       const app = createApp({

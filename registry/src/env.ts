@@ -27,7 +27,7 @@ import {
   type FunctionRow,
   type VersionRecord,
 } from './function-rows.js';
-import { EnvVars, FunctionName, MAX_SECRETS_PER_FUNCTION, SecretValue, VarName, parse } from './schemas.js';
+import { EnvVars, FunctionName, MAX_SECRETS_PER_FUNCTION, SecretValue, TenantId, VarName, parse } from './schemas.js';
 import type { SecretBox } from './secret-box.js';
 import { requireTenant } from './tenants.js';
 import type { ChangeWatch } from './change-watch.js';
@@ -73,9 +73,25 @@ export class EnvStore {
   }
 
   setSecret(tenant: string, name: string, secretName: string, value: string): void {
+    this.setSealedSecret(tenant, name, secretName, this.sealSecret(tenant, name, secretName, value));
+  }
+
+  /**
+   * The sealed box setSecret() stores, made before the write: a shared registry's change log
+   * carries the box, never the value (so the value is encrypted in the log too).
+   */
+  sealSecret(tenant: string, name: string, secretName: string, value: string): Buffer {
     const key = parse(VarName, secretName, 'secret name');
     // Not parse(): a zod failure must not be able to carry the value into an error or a log.
     if (!SecretValue.safeParse(value).success) throw new ValidationError(`invalid secret ${key}: the value must be a string of 1–32768 characters`);
+    const owner = parse(TenantId, tenant, 'tenant');
+    const fnName = parse(FunctionName, name, 'function name');
+    return this.box.seal(value, `${owner}/${fnName}/${key}`);
+  }
+
+  /** setSecret() with the value sealed already (sealSecret). */
+  setSealedSecret(tenant: string, name: string, secretName: string, sealed: Buffer): void {
+    const key = parse(VarName, secretName, 'secret name');
     const run = this.db.transaction(() => {
       const fn = this.require(tenant, name);
       const current = this.liveOrLatest(fn);
@@ -92,7 +108,7 @@ export class EnvStore {
         this.db,
         `INSERT INTO secrets (function_id, name, sealed, updated_at) VALUES (?, ?, ?, ?)
            ON CONFLICT DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
-      ).run(fn.id, key, this.box.seal(value, boxContext(fn, key)), this.now());
+      ).run(fn.id, key, sealed, this.now());
     });
     run.immediate();
   }

@@ -4,7 +4,7 @@ export { RegistryError, NotFoundError, ConflictError, ForbiddenError, Validation
 export { SecretUnreadableError } from './secret-box.js';
 export { ADMIN, isAdmin, type Caller } from './caller.js';
 export type { Tenant } from './tenants.js';
-export type { KeyInfo, NewKey, Authenticated } from './keys.js';
+export type { KeyInfo, NewKey, Authenticated, StoredKey } from './keys.js';
 export type { FunctionSummary, FunctionDescription } from './functions.js';
 export type { VersionRecord, AliasRecord } from './function-rows.js';
 export type { EnvChange } from './env.js';
@@ -24,3 +24,6 @@ export type {
   EnvVars,
   VersionSelectorInput,
 } from './schemas.js';
+export type { RegistryApi } from './registry-api.js';
+export { SharedRegistry, SharedRegistryError, type SharedRegistryOptions } from './shared/shared-registry.js';
+export { ChangeLogUnavailableError } from './shared/change-log.js';

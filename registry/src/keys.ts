@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { generateKey, hashKey, keyIdOf, KEY_ID_FORMAT } from './api-key.js';
 import { isAdmin, requireAdmin, type Caller } from './caller.js';
-import { ConflictError, ForbiddenError, NotFoundError } from './errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { KeyLabel, TenantId, parse } from './schemas.js';
 import { requireTenant } from './tenants.js';
 import type { ChangeWatch } from './change-watch.js';
@@ -26,6 +26,19 @@ export interface KeyInfo {
 /** Returned once, at creation; the secret cannot be read back afterwards. */
 export interface NewKey extends KeyInfo {
   secret: string;
+}
+
+/** A key as it is stored (no secret): what a shared registry's change log carries. */
+export interface StoredKey {
+  id: string;
+  /** sha256 of the whole key, hex. */
+  hash: string;
+}
+
+/** A new key (or FN_API_KEY adopted) and its stored form; the secret stays with the caller. */
+export function prepareKey(adopted?: string): { secret: string; stored: StoredKey } {
+  const key = adopted === undefined ? generateKey() : adopt(parse(AdoptedKey, adopted, 'FN_API_KEY'));
+  return { secret: key.secret, stored: { id: key.id, hash: hashKey(key.secret).toString('hex') } };
 }
 
 export interface Authenticated {
@@ -69,10 +82,16 @@ export class KeyStore {
 
   /** Admin only. `target` is a tenant id, or 'admin' for another admin key. */
   create(caller: Caller, target: string, label: string): NewKey {
+    const key = prepareKey();
+    return { ...this.add(caller, target, label, key.stored), secret: key.secret };
+  }
+
+  /** create() with the key made by the caller (prepareKey): the one write both paths share. */
+  add(caller: Caller, target: string, label: string, key: StoredKey): KeyInfo {
     requireAdmin(caller, 'create API keys');
     const to = parse(Target, target, 'key owner');
     const tenantId = to === 'admin' ? null : requireTenant(this.db, to);
-    return this.insert(tenantId, parse(KeyLabel, label, 'key label'), generateKey());
+    return this.insert(tenantId, parse(KeyLabel, label, 'key label'), key);
   }
 
   /**
@@ -81,15 +100,27 @@ export class KeyStore {
    * that key was revoked since; the secret is never shown twice.
    */
   ensureAdminKey(envKey?: string): NewKey | null {
-    const once = this.db.transaction((): NewKey | null => {
-      if (sql(this.db, 'SELECT 1 FROM meta WHERE key = ?').get(ADMIN_KEY_MARK)) return null;
-      const key = envKey === undefined ? generateKey() : adopt(parse(AdoptedKey, envKey, 'FN_API_KEY'));
-      const created = this.insert(null, envKey === undefined ? 'admin (first start)' : 'admin (FN_API_KEY)', key);
+    if (this.hasAdminKeyMark()) return null;
+    const key = prepareKey(envKey);
+    const created = this.ensureAdmin(key.stored, adminLabel(envKey));
+    return created && { ...created, secret: key.secret };
+  }
+
+  /** ensureAdminKey() with the key made by the caller (prepareKey); null if the mark is set already. */
+  ensureAdmin(key: StoredKey, label: string): KeyInfo | null {
+    const once = this.db.transaction((): KeyInfo | null => {
+      if (this.hasAdminKeyMark()) return null;
+      const created = this.insert(null, label, key);
       sql(this.db, 'INSERT INTO meta (key, value) VALUES (?, ?)').run(ADMIN_KEY_MARK, String(created.createdAt));
       return created;
     });
     // IMMEDIATE: two processes starting on a fresh directory must not both create an admin key.
     return once.immediate();
+  }
+
+  /** Whether the first start's admin key was made (ensureAdminKey will return null). */
+  hasAdminKeyMark(): boolean {
+    return sql(this.db, 'SELECT 1 FROM meta WHERE key = ?').get(ADMIN_KEY_MARK) !== undefined;
   }
 
   /**
@@ -170,16 +201,23 @@ export class KeyStore {
     return run.immediate();
   }
 
-  private insert(tenantId: string | null, label: string, key: { id: string; secret: string }): NewKey {
-    const row: KeyRow = { id: key.id, tenant_id: tenantId, label, hash: hashKey(key.secret), created_at: this.now(), revoked_at: null };
+  private insert(tenantId: string | null, label: string, key: StoredKey): KeyInfo {
+    if (!KEY_ID_FORMAT.test(key.id) || !/^[0-9a-f]{64}$/.test(key.hash))
+      throw new ValidationError(`invalid stored key ${key.id}: expected a 16-hex id and a sha256`);
+    const row: KeyRow = { id: key.id, tenant_id: tenantId, label, hash: Buffer.from(key.hash, 'hex'), created_at: this.now(), revoked_at: null };
     const inserted = sql(
       this.db,
       'INSERT INTO api_keys (id, tenant_id, label, hash, created_at) VALUES (@id, @tenant_id, @label, @hash, @created_at) ON CONFLICT DO NOTHING',
     ).run(row);
     // 64 random bits make a clash practically impossible; an adopted key already stored does not.
     if (inserted.changes === 0) throw new ConflictError(`API key id ${key.id} is already in use: use another key`);
-    return { ...toInfo(row), secret: key.secret };
+    return toInfo(row);
   }
+}
+
+/** The label of the admin key made at the first start. */
+export function adminLabel(envKey: string | undefined): string {
+  return envKey === undefined ? 'admin (first start)' : 'admin (FN_API_KEY)';
 }
 
 function adopt(secret: string): { id: string; secret: string } {

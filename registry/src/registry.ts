@@ -35,6 +35,11 @@ export interface RegistryOptions {
   busyTimeoutMs?: number;
   /** The clock, in ms since the epoch; tests move it to exercise retention. */
   now?: () => number;
+  /**
+   * Seal secrets with this key file instead of dataDir/secrets.key (which is created on first
+   * use); the file must exist. Gateways sharing one registry all need the same key.
+   */
+  secretKeyFile?: string;
 }
 
 export class Registry {
@@ -45,9 +50,11 @@ export class Registry {
   readonly logs: LogStore;
 
   private constructor(
-    private readonly db: Database.Database,
+    /** @internal For the shared registry (shared/), which replays changes in its own transactions. */
+    readonly db: Database.Database,
     readonly dataDir: string,
-    box: SecretBox,
+    /** @internal */
+    readonly box: SecretBox,
     now: () => number,
     retention: RetentionPolicy,
   ) {
@@ -73,7 +80,7 @@ export class Registry {
     const db = openDatabase(dataDir, options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs });
     try {
       migrate(db, undefined, now());
-      const registry = new Registry(db, dataDir, SecretBox.open(dataDir), now, retention);
+      const registry = new Registry(db, dataDir, options.secretKeyFile ? SecretBox.fromFile(options.secretKeyFile) : SecretBox.open(dataDir), now, retention);
       registry.runRetention();
       return registry;
     } catch (error) {

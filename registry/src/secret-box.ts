@@ -7,7 +7,7 @@
  * Box: version byte | 12-byte random IV | 16-byte GCM tag | ciphertext. The associated data binds
  * a box to its row (tenant/function/name), so a box copied into another row does not open.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RegistryError } from './errors.js';
@@ -49,6 +49,30 @@ export class SecretBox {
       rmSync(temp, { force: true });
     }
     return new SecretBox(readKey(keyPath), keyPath);
+  }
+
+  /**
+   * A key file given by path (`--secret-key-file`): it must exist (never created here), since
+   * every gateway sharing one registry has to use the very same key.
+   */
+  static fromFile(keyPath: string): SecretBox {
+    try {
+      return new SecretBox(readKey(keyPath), keyPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      throw new RegistryError(
+        `the secrets key file ${keyPath} does not exist: copy secrets.key from the data directory of the gateway that started the registry ` +
+          `(or create a new key with \`head -c ${KEY_BYTES} /dev/urandom > ${keyPath}\` before the first gateway starts)`,
+      );
+    }
+  }
+
+  /**
+   * Names the key without revealing it (an HMAC of a fixed text), so gateways sharing a registry
+   * can check they seal with the same key before one of them writes a secret others cannot open.
+   */
+  fingerprint(): string {
+    return createHmac('sha256', this.key).update('fn secrets key fingerprint').digest('hex').slice(0, 16);
   }
 
   seal(plain: string, context: string): Buffer {

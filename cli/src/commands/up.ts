@@ -19,11 +19,12 @@ import { parseArgs } from 'node:util';
 import { ApiClient, ApiError } from '../api-client.js';
 import { bundleFunction } from '../bundle.js';
 import { readFunctionDir } from '../function-config.js';
-import { ROLES, startPlatform, startRole, type Role } from '@fn/platform';
+import { ROLES, startPlatform, startRole, type NatsSecurity, type Role } from '@fn/platform';
 import { UsageError } from '../usage-error.js';
 
 export const upUsage =
-  'usage: fn up [--port N] [--data DIR] [--backend kvm|ptrace|auto] [--role gateway|scheduler|worker --nats nats://host:4222 [--worker-id ID]]';
+  'usage: fn up [--port N] [--data DIR] [--backend kvm|ptrace|auto] [--role gateway|scheduler|worker --nats nats://host:4222 [--worker-id ID] ' +
+  '[--nats-tls-ca FILE] [--nats-tls-cert FILE --nats-tls-key FILE] [--nats-creds FILE] [--nats-user USER] [--secret-key-file FILE]]';
 const HELLO_DIR = fileURLToPath(new URL('../../../functions/hello', import.meta.url));
 const DEFAULT_TENANT = 'default';
 const STOP_GRACE_MS = 10_000;
@@ -40,6 +41,13 @@ export async function upCommand(argv: string[]): Promise<number> {
       role: { type: 'string' },
       nats: { type: 'string', default: process.env.FN_NATS || undefined },
       'worker-id': { type: 'string', default: process.env.FN_WORKER_ID },
+      // NATS TLS and credentials; passwords and tokens only from the environment (not in `ps`).
+      'nats-tls-ca': { type: 'string', default: process.env.FN_NATS_TLS_CA || undefined },
+      'nats-tls-cert': { type: 'string', default: process.env.FN_NATS_TLS_CERT || undefined },
+      'nats-tls-key': { type: 'string', default: process.env.FN_NATS_TLS_KEY || undefined },
+      'nats-creds': { type: 'string', default: process.env.FN_NATS_CREDS || undefined },
+      'nats-user': { type: 'string', default: process.env.FN_NATS_USER || undefined },
+      'secret-key-file': { type: 'string', default: process.env.FN_SECRET_KEY_FILE || undefined },
     },
   });
   if (positionals.length > 0) throw new UsageError(upUsage);
@@ -63,7 +71,23 @@ export async function upCommand(argv: string[]): Promise<number> {
       `fn is up at ${running.url} (backend: ${running.platform}${running.platform === 'kvm' ? '' : ', a development stand-in without VM isolation'})\n`,
     );
   } else {
-    running = await startOneRole(role as Role, values.nats!, { dataDir, port, hostname: values.hostname, backend, workerId: values['worker-id'] });
+    running = await startOneRole(role as Role, values.nats!, {
+      dataDir,
+      port,
+      hostname: values.hostname,
+      backend,
+      workerId: values['worker-id'],
+      natsSecurity: {
+        tlsCa: values['nats-tls-ca'],
+        tlsCert: values['nats-tls-cert'],
+        tlsKey: values['nats-tls-key'],
+        creds: values['nats-creds'],
+        user: values['nats-user'],
+        password: process.env.FN_NATS_PASSWORD || undefined,
+        token: process.env.FN_NATS_TOKEN || undefined,
+      },
+      secretKeyFile: values['secret-key-file'] ? resolve(values['secret-key-file']) : undefined,
+    });
   }
   try {
     if (running.newAdminKey && running.url) await firstStart(running.url, running.newAdminKey);
@@ -93,7 +117,15 @@ export async function upCommand(argv: string[]): Promise<number> {
 async function startOneRole(
   role: Role,
   nats: string,
-  o: { dataDir: string; port: number; hostname: string; backend: 'kvm' | 'ptrace' | 'auto'; workerId: string | undefined },
+  o: {
+    dataDir: string;
+    port: number;
+    hostname: string;
+    backend: 'kvm' | 'ptrace' | 'auto';
+    workerId: string | undefined;
+    natsSecurity: NatsSecurity;
+    secretKeyFile: string | undefined;
+  },
 ): Promise<{ url?: string | undefined; newAdminKey?: string | undefined; close(): Promise<void> }> {
   process.stderr.write(`fn: starting the ${role} role (NATS ${nats}${role === 'scheduler' ? '' : `, data in ${o.dataDir}`})\n`);
   if (role === 'gateway' && process.env.FN_BACKEND === undefined && o.backend !== 'auto')
@@ -107,6 +139,8 @@ async function startOneRole(
     backend: o.backend,
     adminKey: process.env.FN_API_KEY,
     ...(o.workerId ? { workerId: o.workerId } : {}),
+    natsSecurity: o.natsSecurity,
+    ...(o.secretKeyFile ? { secretKeyFile: o.secretKeyFile } : {}),
   });
   const stand = running.platform && running.platform !== 'kvm' ? ', a development stand-in without VM isolation' : '';
   if (role === 'gateway') process.stdout.write(`fn is up at ${running.url} (gateway role: workers build deploys and run invocations)\n`);

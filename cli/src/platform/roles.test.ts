@@ -19,6 +19,7 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const fnBin = join(root, 'cli/bin/fn.js');
 const children: ChildProcess[] = [];
 let nats: TestNatsServer;
+let alone: TestNatsServer | undefined;
 
 beforeAll(async () => {
   execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'cli'], { cwd: root });
@@ -30,7 +31,7 @@ afterAll(async () => {
     child.kill('SIGTERM');
     await new Promise((done) => child.once('exit', done));
   }
-  await nats?.stop();
+  await Promise.all([nats?.stop(), alone?.stop()]);
 });
 
 interface Role {
@@ -99,8 +100,10 @@ describe('fn up --role: wrong arguments', () => {
   });
 
   it('a gateway with no worker up: starts, says hello is not deployed yet, and a deploy answers 503 saying to start a worker', async () => {
+    // Its own NATS: gateways on one NATS share one registry, and the test below starts a first one.
+    alone = await startNatsServer();
     const gateway = await fnUp(
-      ['--role', 'gateway', '--nats', nats.url, '--port', '0', '--data', mkdtempSync(join(tmpdir(), 'fn-roles-alone-'))],
+      ['--role', 'gateway', '--nats', alone.url, '--port', '0', '--data', mkdtempSync(join(tmpdir(), 'fn-roles-alone-'))],
       /once a worker is up/,
     );
     expect(gateway.output()).toMatch(/fn: functions\/hello is not deployed: no worker is up to build the snapshot of this deploy — start a worker/);

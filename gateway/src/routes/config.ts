@@ -6,7 +6,7 @@
  * Both reach the function with every invocation (routes/invoke.ts), never through its snapshot:
  * a change takes effect at the next invocation.
  */
-import type { Registry } from '@fn/registry';
+import type { RegistryApi as Registry } from '@fn/registry';
 import { actFor } from '../auth.js';
 import { route, type Route } from '../route-book.js';
 import { EnvChange, EnvValueBody, EnvView, FunctionParams, SecretNames, SecretSet, SecretUnset, SecretValueBody, TenantQuery, VarParams } from '../schemas.js';
@@ -94,8 +94,8 @@ export function configRoutes(registry: Registry, bodyLimit: number): Route[] {
         response: SecretSet,
         errors: [403, 404, 409],
       },
-      ({ c, caller, query, params, body }) => {
-        registry.env.setSecret(actFor(c, caller, query.tenant), params.name, params.key, body.value);
+      async ({ c, caller, query, params, body }) => {
+        await registry.env.setSecret(actFor(c, caller, query.tenant), params.name, params.key, body.value);
         return { name: params.key };
       },
     ),
@@ -112,7 +112,10 @@ export function configRoutes(registry: Registry, bodyLimit: number): Route[] {
         response: SecretUnset,
         errors: [403, 404],
       },
-      ({ c, caller, query, params }) => ({ name: params.key, existed: registry.env.unsetSecret(actFor(c, caller, query.tenant), params.name, params.key) }),
+      async ({ c, caller, query, params }) => ({
+        name: params.key,
+        existed: await registry.env.unsetSecret(actFor(c, caller, query.tenant), params.name, params.key),
+      }),
     ),
   ];
 }

@@ -3,7 +3,7 @@
  * isolation is the registry's: every call is scoped by that tenant, so another tenant's function
  * is simply not found, and deploying its name creates the caller's own.
  */
-import type { Registry } from '@fn/registry';
+import type { RegistryApi as Registry } from '@fn/registry';
 import { actFor } from '../auth.js';
 import { deploy } from '../deploy.js';
 import { DeploySlots } from '../deploy-slots.js';
@@ -102,8 +102,8 @@ export function functionRoutes(deps: FunctionRouteDeps): Route[] {
         response: Deleted,
         errors: [403, 404],
       },
-      ({ c, caller, query, params }) => {
-        const deleted = registry.functions.delete(actFor(c, caller, query.tenant), params.name);
+      async ({ c, caller, query, params }) => {
+        const deleted = await registry.functions.delete(actFor(c, caller, query.tenant), params.name);
         deps.snapshots?.collect(); // its snapshots' disk comes back once the store's grace period allows
         return { name: params.name, ...deleted };
       },

@@ -2,7 +2,7 @@
  * Who am I, tenants and API keys. The registry decides who may do what (only admin keys create
  * tenants and keys; a tenant key sees and revokes only its own keys): these routes only translate.
  */
-import type { Registry } from '@fn/registry';
+import type { RegistryApi as Registry } from '@fn/registry';
 import { route, type Route } from '../route-book.js';
 import { CreateKeyBody, CreateTenantBody, KeyInfo, KeyList, KeyParams, KeysQuery, NewKey, Tenant, TenantList, Whoami } from '../schemas.js';
 

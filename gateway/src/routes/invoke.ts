@@ -9,7 +9,7 @@
  * revealed); with another tenant's key it answers 404, as the registry does.
  */
 import { checkRequestLimits, failureKind, FunctionError } from '@fn/contract';
-import { NotFoundError, type Authenticated, type InvocationStatus, type LogLine, type Registry, type VersionRecord } from '@fn/registry';
+import { NotFoundError, type Authenticated, type InvocationStatus, type LogLine, type RegistryApi as Registry, type VersionRecord } from '@fn/registry';
 import type { Context } from 'hono';
 import { authenticate } from '../auth.js';
 import { readBody } from '../body.js';

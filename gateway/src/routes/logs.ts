@@ -3,7 +3,7 @@
  * registry scopes them by tenant; retention is the registry's (7 days, 10,000 per function by
  * default). Logs outlive a deleted function, so a missing function is not an error here.
  */
-import type { Registry } from '@fn/registry';
+import type { RegistryApi as Registry } from '@fn/registry';
 import { actFor } from '../auth.js';
 import type { LogSink } from '../log-sink.js';
 import { route, type Route } from '../route-book.js';

@@ -16,6 +16,7 @@ import { ContractBus, type ContractBusOptions } from './contract-bus.js';
 import { BusClosedError, BusConnectError, BusContractError, BusTimeoutError, MessageTooLargeError, NoRespondersError } from './errors.js';
 import { decodeFrame, encodeFrame, FrameError } from './frame.js';
 import { ChunkError, ChunkFetchError, Chunker } from './nats-chunks.js';
+import { connectAdvice } from './nats-connect-advice.js';
 import type { Inbound, Transport, TransportSubscription } from './transport.js';
 import { toWireError, type WireReply } from './wire.js';
 
@@ -204,7 +205,7 @@ export class NatsBus extends ContractBus {
         ...options.connection,
       });
     } catch (err) {
-      throw new BusConnectError(`could not connect to NATS at ${servers} (${(err as Error).message}) — start nats-server (with -js), or check the --nats URL`, {
+      throw new BusConnectError(`could not connect to NATS at ${servers} (${(err as Error).message}) — ${connectAdvice(err)}`, {
         cause: err,
       });
     }

@@ -42,12 +42,23 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts nats-server with JetStream and waits until it accepts connections. */
-export async function startNatsServer(options: { storeDir?: string; port?: number } = {}): Promise<TestNatsServer> {
+export async function startNatsServer(
+  options: {
+    storeDir?: string;
+    port?: number;
+    /** More nats-server arguments (e.g. `-c conf` for TLS or authorization). */
+    args?: string[];
+    /** The URL's scheme: tls for a server that requires TLS. */
+    scheme?: 'nats' | 'tls';
+  } = {},
+): Promise<TestNatsServer> {
   const binary = natsServerBinary();
   const ownStore = options.storeDir === undefined;
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'fn-nats-'));
   const port = options.port ?? (await freePort());
-  const child: ChildProcess = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, ...(options.args ?? [])], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -66,7 +77,7 @@ export async function startNatsServer(options: { storeDir?: string; port?: numbe
     await stop();
     throw error;
   }
-  return { url: `nats://127.0.0.1:${port}`, port, storeDir, stop };
+  return { url: `${options.scheme ?? 'nats'}://127.0.0.1:${port}`, port, storeDir, stop };
 }
 
 /** nats-server logs "Server is ready" once it listens (its log goes to stderr). */
