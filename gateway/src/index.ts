@@ -27,3 +27,16 @@ export {
   DeadlineExceededError,
   FunctionError,
 } from './errors.js';
+export { AsyncRunner, RETRYABLE, newRecord, type RunnerOptions } from './async/runner.js';
+export { INVOCATION_TYPE_HEADER, statusPath } from './async/accept.js';
+export {
+  ASYNC_STATUSES,
+  FINAL_STATUSES,
+  RECORD_RETENTION_MS,
+  type AsyncJob,
+  type AsyncQueue,
+  type AsyncStatus,
+  type Delivery,
+  type InvocationRecord,
+  type StoredResult,
+} from './async/queue.js';
