@@ -56,7 +56,7 @@ export class JetStreamAsyncQueue implements AsyncQueue {
   ) {}
 
   /** Creates the streams, the consumer, the bucket and the object store if missing. Needs `nats-server -js`. */
-  static async open(nc: NatsConnection, prefix: string): Promise<JetStreamAsyncQueue> {
+  static async open(nc: NatsConnection, prefix: string, options: { ackWaitMs?: number } = {}): Promise<JetStreamAsyncQueue> {
     const jsm = await nc.jetstreamManager();
     const name = prefix.replace(/[^A-Za-z0-9]/g, '_').toUpperCase();
     const bucket = prefix.replace(/\./g, '-');
@@ -81,7 +81,7 @@ export class JetStreamAsyncQueue implements AsyncQueue {
         durable_name: DURABLE,
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
-        ack_wait: nanos(ACK_WAIT_MS),
+        ack_wait: nanos(options.ackWaitMs ?? ACK_WAIT_MS), // fixed when the consumer is first created
         max_deliver: -1, // the runner counts attempts and dead-letters; JetStream only redelivers
         max_ack_pending: 10_000,
       });
