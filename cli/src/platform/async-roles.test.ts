@@ -1,0 +1,171 @@
+// Asynchronous invocations across processes, as a user starts them: a real nats-server, then
+// `fn up --role scheduler`, `fn up --role gateway` and two `fn up --role worker` (ptrace backend).
+// 200 async invocations of a function whose answer depends on its input; then 200 more while one
+// worker is killed with SIGKILL mid-stream. Every one ends `succeeded` with its own answer (none
+// lost, none answered for another), and a record, once final, does not change (no duplicate
+// delivery overwrites it).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { NatsBus, WorkerCapacity, type CapacityReport } from '@fn/scheduler';
+import { startNatsServer, type TestNatsServer } from '../../../scheduler/src/test-support/nats-server.js';
+import { describeEachBackend } from '../../../vmm/src/test-support/backends.js';
+import { scaledTimeout } from '../../../vmm/src/test-support/time-scale.js';
+import { ApiClient } from '../api-client.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const fnBin = join(root, 'cli/bin/fn.js');
+const children: ChildProcess[] = [];
+let nats: TestNatsServer;
+
+beforeAll(async () => {
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'cli'], { cwd: root });
+  nats = await startNatsServer();
+});
+afterAll(async () => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    child.kill('SIGTERM');
+    await new Promise((done) => child.once('exit', done));
+  }
+  await nats?.stop();
+});
+
+interface Role {
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** Starts `fn up --role …` and resolves once its output matches `ready`. */
+function fnUp(args: string[], ready: RegExp): Promise<Role> {
+  const { FN_API_KEY: _adopted, ...env } = process.env;
+  const child = spawn(process.execPath, [fnBin, 'up', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (b) => (out += b));
+  child.stderr!.on('data', (b) => (out += b));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`fn up ${args.join(' ')} exited with ${code} before it was up:\n${out}`)));
+    const poll = setInterval(() => {
+      if (ready.test(out)) {
+        clearInterval(poll);
+        resolve({ child, output: () => out });
+      }
+    }, 50);
+  });
+}
+
+async function until(condition: () => boolean, what: string, boundMs = scaledTimeout(60_000)): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > boundMs) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// Its answer depends on its input, so an answer given for another invocation would show.
+const DOUBLER = `export default { async fetch(request) {
+  const n = Number(await request.text());
+  await new Promise((r) => setTimeout(r, 50));
+  return new Response(String(n * 2));
+} };`;
+
+interface Record {
+  id: string;
+  status: string;
+  attempts: number;
+  result?: { status: number; body?: string };
+  finishedAt?: number;
+}
+
+describeEachBackend(
+  'asynchronous invocations over NATS: gateway, scheduler and two workers',
+  (backend) => {
+    it('200 async invocations all succeed; 200 more while a worker is killed with SIGKILL all succeed too, each with its own answer', {
+      timeout: scaledTimeout(300_000),
+    }, async () => {
+      const natsArgs = ['--nats', nats.url];
+      await fnUp(['--role', 'scheduler', ...natsArgs], /fn scheduler is up/);
+      const workers: { [id: string]: Role } = {};
+      for (const id of ['w1', 'w2'])
+        workers[id] = await fnUp(
+          ['--role', 'worker', ...natsArgs, '--data', mkdtempSync(join(tmpdir(), `fn-async-${id}-`)), '--backend', backend, '--worker-id', id],
+          new RegExp(`fn worker ${id} is up`),
+        );
+      const gateway = await fnUp(['--role', 'gateway', ...natsArgs, '--port', '0', '--data', mkdtempSync(join(tmpdir(), 'fn-async-gw-'))], /try it:/);
+      const url = /fn is up at (http:\/\/\S+)/.exec(gateway.output())![1]!;
+      const key = /admin API key \(shown once, keep it\): (\S+)/.exec(gateway.output())![1]!;
+      const watch = await NatsBus.connect(nats.url);
+      const latest = new Map<string, CapacityReport>();
+      await watch.subscribe(WorkerCapacity, (r) => void latest.set(r.workerId, r));
+      try {
+        await until(() => latest.has('w1') && latest.has('w2'), 'both workers to report');
+        const api = new ApiClient({ baseUrl: url, apiKey: key, tenant: 'default' });
+        await api.deploy({ name: 'doubler', bundle: DOUBLER, config: { memoryMiB: 32, timeoutMs: 10_000 } });
+        const auth = { authorization: `Bearer ${key}` };
+
+        const submit = async (n: number): Promise<string> => {
+          const res = await fetch(`${url}/fn/default/doubler`, { method: 'POST', body: String(n), headers: { ...auth, 'x-fn-invocation-type': 'async' } });
+          expect(res.status).toBe(202);
+          return ((await res.json()) as { id: string }).id;
+        };
+        const read = async (id: string): Promise<Record> => {
+          const res = await fetch(`${url}/v1/invocations/${id}`, { headers: auth });
+          expect(res.status).toBe(200);
+          return (await res.json()) as Record;
+        };
+        /** Polls until every id is final; returns the final records by id. */
+        const settle = async (ids: string[]): Promise<Map<string, Record>> => {
+          const final = new Map<string, Record>();
+          const start = Date.now();
+          while (final.size < ids.length) {
+            const pending = ids.filter((id) => !final.has(id));
+            for (let i = 0; i < pending.length; i += 20)
+              for (const r of await Promise.all(pending.slice(i, i + 20).map(read))) if (r.status !== 'queued' && r.status !== 'running') final.set(r.id, r);
+            if (Date.now() - start > scaledTimeout(120_000)) throw new Error(`${ids.length - final.size} invocations still not final after 120 s`);
+            await new Promise((r) => setTimeout(r, 200));
+          }
+          return final;
+        };
+        const check = (inputs: number[], ids: string[], final: Map<string, Record>) => {
+          ids.forEach((id, i) => expect(final.get(id)).toMatchObject({ status: 'succeeded', result: { status: 200, body: String(inputs[i]! * 2) } }));
+        };
+
+        // Without a failure.
+        const calm = Array.from({ length: 200 }, (_, i) => i);
+        let started = Date.now();
+        const calmIds = await Promise.all(calm.map(submit));
+        const calmFinal = await settle(calmIds);
+        const calmMs = Date.now() - started;
+        check(calm, calmIds, calmFinal);
+
+        // With w1 killed mid-stream: once it has run a share of this batch and is busy.
+        const stormy = Array.from({ length: 200 }, (_, i) => 1000 + i);
+        started = Date.now();
+        const stormyIds: string[] = [];
+        for (let i = 0; i < stormy.length; i += 50) stormyIds.push(...(await Promise.all(stormy.slice(i, i + 50).map(submit))));
+        const busyOnW1 = () => (latest.get('w1')?.pools ?? []).reduce((n, p) => n + p.busy, 0);
+        await until(() => busyOnW1() > 0, 'w1 to be running an invocation');
+        workers.w1!.child.kill('SIGKILL');
+        const stormyFinal = await settle(stormyIds);
+        const stormyMs = Date.now() - started;
+        check(stormy, stormyIds, stormyFinal);
+        const retried = [...stormyFinal.values()].filter((r) => r.attempts > 1).length;
+
+        // Final means final: read again later, every record is exactly as it was.
+        await new Promise((r) => setTimeout(r, 2_000));
+        for (const id of stormyIds) expect(await read(id)).toEqual(stormyFinal.get(id));
+        // Figures for the report, not assertions (a nested or shared machine times anything).
+        process.stderr.write(`async-roles: 200 async invocations ${calmMs} ms; 200 with a worker killed ${stormyMs} ms (${retried} retried)\n`);
+      } finally {
+        await watch.close();
+      }
+    });
+  },
+  // ptrace only, as roles.test.ts: the role split is backend-independent, and heartbeats in the
+  // nested KVM machine would make the worker-loss timing meaningless.
+  ['ptrace'],
+);
