@@ -10,6 +10,7 @@ import { describeCommand, describeUsage } from './commands/describe.js';
 import { devCommand, devUsage } from './commands/dev.js';
 import { envCommand, envUsage } from './commands/env.js';
 import { initCommand, initUsage } from './commands/init.js';
+import { invocationCommand, invocationUsage } from './commands/invocation.js';
 import { invokeCommand, invokeUsage } from './commands/invoke.js';
 import { listCommand, listUsage } from './commands/list.js';
 import { loginCommand, loginUsage } from './commands/login.js';
@@ -127,11 +128,22 @@ export const COMMANDS: CommandSpec[] = [
       ['-X, --method M', 'the request method'],
       ['-p, --path P', 'the request path and query (default /)'],
       ['-H, --header "name: value"', 'a request header (repeatable)'],
+      ['--async', 'queue it (202): print its id and status URL'],
+      ['--wait', 'with --async: wait for the outcome and print it'],
       json,
       ...target,
     ],
-    examples: ['fn invoke hello', "fn invoke hello@2 --path '/?name=fn'", 'fn invoke api -X POST -d \'{"a":1}\' --json'],
+    examples: ['fn invoke hello', "fn invoke hello@2 --path '/?name=fn'", 'fn invoke api -X POST -d \'{"a":1}\' --json', "fn invoke job --async -d '{\"n\":1}'"],
     run: invokeCommand,
+  },
+  {
+    name: 'invocation',
+    group: 'remote',
+    summary: 'the status and result of an asynchronous invocation',
+    usage: invocationUsage,
+    options: [['--wait', 'wait until it succeeded, failed or was dead-lettered'], json, ...target],
+    examples: ['fn invocation 9b2f4c1a-5e7d-4f3b-8a61-2c0d9e7f1b34', 'fn invocation 9b2f4c1a-5e7d-4f3b-8a61-2c0d9e7f1b34 --wait --json'],
+    run: invocationCommand,
   },
   {
     name: 'list',
