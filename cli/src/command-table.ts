@@ -133,7 +133,12 @@ export const COMMANDS: CommandSpec[] = [
       json,
       ...target,
     ],
-    examples: ['fn invoke hello', "fn invoke hello@2 --path '/?name=fn'", 'fn invoke api -X POST -d \'{"a":1}\' --json', "fn invoke job --async -d '{\"n\":1}'"],
+    examples: [
+      'fn invoke hello',
+      "fn invoke hello@2 --path '/?name=fn'",
+      'fn invoke api -X POST -d \'{"a":1}\' --json',
+      'fn invoke job --async -d \'{"n":1}\'',
+    ],
     run: invokeCommand,
   },
   {

@@ -20,7 +20,13 @@ const remote = useRemote({
 });
 beforeEach(() => {
   const logger = () => {};
-  runner = new AsyncRunner({ queue, invoker: remote.h.invoker, registry: remote.h.registry, logSink: registryLogSink(remote.h.registry, logger), logger }).start();
+  runner = new AsyncRunner({
+    queue,
+    invoker: remote.h.invoker,
+    registry: remote.h.registry,
+    logSink: registryLogSink(remote.h.registry, logger),
+    logger,
+  }).start();
 });
 afterEach(async () => {
   await runner?.close();
@@ -64,7 +70,7 @@ it('--async --wait --json prints the final record; a failed one exits 1 with its
   expect(failed.stderr).toMatch(/: failed \(1 attempt\)\nfn: function_error: the function threw TypeError: x is undefined\n$/);
 });
 
-it('an unknown id, another tenant\'s id, and --wait without --async', async () => {
+it("an unknown id, another tenant's id, and --wait without --async", async () => {
   await remote.h.deploy(remote.h.acmeKey, 'echo');
   const missing = await remote.fn(['invocation', 'no-such-id']);
   expect(missing.code).toBe(1);

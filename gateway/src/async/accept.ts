@@ -14,7 +14,10 @@ export const INVOCATION_TYPE_HEADER = 'x-fn-invocation-type';
 
 /** True for async/event, false for none or sync/requestresponse; anything else is the caller's mistake. */
 export function isAsyncRequest(headers: [string, string][]): boolean {
-  const value = headers.find(([name]) => name === INVOCATION_TYPE_HEADER)?.[1].trim().toLowerCase();
+  const value = headers
+    .find(([name]) => name === INVOCATION_TYPE_HEADER)?.[1]
+    .trim()
+    .toLowerCase();
   if (value === undefined || value === 'sync' || value === 'requestresponse') return false;
   if (value === 'async' || value === 'event') return true;
   throw new BadRequestError(`${INVOCATION_TYPE_HEADER} must be "async" or "sync", not ${JSON.stringify(value)}`);

@@ -50,6 +50,8 @@ export interface RunnerOptions {
 
 export class AsyncRunner {
   private stopped = false;
+  /** The queue failed and nobody has been told yet since it last worked (one warning per outage, not one per loop and second). */
+  private queueDown = false;
   private readonly loops: Promise<void>[] = [];
   private readonly maxRetries: number;
   private readonly backoffMs: number;
@@ -75,10 +77,17 @@ export class AsyncRunner {
       let delivery: Delivery | undefined;
       try {
         delivery = await this.options.queue.next(1_000);
+        this.queueDown = false;
       } catch (error) {
         // The queue is unreachable (NATS restarting): wait, do not spin. The jobs stay queued.
         if (this.stopped) return;
-        this.options.logger({ level: 'warn', msg: 'async queue: could not take the next invocation', error: (error as Error).message });
+        if (!this.queueDown)
+          this.options.logger({
+            level: 'warn',
+            msg: 'async queue: could not take the next invocation (retrying every second)',
+            error: (error as Error).message,
+          });
+        this.queueDown = true;
         await new Promise((r) => setTimeout(r, 1_000));
         continue;
       }
@@ -87,7 +96,12 @@ export class AsyncRunner {
         await this.run(delivery);
       } catch (error) {
         // The record or the queue failed us mid-way: the delivery is redelivered (ack wait, or restart).
-        this.options.logger({ level: 'error', msg: 'async invocation: could not record its outcome', invocationId: delivery.job.id, error: (error as Error).message });
+        this.options.logger({
+          level: 'error',
+          msg: 'async invocation: could not record its outcome',
+          invocationId: delivery.job.id,
+          error: (error as Error).message,
+        });
       }
     }
   }
@@ -103,7 +117,9 @@ export class AsyncRunner {
       return this.deadLetter(delivery, { kind: 'unavailable', message }, attempt - 1);
     }
     const now = Date.now();
-    await queue.update(job.id, (r) => (r && FINAL_STATUSES.has(r.status) ? undefined : { ...(r ?? newRecord(job)), status: 'running', attempts: attempt, updatedAt: now }));
+    await queue.update(job.id, (r) =>
+      r && FINAL_STATUSES.has(r.status) ? undefined : { ...(r ?? newRecord(job)), status: 'running', attempts: attempt, updatedAt: now },
+    );
 
     let result: InvokeResult | undefined;
     let failure: unknown;
@@ -168,7 +184,14 @@ export class AsyncRunner {
     await this.options.queue.update(delivery.job.id, (r) => {
       if (r && FINAL_STATUSES.has(r.status)) return undefined; // create-only: the first final outcome stays
       const base = r ?? newRecord(delivery.job);
-      return { ...base, ...outcome, attempts: Math.max(base.attempts, delivery.attempt), updatedAt: now, finishedAt: now, ...(outcome.error ? {} : { error: undefined }) };
+      return {
+        ...base,
+        ...outcome,
+        attempts: Math.max(base.attempts, delivery.attempt),
+        updatedAt: now,
+        finishedAt: now,
+        ...(outcome.error ? {} : { error: undefined }),
+      };
     });
     await delivery.done();
   }
@@ -176,20 +199,54 @@ export class AsyncRunner {
   private async deadLetter(delivery: Delivery, error: { kind: string; message: string }, attempts: number): Promise<void> {
     const now = Date.now();
     const record = await this.options.queue.update(delivery.job.id, (r) =>
-      r && FINAL_STATUSES.has(r.status) ? undefined : { ...(r ?? newRecord(delivery.job)), status: 'dead_lettered', attempts, error, updatedAt: now, finishedAt: now },
+      r && FINAL_STATUSES.has(r.status)
+        ? undefined
+        : { ...(r ?? newRecord(delivery.job)), status: 'dead_lettered', attempts, error, updatedAt: now, finishedAt: now },
     );
     if (record?.status === 'dead_lettered' && record.finishedAt === now) await this.options.queue.deadLetter(delivery.job, record);
-    this.options.logger({ level: 'warn', msg: 'async invocation dead-lettered', invocationId: delivery.job.id, function: delivery.job.function, attempts, error: error.message });
+    this.options.logger({
+      level: 'warn',
+      msg: 'async invocation dead-lettered',
+      invocationId: delivery.job.id,
+      function: delivery.job.function,
+      attempts,
+      error: error.message,
+    });
     await delivery.done();
   }
 
-  private log(job: AsyncJob, status: Parameters<LogSink['add']>[0]['status'], durationMs: number, cold: boolean, logs: Parameters<LogSink['add']>[0]['logs']): void {
-    this.options.logSink.add({ tenant: job.tenant, function: job.function, version: job.version, invocationId: job.id, status, durationMs, cold, logs, at: Date.now() });
+  private log(
+    job: AsyncJob,
+    status: Parameters<LogSink['add']>[0]['status'],
+    durationMs: number,
+    cold: boolean,
+    logs: Parameters<LogSink['add']>[0]['logs'],
+  ): void {
+    this.options.logSink.add({
+      tenant: job.tenant,
+      function: job.function,
+      version: job.version,
+      invocationId: job.id,
+      status,
+      durationMs,
+      cold,
+      logs,
+      at: Date.now(),
+    });
   }
 }
 
 export function newRecord(job: AsyncJob): InvocationRecord {
-  return { id: job.id, tenant: job.tenant, function: job.function, version: job.version, status: 'queued', attempts: 0, createdAt: job.createdAt, updatedAt: job.createdAt };
+  return {
+    id: job.id,
+    tenant: job.tenant,
+    function: job.function,
+    version: job.version,
+    status: 'queued',
+    attempts: 0,
+    createdAt: job.createdAt,
+    updatedAt: job.createdAt,
+  };
 }
 
 function isNotFound(error: unknown): boolean {

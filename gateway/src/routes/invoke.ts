@@ -58,7 +58,8 @@ export function invokeHandler(deps: InvokeDeps): (c: Context<GatewayEnv>) => Pro
     const incoming = incomingOf(c.env);
     const forwarded = incoming ? forwardedIncomingHeaders(incoming) : forwardedRequestHeaders(c.req.raw.headers);
     const async = isAsyncRequest(forwarded);
-    if (async && !deps.asyncQueue) throw new BadRequestError('this gateway does not take asynchronous invocations (x-fn-invocation-type: async): invoke without that header');
+    if (async && !deps.asyncQueue)
+      throw new BadRequestError('this gateway does not take asynchronous invocations (x-fn-invocation-type: async): invoke without that header');
     const headers = async ? withoutInvocationType(forwarded) : forwarded;
     checkRequestLimits({ url: target.url, headers });
     const body = incoming && hasNoBody(incoming) ? EMPTY : await readBody(c.req.raw, deps.limits.invokeBodyBytes, 'invocation body');

@@ -39,7 +39,9 @@ async function open(url: string): Promise<JetStreamAsyncQueue> {
   return JetStreamAsyncQueue.open(nc, 'jsq.v1', { ackWaitMs: 1_500 });
 }
 
-it('keeps jobs and records across a nats-server restart, redelivers what nobody finished, and never overwrites a final record', { timeout: 60_000 }, async () => {
+it('keeps jobs and records across a nats-server restart, redelivers what nobody finished, and never overwrites a final record', {
+  timeout: 60_000,
+}, async () => {
   const port = await freePort();
   server = await startNatsServer({ storeDir: join(storeDir, 'nats'), port });
   const queue = await open(server.url);

@@ -20,9 +20,7 @@ import { randomUUID } from 'node:crypto';
 import {
   AckPolicy,
   DeliverPolicy,
-  ErrorCode,
   nanos,
-  NatsError,
   RetentionPolicy,
   StorageType,
   type Consumer,
@@ -115,7 +113,7 @@ export class JetStreamAsyncQueue implements AsyncQueue {
 
   async record(id: string): Promise<InvocationRecord | undefined> {
     const entry = await this.kv.get(id);
-    if (!entry || entry.operation !== 'PUT') return undefined;
+    if (entry?.operation !== 'PUT') return undefined;
     const { resultObject, ...record } = JSON.parse(entry.string()) as StoredRecord;
     if (resultObject && record.result) {
       const bytes = await this.objects.getBlob(resultObject);
@@ -247,11 +245,8 @@ async function ensureStream(nc: NatsConnection, config: Partial<StreamConfig> & 
   const jsm = await nc.jetstreamManager();
   try {
     await jsm.streams.info(config.name);
-    return;
   } catch (error) {
-    if (!(error instanceof NatsError) || (error.code !== ErrorCode.JetStream404NoMessages && !/stream not found/i.test(error.message))) {
-      if (!/not found/i.test((error as Error).message)) throw error;
-    }
+    if (!/not found/i.test((error as Error).message)) throw error;
+    await jsm.streams.add(config);
   }
-  await jsm.streams.add(config);
 }

@@ -39,7 +39,12 @@ async function poll(base: string, key: string, path: string, final = ['succeeded
   }
 }
 
-async function invokeAsync(base: string, key: string, name: string, init: RequestInit = {}): Promise<{ id: string; statusUrl: string; location: string | null; status: number }> {
+async function invokeAsync(
+  base: string,
+  key: string,
+  name: string,
+  init: RequestInit = {},
+): Promise<{ id: string; statusUrl: string; location: string | null; status: number }> {
   const res = await fetch(`${base}/fn/acme/${name}/some/path`, {
     method: 'POST',
     ...init,
@@ -79,7 +84,12 @@ describeEachBackend(
       const accepted = await invokeAsync(p!.url, key, 'echo', { body: 'hello async' });
       expect(accepted).toMatchObject({ status: 202, statusUrl: `/v1/invocations/${accepted.id}`, location: `/v1/invocations/${accepted.id}` });
       const done = await poll(p!.url, key, accepted.statusUrl);
-      expect(done).toMatchObject({ id: accepted.id, status: 'succeeded', attempts: 1, result: { status: 201, body: 'POST /some/path hello async no-type-header' } });
+      expect(done).toMatchObject({
+        id: accepted.id,
+        status: 'succeeded',
+        attempts: 1,
+        result: { status: 201, body: 'POST /some/path hello async no-type-header' },
+      });
       expect(done.result!.headers).toContainEqual(['x-echo', 'yes']);
       expect(done.finishedAt).toBeGreaterThan(0);
 
@@ -107,7 +117,7 @@ describeEachBackend(
       expect(logs.records.filter((r) => r.invocationId === accepted.id)).toHaveLength(3);
     });
 
-    it('a bad x-fn-invocation-type is the caller\'s 400', async () => {
+    it("a bad x-fn-invocation-type is the caller's 400", async () => {
       const res = await fetch(`${p!.url}/fn/acme/echo`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'x-fn-invocation-type': 'later' } });
       expect(res.status).toBe(400);
     });
