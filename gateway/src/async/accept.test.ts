@@ -27,7 +27,11 @@ function setup() {
 it('queues the request as the function will see it and answers 202 with the id, status URL and location', async () => {
   const { h, queue } = setup();
   await h.deploy(h.acmeKey, 'echo');
-  const res = await h.call('POST', '/fn/acme/echo/a/b?c=1', { key: h.acmeKey, headers: { 'x-fn-invocation-type': 'Event', 'x-thing': 'yes' }, body: 'payload' });
+  const res = await h.call('POST', '/fn/acme/echo/a/b?c=1', {
+    key: h.acmeKey,
+    headers: { 'x-fn-invocation-type': 'Event', 'x-thing': 'yes' },
+    body: 'payload',
+  });
   expect(res.status).toBe(202);
   const body = (await res.json()) as { id: string; status: string; statusUrl: string };
   expect(body).toEqual({ id: res.headers.get('x-fn-invocation-id'), status: 'queued', statusUrl: `/v1/invocations/${body.id}` });
