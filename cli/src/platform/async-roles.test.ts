@@ -134,6 +134,12 @@ describeEachBackend(
           ids.forEach((id, i) => expect(final.get(id)).toMatchObject({ status: 'succeeded', result: { status: 200, body: String(inputs[i]! * 2) } }));
         };
 
+        // Warm pools on both workers first, so the two batches below compare like with like.
+        const warm = await Promise.all(
+          Array.from({ length: 16 }, (_, i) => fetch(`${url}/fn/default/doubler`, { method: 'POST', body: String(i), headers: auth }).then((r) => r.text())),
+        );
+        expect(warm).toEqual(Array.from({ length: 16 }, (_, i) => String(i * 2)));
+
         // Without a failure.
         const calm = Array.from({ length: 200 }, (_, i) => i);
         let started = Date.now();

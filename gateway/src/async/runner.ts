@@ -52,7 +52,8 @@ export class AsyncRunner {
   private stopped = false;
   /** The queue failed and nobody has been told yet since it last worked (one warning per outage, not one per loop and second). */
   private queueDown = false;
-  private readonly loops: Promise<void>[] = [];
+  /** Attempts running now: close() waits for these, not for loops idling in next(). */
+  private readonly running = new Set<Promise<void>>();
   private readonly maxRetries: number;
   private readonly backoffMs: number;
 
@@ -62,14 +63,17 @@ export class AsyncRunner {
   }
 
   start(): this {
-    for (let i = 0; i < (this.options.concurrency ?? 8); i++) this.loops.push(this.loop());
+    for (let i = 0; i < (this.options.concurrency ?? 8); i++) void this.loop();
     return this;
   }
 
-  /** Takes no new deliveries and waits for the running ones (what is not finished is redelivered later). */
+  /**
+   * Takes no new deliveries and waits for the running attempts. A loop still waiting in next()
+   * is not waited for: what it receives after this is handed back at once (redelivered later).
+   */
   async close(): Promise<void> {
     this.stopped = true;
-    await Promise.all(this.loops);
+    await Promise.all([...this.running]);
   }
 
   private async loop(): Promise<void> {
