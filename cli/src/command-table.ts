@@ -96,6 +96,7 @@ export const COMMANDS: CommandSpec[] = [
       ['--role gateway|scheduler|worker', 'start one role of a platform spread over processes, talking over NATS'],
       ['--nats URL', 'the NATS server for --role (default: FN_NATS)'],
       ['--worker-id ID', 'the worker id for --role worker (default: FN_WORKER_ID)'],
+      ['--async-runners N', 'asynchronous invocations this process runs at once (default 8; 0: only accept them)'],
     ],
     examples: ['fn up', 'fn up --port 9000 --data /var/lib/fn', 'fn up --role worker --nats nats://10.0.0.2:4222'],
     run: upCommand,

@@ -23,7 +23,7 @@ import { ROLES, startPlatform, startRole, type Role } from '@fn/platform';
 import { UsageError } from '../usage-error.js';
 
 export const upUsage =
-  'usage: fn up [--port N] [--data DIR] [--backend kvm|ptrace|auto] [--role gateway|scheduler|worker --nats nats://host:4222 [--worker-id ID]]';
+  'usage: fn up [--port N] [--data DIR] [--backend kvm|ptrace|auto] [--role gateway|scheduler|worker --nats nats://host:4222 [--worker-id ID]] [--async-runners N]';
 const HELLO_DIR = fileURLToPath(new URL('../../../functions/hello', import.meta.url));
 const DEFAULT_TENANT = 'default';
 const STOP_GRACE_MS = 10_000;
@@ -40,8 +40,14 @@ export async function upCommand(argv: string[]): Promise<number> {
       role: { type: 'string' },
       nats: { type: 'string', default: process.env.FN_NATS || undefined },
       'worker-id': { type: 'string', default: process.env.FN_WORKER_ID },
+      'async-runners': { type: 'string' },
     },
   });
+  // Asynchronous invocations this process runs at once (fn up, or --role gateway); 0: it only accepts them.
+  const runners = values['async-runners'] === undefined ? undefined : Number(values['async-runners']);
+  if (runners !== undefined && !(Number.isInteger(runners) && runners >= 0 && runners <= 1000))
+    throw new UsageError(`--async-runners must be a whole number from 0 to 1000, not "${values['async-runners']}"`);
+  const async = runners === undefined ? {} : { async: { concurrency: runners } };
   if (positionals.length > 0) throw new UsageError(upUsage);
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
@@ -58,12 +64,12 @@ export async function upCommand(argv: string[]): Promise<number> {
   let running: { url?: string | undefined; platform?: string | undefined; newAdminKey?: string | undefined; close(): Promise<void> };
   if (role === undefined) {
     process.stderr.write(`fn: starting (data in ${dataDir})\n`);
-    running = await startPlatform({ dataDir, port, hostname: values.hostname, backend, adminKey: process.env.FN_API_KEY });
+    running = await startPlatform({ dataDir, port, hostname: values.hostname, backend, adminKey: process.env.FN_API_KEY, ...async });
     process.stdout.write(
       `fn is up at ${running.url} (backend: ${running.platform}${running.platform === 'kvm' ? '' : ', a development stand-in without VM isolation'})\n`,
     );
   } else {
-    running = await startOneRole(role as Role, values.nats!, { dataDir, port, hostname: values.hostname, backend, workerId: values['worker-id'] });
+    running = await startOneRole(role as Role, values.nats!, { dataDir, port, hostname: values.hostname, backend, workerId: values['worker-id'], ...async });
   }
   try {
     if (running.newAdminKey && running.url) await firstStart(running.url, running.newAdminKey);
@@ -93,7 +99,7 @@ export async function upCommand(argv: string[]): Promise<number> {
 async function startOneRole(
   role: Role,
   nats: string,
-  o: { dataDir: string; port: number; hostname: string; backend: 'kvm' | 'ptrace' | 'auto'; workerId: string | undefined },
+  o: { dataDir: string; port: number; hostname: string; backend: 'kvm' | 'ptrace' | 'auto'; workerId: string | undefined; async?: { concurrency: number } },
 ): Promise<{ url?: string | undefined; newAdminKey?: string | undefined; close(): Promise<void> }> {
   process.stderr.write(`fn: starting the ${role} role (NATS ${nats}${role === 'scheduler' ? '' : `, data in ${o.dataDir}`})\n`);
   if (role === 'gateway' && process.env.FN_BACKEND === undefined && o.backend !== 'auto')
@@ -107,6 +113,7 @@ async function startOneRole(
     backend: o.backend,
     adminKey: process.env.FN_API_KEY,
     ...(o.workerId ? { workerId: o.workerId } : {}),
+    ...(o.async ? { async: o.async } : {}),
   });
   const stand = running.platform && running.platform !== 'kvm' ? ', a development stand-in without VM isolation' : '';
   if (role === 'gateway') process.stdout.write(`fn is up at ${running.url} (gateway role: workers build deploys and run invocations)\n`);
