@@ -188,6 +188,12 @@ describeEachBackend(
         nats = await startNatsServer({ storeDir: natsStore, port: natsPort });
         const restarted = Date.now();
         await until(() => (latest.get('w2')?.at ?? 0) > restarted, 'w2 to report again after the restart');
+        // Every role reconnects by itself (every 2 s): once a synchronous call goes through, the chain is back.
+        for (let start = Date.now(); ; await new Promise((r) => setTimeout(r, 200))) {
+          const res = await fetch(`${url}/fn/default/doubler`, { method: 'POST', body: '21', headers: auth }).catch(() => undefined);
+          if (res?.status === 200 && (await res.text()) === '42') break;
+          if (Date.now() - start > scaledTimeout(30_000)) throw new Error('the roles did not reconnect to nats-server within 30 s');
+        }
         for (const id of pendingIds) expect(await read(id)).toMatchObject({ status: 'queued', attempts: 0 });
         // …and run once a gateway with runners is up.
         await stop(acceptOnly);
