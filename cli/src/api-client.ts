@@ -109,6 +109,20 @@ export interface LogRecord {
   logs: { level: string; message: string; ms: number }[];
   at: number;
 }
+/** An asynchronous invocation's record (GET /v1/invocations/<id>). */
+export interface InvocationStatus {
+  id: string;
+  tenant: string;
+  function: string;
+  version: number;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'dead_lettered';
+  attempts: number;
+  result?: { status: number; headers: [string, string][]; body?: string; bodyBase64?: string };
+  error?: { kind: string; message: string };
+  createdAt: number;
+  updatedAt: number;
+  finishedAt?: number;
+}
 export interface LogPage {
   records: LogRecord[];
   cursor: number;
@@ -230,6 +244,11 @@ export class ApiClient {
   /** Without `after`: the newest `limit` records. With it: the records after that cursor (follow). */
   logs(name: string, options: { after?: number; limit?: number; since?: number } = {}) {
     return this.call<LogPage>('GET', `${fn(name)}/logs`, { query: { after: options.after, limit: options.limit, since: options.since }, scoped: true });
+  }
+
+  /** An asynchronous invocation's status and result (a tenant key sees its own tenant's only). */
+  invocation(id: string) {
+    return this.call<InvocationStatus>('GET', `/v1/invocations/${encodeURIComponent(id)}`);
   }
 
   async invoke(input: InvokeInput): Promise<InvokeOutput> {

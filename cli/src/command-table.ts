@@ -10,6 +10,7 @@ import { describeCommand, describeUsage } from './commands/describe.js';
 import { devCommand, devUsage } from './commands/dev.js';
 import { envCommand, envUsage } from './commands/env.js';
 import { initCommand, initUsage } from './commands/init.js';
+import { invocationCommand, invocationUsage } from './commands/invocation.js';
 import { invokeCommand, invokeUsage } from './commands/invoke.js';
 import { listCommand, listUsage } from './commands/list.js';
 import { loginCommand, loginUsage } from './commands/login.js';
@@ -98,6 +99,7 @@ export const COMMANDS: CommandSpec[] = [
       ['--nats-tls-ca FILE', 'CA for a TLS NATS server (tls://host:4222); also --nats-tls-cert/--nats-tls-key FILE (FN_NATS_TLS_*)'],
       ['--nats-creds FILE', 'NATS credentials file (FN_NATS_CREDS); or --nats-user USER with FN_NATS_PASSWORD, or FN_NATS_TOKEN'],
       ['--secret-key-file FILE', 'gateway: the key secrets are sealed with, the same on every gateway (FN_SECRET_KEY_FILE)'],
+      ['--async-runners N', 'asynchronous invocations this process runs at once (default 8; 0: only accept them)'],
     ],
     examples: ['fn up', 'fn up --port 9000 --data /var/lib/fn', 'fn up --role worker --nats nats://10.0.0.2:4222'],
     run: upCommand,
@@ -130,11 +132,27 @@ export const COMMANDS: CommandSpec[] = [
       ['-X, --method M', 'the request method'],
       ['-p, --path P', 'the request path and query (default /)'],
       ['-H, --header "name: value"', 'a request header (repeatable)'],
+      ['--async', 'queue it (202): print its id and status URL'],
+      ['--wait', 'with --async: wait for the outcome and print it'],
       json,
       ...target,
     ],
-    examples: ['fn invoke hello', "fn invoke hello@2 --path '/?name=fn'", 'fn invoke api -X POST -d \'{"a":1}\' --json'],
+    examples: [
+      'fn invoke hello',
+      "fn invoke hello@2 --path '/?name=fn'",
+      'fn invoke api -X POST -d \'{"a":1}\' --json',
+      'fn invoke job --async -d \'{"n":1}\'',
+    ],
     run: invokeCommand,
+  },
+  {
+    name: 'invocation',
+    group: 'remote',
+    summary: 'the status and result of an asynchronous invocation',
+    usage: invocationUsage,
+    options: [['--wait', 'wait until it succeeded, failed or was dead-lettered'], json, ...target],
+    examples: ['fn invocation 9b2f4c1a-5e7d-4f3b-8a61-2c0d9e7f1b34', 'fn invocation 9b2f4c1a-5e7d-4f3b-8a61-2c0d9e7f1b34 --wait --json'],
+    run: invocationCommand,
   },
   {
     name: 'list',

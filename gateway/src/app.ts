@@ -3,7 +3,8 @@
  *
  *   /openapi.json                      the API description (no key)
  *   /v1/...                            the control API (a key is required: auth.ts)
- *   /fn/<tenant>/<name>[@<sel>]/...    invocations, every method (routes/invoke.ts)
+ *   /fn/<tenant>/<name>[@<sel>]/...    invocations, every method (routes/invoke.ts); with
+ *                                      x-fn-invocation-type: async, queued (async/)
  *
  * Errors of every route end in error-mapping.ts; every request is logged once (request-log.ts).
  */
@@ -20,6 +21,7 @@ import { mount, type Route } from './route-book.js';
 import { configRoutes } from './routes/config.js';
 import { functionRoutes } from './routes/functions.js';
 import { identityRoutes } from './routes/identity.js';
+import { invocationRoutes } from './routes/invocations.js';
 import { invokeHandler } from './routes/invoke.js';
 import { logRoutes } from './routes/logs.js';
 import { statusRoutes } from './routes/status.js';
@@ -51,6 +53,7 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
     ...configRoutes(registry, limits.controlBodyBytes),
     ...logRoutes(registry, logSink),
     ...statusRoutes(deps.snapshots),
+    ...invocationRoutes(deps.asyncQueue),
   ];
   const document = openApiDocument(routes);
   app.get('/openapi.json', (c) => c.json(document));
@@ -58,7 +61,7 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
   app.use('/v1/*', requireKey(registry));
   mount(app, routes);
 
-  const invoke = invokeHandler({ registry, invoker: deps.invoker, logSink, sourceMaps: deps.sourceMaps, limits });
+  const invoke = invokeHandler({ registry, invoker: deps.invoker, logSink, sourceMaps: deps.sourceMaps, limits, asyncQueue: deps.asyncQueue });
   app.all('/fn/:tenant/:function', invoke);
   app.all('/fn/:tenant/:function/*', invoke);
   return app;

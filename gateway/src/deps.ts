@@ -5,6 +5,7 @@
  */
 import { LIMITS, type InvocationRequest, type InvocationResult } from '@fn/contract';
 import type { RegistryApi as Registry } from '@fn/registry';
+import type { AsyncQueue } from './async/queue.js';
 import type { LogSink } from './log-sink.js';
 import type { SourceMaps } from './source-map-files.js';
 
@@ -76,6 +77,8 @@ export interface GatewayDeps {
   logSink?: LogSink;
   logger?: Logger;
   limits?: Partial<GatewayLimits>;
+  /** Asynchronous invocations (queue.ts); without it `x-fn-invocation-type: async` answers 400. */
+  asyncQueue?: AsyncQueue;
 }
 
 export interface GatewayLimits {

@@ -29,3 +29,16 @@ export {
 } from './errors.js';
 export { parseSourceMap, mapStackText, type LineMapping } from './source-map.js';
 export { SourceMapFiles, type SourceMaps, type LineTable } from './source-map-files.js';
+export { AsyncRunner, RETRYABLE, newRecord, type RunnerOptions } from './async/runner.js';
+export { INVOCATION_TYPE_HEADER, statusPath } from './async/accept.js';
+export {
+  ASYNC_STATUSES,
+  FINAL_STATUSES,
+  RECORD_RETENTION_MS,
+  type AsyncJob,
+  type AsyncQueue,
+  type AsyncStatus,
+  type Delivery,
+  type InvocationRecord,
+  type StoredResult,
+} from './async/queue.js';

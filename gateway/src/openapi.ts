@@ -88,6 +88,13 @@ function invocationPaths(): Json {
     ...(withPath
       ? [{ name: 'path', in: 'path', required: true, schema: { type: 'string' }, description: 'The rest of the path, passed to the function (may contain /).' }]
       : []),
+    {
+      name: 'x-fn-invocation-type',
+      in: 'header',
+      required: false,
+      schema: { type: 'string', enum: ['sync', 'async', 'RequestResponse', 'Event'] },
+      description: 'async (or Event): queue the invocation and answer 202 at once. Default sync.',
+    },
   ];
   const invocationHeaders = {
     'x-fn-invocation-id': { description: 'The invocation id (also in the logs).', schema: { type: 'string' } },
@@ -102,13 +109,26 @@ function invocationPaths(): Json {
     operationId: `invoke${withPath ? 'Path' : ''}_${method}`,
     summary: 'Invoke a function: its status, headers and body are returned as they are',
     description:
-      'Private functions need an API key of their tenant or an admin key; public ones need none. Bodies up to 6 MiB, headers up to 256 and 16 KiB (413 beyond). Failures by kind: 500 function_error, out_of_memory, function_crashed; 502 bad_response; 429 overloaded; 503 unavailable; 504 timeout.',
+      'Private functions need an API key of their tenant or an admin key; public ones need none. Bodies up to 6 MiB, headers up to 256 and 16 KiB (413 beyond). Failures by kind: 500 function_error, out_of_memory, function_crashed; 502 bad_response; 429 overloaded; 503 unavailable; 504 timeout. With `x-fn-invocation-type: async` the request is queued instead and answered 202 `{ id, status, statusUrl }` (see GET /v1/invocations/{id}).',
     tags: ['invocation'],
     security: [{}, { bearer: [] }],
     parameters: invokeParams(withPath),
     ...(method === 'get' || method === 'head' ? {} : { requestBody: { required: false, content: { '*/*': { schema: {} } } } }),
     responses: {
       default: { description: "The function's own response", headers: invocationHeaders, content: { '*/*': { schema: {} } } },
+      202: {
+        description: 'Queued (x-fn-invocation-type: async): read the outcome at statusUrl',
+        headers: { location: { description: 'The status URL.', schema: { type: 'string' } } },
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['id', 'status', 'statusUrl'],
+              properties: { id: { type: 'string' }, status: { type: 'string', enum: ['queued'] }, statusUrl: { type: 'string' } },
+            },
+          },
+        },
+      },
       ...Object.fromEntries([400, 401, 404, 413, 429, 500, 502, 503, 504].map((s) => [s, errorResponse(s)])),
     },
   });

@@ -7,6 +7,7 @@
  *   <data>/secrets.key    the key the registry encrypts secrets with (back it up with fn.db)
  *   <data>/snapshots/     content-addressed snapshot store (state files, memory images, bundles)
  *   <data>/work/          snapshots laid out for restores (hard links into the store)
+ *   <data>/async.db       queued asynchronous invocations and their results (async/sqlite-queue.ts)
  *
  * The parts talk over the in-process bus with the contracts a NATS bus would carry; in one
  * process the bus passes invocations by reference and the scheduler sends them to the worker with
@@ -17,12 +18,13 @@
  * again if a later one fails: a failed start leaves nothing running.
  */
 import { join } from 'node:path';
-import { createApp, SourceMapFiles, startServer, stdoutLogger, threadedLogSink, type GatewayLimits, type Logger } from '@fn/gateway';
+import { AsyncRunner, createApp, SourceMapFiles, startServer, stdoutLogger, threadedLogSink, type GatewayLimits, type Logger } from '@fn/gateway';
 import { Registry } from '@fn/registry';
 import { InProcessBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
 import { DEFAULT_GRACE_MS, SnapshotStore, type Digest, type GcReport } from '@fn/snapshots';
 import { choosePlatform, probeKvm, type Platform } from '@fn/vmm';
 import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
+import { SqliteAsyncQueue, type AsyncOptions } from './async/index.js';
 import { Closers } from './closers.js';
 import { PlatformStartError } from './errors.js';
 import { buildFilesFor, checkBuild, checkDataDir } from './preflight.js';
@@ -59,6 +61,8 @@ export interface PlatformOptions {
   deployInitTimeoutMs?: number;
   /** Gateway limits (deploys in flight per tenant, body sizes, …); defaults suit one machine. */
   gatewayLimits?: Partial<GatewayLimits>;
+  /** Asynchronous invocations: retries, backoff, concurrency. */
+  async?: AsyncOptions;
 }
 
 export interface RunningPlatform {
@@ -117,6 +121,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   closers.add('snapshot garbage collector', () => collector.close());
   collector.collect(); // at start: what a crash or an earlier run left behind
 
+  // Asynchronous invocations are queued here; the runner starts once the worker is up (below).
+  const asyncQueue = await attempt(
+    () => SqliteAsyncQueue.open(options.dataDir),
+    (e) => fail(e, `could not open the asynchronous-invocation queue in ${options.dataDir}`),
+  );
+  closers.add('asynchronous-invocation queue', () => asyncQueue.close());
+
   const bus = new InProcessBus();
   closers.add('bus', () => bus.close());
   const scheduler = new Scheduler({ bus, ...options.scheduler });
@@ -124,8 +135,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const served = await serveScheduler(bus, scheduler);
   closers.add('scheduler endpoint', () => served.close());
 
+  const invoker = new SchedulerClient(bus);
   const app = createApp({
     registry,
+    asyncQueue,
     deployer: {
       deploy: (r, signal) =>
         deployer.deploy(
@@ -133,7 +146,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           signal,
         ),
     },
-    invoker: new SchedulerClient(bus),
+    invoker,
     snapshots: { collect: () => collector.collect(), usage: () => store.diskUsage() },
     sourceMaps,
     logSink,
@@ -159,6 +172,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   closers.add('worker', () => worker.close());
   const onBus = await serveWorkerOnBus(bus, { workerId: WORKER_ID, worker, snapshotFor: (key) => deployer.snapshotFor(key as Digest) });
   closers.add('worker endpoint', () => onBus.close());
+  // Closed first: running attempts finish (or are left to be redelivered at the next start).
+  const runner = new AsyncRunner({ queue: asyncQueue, invoker, registry, logSink, logger, ...options.async }).start();
+  closers.add('asynchronous-invocation runner', () => runner.close());
 
   const newAdmin = await attempt(
     () => registry.keys.ensureAdminKey(options.adminKey),

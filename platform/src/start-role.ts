@@ -15,12 +15,13 @@
  */
 import { hostname as machineName } from 'node:os';
 import { join } from 'node:path';
-import { createApp, registryLogSink, SourceMapFiles, startServer, stdoutLogger, type Logger } from '@fn/gateway';
+import { AsyncRunner, createApp, registryLogSink, SourceMapFiles, startServer, stdoutLogger, type Logger } from '@fn/gateway';
 import { SharedRegistry } from '@fn/registry';
 import { DEFAULT_SUBJECT_PREFIX, NatsBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
 import { SnapshotStore, type Digest } from '@fn/snapshots';
 import type { Platform } from '@fn/vmm';
 import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
+import { JetStreamAsyncQueue, type AsyncOptions } from './async/index.js';
 import { Closers } from './closers.js';
 import { PlatformStartError } from './errors.js';
 import { natsConnectionOptions, type NatsSecurity } from './nats-options.js';
@@ -58,6 +59,8 @@ export interface RoleOptions {
   scheduler?: { maxQueueLength?: number; maxQueueWaitMs?: number; reportIntervalMs?: number; staleAfterIntervals?: number };
   /** NATS subject prefix (default fn.v1): separates installations sharing one NATS. */
   subjectPrefix?: string;
+  /** gateway: how it runs asynchronous invocations (async/). */
+  async?: AsyncOptions;
   logger?: Logger;
 }
 
@@ -143,8 +146,15 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       sourceMaps.prune(registry.functions.referencedBundleDigests());
       // Deploys are built by a worker (remote-builds.ts): the gateway runs no VMs.
       const builder = remoteBuilder(bus);
+      // Asynchronous invocations: queued on JetStream, run by every gateway's runner (see docs/multi-machine.md).
+      const asyncQueue = await attempt(
+        () => JetStreamAsyncQueue.open(bus.nc, options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX),
+        (e) => fail(e, 'could not open the asynchronous-invocation queue on JetStream'),
+      );
+      const invoker = new SchedulerClient(bus, options.scheduler);
       const app = createApp({
         registry,
+        asyncQueue,
         deployer: {
           deploy: (r) =>
             builder.deploy({
@@ -156,11 +166,13 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
               env: r.config.env,
             }),
         },
-        invoker: new SchedulerClient(bus, options.scheduler),
+        invoker,
         sourceMaps,
         logSink,
         logger,
       });
+      const runner = new AsyncRunner({ queue: asyncQueue, invoker, registry, logSink, logger, ...options.async }).start();
+      closers.add('asynchronous-invocation runner', () => runner.close());
       const port = options.port ?? 8080;
       const hostname = options.hostname ?? '127.0.0.1';
       const server = await attempt(

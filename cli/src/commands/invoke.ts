@@ -3,12 +3,16 @@
  * (/fn/<tenant>/<name>/<path>) and prints the body; --json prints status, headers, body and the
  * x-fn-* facts as one object. A function's own 4xx/5xx is printed too and exits 1; the gateway's
  * own refusal (401, 429, 504…) is an error like any other.
+ *
+ * --async queues it instead (x-fn-invocation-type: async, answered 202) and prints its id and
+ * status URL; with --wait it then waits for the outcome and prints it as `fn invocation` does.
  */
 import { parseArgs } from 'node:util';
 import { tenantOf, resolveTarget, targetOptions, targetUsage } from '../target.js';
 import { UsageError } from '../usage-error.js';
+import { printInvocation, waitForFinal } from './invocation.js';
 
-export const invokeUsage = `usage: fn invoke <name[@version|@alias]> [-d BODY] [-X METHOD] [--path P] [-H 'name: value']... [--json] ${targetUsage}`;
+export const invokeUsage = `usage: fn invoke <name[@version|@alias]> [-d BODY] [-X METHOD] [--path P] [-H 'name: value']... [--async [--wait]] [--json] ${targetUsage}`;
 
 export async function invokeCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -21,8 +25,11 @@ export async function invokeCommand(argv: string[]): Promise<number> {
       path: { type: 'string', short: 'p', default: '/' },
       header: { type: 'string', short: 'H', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
+      async: { type: 'boolean', default: false },
+      wait: { type: 'boolean', default: false },
     },
   });
+  if (values.wait && !values.async) throw new UsageError('--wait goes with --async (a synchronous invocation always waits)');
   const spec = positionals[0];
   if (!spec || positionals.length > 1) throw new UsageError(invokeUsage);
   const at = spec.indexOf('@');
@@ -37,11 +44,19 @@ export async function invokeCommand(argv: string[]): Promise<number> {
     name,
     ...(selector ? { selector } : {}),
     path: values.path,
-    headers,
+    headers: values.async ? { ...headers, 'x-fn-invocation-type': 'async' } : headers,
     ...(values.method ? { method: values.method.toUpperCase() } : {}),
     ...(values.data !== undefined ? { body: values.data } : {}),
   });
   if (out.gatewayError) throw out.gatewayError;
+  if (values.async) {
+    const accepted = JSON.parse(new TextDecoder().decode(out.body)) as { id: string; status: string; statusUrl: string };
+    if (values.wait) return printInvocation(await waitForFinal(target.api, accepted.id), values.json);
+    if (values.json) process.stdout.write(JSON.stringify({ ...accepted, statusUrl: target.url + accepted.statusUrl }) + '\n');
+    else process.stdout.write(`${accepted.id}\n${target.url}${accepted.statusUrl}\n`);
+    if (!values.json) process.stderr.write(`fn: queued; see what became of it with \`fn invocation ${accepted.id}\`\n`);
+    return 0;
+  }
 
   if (values.json) {
     let body: string | undefined;

@@ -24,7 +24,7 @@ import { UsageError } from '../usage-error.js';
 
 export const upUsage =
   'usage: fn up [--port N] [--data DIR] [--backend kvm|ptrace|auto] [--role gateway|scheduler|worker --nats nats://host:4222 [--worker-id ID] ' +
-  '[--nats-tls-ca FILE] [--nats-tls-cert FILE --nats-tls-key FILE] [--nats-creds FILE] [--nats-user USER] [--secret-key-file FILE]]';
+  '[--nats-tls-ca FILE] [--nats-tls-cert FILE --nats-tls-key FILE] [--nats-creds FILE] [--nats-user USER] [--secret-key-file FILE]] [--async-runners N]';
 const HELLO_DIR = fileURLToPath(new URL('../../../functions/hello', import.meta.url));
 const DEFAULT_TENANT = 'default';
 const STOP_GRACE_MS = 10_000;
@@ -48,8 +48,14 @@ export async function upCommand(argv: string[]): Promise<number> {
       'nats-creds': { type: 'string', default: process.env.FN_NATS_CREDS || undefined },
       'nats-user': { type: 'string', default: process.env.FN_NATS_USER || undefined },
       'secret-key-file': { type: 'string', default: process.env.FN_SECRET_KEY_FILE || undefined },
+      'async-runners': { type: 'string' },
     },
   });
+  // Asynchronous invocations this process runs at once (fn up, or --role gateway); 0: it only accepts them.
+  const runners = values['async-runners'] === undefined ? undefined : Number(values['async-runners']);
+  if (runners !== undefined && !(Number.isInteger(runners) && runners >= 0 && runners <= 1000))
+    throw new UsageError(`--async-runners must be a whole number from 0 to 1000, not "${values['async-runners']}"`);
+  const async = runners === undefined ? {} : { async: { concurrency: runners } };
   if (positionals.length > 0) throw new UsageError(upUsage);
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
@@ -66,7 +72,7 @@ export async function upCommand(argv: string[]): Promise<number> {
   let running: { url?: string | undefined; platform?: string | undefined; newAdminKey?: string | undefined; close(): Promise<void> };
   if (role === undefined) {
     process.stderr.write(`fn: starting (data in ${dataDir})\n`);
-    running = await startPlatform({ dataDir, port, hostname: values.hostname, backend, adminKey: process.env.FN_API_KEY });
+    running = await startPlatform({ dataDir, port, hostname: values.hostname, backend, adminKey: process.env.FN_API_KEY, ...async });
     process.stdout.write(
       `fn is up at ${running.url} (backend: ${running.platform}${running.platform === 'kvm' ? '' : ', a development stand-in without VM isolation'})\n`,
     );
@@ -87,6 +93,7 @@ export async function upCommand(argv: string[]): Promise<number> {
         token: process.env.FN_NATS_TOKEN || undefined,
       },
       secretKeyFile: values['secret-key-file'] ? resolve(values['secret-key-file']) : undefined,
+      ...async,
     });
   }
   try {
@@ -125,6 +132,7 @@ async function startOneRole(
     workerId: string | undefined;
     natsSecurity: NatsSecurity;
     secretKeyFile: string | undefined;
+    async?: { concurrency: number };
   },
 ): Promise<{ url?: string | undefined; newAdminKey?: string | undefined; close(): Promise<void> }> {
   process.stderr.write(`fn: starting the ${role} role (NATS ${nats}${role === 'scheduler' ? '' : `, data in ${o.dataDir}`})\n`);
@@ -141,6 +149,7 @@ async function startOneRole(
     ...(o.workerId ? { workerId: o.workerId } : {}),
     natsSecurity: o.natsSecurity,
     ...(o.secretKeyFile ? { secretKeyFile: o.secretKeyFile } : {}),
+    ...(o.async ? { async: o.async } : {}),
   });
   const stand = running.platform && running.platform !== 'kvm' ? ', a development stand-in without VM isolation' : '';
   if (role === 'gateway') process.stdout.write(`fn is up at ${running.url} (gateway role: workers build deploys and run invocations)\n`);

@@ -34,14 +34,15 @@ export interface Remote {
 }
 
 /** Registers the hooks; the returned object's fields are filled in before each test. */
-export function useRemote(): Remote {
+/** `harness`: options for each test's gateway (an async queue, say). */
+export function useRemote(options: { harness?: () => Parameters<typeof createHarness>[0] } = {}): Remote {
   const remote = {} as Remote;
   beforeAll(() => {
     // The bin runs cli/dist: build it (incremental, a second when nothing changed).
     execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'cli'], { cwd: root, stdio: 'inherit' });
   });
   beforeEach(async () => {
-    remote.h = createHarness();
+    remote.h = createHarness(options.harness?.());
     remote.server = await startServer(remote.h.app, { port: 0 });
     remote.home = mkdtempSync(join(tmpdir(), 'fn-cli-home-'));
   });

@@ -16,7 +16,9 @@ import { readBody } from '../body.js';
 import type { GatewayEnv, InvocationMeta } from '../context.js';
 import { withDeadline } from '../deadline.js';
 import type { GatewayLimits, InvokeResult, Invoker } from '../deps.js';
-import { UnauthorizedError } from '../errors.js';
+import { BadRequestError, UnauthorizedError } from '../errors.js';
+import { acceptAsync, isAsyncRequest, withoutInvocationType } from '../async/accept.js';
+import type { AsyncQueue } from '../async/queue.js';
 import { setInvocationHeaders } from '../invocation-headers.js';
 import { forwardedIncomingHeaders, forwardedRequestHeaders, functionResponse, hasNoBody, incomingOf } from '../invoke-io.js';
 import { parseTarget, type InvokeTarget } from '../invoke-target.js';
@@ -33,6 +35,8 @@ export interface InvokeDeps {
   logSink: LogSink;
   sourceMaps?: SourceMaps | undefined;
   limits: Pick<GatewayLimits, 'invokeBodyBytes' | 'invokeGraceMs'>;
+  /** Where `x-fn-invocation-type: async` invocations are queued; without one they answer 400. */
+  asyncQueue?: AsyncQueue | undefined;
 }
 
 export function invokeHandler(deps: InvokeDeps): (c: Context<GatewayEnv>) => Promise<Response> {
@@ -55,11 +59,28 @@ export function invokeHandler(deps: InvokeDeps): (c: Context<GatewayEnv>) => Pro
     // no hop after this one checks it again. Served by Node, headers come from its raw list and a
     // request framed without a body is not read at all (no fetch Request is materialised).
     const incoming = incomingOf(c.env);
-    const headers = incoming ? forwardedIncomingHeaders(incoming) : forwardedRequestHeaders(c.req.raw.headers);
+    const forwarded = incoming ? forwardedIncomingHeaders(incoming) : forwardedRequestHeaders(c.req.raw.headers);
+    const async = isAsyncRequest(forwarded);
+    if (async && !deps.asyncQueue)
+      throw new BadRequestError('this gateway does not take asynchronous invocations (x-fn-invocation-type: async): invoke without that header');
+    const headers = async ? withoutInvocationType(forwarded) : forwarded;
     checkRequestLimits({ url: target.url, headers });
     const body = incoming && hasNoBody(incoming) ? EMPTY : await readBody(c.req.raw, deps.limits.invokeBodyBytes, 'invocation body');
     // From here on there is an invocation: its id goes on every answer and into the logs.
     c.set('invocation', meta);
+    if (async && deps.asyncQueue) {
+      const { timeoutMs, memoryMiB, maxConcurrency } = version.config;
+      return acceptAsync(c, deps.asyncQueue, {
+        id: meta.id,
+        tenant: target.tenant,
+        function: target.name,
+        version: version.version,
+        snapshotKey: version.snapshotDigest,
+        limits: { timeoutMs, memoryMiB, maxConcurrency },
+        request: { method: c.req.method, url: target.url, headers, body },
+        createdAt: Date.now(),
+      });
+    }
 
     const at = Date.now();
     const called = performance.now();
@@ -137,7 +158,7 @@ function resolve(registry: Registry, caller: Authenticated | null, target: Invok
 }
 
 /** The invocation record's status for a failure, by its kind. */
-function failureStatus(error: unknown): InvocationStatus {
+export function failureStatus(error: unknown): InvocationStatus {
   switch (failureKind(error)) {
     case 'timeout':
       return 'timeout';

@@ -94,7 +94,7 @@ export interface Harness {
   close(): void;
 }
 
-export function createHarness(options: Partial<Pick<GatewayDeps, 'limits'>> = {}): Harness {
+export function createHarness(options: Partial<Pick<GatewayDeps, 'limits' | 'asyncQueue'>> = {}): Harness {
   const dir = mkdtempSync(join(tmpdir(), 'fn-gateway-'));
   const registry = Registry.open(dir);
   const adminKey = registry.keys.ensureAdminKey()!.secret;
