@@ -16,7 +16,7 @@ import { decodeStateFile, encodeStateFile } from '../../../snapshots/src/state-f
 
 const RUNS = Number(process.env.FN_FUZZ_RUNS) || 1500;
 const golden = (name: string) => readFileSync(new URL(`../../../vmm/native/testdata/golden/${name}`, import.meta.url));
-const DIGEST = `sha256:${'ab'.repeat(32)}`;
+const DIGEST = `sha256:${'ab'.repeat(32)}` as const;
 const STATE = encodeStateFile({
   platform: 'ptrace',
   abiVersion: 1,
