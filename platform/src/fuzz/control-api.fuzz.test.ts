@@ -181,6 +181,76 @@ describe('control API fuzzed from its schemas, against a running platform', () =
     expect(statuses.get(400) ?? 0).toBeGreaterThan(0);
   });
 
+  it(`${Math.ceil(RUNS / 2)} generated invocations (any method, path, query, headers, body): none answers 5xx from a function that cannot fail`, {
+    timeout: scaledTimeout(600_000),
+  }, async () => {
+    const invokeStatuses = new Map<number, number>();
+    const segment = fc.oneof(
+      { weight: 4, arbitrary: fc.string({ maxLength: 20, unit: 'binary' }).map(encodeURIComponent) },
+      { weight: 1, arbitrary: fc.constantFrom('..', '%2e%2e', '%00', '%2F', '%', '%zz', '', 'x'.repeat(300)) },
+    );
+    const invocation = fc.record({
+      method: fc.constantFrom('GET', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH'),
+      tenant: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('acme', 'keeper-of-the-end', 'globex') }, { weight: 1, arbitrary: segment }),
+      fn: fc.oneof(
+        {
+          weight: 4,
+          arbitrary: fc.constantFrom(
+            'hello',
+            'keeper',
+            'hello@1',
+            'hello@live',
+            'hello@2',
+            'HELLO',
+            'hello@',
+            'hello@@1',
+            'hello@0',
+            'hello@99999999999999999999',
+          ),
+        },
+        { weight: 1, arbitrary: segment },
+      ),
+      rest: fc.array(segment, { maxLength: 4 }),
+      query: fc.option(fc.string({ maxLength: 40 }).map(encodeURIComponent), { nil: undefined }),
+      auth: fc.constantFrom<keyof typeof keys | undefined>(undefined, 'acme', 'globex', 'admin'),
+      headers: fc.oneof(
+        {
+          weight: 6,
+          arbitrary: fc.dictionary(
+            fc.stringMatching(/^x-[a-z0-9-]{1,20}$/),
+            fc.string({ maxLength: 60 }).map((v) => v.replace(/[^\x20-\x7e]/g, '')),
+            { maxKeys: 8 },
+          ),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.integer({ min: 250, max: 320 }).map((n) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`x-h${i}`, String(i)]))),
+        },
+      ),
+      body: fc.uint8Array({ maxLength: 4096 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(invocation, async (r) => {
+        const url = `/fn/${r.tenant}/${r.fn}${r.rest.map((x) => `/${x}`).join('')}${r.query === undefined ? '' : `?q=${r.query}`}`;
+        const headers: Record<string, string> = { ...r.headers, ...(r.auth ? { authorization: `Bearer ${keys[r.auth]}` } : {}) };
+        const withBody = r.method !== 'GET' && r.method !== 'HEAD';
+        const res = await fetch(`${p.url}${url}`, { method: r.method, headers, ...(withBody ? { body: r.body } : {}) });
+        const text = await res.text();
+        invokeStatuses.set(res.status, (invokeStatuses.get(res.status) ?? 0) + 1);
+        const what = `${r.method} ${url.slice(0, 200)} → ${res.status} ${text.slice(0, 300)}`;
+        // hello and keeper answer 'alive' to anything: a 5xx can only be the platform's.
+        expect(res.status, what).toBeLessThan(500);
+        if (res.status === 200 && r.method !== 'HEAD') expect(text, what).toBe('alive');
+        if (res.status >= 400 && r.method !== 'HEAD') expect(ErrorBody.safeParse(JSON.parse(text)).success, what).toBe(true);
+      }),
+      { numRuns: Math.ceil(RUNS / 2) },
+    );
+    console.info(
+      `invocation fuzz, ${Math.ceil(RUNS / 2)} requests, by status: ${JSON.stringify(Object.fromEntries([...invokeStatuses].sort(([a], [b]) => a - b)))}`,
+    );
+    expect(invokeStatuses.get(200) ?? 0).toBeGreaterThan(0);
+  });
+
   it('the platform serves afterwards: the control API answers and a function runs', async () => {
     expect((await call('GET', '/v1/whoami', keys.admin)).status).toBe(200);
     const res = await fetch(`${p.url}/fn/keeper-of-the-end/keeper`);
