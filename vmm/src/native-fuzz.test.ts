@@ -4,7 +4,7 @@
 // ASan + UBSan + LeakSanitizer. A crash, sanitizer report, leak or failed property fails its test
 // and names the saved input. FN_FUZZ_SECONDS (per target) for longer; `npm run fuzz -- --seconds N`
 // runs the same targets outside vitest.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -12,8 +12,20 @@ import { describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const seconds = Number(process.env.FN_FUZZ_SECONDS) || 5;
 const targets = readdirSync(new URL('../native/fuzz/corpus/', import.meta.url));
-const run = spawnSync('scripts/fuzz', ['--seconds', String(seconds)], { cwd: root, encoding: 'utf8', timeout: 600_000 });
-const output = `${run.stdout ?? ''}${run.stderr ?? ''}${run.error ? `\n${run.error.message}` : ''}`;
+// Asynchronously, so the vitest worker stays responsive through the build and the runs (~1 min).
+const run = await new Promise<{ status: number | null; output: string }>((resolve) => {
+  const child = spawn('scripts/fuzz', ['--seconds', String(seconds)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
+  child.on('error', (err) => (output += `\n${err.message}`));
+  child.on('close', (status) => {
+    clearTimeout(timer);
+    resolve({ status, output });
+  });
+});
+const output = run.output;
 
 describe('libFuzzer targets of the host-side parsers', () => {
   it('has a seed corpus for each target', () => {
