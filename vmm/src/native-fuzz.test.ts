@@ -1,7 +1,7 @@
 // The bounded fuzz run of CI (issue 13): every libFuzzer target of vmm/native/fuzz/ — the host's
-// parsers of what a guest (or a snapshot file on disk) hands it: the window report, pages.bin,
-// cpu.bin — replays its seed corpus (the regressions) and then fuzzes for a few seconds under
-// ASan + UBSan + LeakSanitizer. A crash, sanitizer report, leak or failed property fails its test
+// parsers of what a guest, a snapshot file on disk or the worker hands it: the window report,
+// pages.bin, cpu.bin, the ptrace VMM's control input — replays its seed corpus (the regressions)
+// and then fuzzes for 4 s (16 s in all) under ASan + UBSan + LeakSanitizer. A crash, sanitizer report, leak or failed property fails its test
 // and names the saved input. FN_FUZZ_SECONDS (per target) for longer; `npm run fuzz -- --seconds N`
 // runs the same targets outside vitest.
 import { spawn } from 'node:child_process';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const seconds = Number(process.env.FN_FUZZ_SECONDS) || 5;
+const seconds = Number(process.env.FN_FUZZ_SECONDS) || 4;
 const targets = readdirSync(new URL('../native/fuzz/corpus/', import.meta.url));
 // Asynchronously, so the vitest worker stays responsive through the build and the runs (~1 min).
 const run = await new Promise<{ status: number | null; output: string }>((resolve) => {
@@ -29,7 +29,7 @@ const output = run.output;
 
 describe('libFuzzer targets of the host-side parsers', () => {
   it('has a seed corpus for each target', () => {
-    expect(targets.sort()).toEqual(['fuzz_cpu_file', 'fuzz_pages_file', 'fuzz_window_report']);
+    expect(targets.sort()).toEqual(['fuzz_control_input', 'fuzz_cpu_file', 'fuzz_pages_file', 'fuzz_window_report']);
   });
   for (const target of targets) {
     it(`${target}: ${seconds} s of fuzzing after its corpus, no crash, sanitizer report, leak or failed property`, () => {
