@@ -65,6 +65,10 @@ function resultOutput(meta: unknown, body: Buffer, lie: number | undefined): Buf
 }
 const outputs = fc.oneof(
   bytes(300),
+  // Over the response limits: more headers than an HTTP response may carry, or a status out of range.
+  fc
+    .tuple(fc.integer({ min: 240, max: 300 }), fc.integer({ min: 100, max: 700 }))
+    .map(([n, status]) => resultOutput({ status, headers: Array.from({ length: n }, (_, i) => [`x-h${i}`, String(i)]), logs: [] }, Buffer.alloc(0), undefined)),
   fc.tuple(anyMeta, bytes(200), fc.option(fc.integer(), { nil: undefined })).map(([m, b, lie]) => resultOutput(m, b, lie)),
   // A valid result with a few bytes flipped.
   fc.tuple(validMeta, bytes(100), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 })).map(([m, b, flips]) => {
@@ -157,5 +161,6 @@ describe('guest output, fuzzed through the host chain', () => {
     console.info(`guest output outcomes over ${RUNS} runs: ${JSON.stringify(seen)}`);
     expect(seen.answered).toBeGreaterThan(0);
     expect(seen.bad_output).toBeGreaterThan(0);
+    expect(seen.bad_response).toBeGreaterThan(0);
   });
 });
