@@ -20,7 +20,7 @@
  * queue: secrets stay encrypted at rest, as for a synchronous invocation.
  */
 import { failureKind, type FailureKind } from '@fn/contract';
-import type { Registry } from '@fn/registry';
+import type { RegistryApi as Registry } from '@fn/registry';
 import { withDeadline } from '../deadline.js';
 import type { InvokeResult, Invoker, Logger } from '../deps.js';
 import { toLogLines, type LogSink } from '../log-sink.js';
