@@ -54,6 +54,14 @@ enum fn_vmm_command {
    * FN_EVENT_PANIC with a message and exits, like a guest panic.
    */
   FN_VMM_CMD_RESET = 0x101,
+  /*
+   * RESTORE input: {"dir": string, "base": string | null, "memoryMiB": string}. Only to a VMM
+   * that holds no VM yet (ptrace-vmm started by its launcher, below): it restores the snapshot in
+   * dir exactly as `--restore DIR [--base FILE] --memory-mib N` would, and answers with the frame
+   * a restore sends (FN_EVENT_READY, {"restored": ...}, see below) instead of a DONE. A refused
+   * snapshot is a DONE reply with FN_VMM_STATUS_BAD_SNAPSHOT; the VMM then still holds no VM.
+   */
+  FN_VMM_CMD_RESTORE = 0x102,
 };
 
 enum fn_vmm_status {

@@ -34,6 +34,9 @@ struct err {
 int fail(struct err *e, uint32_t status, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Set in a VMM the launcher made: die() also sends its message to the parent as a PANIC frame
+ * (there is no stderr of this VM's own for the parent to read). */
+extern int panic_frame_on_die;
 /* A refused input (usage, bad snapshot files): one line on stderr, exit status 2. */
 _Noreturn void refuse(const struct err *e);
 
@@ -171,6 +174,11 @@ extern uint64_t tsc_khz_override;
 void control_command(const struct fn_window_header *h);
 int vm_snapshot(const char *dir, const char *base, char *json, size_t cap, struct err *e);
 int vm_reset(char *json, size_t cap, struct err *e);
+
+/* main.c, launcher.c */
+int restore_vm(const char *dir, const char *base, char *json, size_t cap, struct err *e);
+_Noreturn void standby_main(void);
+int launcher_main(const char *path);
 
 /* small helpers (util.c) */
 uint64_t now_ns(void);
