@@ -109,6 +109,8 @@ struct tracee_spec {
   const struct runs *populate_write;
 };
 pid_t tracee_spawn(const struct tracee_spec *spec, struct err *e);
+/* Forks a guest process now that waits for the next restore's tracee_spawn (launcher VMMs). */
+void tracee_prefork(void);
 void tracee_kill(pid_t pid);
 void tracee_kill_later(pid_t pid);
 void tracee_reap_dead(void);
@@ -155,6 +157,11 @@ void vm_replace_snapshot(struct snapshot *s);
 int snapshot_load(const char *dir, const char *base_path, uint64_t mem, struct snapshot **out, struct err *e);
 void snapshot_free(struct snapshot *s);
 int vm_start_from_snapshot(struct snapshot *s, struct err *e);
+/* Where the last restore's time went: mapping and planning here, starting the guest process. */
+struct restore_timings {
+  double plan_us, spawn_us;
+};
+extern struct restore_timings restore_timings;
 
 /* doorbell.c */
 uint32_t vm_run_to_doorbell(void);
