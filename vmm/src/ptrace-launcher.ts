@@ -29,8 +29,11 @@ export interface StandbyVmm {
   pid: number;
 }
 
-/** Standby VMMs kept connected: a cold start and the refill it triggers take one each. */
-const STANDBY_TARGET = 2;
+/**
+ * Standby VMMs kept connected. A cold start and the pool refill it triggers take one each, and
+ * the next cold start may come before the launcher has replaced them: keep two such pairs.
+ */
+const STANDBY_TARGET = 4;
 const STDERR_KEEP_BYTES = 4096;
 
 export class PtraceLauncher {
