@@ -76,7 +76,8 @@ enum fn_vmm_status {
  * in place of the guest's READY: u32 FN_EVENT_READY | header with status FN_STATUS_OK |
  * output JSON {"restored": {"us": x, "pages": n, "diffPages": n}}. The guest is then waiting for
  * its next command exactly as if its doorbell had just returned. A restore that is refused (bad
- * files) prints one line on stderr and exits with status 2 before any frame.
+ * files) prints one line on stderr and exits with status 2 before any frame. RESTORE answers with
+ * the same READY frame (plus "planUs" and "spawnUs": where the restore's time went).
  *
  * ---------------------------------------------------------------------------------------------
  * The bytes of pages.bin and of cpu.bin's envelope are read and written by one C implementation,

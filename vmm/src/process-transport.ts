@@ -3,7 +3,8 @@
  * transport"). Two programs speak it:
  *  - ptrace: vmm/build/ptrace-vmm runs the KVM guest ELF at its guest-physical addresses
  *    in a traced process; every syscall is refused, the doorbell is handled like a VM exit, and
- *    it implements SNAPSHOT, RESET and restore (guest/include/fn_vmm_control.h).
+ *    it implements SNAPSHOT, RESET and restore (guest/include/fn_vmm_control.h). A restore runs
+ *    in a VMM the launcher made ahead of need (ptrace-launcher.ts), over its Unix connection.
  *  - process: guest/build/fn-guest-process, the runtime built for Linux under seccomp strict mode
  *    (only read, write and exit); no snapshots.
  * Both are development backends for machines without /dev/kvm, NOT a VM boundary: a kernel bug

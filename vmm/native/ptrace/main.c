@@ -6,6 +6,8 @@
  *   ptrace-vmm <fn-guest.elf> [--memory-mib N]                       boot the guest
  *   ptrace-vmm [<fn-guest.elf>] --restore DIR [--base FILE] [--memory-mib N]
  *                                                   restore a snapshot (the ELF is not read)
+ *   ptrace-vmm --launcher SOCKET                    fork a standby VMM per connection, which
+ *                                                   restores on RESTORE (launcher.c)
  *   options: --tsc-khz N     the TSC frequency to hand the guest when the parent sends 0
  *                            (default: measured over the first 5 ms of this process)
  *            --no-populate   do not prefault the snapshot's data pages on restore
@@ -28,7 +30,7 @@
  * doorbell.c (run to the next doorbell), tracee.c (the guest process), elf_image.c (fresh boot),
  * cpu_state.c (registers, FPU, cpu.bin), memory_files.c (memory images, pages.bin),
  * dirty_pages.c (pagemap scans), guest_memory.c (process_vm_readv/writev), snapshot.c,
- * restore.c, reset.c, control.c (control requests and replies), util.c.
+ * restore.c, reset.c, control.c (control requests and replies), launcher.c, util.c.
  */
 #include "vmm.h"
 
