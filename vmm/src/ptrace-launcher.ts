@@ -204,7 +204,14 @@ export async function sharedLauncher(): Promise<PtraceLauncher | undefined> {
   });
 }
 
-/** Starts this process's launcher now, so the first restore does not pay for it. */
-export function prepareRestores(): void {
-  void sharedLauncher();
+/**
+ * Starts this process's launcher now, so the first restore does not pay for it. The returned
+ * function stops it again (a platform shutting down leaves no process behind); a later restore
+ * would start a new one.
+ */
+export function prepareRestores(): () => void {
+  const starting = sharedLauncher();
+  return () => {
+    void starting.then((launcher) => launcher?.close());
+  };
 }

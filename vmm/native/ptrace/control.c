@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #define INPUT_MAX 65536
 
@@ -209,8 +210,10 @@ static int restore_command(const char *input, char *out, size_t cap, uint32_t *e
     vm.mem = mib << 20;
     rc = restore_vm(m[0].value, m[1].value, out, cap, e);
   }
-  if (rc == 0)
+  if (rc == 0) {
     *event = FN_EVENT_READY;
+    prctl(PR_SET_NAME, "ptrace-vmm"); /* a VMM holding a VM now, like one started with --restore */
+  }
   for (int i = 0; i < 3; i++)
     free(m[i].value);
   return rc;

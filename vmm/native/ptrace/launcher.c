@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -55,6 +56,7 @@ static void fork_vmm(int conn)
   if (pid > 0)
     return;
   signal(SIGCHLD, SIG_DFL); /* the VMM waits for its guest process */
+  prctl(PR_SET_NAME, "ptrace-standby"); /* "ptrace-vmm" once it holds a VM (RESTORE) */
   if (dup2(conn, 0) != 0 || dup2(conn, 1) != 1)
     _exit(1);
   close(conn);
@@ -63,6 +65,8 @@ static void fork_vmm(int conn)
 
 int launcher_main(const char *path)
 {
+  /* Not a VMM itself: a name of its own, so nothing that counts VMM processes counts this one. */
+  prctl(PR_SET_NAME, "fn-vmm-launcher");
   int listener = listen_on(path);
   signal(SIGCHLD, SIG_IGN); /* VMMs are reaped by the kernel: nobody here waits for them */
   tsc_khz(); /* calibrated once here: every VMM forked later inherits it and never waits for it */

@@ -246,6 +246,7 @@ static _Noreturn void spare_main(int sock)
       read_runs(sock, &wr, m.write_runs) != 0)
     child_fail("the page runs did not arrive", EPROTO);
   close(sock);
+  prctl(PR_SET_NAME, "ptrace-vmm"); /* as a guest process forked by a VMM holding a VM is named */
   struct tracee_spec spec = {.mem = m.mem, .backing = &b, .populate_read = &rd, .populate_write = &wr};
   child_main(&spec);
 }
