@@ -150,17 +150,17 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
 
   // Until the worker has reported, invocations answer 503 (no worker yet): retry, not an error.
   const inProcessHost = (options.vmHosts ?? (platform === 'kvm' ? 'processes' : 'in-process')) === 'in-process';
+  // ptrace VMs held here restore into VMMs made ahead of need: start their launcher now, not on
+  // the first cold start (vmm/src/ptrace-launcher.ts). Its VMMs die with it: closed after the worker.
+  if (platform === 'ptrace' && inProcessHost) {
+    const stopLauncher = prepareRestores();
+    closers.add('ptrace VMM launcher', async () => stopLauncher());
+  }
   const worker = await attempt(
     () => Worker.start({ hosts: options.hosts ?? 2, inProcessHost }),
     (e) => fail(e, "could not start the worker's VMM host processes"),
   );
   closers.add('worker', () => worker.close());
-  // ptrace VMs held here restore into VMMs made ahead of need: start their launcher now, not on
-  // the first cold start (vmm/src/ptrace-launcher.ts).
-  if (platform === 'ptrace' && inProcessHost) {
-    const stopLauncher = prepareRestores();
-    closers.add('ptrace VMM launcher', async () => stopLauncher());
-  }
   const onBus = await serveWorkerOnBus(bus, { workerId: WORKER_ID, worker, snapshotFor: (key) => deployer.snapshotFor(key as Digest) });
   closers.add('worker endpoint', () => onBus.close());
 

@@ -12,7 +12,8 @@
  *
  * The socket lives in a fresh 0700 directory (only this user may have VMMs made). The launcher
  * and idle standby connections are unref'd: they never keep this process alive, and when it
- * exits the launcher sees its stdin close and stops, and each standby VMM its connection close.
+ * exits the launcher sees its stdin close and stops. Its VMMs die with it (even one whose guest
+ * spins and never reads its connection), so close() it only after the VMs it made.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

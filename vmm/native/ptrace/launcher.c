@@ -10,8 +10,8 @@
  * (fn_vmm_control.h), then serves the restored VM exactly as `--restore` would. The parent keeps
  * a few such VMMs connected ahead of need, so a cold start skips process creation altogether.
  *
- * It stops when its stdin (a pipe from the parent) reaches EOF, and removes the socket. The VMMs
- * it forked outlive it only as long as their own connections.
+ * It stops when its stdin (a pipe from the parent) reaches EOF, and removes the socket; the VMMs
+ * it forked die with it (PR_SET_PDEATHSIG), with their guests.
  */
 #include "vmm.h"
 
@@ -48,6 +48,7 @@ static int same_user(int fd)
 
 static void fork_vmm(int conn)
 {
+  pid_t launcher = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     fprintf(stderr, "ptrace-vmm launcher: fork: %s\n", strerror(errno));
@@ -57,6 +58,11 @@ static void fork_vmm(int conn)
     return;
   signal(SIGCHLD, SIG_DFL); /* the VMM waits for its guest process */
   prctl(PR_SET_NAME, "ptrace-standby"); /* "ptrace-vmm" once it holds a VM (RESTORE) */
+  /* A VMM waiting on a guest that spins never reads its connection, so it would not notice its
+   * parent process going away. The launcher does (its stdin closes): its end is theirs too. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != launcher)
+    _exit(0);
   if (dup2(conn, 0) != 0 || dup2(conn, 1) != 1)
     _exit(1);
   close(conn);
