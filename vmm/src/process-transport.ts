@@ -11,7 +11,6 @@
  * reachable through ptrace stops or read/write would be reachable from them. Production uses KVM.
  */
 import { spawn } from 'node:child_process';
-import type { Socket } from 'node:net';
 import { GuestCommand, GuestEvent, WINDOW_DATA_MAX, WINDOW_HEADER_SIZE } from './abi.js';
 import { GuestCrashedError, GuestTimeoutError, VmClosedError, VmBusyError, VmSnapshotError } from './errors.js';
 import { freshEntropy, nowUnixNs } from './host-inputs.js';
