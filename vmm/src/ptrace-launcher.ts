@@ -79,6 +79,10 @@ export class PtraceLauncher {
         child.unref();
         for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as Socket).unref();
         const launcher = new PtraceLauncher(child, socketPath, dir);
+        // The launcher removes its socket when this process goes; the directory is ours to remove.
+        const removeDir = () => rmSync(dir, { recursive: true, force: true });
+        process.once('exit', removeDir);
+        child.once('exit', () => process.removeListener('exit', removeDir));
         launcher.topUp();
         resolve(launcher);
       });
