@@ -107,6 +107,7 @@ async function main(): Promise<void> {
   await baseline.stop();
 
   const hopFigures = Object.fromEntries(Object.entries(hops).map(([hop, ms]) => [`hop_${hop}_ms_p50`, round(ms, 3)]));
+  const coldHopFigures = Object.fromEntries(Object.entries(hopMedians(cold)).map(([hop, ms]) => [`cold_hop_${hop}_ms_p50`, round(ms, 3)]));
   report(
     'http',
     {
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
       ...hopFigures,
       cold_http_ms_p50: round(median(cold.latenciesMs), 2),
       cold_http_ms_p99: round(percentile(cold.latenciesMs, 99), 2),
+      ...coldHopFigures,
       inprocess_http_ms_p50: round(median(baseWarm.latenciesMs), 3),
       inprocess_http_ms_p99: round(percentile(baseWarm.latenciesMs, 99), 3),
       fn_rps: round(fn.rps, 1),
@@ -134,6 +136,7 @@ async function main(): Promise<void> {
       hop_gateway_ms_p50: 'per-hop medians from Server-Timing (own time of each hop)',
       hop_http_ms_p50: 'client latency beyond the gateway handler: HTTP, loopback, client',
       cold_http_ms_p50: 'first request of a new version: restore + invoke',
+      cold_hop_restore_ms_p50: 'per-hop medians of the cold requests (restore: the VM restore alone)',
       inprocess_http_ms_p50: 'baseline: hono + @hono/node-server in its own process, same client',
       fresh_throughput_over_inprocess: 'fn req/s (reset per invocation) ÷ baseline req/s, same concurrency',
     },

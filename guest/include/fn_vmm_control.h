@@ -54,6 +54,14 @@ enum fn_vmm_command {
    * FN_EVENT_PANIC with a message and exits, like a guest panic.
    */
   FN_VMM_CMD_RESET = 0x101,
+  /*
+   * RESTORE input: {"dir": string, "base": string | null, "memoryMiB": string}. Only to a VMM
+   * that holds no VM yet (ptrace-vmm started by its launcher, below): it restores the snapshot in
+   * dir exactly as `--restore DIR [--base FILE] --memory-mib N` would, and answers with the frame
+   * a restore sends (FN_EVENT_READY, {"restored": ...}, see below) instead of a DONE. A refused
+   * snapshot is a DONE reply with FN_VMM_STATUS_BAD_SNAPSHOT; the VMM then still holds no VM.
+   */
+  FN_VMM_CMD_RESTORE = 0x102,
 };
 
 enum fn_vmm_status {
@@ -68,7 +76,8 @@ enum fn_vmm_status {
  * in place of the guest's READY: u32 FN_EVENT_READY | header with status FN_STATUS_OK |
  * output JSON {"restored": {"us": x, "pages": n, "diffPages": n}}. The guest is then waiting for
  * its next command exactly as if its doorbell had just returned. A restore that is refused (bad
- * files) prints one line on stderr and exits with status 2 before any frame.
+ * files) prints one line on stderr and exits with status 2 before any frame. RESTORE answers with
+ * the same READY frame (plus "planUs" and "spawnUs": where the restore's time went).
  *
  * ---------------------------------------------------------------------------------------------
  * The bytes of pages.bin and of cpu.bin's envelope are read and written by one C implementation,

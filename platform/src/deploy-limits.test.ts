@@ -16,22 +16,27 @@ afterEach(async () => {
 });
 const SPIN = `for (;;) {} export default { fetch() { return new Response('never'); } };`;
 
-/** pids of ptrace-vmm processes started by this process (the VMs it runs). */
+/**
+ * pids of the ptrace-vmm processes that hold this process's VMs: its own children, or children of
+ * its VMM launcher (vmm/src/ptrace-launcher.ts; its standby VMMs are named ptrace-standby until
+ * they restore a VM, so they are not counted).
+ */
 function vmmChildren(): number[] {
   const name = basename(ptraceVmmPath).slice(0, 15);
-  return readdirSync('/proc')
+  const procs = readdirSync('/proc')
     .filter((d) => /^[0-9]+$/.test(d))
-    .filter((pid) => {
+    .flatMap((pid) => {
       try {
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
         const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
         const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        return ppid === process.pid && comm === name;
+        return [{ pid: Number(pid), comm, ppid }];
       } catch {
-        return false; // gone meanwhile
+        return []; // gone meanwhile
       }
-    })
-    .map(Number);
+    });
+  const launchers = new Set(procs.filter((p) => p.ppid === process.pid && p.comm === 'fn-vmm-launcher').map((p) => p.pid));
+  return procs.filter((p) => p.comm === name && (p.ppid === process.pid || launchers.has(p.ppid))).map((p) => p.pid);
 }
 
 async function platformWith(options: Partial<PlatformOptions>) {

@@ -22,7 +22,7 @@ import { AsyncRunner, createApp, SourceMapFiles, startServer, stdoutLogger, thre
 import { Registry } from '@fn/registry';
 import { InProcessBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
 import { DEFAULT_GRACE_MS, SnapshotStore, type Digest, type GcReport } from '@fn/snapshots';
-import { choosePlatform, probeKvm, type Platform } from '@fn/vmm';
+import { choosePlatform, prepareRestores, probeKvm, type Platform } from '@fn/vmm';
 import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
 import { SqliteAsyncQueue, type AsyncOptions } from './async/index.js';
 import { Closers } from './closers.js';
@@ -165,6 +165,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
 
   // Until the worker has reported, invocations answer 503 (no worker yet): retry, not an error.
   const inProcessHost = (options.vmHosts ?? (platform === 'kvm' ? 'processes' : 'in-process')) === 'in-process';
+  // ptrace VMs held here restore into VMMs made ahead of need: start their launcher now, not on
+  // the first cold start (vmm/src/ptrace-launcher.ts). Its VMMs die with it: closed after the worker.
+  if (platform === 'ptrace' && inProcessHost) {
+    const stopLauncher = prepareRestores();
+    closers.add('ptrace VMM launcher', async () => stopLauncher());
+  }
   const worker = await attempt(
     () => Worker.start({ hosts: options.hosts ?? 2, inProcessHost }),
     (e) => fail(e, "could not start the worker's VMM host processes"),

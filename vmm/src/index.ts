@@ -17,3 +17,4 @@ export { choosePlatform, ptraceUsable, type Backend } from './platform-choice.js
 export { scaledTimeout, timeoutScale } from './time-scale.js';
 export { nativeAddonPath } from './native.js';
 export { ptraceVmmPath } from './ptrace-vmm.js';
+export { prepareRestores } from './ptrace-launcher.js';

@@ -19,6 +19,7 @@ import { decodeInvokeOutput, encodeMetaAndBytes, parseJsonOutput } from './paylo
 import { ProcessTransport } from './process-transport.js';
 import { processSandboxSpec, ptraceSpec } from './child-specs.js';
 import { choosePlatform } from './platform-choice.js';
+import { sharedLauncher } from './ptrace-launcher.js';
 import { BootOptionsSchema, LoadOptionsSchema, LoadOutputSchema, type BootOptions, type InvokeRequest, type LoadOptions, type LogEntry } from './schemas.js';
 import type { ExchangeResult, GuestTransport, Platform, ResetInfo } from './transport.js';
 import { checkResponseLimits, type VmRequest } from '@fn/contract';
@@ -99,7 +100,10 @@ export class MicroVM {
     const started = performance.now();
     let transport: GuestTransport;
     if (snapshot.platform === 'ptrace') {
-      transport = new ProcessTransport(ptraceSpec(snapshot.memoryMiB, snapshot));
+      // A VMM the launcher made ahead of need (no process start now); spawned when there is none.
+      const vmm = await (await sharedLauncher())?.take().catch(() => undefined);
+      const { dir, baseMemoryPath, memoryMiB } = snapshot;
+      transport = new ProcessTransport(vmm ? { platform: 'ptrace', vmm, restore: { dir, baseMemoryPath, memoryMiB } } : ptraceSpec(memoryMiB, snapshot));
     } else if (snapshot.platform === 'kvm') {
       transport = await KvmTransport.restore(snapshot.memoryMiB, snapshot);
     } else {

@@ -3,24 +3,27 @@
  * transport"). Two programs speak it:
  *  - ptrace: vmm/build/ptrace-vmm runs the KVM guest ELF at its guest-physical addresses
  *    in a traced process; every syscall is refused, the doorbell is handled like a VM exit, and
- *    it implements SNAPSHOT, RESET and restore (guest/include/fn_vmm_control.h).
+ *    it implements SNAPSHOT, RESET and restore (guest/include/fn_vmm_control.h). A restore runs
+ *    in a VMM the launcher made ahead of need (ptrace-launcher.ts), over its Unix connection.
  *  - process: guest/build/fn-guest-process, the runtime built for Linux under seccomp strict mode
  *    (only read, write and exit); no snapshots.
  * Both are development backends for machines without /dev/kvm, NOT a VM boundary: a kernel bug
  * reachable through ptrace stops or read/write would be reachable from them. Production uses KVM.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { GuestCommand, GuestEvent, WINDOW_DATA_MAX, WINDOW_HEADER_SIZE } from './abi.js';
 import { GuestCrashedError, GuestTimeoutError, VmClosedError, VmBusyError, VmSnapshotError } from './errors.js';
 import { freshEntropy, nowUnixNs } from './host-inputs.js';
 import type { ExchangeRequest, ExchangeResult, GuestTransport, ResetInfo, SnapshotInfo, SnapshotRequest } from './transport.js';
 import { decodeGuestHeader, encodeHostHeader } from './window-header.js';
 import { FrameReader, type GuestFrame } from './frame-reader.js';
+import type { StandbyVmm } from './ptrace-launcher.js';
 
 const STDERR_KEEP_BYTES = 4096;
 /** guest/include/fn_vmm_control.h */
 const VMM_CMD_SNAPSHOT = 0x100;
 const VMM_CMD_RESET = 0x101;
+const VMM_CMD_RESTORE = 0x102;
 const CONTROL_TIMEOUT_MS = 60_000;
 
 /** Which program to start and how. */
@@ -30,6 +33,21 @@ export interface ChildSpec {
   args: string[];
   /** Set when the child restores a snapshot: a refusal then means a bad snapshot, not a crash. */
   restoring?: boolean;
+}
+
+/** A VMM the launcher made (ptrace-launcher.ts), and the snapshot to restore into it. */
+export interface StandbyRestore {
+  platform: 'ptrace';
+  vmm: StandbyVmm;
+  restore: { dir: string; baseMemoryPath?: string | undefined; memoryMiB: number };
+}
+
+/** The byte stream to one VMM process: its pipes, or its connection. */
+interface Conduit {
+  readonly pid: number;
+  write(bytes: Buffer): void;
+  /** SIGKILL, unless it already ended. */
+  kill(): void;
 }
 
 interface Pending {
@@ -46,27 +64,78 @@ export class ProcessTransport implements GuestTransport {
   readonly announcesReady = true;
   /** The window header goes in front of the input, written in place: one write, no copy. */
   readonly inputHeadroom = WINDOW_HEADER_SIZE;
-  private readonly child: ChildProcess;
+  private readonly conduit: Conduit;
   private readonly reader = new FrameReader(WINDOW_DATA_MAX);
   private pending: Pending | undefined;
   /** Frames that arrived while no exchange was waiting (the READY frame can beat the first call). */
   private readonly early: GuestFrame[] = [];
   private deadReason: string | undefined;
   private stderrTail = '';
+  /** Restoring (spawned with --restore, or RESTORE sent): a refusal means a bad snapshot. */
+  private restoring: boolean;
 
-  constructor(private readonly spec: ChildSpec) {
+  constructor(spec: ChildSpec | StandbyRestore) {
     this.platform = spec.platform;
-    this.child = spawn(spec.path, spec.args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.child.stderr!.on('data', (chunk: Buffer) => {
+    this.restoring = 'vmm' in spec || spec.restoring === true;
+    this.conduit = 'vmm' in spec ? this.connected(spec) : this.spawned(spec);
+  }
+
+  /** A VMM started for this VM alone; its stderr explains an exit. */
+  private spawned(spec: ChildSpec): Conduit {
+    const child = spawn(spec.path, spec.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_KEEP_BYTES);
     });
     // EPIPE after the guest died is reported through 'exit'; don't let it crash the host.
-    this.child.stdin!.on('error', () => {});
-    this.child.on('error', (err) => this.fail(new GuestCrashedError('spawn', `could not start ${spec.path}: ${err.message}`, { cause: err })));
+    child.stdin!.on('error', () => {});
+    child.on('error', (err) => this.fail(new GuestCrashedError('spawn', `could not start ${spec.path}: ${err.message}`, { cause: err })));
     // 'close', not 'exit': 'exit' can come before the child's last stderr bytes are read, and the
     // reason a VMM gives for refusing a snapshot is in those bytes.
-    this.child.on('close', (code, signal) => this.onExit(code, signal));
+    child.on('close', (code, signal) => this.onExit(code, signal));
+    return {
+      pid: child.pid ?? -1,
+      write: (bytes) => child.stdin!.write(bytes),
+      kill: () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      },
+    };
+  }
+
+  /** A standby VMM from the launcher: RESTORE goes out at once, its READY is the first frame. */
+  private connected(spec: StandbyRestore): Conduit {
+    const { socket, pid } = spec.vmm;
+    let open = true;
+    socket.removeAllListeners();
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => {}); // reported through 'close'
+    socket.on('close', () => {
+      open = false;
+      this.onExit(null, null);
+    });
+    const conduit: Conduit = {
+      pid,
+      write: (bytes) => {
+        if (open) socket.write(bytes);
+      },
+      kill: () => {
+        // While the connection is open its VMM is alive (the guest process holds no descriptors),
+        // so the pid is still this VMM's.
+        if (!open) return;
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+        socket.destroy();
+      },
+    };
+    const { dir, baseMemoryPath, memoryMiB } = spec.restore;
+    const json = JSON.stringify({ dir, base: baseMemoryPath ?? null, memoryMiB: String(memoryMiB) });
+    const framed = Buffer.alloc(this.inputHeadroom + Buffer.byteLength(json));
+    framed.write(json, this.inputHeadroom, 'utf8');
+    this.sendVia(conduit, VMM_CMD_RESTORE, framed);
+    return conduit;
   }
 
   exchange(request: ExchangeRequest): Promise<ExchangeResult> {
@@ -118,18 +187,22 @@ export class ProcessTransport implements GuestTransport {
   }
 
   get hostPid(): number {
-    return this.child.pid ?? -1;
+    return this.conduit.pid;
   }
 
   close(): void {
     if (this.deadReason === undefined) this.deadReason = 'closed by the caller';
     this.pending?.reject(new VmClosedError(this.deadReason));
     this.clearPending();
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    this.conduit.kill();
   }
 
   /** `input` (if any) starts with inputHeadroom bytes for the header, which is written there. */
   private send(command: number, input: Buffer | null): void {
+    this.sendVia(this.conduit, command, input);
+  }
+
+  private sendVia(conduit: Conduit, command: number, input: Buffer | null): void {
     const header = {
       command,
       inputLen: input ? input.length - this.inputHeadroom : 0,
@@ -138,11 +211,11 @@ export class ProcessTransport implements GuestTransport {
       entropy: freshEntropy(),
     };
     if (!input) {
-      this.child.stdin!.write(encodeHostHeader(header));
+      conduit.write(encodeHostHeader(header));
       return;
     }
     encodeHostHeader(header, input);
-    this.child.stdin!.write(input);
+    conduit.write(input);
   }
 
   private onData(chunk: Buffer): void {
@@ -162,6 +235,12 @@ export class ProcessTransport implements GuestTransport {
   private onFrame(frame: GuestFrame): void {
     const p = this.pending!;
     const h = decodeGuestHeader(frame.header);
+    if (this.restoring && frame.event === GuestEvent.Done && h.status !== 0) {
+      // A RESTORE the VMM refused (its files): a bad snapshot, as a --restore's exit status 2 says.
+      this.fail(new VmSnapshotError(`the snapshot could not be restored: ${refusalMessage(frame.output)}`));
+      return;
+    }
+    if (frame.event === GuestEvent.Ready) this.restoring = false;
     if (frame.event === GuestEvent.Sleep) {
       // A timer is pending in the guest: sleep for it here, never past the deadline, then resume.
       const ms = Math.min(Number(h.sleepNs / 1_000_000n), Math.max(0, p.deadline - Date.now()));
@@ -184,7 +263,7 @@ export class ProcessTransport implements GuestTransport {
     if (!p) return;
     this.deadReason = 'stopped after a timeout';
     this.clearPending();
-    this.child.kill('SIGKILL');
+    this.conduit.kill();
     p.reject(new GuestTimeoutError(p.request.timeoutMs));
   }
 
@@ -195,9 +274,11 @@ export class ProcessTransport implements GuestTransport {
         ? 'the guest process was killed by SIGKILL: it made a system call that seccomp strict mode forbids, or ran out of host memory'
         : signal
           ? `the guest process died from ${signal}`
-          : `the guest process exited with code ${code}`;
+          : code === null
+            ? `the VMM process (pid ${this.conduit.pid}) ended without a word`
+            : `the guest process exited with code ${code}`;
     const tail = this.stderrTail.trim();
-    if (this.spec.restoring && code === 2) {
+    if (this.restoring && code === 2) {
       // ptrace-vmm refuses unusable snapshot files with exit status 2 before its first frame.
       this.fail(new VmSnapshotError(`the snapshot could not be restored: ${tail || 'no reason given'}`));
       return;
@@ -209,7 +290,7 @@ export class ProcessTransport implements GuestTransport {
     if (this.deadReason === undefined) this.deadReason = err.message;
     const p = this.pending;
     this.clearPending();
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    this.conduit.kill();
     p?.reject(err);
   }
 
@@ -219,6 +300,16 @@ export class ProcessTransport implements GuestTransport {
     if (this.pending.sleepTimer) clearTimeout(this.pending.sleepTimer);
     this.pending = undefined;
   }
+}
+
+function refusalMessage(output: Buffer): string {
+  try {
+    const message = (JSON.parse(output.toString('utf8')) as { error?: { message?: unknown } }).error?.message;
+    if (typeof message === 'string') return message;
+  } catch {
+    // not JSON: say so below
+  }
+  return 'the VMM refused it without a readable reason';
 }
 
 function num(value: unknown): number {

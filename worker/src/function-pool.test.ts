@@ -70,3 +70,32 @@ it('waits out a reset rather than restoring a VM cold, and drops VMs that are go
   expect(restores()).toBe(2);
   expect(pool.metrics().idle).toBe(0);
 });
+
+it('starts the refill a cold start calls for only once that cold start is done, not beside it', async () => {
+  const host = new StandInHost();
+  const clock = new ManualClock();
+  const waiting: (() => void)[] = [];
+  let restores = 0;
+  const hosts = {
+    // Every restore waits until the test lets it finish: "in flight" is exact.
+    restore: () =>
+      new Promise((resolve) => {
+        const vmId = `vm-${++restores}`;
+        waiting.push(() => {
+          host.held.add(vmId);
+          resolve({ host, vm: { vmId, pid: 1, platform: 'ptrace', restoreMs: 1 } });
+        });
+      }),
+  } as unknown as HostPool;
+  const withSpare = { ...settings, spare: 1 };
+  const pool = new FunctionPool('f', snapshot, 1000, withSpare, { hosts, clock, reserve: () => true, unreserve: () => {}, onEmpty: () => {} });
+  const cold = pool.acquire();
+  clock.advance(0); // the pool's maintenance runs while the cold restore is in flight…
+  expect(restores).toBe(1); // …and adds no second restore to compete with it
+  waiting.shift()!();
+  const acquired = await cold;
+  expect(acquired.cold).toBe(true);
+  pool.release(acquired.vm);
+  clock.advance(0);
+  expect(restores).toBe(2); // the spare VM, once the cold start has been answered
+});

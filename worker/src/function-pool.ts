@@ -11,7 +11,7 @@
  * takes the most recently used one whose reset has finished; one still resetting only when no
  * other is ready (waiting out a reset is still far cheaper than a restore). Everything else —
  * refilling up to the target, trimming above it, scaling to zero — happens in maintain(), which
- * runs from timers, never on a request's path. A VM that died (timeout, OOM, crash, lost host) is
+ * runs from timers, never on a request's path, and refills wait while a cold start is in flight. A VM that died (timeout, OOM, crash, lost host) is
  * dropped and never handed out again.
  */
 import type { VmSnapshot } from '@fn/vmm';
@@ -227,7 +227,10 @@ export class FunctionPool {
     const target = this.target(now);
     const total = () => this.idle.length + this.busy.size + this.coldStarting + this.refilling;
     while (this.idle.length > 0 && total() > target) this.discard(this.idle.shift()!);
-    while (total() < target && this.refilling < this.settings.refillConcurrency && now >= this.refillNotBefore) {
+    // A refill started while a request waits for its own (cold) restore would compete with it for
+    // the CPU — on a small host that doubles the cold start. It waits for the cold start's
+    // release(), which runs maintain() again.
+    while (total() < target && this.coldStarting === 0 && this.refilling < this.settings.refillConcurrency && now >= this.refillNotBefore) {
       if (!this.deps.reserve(this, 'refill')) break;
       this.refilling++;
       void this.refillOne();

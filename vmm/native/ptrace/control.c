@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #define INPUT_MAX 65536
 
@@ -172,6 +173,8 @@ end:
 /* ---- commands -------------------------------------------------------------------------------- */
 static int snapshot_command(const char *input, char *out, size_t cap, struct err *e)
 {
+  if (vm.pid < 0)
+    return fail(e, FN_VMM_STATUS_BAD_STATE, "BadState", "SNAPSHOT before RESTORE: this VMM holds no VM yet");
   struct member m[] = {{"dir", NULL, 0}, {"base", NULL, 0}};
   int rc = parse_object(input, m, 2, e);
   if (rc == 0 && (!m[0].value || !m[0].value[0]))
@@ -190,6 +193,32 @@ static int reset_command(const char *input, char *out, size_t cap, struct err *e
   return vm_reset(out, cap, e);
 }
 
+/* RESTORE: only in a VMM that holds no VM (one the launcher made). Answers READY on success. */
+static int restore_command(const char *input, char *out, size_t cap, uint32_t *event, struct err *e)
+{
+  if (vm.pid >= 0 || vm.snap)
+    return fail(e, FN_VMM_STATUS_BAD_STATE, "BadState", "RESTORE into a VMM that holds a VM already: start another VMM");
+  struct member m[] = {{"dir", NULL, 0}, {"base", NULL, 0}, {"memoryMiB", NULL, 0}};
+  int rc = parse_object(input, m, 3, e);
+  char *end = NULL;
+  unsigned long long mib = m[2].value ? strtoull(m[2].value, &end, 10) : 0;
+  if (rc == 0 && (!m[0].value || !m[0].value[0] || !m[2].value))
+    rc = fail(e, FN_VMM_STATUS_BAD_REQUEST, "BadRequest", "RESTORE needs {\"dir\": \"<directory>\", \"memoryMiB\": \"<n>\"}");
+  else if (rc == 0 && (end == m[2].value || *end || mib < 8 || mib > 4095))
+    rc = fail(e, FN_VMM_STATUS_BAD_REQUEST, "BadRequest", "RESTORE: memoryMiB must be 8..4095, not \"%s\"", m[2].value);
+  if (rc == 0) {
+    vm.mem = mib << 20;
+    rc = restore_vm(m[0].value, m[1].value, out, cap, e);
+  }
+  if (rc == 0) {
+    *event = FN_EVENT_READY;
+    prctl(PR_SET_NAME, "ptrace-vmm"); /* a VMM holding a VM now, like one started with --restore */
+  }
+  for (int i = 0; i < 3; i++)
+    free(m[i].value);
+  return rc;
+}
+
 void control_command(const struct fn_window_header *h)
 {
   static char input[INPUT_MAX + 1];
@@ -198,6 +227,7 @@ void control_command(const struct fn_window_header *h)
   frame_read_input(input, h->input_len, keep);
   input[keep] = 0;
   struct err e = {0};
+  uint32_t event = FN_EVENT_DONE;
   int rc;
   if (h->magic != FN_WINDOW_MAGIC || h->abi_version != FN_ABI_VERSION)
     rc = fail(&e, FN_VMM_STATUS_BAD_REQUEST, "BadRequest", "bad window magic or ABI version in the command header");
@@ -209,10 +239,12 @@ void control_command(const struct fn_window_header *h)
     rc = snapshot_command(input, out, sizeof out, &e);
   else if (h->command == FN_VMM_CMD_RESET)
     rc = reset_command(input, out, sizeof out, &e);
+  else if (h->command == FN_VMM_CMD_RESTORE)
+    rc = restore_command(input, out, sizeof out, &event, &e);
   else
     rc = fail(&e, FN_VMM_STATUS_BAD_REQUEST, "BadRequest", "unknown VMM command 0x%x", h->command);
   if (rc == 0) {
-    frame_reply(h->command, FN_EVENT_DONE, FN_STATUS_OK, out);
+    frame_reply(h->command, event, FN_STATUS_OK, out);
     return;
   }
   char name[80], msg[2200];

@@ -6,6 +6,8 @@
  *   ptrace-vmm <fn-guest.elf> [--memory-mib N]                       boot the guest
  *   ptrace-vmm [<fn-guest.elf>] --restore DIR [--base FILE] [--memory-mib N]
  *                                                   restore a snapshot (the ELF is not read)
+ *   ptrace-vmm --launcher SOCKET                    fork a standby VMM per connection, which
+ *                                                   restores on RESTORE (launcher.c)
  *   options: --tsc-khz N     the TSC frequency to hand the guest when the parent sends 0
  *                            (default: measured over the first 5 ms of this process)
  *            --no-populate   do not prefault the snapshot's data pages on restore
@@ -28,7 +30,7 @@
  * doorbell.c (run to the next doorbell), tracee.c (the guest process), elf_image.c (fresh boot),
  * cpu_state.c (registers, FPU, cpu.bin), memory_files.c (memory images, pages.bin),
  * dirty_pages.c (pagemap scans), guest_memory.c (process_vm_readv/writev), snapshot.c,
- * restore.c, reset.c, control.c (control requests and replies), util.c.
+ * restore.c, reset.c, control.c (control requests and replies), launcher.c, util.c.
  */
 #include "vmm.h"
 
@@ -41,12 +43,16 @@
 
 struct vm vm = {.pid = -1, .pagemap_fd = -1, .populate = 1};
 
+static void map_window(void);
+static _Noreturn void serve(void);
+
 static _Noreturn void usage(const char *why)
 {
   struct err e;
   fail(&e, 0, "UsageError",
        "%s\nusage: ptrace-vmm <fn-guest.elf> [--memory-mib N]\n"
        "       ptrace-vmm [<fn-guest.elf>] --restore DIR [--base FILE] [--memory-mib N]\n"
+       "       ptrace-vmm --launcher SOCKET   (a VMM per connection, restored by RESTORE)\n"
        "       options: --tsc-khz N, --no-populate, --scan=pagemap (N MiB: 8..4095, default 64)",
        why);
   refuse(&e);
@@ -80,26 +86,40 @@ static void boot(const char *elf)
   send_guest_frame(vm_run_to_doorbell());
 }
 
+/* Restores the snapshot in `dir` (over `base`) into this VMM, which holds no VM yet; fills
+ * `json` with the READY frame's output. -1 with `e` set if the files are refused (nothing
+ * started); a failure to start the guest process ends this program. */
+int restore_vm(const char *dir, const char *base, char *json, size_t cap, struct err *e)
+{
+  uint64_t t0 = now_ns();
+  struct snapshot *s;
+  if (snapshot_load(dir, base, vm.mem, &s, e) != 0)
+    return -1;
+  uint64_t data_pages = s->backing.data_pages, diff_pages = runs_pages(&s->backing.runs);
+  if (vm_start_from_snapshot(s, e) != 0)
+    die("%s", e->msg);
+  vm.last_event = FN_EVENT_READY;
+  snprintf(json, cap,
+           "{\"restored\":{\"us\":%.1f,\"pages\":%llu,\"diffPages\":%llu,\"planUs\":%.1f,\"spawnUs\":%.1f}}",
+           (double)(now_ns() - t0) / 1e3, (unsigned long long)data_pages, (unsigned long long)diff_pages,
+           restore_timings.plan_us, restore_timings.spawn_us);
+  return 0;
+}
+
 static void restore(const char *dir, const char *base)
 {
   struct err e;
-  uint64_t t0 = now_ns();
-  struct snapshot *s;
-  if (snapshot_load(dir, base, vm.mem, &s, &e) != 0)
-    refuse(&e);
-  uint64_t data_pages = s->backing.data_pages, diff_pages = runs_pages(&s->backing.runs);
-  if (vm_start_from_snapshot(s, &e) != 0)
-    die("%s", e.msg);
-  vm.last_event = FN_EVENT_READY;
   char json[256];
-  snprintf(json, sizeof json, "{\"restored\":{\"us\":%.1f,\"pages\":%llu,\"diffPages\":%llu}}",
-           (double)(now_ns() - t0) / 1e3, (unsigned long long)data_pages, (unsigned long long)diff_pages);
+  if (restore_vm(dir, base, json, sizeof json, &e) != 0)
+    refuse(&e);
   frame_reply(0, FN_EVENT_READY, FN_STATUS_OK, json);
 }
 
 /* A guest command: into the window, run the guest to its next doorbell, forward its frame. */
 static void guest_command(const struct fn_window_header *h)
 {
+  if (vm.pid < 0)
+    report_panic("guest command %u before RESTORE: this VMM holds no VM yet", h->command);
   memcpy(window_header, h, FN_WINDOW_HEADER_SIZE);
   uint64_t n = h->input_len, keep = n <= FN_WINDOW_DATA_MAX ? n : FN_WINDOW_DATA_MAX;
   frame_read_input(window_data, n, keep);
@@ -112,7 +132,7 @@ static void guest_command(const struct fn_window_header *h)
 
 int main(int argc, char **argv)
 {
-  const char *elf = NULL, *restore_dir = NULL, *base = NULL;
+  const char *elf = NULL, *restore_dir = NULL, *base = NULL, *launcher = NULL;
   uint64_t mib = 64;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -124,6 +144,8 @@ int main(int argc, char **argv)
       base = argv[++i];
     else if (!strcmp(a, "--tsc-khz") && i + 1 < argc)
       tsc_khz_override = strtoull(argv[++i], NULL, 10);
+    else if (!strcmp(a, "--launcher") && i + 1 < argc)
+      launcher = argv[++i];
     else if (!strcmp(a, "--no-populate"))
       vm.populate = 0;
     else if (!strcmp(a, "--scan=pagemap"))
@@ -135,28 +157,43 @@ int main(int argc, char **argv)
   }
   if (mib < 8 || mib > 4095)
     usage("--memory-mib must be 8..4095");
-  if (!restore_dir && !elf)
-    usage("give the guest ELF, or --restore DIR");
+  if (launcher && (restore_dir || elf))
+    usage("--launcher starts no VM of its own: give no ELF and no --restore");
+  if (!restore_dir && !elf && !launcher)
+    usage("give the guest ELF, or --restore DIR, or --launcher SOCKET");
   if (base && !restore_dir)
     usage("--base goes with --restore");
   vm.mem = mib << 20;
   _Static_assert(STUB_ADDR + STUB_SIZE < USER_TOP, "stub pages");
 
   signal(SIGPIPE, SIG_IGN); /* a parent that went away shows up as a failed write */
-  if (mmap(window_header, FN_WINDOW_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
-           0) != (void *)window_header)
-    die("cannot map the window at 4 GiB: %s", strerror(errno));
-  madvise(window_header, WINDOW_PREFAULT, 23 /* MADV_POPULATE_WRITE, best effort */);
+  if (launcher)
+    return launcher_main(launcher);
+  map_window();
   if (restore_dir)
     restore(restore_dir, base);
   else
     boot(elf);
+  serve();
+}
 
+/* The window at FN_WINDOW_ADDR, shared with the guest process (which inherits it). */
+static void map_window(void)
+{
+  if (mmap(window_header, FN_WINDOW_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+           0) != (void *)window_header)
+    die("cannot map the window at 4 GiB: %s", strerror(errno));
+  madvise(window_header, WINDOW_PREFAULT, 23 /* MADV_POPULATE_WRITE, best effort */);
+}
+
+/* The command loop, until the parent closes the channel. */
+static _Noreturn void serve(void)
+{
   for (;;) {
     struct fn_window_header h;
     if (!frame_read_header(&h)) {
       tracee_kill(vm.pid);
-      return 0;
+      exit(0);
     }
     if (h.command >= FN_VMM_CMD_FIRST)
       control_command(&h);
@@ -164,4 +201,18 @@ int main(int argc, char **argv)
       guest_command(&h);
     tracee_reap_dead();
   }
+}
+
+/* A VMM forked by the launcher for one connection (stdin and stdout are that socket): no VM
+ * until a RESTORE command names one. It says hello first, with its pid (the parent's handle on
+ * it), and from then on an internal failure is also reported on the channel (die()). */
+_Noreturn void standby_main(void)
+{
+  panic_frame_on_die = 1;
+  map_window();
+  tracee_prefork(); /* after the window: the guest process shares it */
+  char json[64];
+  snprintf(json, sizeof json, "{\"standby\":{\"pid\":%d}}", (int)getpid());
+  frame_reply(0, FN_EVENT_READY, FN_STATUS_OK, json);
+  serve();
 }

@@ -98,8 +98,11 @@ int vm_attach(pid_t pid, struct err *e)
 
 /* A new guest process running from `s`, stopped right after its doorbell, with the snapshot's
  * registers; it replaces the current one (if any) only once it is ready. */
+struct restore_timings restore_timings;
+
 int vm_start_from_snapshot(struct snapshot *s, struct err *e)
 {
+  uint64_t t0 = now_ns();
   if (!s->backing.view && backing_map_view(&s->backing, e) != 0)
     return -1;
   struct runs read = {0}, write = {0};
@@ -110,7 +113,11 @@ int vm_start_from_snapshot(struct snapshot *s, struct err *e)
   for (size_t i = 0; i < write.n; i++)
     madvise(s->backing.view + write.v[i].first * PAGE, write.v[i].count * PAGE, 22 /* MADV_POPULATE_READ */);
   struct tracee_spec spec = {.mem = vm.mem, .backing = &s->backing, .populate_read = &read, .populate_write = &write};
+  uint64_t t1 = now_ns();
   pid_t pid = tracee_spawn(&spec, e);
+  uint64_t t2 = now_ns();
+  restore_timings.plan_us = (double)(t1 - t0) / 1e3;
+  restore_timings.spawn_us = (double)(t2 - t1) / 1e3;
   runs_free(&read);
   runs_free(&write);
   if (pid < 0)

@@ -24,7 +24,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <stdlib.h>
 #include <sys/rseq.h>
+#include <sys/socket.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -83,13 +85,17 @@ static void populate(const struct runs *r, int advice)
   }
 }
 
-static _Noreturn void child_main(const struct tracee_spec *s)
+/* The first steps of every guest process, right after the fork. */
+static void child_prepare(void)
 {
   if (ptrace(PTRACE_TRACEME, 0, 0, 0) != 0)
     child_fail("PTRACE_TRACEME", errno);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   setpgid(0, 0); /* a terminal's ^C goes to the VMM, whose death kills this process (EXITKILL) */
+}
 
+static _Noreturn void child_main(const struct tracee_spec *s)
+{
   const int rwx = PROT_READ | PROT_WRITE | PROT_EXEC;
   if (s->backing) {
     struct err e;
@@ -145,16 +151,9 @@ static _Noreturn void child_main(const struct tracee_spec *s)
   __builtin_unreachable();
 }
 
-pid_t tracee_spawn(const struct tracee_spec *s, struct err *e)
+/* Waits for a new guest process to stop at the trampoline's int3, isolated; then traces it. */
+static pid_t await_isolated(pid_t pid, struct err *e)
 {
-  fflush(stdout);
-  fflush(stderr);
-  pid_t pid = fork();
-  if (pid < 0)
-    return fail(e, FN_VMM_STATUS_IO_ERROR, "VmmError", "fork: %s", strerror(errno));
-  if (pid == 0)
-    child_main(s);
-
   int st;
   pid_t got;
   while ((got = waitpid(pid, &st, __WALL)) < 0 && errno == EINTR) {
@@ -180,6 +179,162 @@ pid_t tracee_spawn(const struct tracee_spec *s, struct err *e)
     return fail(e, FN_VMM_STATUS_IO_ERROR, "VmmError", "PTRACE_SETOPTIONS: %s", strerror(error));
   }
   return pid;
+}
+
+/* ---- a guest process forked ahead of need (tracee_prefork) -----------------------------------
+ * A VMM waiting for RESTORE forks its guest process early: the fork (and the wait for the
+ * child to first run, a time slice on a busy host) is off the restore's path. The child waits on
+ * a socket for what a restore decides later — the memory files (passed as descriptors) and the
+ * page runs — and then carries on exactly as a guest process forked at that moment would. */
+struct spare_msg {
+  uint64_t mem;
+  uint64_t diff_runs, read_runs, write_runs;
+  int32_t layered; /* a diff descriptor follows the base one */
+  int32_t pad;
+};
+
+static pid_t spare_pid = -1;
+static int spare_sock = -1;
+
+static int read_all(int fd, void *p, size_t n)
+{
+  for (size_t got = 0; got < n;) {
+    ssize_t r = read(fd, (char *)p + got, n - got);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      return -1;
+    got += (size_t)r;
+  }
+  return 0;
+}
+
+static int read_runs(int fd, struct runs *r, uint64_t n)
+{
+  *r = (struct runs){0};
+  if (n == 0)
+    return 0;
+  r->v = malloc(n * sizeof *r->v);
+  if (!r->v || read_all(fd, r->v, n * sizeof *r->v) != 0)
+    return -1;
+  r->n = r->cap = (size_t)n;
+  return 0;
+}
+
+static _Noreturn void spare_main(int sock)
+{
+  child_prepare();
+  close(0); /* the VMM's channel to its parent: not the guest's to hold */
+  close(1);
+  struct spare_msg m;
+  int fds[2] = {-1, -1};
+  char control[CMSG_SPACE(sizeof fds)];
+  struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
+  struct msghdr h = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+  ssize_t got;
+  while ((got = recvmsg(sock, &h, MSG_WAITALL)) < 0 && errno == EINTR) {
+  }
+  if (got != (ssize_t)sizeof m)
+    _exit(0); /* the VMM went away, or restored without us */
+  struct cmsghdr *c = CMSG_FIRSTHDR(&h);
+  if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN((m.layered ? 2 : 1) * sizeof(int)))
+    child_fail("the memory file descriptors did not arrive", EPROTO);
+  memcpy(fds, CMSG_DATA(c), (m.layered ? 2 : 1) * sizeof(int));
+  struct backing b = {.base_fd = fds[0], .diff_fd = fds[1], .mem = m.mem};
+  struct runs rd, wr;
+  if (read_runs(sock, &b.runs, m.diff_runs) != 0 || read_runs(sock, &rd, m.read_runs) != 0 ||
+      read_runs(sock, &wr, m.write_runs) != 0)
+    child_fail("the page runs did not arrive", EPROTO);
+  close(sock);
+  prctl(PR_SET_NAME, "ptrace-vmm"); /* as a guest process forked by a VMM holding a VM is named */
+  struct tracee_spec spec = {.mem = m.mem, .backing = &b, .populate_read = &rd, .populate_write = &wr};
+  child_main(&spec);
+}
+
+void tracee_prefork(void)
+{
+  int sv[2];
+  if (spare_pid > 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    return; /* best effort: a restore forks its own */
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(sv[0]);
+    close(sv[1]);
+    return;
+  }
+  if (pid == 0) {
+    close(sv[0]);
+    spare_main(sv[1]);
+  }
+  close(sv[1]);
+  spare_pid = pid;
+  spare_sock = sv[0];
+}
+
+static int send_runs(int fd, const struct runs *r)
+{
+  for (size_t off = 0, n = r ? r->n * sizeof *r->v : 0; off < n;) {
+    ssize_t w = write(fd, (const char *)r->v + off, n - off);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return -1;
+    off += (size_t)w;
+  }
+  return 0;
+}
+
+/* Hands a restore to the spare guest process; -1 (and the spare is gone) if it cannot take it. */
+static pid_t spare_start(const struct tracee_spec *s, struct err *e)
+{
+  pid_t pid = spare_pid;
+  int sock = spare_sock;
+  spare_pid = -1;
+  spare_sock = -1;
+  const struct backing *b = s->backing;
+  int layered = b->diff_fd >= 0;
+  struct spare_msg m = {.mem = s->mem, .diff_runs = b->runs.n, .read_runs = s->populate_read ? s->populate_read->n : 0,
+                        .write_runs = s->populate_write ? s->populate_write->n : 0, .layered = layered};
+  int fds[2] = {b->base_fd, b->diff_fd};
+  char control[CMSG_SPACE(sizeof fds)] = {0};
+  struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
+  struct msghdr h = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                     .msg_controllen = CMSG_SPACE((layered ? 2 : 1) * sizeof(int))};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&h);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN((layered ? 2 : 1) * sizeof(int));
+  memcpy(CMSG_DATA(c), fds, (layered ? 2 : 1) * sizeof(int));
+  int sent = sendmsg(sock, &h, MSG_NOSIGNAL) == (ssize_t)sizeof m && send_runs(sock, &b->runs) == 0 &&
+             send_runs(sock, s->populate_read) == 0 && send_runs(sock, s->populate_write) == 0;
+  close(sock);
+  if (!sent) {
+    tracee_kill(pid);
+    return fail(e, FN_VMM_STATUS_IO_ERROR, "VmmError", "the spare guest process did not take the restore: %s",
+                strerror(errno));
+  }
+  return await_isolated(pid, e);
+}
+
+pid_t tracee_spawn(const struct tracee_spec *s, struct err *e)
+{
+  if (spare_pid > 0 && s->backing) {
+    pid_t pid = spare_start(s, e);
+    if (pid > 0)
+      return pid;
+  }
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0)
+    return fail(e, FN_VMM_STATUS_IO_ERROR, "VmmError", "fork: %s", strerror(errno));
+  if (pid == 0) {
+    child_prepare();
+    child_main(s);
+  }
+  return await_isolated(pid, e);
 }
 
 void tracee_kill(pid_t pid)

@@ -24,14 +24,22 @@ int fail(struct err *e, uint32_t status, const char *name, const char *fmt, ...)
   return -1;
 }
 
+int panic_frame_on_die;
+
 _Noreturn void die(const char *fmt, ...)
 {
+  char msg[1200];
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "ptrace-vmm: ");
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\n");
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  fprintf(stderr, "ptrace-vmm[%d]: %s\n", (int)getpid(), msg);
+  if (panic_frame_on_die) {
+    panic_frame_on_die = 0; /* a failing write to the parent dies here again: don't loop */
+    char text[1300];
+    snprintf(text, sizeof text, "ptrace-vmm: %s", msg);
+    frame_reply(0, FN_EVENT_PANIC, 0, text);
+  }
   if (vm.pid > 0)
     kill(vm.pid, SIGKILL);
   exit(1);

@@ -34,6 +34,9 @@ struct err {
 int fail(struct err *e, uint32_t status, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Set in a VMM the launcher made: die() also sends its message to the parent as a PANIC frame
+ * (there is no stderr of this VM's own for the parent to read). */
+extern int panic_frame_on_die;
 /* A refused input (usage, bad snapshot files): one line on stderr, exit status 2. */
 _Noreturn void refuse(const struct err *e);
 
@@ -106,6 +109,8 @@ struct tracee_spec {
   const struct runs *populate_write;
 };
 pid_t tracee_spawn(const struct tracee_spec *spec, struct err *e);
+/* Forks a guest process now that waits for the next restore's tracee_spawn (launcher VMMs). */
+void tracee_prefork(void);
 void tracee_kill(pid_t pid);
 void tracee_kill_later(pid_t pid);
 void tracee_reap_dead(void);
@@ -152,6 +157,11 @@ void vm_replace_snapshot(struct snapshot *s);
 int snapshot_load(const char *dir, const char *base_path, uint64_t mem, struct snapshot **out, struct err *e);
 void snapshot_free(struct snapshot *s);
 int vm_start_from_snapshot(struct snapshot *s, struct err *e);
+/* Where the last restore's time went: mapping and planning here, starting the guest process. */
+struct restore_timings {
+  double plan_us, spawn_us;
+};
+extern struct restore_timings restore_timings;
 
 /* doorbell.c */
 uint32_t vm_run_to_doorbell(void);
@@ -171,6 +181,11 @@ extern uint64_t tsc_khz_override;
 void control_command(const struct fn_window_header *h);
 int vm_snapshot(const char *dir, const char *base, char *json, size_t cap, struct err *e);
 int vm_reset(char *json, size_t cap, struct err *e);
+
+/* main.c, launcher.c */
+int restore_vm(const char *dir, const char *base, char *json, size_t cap, struct err *e);
+_Noreturn void standby_main(void);
+int launcher_main(const char *path);
 
 /* small helpers (util.c) */
 uint64_t now_ns(void);
