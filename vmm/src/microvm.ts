@@ -93,13 +93,18 @@ export class MicroVM {
   /**
    * A new VM from a snapshot: memory mapped from its files (shared page cache, copy on write),
    * registers restored, the guest waiting for its next command. Every invocation then resets to it.
+   *
+   * `snapshotDir`: an existing directory beneath which this VM may later write snapshots. Without
+   * it the ptrace backend's VMM is sealed once the VM runs (it can open no file at all) and
+   * snapshot() is refused; give it only to VMs that will snapshot (the deployer's). The KVM
+   * backend takes snapshots in this process and ignores it.
    */
-  static async restore(snapshot: VmSnapshot, options: { timeoutMs?: number } = {}): Promise<MicroVM> {
+  static async restore(snapshot: VmSnapshot, options: { timeoutMs?: number; snapshotDir?: string } = {}): Promise<MicroVM> {
     const timeoutMs = parseOrThrow(BootOptionsSchema.shape.timeoutMs, options.timeoutMs, 'timeoutMs');
     const started = performance.now();
     let transport: GuestTransport;
     if (snapshot.platform === 'ptrace') {
-      transport = new ProcessTransport(ptraceSpec(snapshot.memoryMiB, snapshot));
+      transport = new ProcessTransport(ptraceSpec(snapshot.memoryMiB, snapshot, options.snapshotDir));
     } else if (snapshot.platform === 'kvm') {
       transport = await KvmTransport.restore(snapshot.memoryMiB, snapshot);
     } else {

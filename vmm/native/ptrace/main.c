@@ -10,6 +10,8 @@
  *                            (default: measured over the first 5 ms of this process)
  *            --no-populate   do not prefault the snapshot's data pages on restore
  *            --scan=pagemap  find dirty pages by reading /proc/pid/pagemap, not PAGEMAP_SCAN
+ *            --snapshot-dir D  a restored VM may write snapshots beneath D (without it, a restored
+ *                            VM is sealed: its VMM can open no file once running, lockdown.c)
  *
  * Why this works: the guest runs at CPL3 in long mode with identity-mapped memory — which is what
  * a Linux process is, once guest RAM sits at its guest-physical addresses, boot info and the
@@ -28,7 +30,8 @@
  * doorbell.c (run to the next doorbell), tracee.c (the guest process), elf_image.c (fresh boot),
  * cpu_state.c (registers, FPU, cpu.bin), memory_files.c (memory images, pages.bin),
  * dirty_pages.c (pagemap scans), guest_memory.c (process_vm_readv/writev), snapshot.c,
- * restore.c, reset.c, control.c (control requests and replies), util.c.
+ * restore.c, reset.c, control.c (control requests and replies), lockdown.c (what this process
+ * may still do once its VM runs), test_hooks.c (TEST_PROBE, for tests of that), util.c.
  */
 #include "vmm.h"
 
@@ -40,6 +43,20 @@
 #include <sys/mman.h>
 
 struct vm vm = {.pid = -1, .pagemap_fd = -1, .populate = 1};
+enum lockdown_mode lockdown_mode = LOCKDOWN_SNAPSHOTS;
+
+/* The directory a path names a file in ("." for a bare name), for Landlock's read rules. */
+static char *parent_dir(const char *path)
+{
+  char *d = strdup(path), *slash = strrchr(d, '/');
+  if (!slash)
+    return strcpy(d, ".");
+  if (slash == d)
+    slash[1] = 0;
+  else
+    *slash = 0;
+  return d;
+}
 
 static _Noreturn void usage(const char *why)
 {
@@ -47,7 +64,7 @@ static _Noreturn void usage(const char *why)
   fail(&e, 0, "UsageError",
        "%s\nusage: ptrace-vmm <fn-guest.elf> [--memory-mib N]\n"
        "       ptrace-vmm [<fn-guest.elf>] --restore DIR [--base FILE] [--memory-mib N]\n"
-       "       options: --tsc-khz N, --no-populate, --scan=pagemap (N MiB: 8..4095, default 64)",
+       "       options: --tsc-khz N, --no-populate, --scan=pagemap, --snapshot-dir DIR (N MiB: 8..4095, default 64)",
        why);
   refuse(&e);
 }
@@ -112,7 +129,7 @@ static void guest_command(const struct fn_window_header *h)
 
 int main(int argc, char **argv)
 {
-  const char *elf = NULL, *restore_dir = NULL, *base = NULL;
+  const char *elf = NULL, *restore_dir = NULL, *base = NULL, *snapshot_dir = NULL;
   uint64_t mib = 64;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -124,6 +141,8 @@ int main(int argc, char **argv)
       base = argv[++i];
     else if (!strcmp(a, "--tsc-khz") && i + 1 < argc)
       tsc_khz_override = strtoull(argv[++i], NULL, 10);
+    else if (!strcmp(a, "--snapshot-dir") && i + 1 < argc)
+      snapshot_dir = argv[++i];
     else if (!strcmp(a, "--no-populate"))
       vm.populate = 0;
     else if (!strcmp(a, "--scan=pagemap"))
@@ -147,10 +166,25 @@ int main(int argc, char **argv)
            0) != (void *)window_header)
     die("cannot map the window at 4 GiB: %s", strerror(errno));
   madvise(window_header, WINDOW_PREFAULT, 23 /* MADV_POPULATE_WRITE, best effort */);
+  const char *hooks = getenv("FN_VMM_TEST_HOOKS");
+  test_hooks_enabled = hooks && !strcmp(hooks, "1");
+  /* A restore with nowhere to write is sealed (lockdown.c). Landlock, if any, before the guest
+   * process exists: that process must be inside the same domain to stay traceable. */
+  lockdown_mode = restore_dir && !snapshot_dir ? LOCKDOWN_SEALED : LOCKDOWN_SNAPSHOTS;
+  struct lockdown_paths paths = {.snapshot_dir = snapshot_dir};
+  paths.read_dirs[0] = restore_dir;
+  paths.read_dirs[1] = base ? parent_dir(base) : NULL;
+  paths.read_dirs[2] = elf && !restore_dir ? parent_dir(elf) : NULL;
+  int landlock_abi = lockdown_early(lockdown_mode, &paths);
   if (restore_dir)
     restore(restore_dir, base);
   else
     boot(elf);
+
+  /* The VM runs: from here on this process needs only its pipes, its guest and (if it may
+   * snapshot) one directory. */
+  int keep[3] = {vm.pagemap_fd, vm.snap ? vm.snap->backing.base_fd : -1, vm.snap ? vm.snap->backing.diff_fd : -1};
+  lockdown_state = lockdown(lockdown_mode, landlock_abi, keep, 3);
 
   for (;;) {
     struct fn_window_header h;
