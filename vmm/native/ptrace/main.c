@@ -72,6 +72,8 @@ static _Noreturn void usage(const char *why)
 /* Forwards the guest's frame from the window; any output length it claims is checked first. */
 static void send_guest_frame(uint32_t event)
 {
+  if (event != FN_EVENT_READY && event != FN_EVENT_DONE && event != FN_EVENT_PANIC && event != FN_EVENT_SLEEP)
+    report_panic("the guest rang the doorbell with unknown event %u: only READY, DONE, PANIC and SLEEP exist", event);
   uint32_t n = window_header->output_len;
   if (n > FN_WINDOW_DATA_MAX)
     report_panic("the guest wrote output_len %u > FN_WINDOW_DATA_MAX", n);
@@ -83,7 +85,8 @@ static void send_guest_frame(uint32_t event)
   }
 }
 
-static void boot(const char *elf)
+/* Runs the guest to its first doorbell; the caller forwards that frame once locked down. */
+static uint32_t boot(const char *elf)
 {
   struct err e;
   struct elf_image img;
@@ -94,10 +97,11 @@ static void boot(const char *elf)
   if (pid < 0 || vm_attach(pid, &e) != 0 || cpu_reset_for_boot(pid, img.entry, vm.mem, &e) != 0)
     die("%s", e.msg);
   free(img.file);
-  send_guest_frame(vm_run_to_doorbell());
+  return vm_run_to_doorbell();
 }
 
-static void restore(const char *dir, const char *base)
+/* Restores the VM and fills `json` with the READY reply the caller sends once locked down. */
+static void restore(const char *dir, const char *base, char *json, size_t cap)
 {
   struct err e;
   uint64_t t0 = now_ns();
@@ -108,10 +112,8 @@ static void restore(const char *dir, const char *base)
   if (vm_start_from_snapshot(s, &e) != 0)
     die("%s", e.msg);
   vm.last_event = FN_EVENT_READY;
-  char json[256];
-  snprintf(json, sizeof json, "{\"restored\":{\"us\":%.1f,\"pages\":%llu,\"diffPages\":%llu}}",
+  snprintf(json, cap, "{\"restored\":{\"us\":%.1f,\"pages\":%llu,\"diffPages\":%llu}}",
            (double)(now_ns() - t0) / 1e3, (unsigned long long)data_pages, (unsigned long long)diff_pages);
-  frame_reply(0, FN_EVENT_READY, FN_STATUS_OK, json);
 }
 
 /* A guest command: into the window, run the guest to its next doorbell, forward its frame. */
@@ -176,15 +178,22 @@ int main(int argc, char **argv)
   paths.read_dirs[1] = base ? parent_dir(base) : NULL;
   paths.read_dirs[2] = elf && !restore_dir ? parent_dir(elf) : NULL;
   int landlock_abi = lockdown_early(lockdown_mode, &paths);
+  char ready[256];
+  uint32_t first_event = 0;
   if (restore_dir)
-    restore(restore_dir, base);
+    restore(restore_dir, base, ready, sizeof ready);
   else
-    boot(elf);
+    first_event = boot(elf);
 
   /* The VM runs: from here on this process needs only its pipes, its guest and (if it may
    * snapshot) one directory. */
   int keep[3] = {vm.pagemap_fd, vm.snap ? vm.snap->backing.base_fd : -1, vm.snap ? vm.snap->backing.diff_fd : -1};
   lockdown_state = lockdown(lockdown_mode, landlock_abi, keep, 3);
+  /* READY only now: whoever sees it sees a VMM already locked down. */
+  if (restore_dir)
+    frame_reply(0, FN_EVENT_READY, FN_STATUS_OK, ready);
+  else
+    send_guest_frame(first_event);
 
   for (;;) {
     struct fn_window_header h;
