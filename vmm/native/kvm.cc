@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 
 #include <cerrno>
+#include <string>
 
 #include "errors.h"
 #include "kvm_ioctls.h"
@@ -79,8 +80,20 @@ ProbeResult probe_kvm(const char* path) {
   return check_kvm_fd(fd);
 }
 
+namespace {
+int held_device = -1;  // hold_device(): set once, on the JS thread, before any VM exists
+}
+
+void Kvm::hold_device() {
+  if (held_device >= 0) return;
+  Kvm probe = open();
+  held_device = ::fcntl(probe.fd_.get(), F_DUPFD_CLOEXEC, 0);
+  if (held_device < 0) throw KvmError("fcntl(F_DUPFD_CLOEXEC) of /dev/kvm", errno);
+}
+
 Kvm Kvm::open(const char* path) {
-  int fd = ::open(path, O_RDWR | O_CLOEXEC);
+  bool held = held_device >= 0 && std::string(path) == "/dev/kvm";
+  int fd = held ? ::fcntl(held_device, F_DUPFD_CLOEXEC, 0) : ::open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
     throw KvmUnavailableError(errno_name(err), open_advice(err, path));

@@ -16,4 +16,5 @@ export type { Platform } from './transport.js';
 export { choosePlatform, ptraceUsable, type Backend } from './platform-choice.js';
 export { scaledTimeout, timeoutScale } from './time-scale.js';
 export { nativeAddonPath } from './native.js';
+export { lockDownKvmHost, lockdownProbe, type HostLockdown } from './host-lockdown.js';
 export { ptraceVmmPath } from './ptrace-vmm.js';

@@ -11,7 +11,7 @@
  */
 import { totalmem } from 'node:os';
 import type { VmRequest, VmResult } from '@fn/contract';
-import { InvalidInputError, toVmRequest, type InvokeRequest, type VmSnapshot } from '@fn/vmm';
+import { InvalidInputError, probeKvm, toVmRequest, type InvokeRequest, type VmSnapshot } from '@fn/vmm';
 import { z } from 'zod';
 import { Budget } from './budget.js';
 import { systemClock, type Clock } from './clock.js';
@@ -152,7 +152,15 @@ export class Worker {
     const { clock, hostEntry, ...rest } = options;
     const parsed = WorkerOptionsSchema.safeParse(rest);
     if (!parsed.success) throw new InvalidInputError(`invalid worker options: ${z.prettifyError(parsed.error)}`);
-    const hosts = await HostPool.start({ size: parsed.data.hosts, inProcess: parsed.data.inProcessHost, ...(hostEntry ? { entry: hostEntry } : {}) });
+    // Each host may map guest memory up to the worker's whole budget (placement could put every VM
+    // on one host) plus 512 MiB for itself; past that a restore fails with ENOMEM, not the machine.
+    const lockdown = probeKvm().ok ? { memoryMiB: parsed.data.maxMemoryMiB + 512 } : false;
+    const hosts = await HostPool.start({
+      size: parsed.data.hosts,
+      inProcess: parsed.data.inProcessHost,
+      lockdown,
+      ...(hostEntry ? { entry: hostEntry } : {}),
+    });
     return new Worker(hosts, parsed.data, clock ?? systemClock);
   }
 
