@@ -67,7 +67,13 @@ ProbeResult check_kvm_fd(int fd) {
 
 }  // namespace
 
+namespace {
+int held_device = -1;  // Kvm::hold_device(): set once, on the JS thread, before any VM exists
+}
+
 ProbeResult probe_kvm(const char* path) {
+  // A locked-down host (host_lockdown.h) can no longer open the device: probe the one it holds.
+  if (held_device >= 0 && std::string(path) == "/dev/kvm") return check_kvm_fd(held_device);
   int fd = ::open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
@@ -78,10 +84,6 @@ ProbeResult probe_kvm(const char* path) {
   }
   UniqueFd owner(fd);
   return check_kvm_fd(fd);
-}
-
-namespace {
-int held_device = -1;  // hold_device(): set once, on the JS thread, before any VM exists
 }
 
 void Kvm::hold_device() {

@@ -145,8 +145,9 @@ export class MicroVM {
     return this.transport.hostPid;
   }
 
+  /** Closed by a fatal error or close(), or its process ended on its own while idle. */
   get closed(): boolean {
-    return this.closedReason !== undefined;
+    return this.closedReason !== undefined || this.transport.endedOnItsOwn !== undefined;
   }
 
   /** Loads and evaluates the function module (its init). Throws GuestLoadError with the JS error. */
