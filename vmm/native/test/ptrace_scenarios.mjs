@@ -123,6 +123,15 @@ for (const [letter, what, message] of hostile) {
     next.kill();
   });
 }
+h.test('hostile guest: a stray syscall after a SNAPSHOT (the guest process then inherits the VMM\'s filter) is still a PANIC naming it', async () => {
+  const scratch = mkdtempSync(join(work, 'resnap-'));
+  const vm = await start({ snapshotDir: scratch, hooks: false });
+  const { frame: snap } = await vm.control(VMM_COMMAND.SNAPSHOT, { dir: join(scratch, 'again'), base: null });
+  assert(snap.header.status === 0, `SNAPSHOT: ${snap.output}`);
+  const frame = await vm.request(COMMAND.INVOKE, Buffer.from('c'));
+  assert(frame?.event === EVENT.PANIC && /stray syscall/.test(frame.output.toString()), `event ${frame?.event}: ${frame?.output}`);
+  assert((await vm.exit).code === 70, 'the VMM exits 70');
+});
 h.test('a restored VM serves, resets and serves again (the baseline the cases above compare with)', async () => {
   const vm = await start({ hooks: false });
   await echo(vm, 'e-one');
