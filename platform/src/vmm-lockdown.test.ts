@@ -55,7 +55,15 @@ describeEachBackend(
     let dataDir: string;
     beforeAll(async () => {
       dataDir = mkdtempSync(join(tmpdir(), 'fn-lockdown-'));
-      p = await startPlatform({ dataDir, port: 0, backend: backend as 'kvm' | 'ptrace', hosts: 1, logger: (...a: unknown[]) => { if (process.env.H13DEBUG) console.error(...a); } });
+      p = await startPlatform({
+        dataDir,
+        port: 0,
+        backend: backend as 'kvm' | 'ptrace',
+        hosts: 1,
+        logger: (...a: unknown[]) => {
+          if (process.env.H13DEBUG) console.error(...a);
+        },
+      });
       const api = new ApiClient({ baseUrl: p.url, apiKey: p.newAdminKey, tenant: 'acme' });
       await api.createTenant('acme');
       for (const [name, source] of Object.entries(FUNCTIONS)) {
@@ -74,7 +82,9 @@ describeEachBackend(
     /** The VMM processes: ptrace-vmm (ptrace), or the VMM host processes (KVM). */
     const vmms = () => [...descendants()].filter(([, cmd]) => (backend === 'kvm' ? /host-main\.js/ : /ptrace-vmm /).test(cmd)).map(([pid]) => pid);
 
-    it('every VMM process: Seccomp 2, NoNewPrivs 1, cwd /, no data-directory file but its snapshot, read-only', { timeout: scaledTimeout(60_000) }, async () => {
+    it('every VMM process: Seccomp 2, NoNewPrivs 1, cwd /, no data-directory file but its snapshot, read-only', {
+      timeout: scaledTimeout(60_000),
+    }, async () => {
       expect((await invoke('hello')).body).toBe('hello');
       const pids = vmms();
       expect(pids.length, 'no VMM process found').toBeGreaterThan(0);

@@ -16,7 +16,6 @@
 //    out of every directory but that one.
 //
 //   node vmm/native/test/ptrace_scenarios.mjs      (FN_PROBE_GUEST_ELF=path, FN_PTRACE_VMM=path)
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -123,7 +122,7 @@ for (const [letter, what, message] of hostile) {
     next.kill();
   });
 }
-h.test('hostile guest: a stray syscall after a SNAPSHOT (the guest process then inherits the VMM\'s filter) is still a PANIC naming it', async () => {
+h.test("hostile guest: a stray syscall after a SNAPSHOT (the guest process then inherits the VMM's filter) is still a PANIC naming it", async () => {
   const scratch = mkdtempSync(join(work, 'resnap-'));
   const vm = await start({ snapshotDir: scratch, hooks: false });
   const { frame: snap } = await vm.control(VMM_COMMAND.SNAPSHOT, { dir: join(scratch, 'again'), base: null });
@@ -200,12 +199,7 @@ h.test('a sealed VMM refuses SNAPSHOT (it can write nothing) and serves on', asy
 h.test('a VMM given --snapshot-dir: Landlock keeps it out of the data directory, seccomp still kills exec and sockets', async () => {
   const scratch = join(work, 'scratch');
   mkdirSync(scratch);
-  const tries = [
-    ['status'],
-    ['open', join(dataDir, 'fn.db')],
-    ['create', join(dataDir, 'planted')],
-    ['create', join(scratch, 'allowed')],
-  ];
+  const tries = [['status'], ['open', join(dataDir, 'fn.db')], ['create', join(dataDir, 'planted')], ['create', join(scratch, 'allowed')]];
   const vm = await start({ snapshotDir: scratch });
   const s = status(vm.child.pid);
   assert(field(s, 'Seccomp') === '2' && field(s, 'NoNewPrivs') === '1', `Seccomp ${field(s, 'Seccomp')}, NoNewPrivs ${field(s, 'NoNewPrivs')}`);

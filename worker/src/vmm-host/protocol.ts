@@ -40,7 +40,14 @@ export const HostRequestSchema = z.discriminatedUnion('op', [
   z.object({ id: Id, op: z.literal('close'), vmId: VmIdSchema }).strict(),
   z.object({ id: Id, op: z.literal('stats') }).strict(),
   /** Test-only, answered only by a host started with FN_VMM_TEST_HOOKS=1 (vmm/native/host_lockdown.h). */
-  z.object({ id: Id, op: z.literal('probe'), what: z.enum(['execve', 'open-read', 'open-write', 'socket', 'fork', 'ptrace-parent', 'kill-parent']), path: AbsolutePath.optional() }).strict(),
+  z
+    .object({
+      id: Id,
+      op: z.literal('probe'),
+      what: z.enum(['execve', 'open-read', 'open-write', 'socket', 'fork', 'ptrace-parent', 'kill-parent']),
+      path: AbsolutePath.optional(),
+    })
+    .strict(),
 ]);
 export type HostProbe = Extract<z.infer<typeof HostRequestSchema>, { op: 'probe' }>['what'];
 export type HostRequest = z.infer<typeof HostRequestSchema>;
@@ -79,7 +86,10 @@ export const StatsResultSchema = z
     vms: z.number().int().min(0),
     rssKiB: z.number().int().min(0),
     /** Set once the host locked itself down (host-main.ts). */
-    lockdown: z.object({ seccomp: z.boolean(), dataLimitBytes: z.number().int().min(0) }).strict().optional(),
+    lockdown: z
+      .object({ seccomp: z.boolean(), dataLimitBytes: z.number().int().min(0) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type HostStats = z.infer<typeof StatsResultSchema>;
