@@ -5,7 +5,8 @@
  * Two steps. At start (lockdown_early): PR_SET_NO_NEW_PRIVS (nothing it could exec gains any) and,
  * for a VM that may write snapshots and was told where, Landlock: read and write beneath that one
  * directory, read beneath the snapshot it came from and /proc (the pagemap of each new guest
- * process), nothing else; no TCP, no abstract unix sockets. It comes first because Landlock also
+ * process), nothing else; no TCP, no abstract unix sockets, no signal to a process outside its
+ * domain (its pids are not pinned, unlike a sealed VMM's). It comes first because Landlock also
  * stops a process from ptracing one outside its domain: the guest process must be forked after it.
  *
  * Once the guest is set up (READY sent; lockdown): from then on this process only moves frames
@@ -151,7 +152,7 @@ static void build(struct prog *p, enum lockdown_mode mode, pid_t guest)
   /* The frame loop, RESET, clocks, memory for the small buffers, leaving. */
   static const long always[] = {SYS_read, SYS_write, SYS_close, SYS_lseek, SYS_pread64, SYS_brk, SYS_munmap,
                                 SYS_madvise, SYS_mremap, SYS_clock_gettime, SYS_gettimeofday, SYS_nanosleep,
-                                SYS_clock_nanosleep, SYS_getpid, SYS_gettid, SYS_getrandom, SYS_rt_sigreturn,
+                                SYS_clock_nanosleep, SYS_getpid, SYS_getppid, SYS_gettid, SYS_getrandom, SYS_rt_sigreturn,
                                 SYS_rt_sigprocmask, SYS_restart_syscall, SYS_exit, SYS_exit_group};
   for (size_t i = 0; i < sizeof always / sizeof always[0]; i++)
     allow(p, always[i]);
@@ -210,6 +211,7 @@ struct ruleset_attr {
 #define NET_BIND_TCP (1ull << 0)       /* ABI 4 */
 #define NET_CONNECT_TCP (1ull << 1)    /* ABI 4 */
 #define SCOPE_ABSTRACT_UNIX (1ull << 0) /* ABI 6 */
+#define SCOPE_SIGNAL (1ull << 1)        /* ABI 6: no signal to a process outside the domain */
 
 /* Every file-system right up to ABI 5; the ones an older kernel lacks are left out. */
 static uint64_t fs_rights(int abi)
@@ -248,7 +250,8 @@ static int landlock(const struct lockdown_paths *paths)
     size = offsetof(struct ruleset_attr, scoped);
   }
   if (abi >= 6) {
-    attr.scoped = SCOPE_ABSTRACT_UNIX;
+    /* Its guest processes are forked inside the domain: they stay signalable, the worker is not. */
+    attr.scoped = SCOPE_ABSTRACT_UNIX | SCOPE_SIGNAL;
     size = sizeof attr;
   }
   int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);

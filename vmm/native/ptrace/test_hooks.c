@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,8 @@ int test_probe(const char *what, const char *path, char *out, size_t cap, struct
       close((int)rc);
   } else if (!strcmp(what, "ptrace-parent")) {
     rc = ptrace(PTRACE_ATTACH, getppid(), 0, 0);
+  } else if (!strcmp(what, "kill-parent")) {
+    rc = kill(getppid(), 0); /* signal 0: the permission check only */
   } else if (!strcmp(what, "alloc")) {
     /* 1 GiB, far past what the address-space limit leaves (the guest's RAM is the guest's). */
     void *p = malloc(1ull << 30);

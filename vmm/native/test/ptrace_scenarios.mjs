@@ -166,6 +166,7 @@ const deadly = [
   ['create', join(dataDir, 'planted'), 'create a file in the data directory'],
   ['socket', undefined, 'create a TCP socket'],
   ['ptrace-parent', undefined, 'ptrace its parent (the worker)'],
+  ['kill-parent', undefined, 'signal its parent (the worker)'],
 ];
 for (const [what, path, label] of deadly) {
   h.test(`a sealed VMM that tries to ${label} is killed by SIGSYS, and nothing happened`, async () => {
@@ -199,17 +200,18 @@ h.test('a sealed VMM refuses SNAPSHOT (it can write nothing) and serves on', asy
 h.test('a VMM given --snapshot-dir: Landlock keeps it out of the data directory, seccomp still kills exec and sockets', async () => {
   const scratch = join(work, 'scratch');
   mkdirSync(scratch);
-  const tries = [['status'], ['open', join(dataDir, 'fn.db')], ['create', join(dataDir, 'planted')], ['create', join(scratch, 'allowed')]];
+  const tries = [['status'], ['open', join(dataDir, 'fn.db')], ['create', join(dataDir, 'planted')], ['create', join(scratch, 'allowed')], ['kill-parent']];
   const vm = await start({ snapshotDir: scratch });
   const s = status(vm.child.pid);
   assert(field(s, 'Seccomp') === '2' && field(s, 'NoNewPrivs') === '1', `Seccomp ${field(s, 'Seccomp')}, NoNewPrivs ${field(s, 'NoNewPrivs')}`);
   const answers = [];
   for (const [what, path] of tries) answers.push(await probe(vm, what, path));
-  const [report, db, planted, inScratch] = answers;
+  const [report, db, planted, inScratch, killParent] = answers;
   assert(report.landlock >= 1, `Landlock is not in force (ABI ${report.landlock}): this kernel lacks it?`);
   assert(db.outcome === 'EACCES', `open fn.db: ${JSON.stringify(db)}`);
   assert(planted.outcome === 'EACCES' && !existsSync(join(dataDir, 'planted')), `create in the data directory: ${JSON.stringify(planted)}`);
   assert(inScratch.outcome === 'done' && existsSync(join(scratch, 'allowed')), `create beneath --snapshot-dir: ${JSON.stringify(inScratch)}`);
+  assert(killParent.outcome === 'EPERM', `signal its parent (Landlock's signal scope): ${JSON.stringify(killParent)}`);
   // It still snapshots there, and runs on from the files.
   const { frame } = await vm.control(VMM_COMMAND.SNAPSHOT, { dir: join(scratch, 'snap'), base: null });
   assert(frame.header.status === 0, `SNAPSHOT beneath --snapshot-dir: ${frame.output}`);
