@@ -17,4 +17,4 @@ export { choosePlatform, ptraceUsable, type Backend } from './platform-choice.js
 export { scaledTimeout, timeoutScale } from './time-scale.js';
 export { nativeAddonPath } from './native.js';
 export { lockDownKvmHost, lockdownProbe, type HostLockdown } from './host-lockdown.js';
-export { ptraceVmmPath } from './ptrace-vmm.js';
+export { landlockExecPath, ptraceVmmPath } from './ptrace-vmm.js';

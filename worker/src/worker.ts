@@ -19,6 +19,7 @@ import { PoolConfigMismatchError, VmLostError, VmmHostCrashedError, WorkerClosed
 import { FunctionPool, type PoolMetrics, type PoolSettings } from './function-pool.js';
 import { LatencyRecorder, type Percentiles } from './latency.js';
 import type { HostEntry } from './vmm-host/host-entry.js';
+import { kvmHostSandbox } from './vmm-host/host-sandbox.js';
 import { HostPool, type HostInfo } from './vmm-host/host-pool.js';
 import type { HostStats } from './vmm-host/protocol.js';
 import { VmSnapshotSchema } from './vmm-host/protocol.js';
@@ -58,6 +59,11 @@ const WorkerOptionsSchema = z
     windowMs: z.number().int().min(1).default(10_000),
     refillConcurrency: z.number().int().min(1).default(2),
     tickMs: z.number().int().min(1).default(1000),
+    /**
+     * The platform's data directory: KVM VMM hosts are then started under Landlock and can read
+     * nothing of it but the laid-out snapshots beneath <dataDir>/work (vmm-host/host-sandbox.ts).
+     */
+    dataDir: z.string().min(1).optional(),
     /** The function's timeout when an invocation names none. */
     defaultTimeoutMs: z.number().int().min(1).default(10_000),
   })
@@ -159,6 +165,7 @@ export class Worker {
       size: parsed.data.hosts,
       inProcess: parsed.data.inProcessHost,
       lockdown,
+      ...(lockdown && parsed.data.dataDir ? { sandbox: kvmHostSandbox(parsed.data.dataDir) } : {}),
       ...(hostEntry ? { entry: hostEntry } : {}),
     });
     return new Worker(hosts, parsed.data, clock ?? systemClock);

@@ -26,6 +26,7 @@
  * makes the base snapshot; it gets seccomp only).
  */
 #include "vmm.h"
+#include "landlock_rules.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -197,77 +198,26 @@ static void build(struct prog *p, enum lockdown_mode mode, pid_t guest)
   ret(p, KILL);
 }
 
-/* ---- Landlock ------------------------------------------------------------------------------- */
-/* The uapi of Linux 6.12 (Debian 12's headers stop at ABI 2): the ruleset attribute grew a field
- * per ABI, and the kernel takes the size we pass to know which ones we filled. */
-struct ruleset_attr {
-  uint64_t handled_access_fs;
-  uint64_t handled_access_net; /* ABI 4 */
-  uint64_t scoped;             /* ABI 6 */
-};
-#define FS_REFER (1ull << 13)          /* ABI 2 */
-#define FS_TRUNCATE (1ull << 14)       /* ABI 3 */
-#define FS_IOCTL_DEV (1ull << 15)      /* ABI 5 */
-#define NET_BIND_TCP (1ull << 0)       /* ABI 4 */
-#define NET_CONNECT_TCP (1ull << 1)    /* ABI 4 */
-#define SCOPE_ABSTRACT_UNIX (1ull << 0) /* ABI 6 */
-#define SCOPE_SIGNAL (1ull << 1)        /* ABI 6: no signal to a process outside the domain */
-
-/* Every file-system right up to ABI 5; the ones an older kernel lacks are left out. */
-static uint64_t fs_rights(int abi)
-{
-  uint64_t all = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1; /* ABI 1: EXECUTE .. MAKE_SYM */
-  if (abi >= 2)
-    all |= FS_REFER;
-  if (abi >= 3)
-    all |= FS_TRUNCATE;
-  if (abi >= 5)
-    all |= FS_IOCTL_DEV;
-  return all;
-}
-
-static int add_beneath(int ruleset, const char *path, uint64_t rights, uint64_t handled)
-{
-  int fd = open(path, O_PATH | O_CLOEXEC);
-  if (fd < 0)
-    return -1;
-  struct landlock_path_beneath_attr rule = {.allowed_access = rights & handled, .parent_fd = fd};
-  int rc = (int)syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
-  close(fd);
-  return rc;
-}
-
+/* ---- Landlock (landlock_rules.h) ------------------------------------------------------------- */
 /* The Landlock ABI in force, 0 where the kernel has none (seccomp and the rlimits still hold). */
 static int landlock(const struct lockdown_paths *paths)
 {
-  int abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  int abi = landlock_abi();
   if (abi <= 0)
     return 0;
-  struct ruleset_attr attr = {.handled_access_fs = fs_rights(abi)};
-  size_t size = offsetof(struct ruleset_attr, handled_access_net);
-  if (abi >= 4) {
-    attr.handled_access_net = NET_BIND_TCP | NET_CONNECT_TCP;
-    size = offsetof(struct ruleset_attr, scoped);
-  }
-  if (abi >= 6) {
-    /* Its guest processes are forked inside the domain: they stay signalable, the worker is not. */
-    attr.scoped = SCOPE_ABSTRACT_UNIX | SCOPE_SIGNAL;
-    size = sizeof attr;
-  }
-  int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+  /* Its guest processes are forked inside the domain: they stay signalable, the worker is not. */
+  int ruleset = landlock_ruleset(abi, 1);
   if (ruleset < 0)
     die("lockdown: landlock_create_ruleset: %s", strerror(errno));
-  {
-    const uint64_t read = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
-    if (add_beneath(ruleset, paths->snapshot_dir, fs_rights(abi) & ~(uint64_t)LANDLOCK_ACCESS_FS_EXECUTE, attr.handled_access_fs) != 0)
-      die("lockdown: cannot allow the snapshot directory %s: %s", paths->snapshot_dir, strerror(errno));
-    /* /proc: the new guest process's pagemap, opened after each snapshot (vm_attach). */
-    if (add_beneath(ruleset, "/proc", read, attr.handled_access_fs) != 0)
-      die("lockdown: cannot allow reading /proc: %s", strerror(errno));
-    for (int i = 0; i < 3; i++)
-      if (paths->read_dirs[i] && add_beneath(ruleset, paths->read_dirs[i], read, attr.handled_access_fs) != 0)
-        die("lockdown: cannot allow reading %s: %s", paths->read_dirs[i], strerror(errno));
-  }
+  const uint64_t read = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+  if (landlock_allow(ruleset, abi, paths->snapshot_dir, landlock_fs_rights(abi) & ~(uint64_t)LANDLOCK_ACCESS_FS_EXECUTE) != 0)
+    die("lockdown: cannot allow the snapshot directory %s: %s", paths->snapshot_dir, strerror(errno));
+  /* /proc: the new guest process's pagemap, opened after each snapshot (vm_attach). */
+  if (landlock_allow(ruleset, abi, "/proc", read) != 0)
+    die("lockdown: cannot allow reading /proc: %s", strerror(errno));
+  for (int i = 0; i < 3; i++)
+    if (paths->read_dirs[i] && landlock_allow(ruleset, abi, paths->read_dirs[i], read) != 0)
+      die("lockdown: cannot allow reading %s: %s", paths->read_dirs[i], strerror(errno));
   if (syscall(SYS_landlock_restrict_self, ruleset, 0) != 0)
     die("lockdown: landlock_restrict_self: %s", strerror(errno));
   close(ruleset);

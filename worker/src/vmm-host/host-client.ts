@@ -9,10 +9,11 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { VmRequest, VmResult } from '@fn/contract';
-import { probeKvm, scaledTimeout, type VmSnapshot } from '@fn/vmm';
+import { landlockExecPath, probeKvm, scaledTimeout, type VmSnapshot } from '@fn/vmm';
 import type { z } from 'zod';
 import { VmmHostCrashedError, VmmHostProtocolError, VmmHostStartError, VmmHostTimeoutError } from '../errors.js';
 import { defaultHostEntry, type HostEntry } from './host-entry.js';
+import { launcherArgs, type HostSandbox } from './host-sandbox.js';
 import { HostMessageSchema, ResultSchemas, type HostOp, type HostProbe, type HostStats, type RestoreResult } from './protocol.js';
 import type { VmHost } from './vm-host.js';
 import { fromWireError } from './wire-errors.js';
@@ -32,6 +33,11 @@ export interface VmmHostOptions {
    * holding VMs of a child-process backend must start processes).
    */
   lockdown?: false | { memoryMiB?: number };
+  /**
+   * Start the host under Landlock through fn-landlock-exec (host-sandbox.ts): it can then read
+   * nothing of the data directory but the laid-out snapshots. Only with `lockdown` (KVM hosts).
+   */
+  sandbox?: HostSandbox;
 }
 
 interface Pending {
@@ -63,7 +69,7 @@ export class VmmHost implements VmHost {
   private constructor(
     private readonly child: ChildProcess,
     readonly pid: number,
-    private readonly options: Required<Omit<VmmHostOptions, 'entry' | 'lockdown'>>,
+    private readonly options: Required<Omit<VmmHostOptions, 'entry' | 'lockdown' | 'sandbox'>>,
   ) {
     child.on('message', (message: unknown) => this.onMessage(message));
     child.on('exit', (code, signal) => this.die(new VmmHostCrashedError(pid, exitDescription(code, signal, this.pending.size))));
@@ -81,7 +87,13 @@ export class VmmHost implements VmHost {
     };
     const lockdown = options.lockdown ?? (probeKvm().ok ? {} : false);
     const env = { ...process.env, FN_VMM_HOST_LOCKDOWN: lockdown === false ? '0' : JSON.stringify(lockdown) };
-    const child = fork(entry.script, [], { execArgv: entry.execArgv, env, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const jailed = lockdown !== false && options.sandbox !== undefined;
+    const child = fork(entry.script, [], {
+      ...(jailed ? { execPath: landlockExecPath, execArgv: launcherArgs(options.sandbox!, entry.execArgv) } : { execArgv: entry.execArgv }),
+      env,
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     return new Promise((resolve, reject) => {
       const fail = (why: string, cause?: unknown) => {
         clearTimeout(timer);

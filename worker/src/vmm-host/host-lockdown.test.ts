@@ -5,7 +5,7 @@
 // and it still restores and runs VMs. Its memory limit (RLIMIT_DATA) ends a restore past it with a
 // typed error, and the host serves again once memory is free. The real chain: a forked host-main.js
 // over its IPC channel, real KVM VMs. KVM only (the ptrace VMM's lockdown: vmm/src/ptrace-scenarios.test.ts).
-import { mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VmSnapshot } from '@fn/vmm';
@@ -13,6 +13,7 @@ import { afterEach, beforeAll, expect, it } from 'vitest';
 import { describeWithSnapshots } from '../test-support/backend.js';
 import { snapshotOf, TRICKY_COUNTER } from '../test-support/functions.js';
 import { VmmHost } from './host-client.js';
+import { kvmHostSandbox } from './host-sandbox.js';
 
 let hosts: VmmHost[] = [];
 afterEach(async () => {
@@ -20,11 +21,14 @@ afterEach(async () => {
   hosts = [];
 });
 
-async function lockedHost(memoryMiB?: number): Promise<VmmHost> {
+async function lockedHost(memoryMiB?: number, dataDir?: string): Promise<VmmHost> {
   const previous = process.env.FN_VMM_TEST_HOOKS;
   process.env.FN_VMM_TEST_HOOKS = '1'; // inherited by the fork
   try {
-    const host = await VmmHost.start({ lockdown: memoryMiB === undefined ? {} : { memoryMiB } });
+    const host = await VmmHost.start({
+      lockdown: memoryMiB === undefined ? {} : { memoryMiB },
+      ...(dataDir ? { sandbox: kvmHostSandbox(dataDir) } : {}),
+    });
     hosts.push(host);
     return host;
   } finally {
@@ -88,5 +92,20 @@ describeWithSnapshots('VMM host lockdown', (backend) => {
     await host.close(first.vmId);
     const again = await host.restore(snapshot, 10_000);
     expect((await invoke(host, again.vmId)).response.status).toBe(200);
+  });
+
+  it('[kvm] started under Landlock (fn-landlock-exec), it cannot read the data directory, only the snapshots laid out in it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fn-host-landlock-data-'));
+    writeFileSync(join(dataDir, 'fn.db'), 'registry');
+    writeFileSync(join(dataDir, 'secrets.key'), 'sealing key');
+    mkdirSync(join(dataDir, 'work'));
+    const laidOut = join(dataDir, 'work', 'snap');
+    cpSync(snapshot.dir, laidOut, { recursive: true });
+    const host = await lockedHost(undefined, dataDir);
+    expect((await host.stats()).lockdown?.landlockAbi, 'this kernel has no Landlock').toBeGreaterThanOrEqual(1);
+    expect((await host.probe('open-read', join(dataDir, 'fn.db'))).outcome).toBe('EACCES');
+    expect((await host.probe('open-read', join(dataDir, 'secrets.key'))).outcome).toBe('EACCES');
+    const vm = await host.restore({ ...snapshot, dir: laidOut }, 10_000);
+    expect((await invoke(host, vm.vmId)).response.status).toBe(200);
   });
 });

@@ -27,7 +27,8 @@ const lockdown = process.env.FN_VMM_HOST_LOCKDOWN;
 if (lockdown && lockdown !== '0') {
   try {
     const { memoryMiB } = JSON.parse(lockdown) as { memoryMiB?: number };
-    server.lockdown = lockDownKvmHost({ memoryMiB });
+    // FN_LANDLOCK_ABI: set by fn-landlock-exec when the worker started this host through it.
+    server.lockdown = { ...lockDownKvmHost({ memoryMiB }), landlockAbi: Number(process.env.FN_LANDLOCK_ABI ?? 0) };
   } catch (err) {
     process.stderr.write(`fn VMM host: ${(err as Error).message}\n`);
     process.exit(2);

@@ -17,7 +17,7 @@ const NO_FLAGS = { vmClosed: false, notStarted: false };
 export class VmmHostServer {
   private readonly holder: VmHolder;
   /** What the host's lockdown put in force (host-main.ts), reported by stats. */
-  lockdown: HostLockdown | undefined;
+  lockdown: (HostLockdown & { landlockAbi: number }) | undefined;
 
   constructor(private readonly send: (message: HostMessage) => void) {
     this.holder = new VmHolder({

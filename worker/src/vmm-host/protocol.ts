@@ -87,7 +87,7 @@ export const StatsResultSchema = z
     rssKiB: z.number().int().min(0),
     /** Set once the host locked itself down (host-main.ts). */
     lockdown: z
-      .object({ seccomp: z.boolean(), dataLimitBytes: z.number().int().min(0) })
+      .object({ seccomp: z.boolean(), dataLimitBytes: z.number().int().min(0), landlockAbi: z.number().int().min(0) })
       .strict()
       .optional(),
   })
