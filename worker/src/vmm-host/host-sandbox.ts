@@ -1,6 +1,9 @@
 /**
  * What a KVM VMM host process may read (fn-landlock-exec, vmm/native/ptrace/landlock_exec.c):
- * everything but the data directory, plus the laid-out snapshots inside it. Landlock can only add
+ * everything but the data directory, plus what it restores VMs from inside it: the laid-out
+ * snapshots (<data>/work) and the snapshot store's content-addressed blobs (<data>/snapshots/blobs:
+ * a laid-out diff names its base there, and memory.img may be a link to one). Not the registry
+ * database, not secrets.key, not the store's refs. Landlock can only add
  * what is allowed, so "everything but" is spelled out: at each level from / down to the data
  * directory, every entry beside the way there. Entries created later at those levels are not
  * readable; the host needs none of them (its code and Node were there before it started, its
@@ -16,7 +19,7 @@ export interface HostSandbox {
   devices: string[];
 }
 
-export function kvmHostSandbox(dataDir: string, snapshotsDir = join(dataDir, 'work')): HostSandbox {
+export function kvmHostSandbox(dataDir: string, inside = [join(dataDir, 'work'), join(dataDir, 'snapshots', 'blobs')]): HostSandbox {
   const hidden = realpathSync(dataDir);
   const root = parse(hidden).root;
   const readable: string[] = [];
@@ -25,7 +28,7 @@ export function kvmHostSandbox(dataDir: string, snapshotsDir = join(dataDir, 'wo
     for (const entry of readdirSync(at)) if (entry !== part) readable.push(join(at, entry));
     at = join(at, part);
   }
-  readable.push(snapshotsDir);
+  readable.push(...inside);
   return { readable: readable.filter((p) => dirname(p) !== p), devices: ['/dev/kvm'] };
 }
 
