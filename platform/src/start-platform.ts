@@ -151,7 +151,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   // Until the worker has reported, invocations answer 503 (no worker yet): retry, not an error.
   const inProcessHost = (options.vmHosts ?? (platform === 'kvm' ? 'processes' : 'in-process')) === 'in-process';
   const worker = await attempt(
-    () => Worker.start({ hosts: options.hosts ?? 2, inProcessHost }),
+    () => Worker.start({ hosts: options.hosts ?? 2, inProcessHost, dataDir: options.dataDir }),
     (e) => fail(e, "could not start the worker's VMM host processes"),
   );
   closers.add('worker', () => worker.close());

@@ -9,7 +9,7 @@
  * readable; the host needs none of them (its code and Node were there before it started, its
  * snapshots are laid out under <data>/work).
  */
-import { readdirSync, realpathSync } from 'node:fs';
+import { mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, join, parse, relative, sep } from 'node:path';
 
 export interface HostSandbox {
@@ -20,6 +20,9 @@ export interface HostSandbox {
 }
 
 export function kvmHostSandbox(dataDir: string, inside = [join(dataDir, 'work'), join(dataDir, 'snapshots', 'blobs')]): HostSandbox {
+  // A rule can only name a path that exists: the worker starts its hosts before the first deploy
+  // has laid out anything, so the directories are made now (owner-only, like the data directory).
+  for (const dir of inside) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const hidden = realpathSync(dataDir);
   const root = parse(hidden).root;
   const readable: string[] = [];
