@@ -61,8 +61,7 @@ const WorkerOptionsSchema = z
     tickMs: z.number().int().min(1).default(1000),
     /**
      * The platform's data directory: KVM VMM hosts are then started under Landlock and can read
-     * nothing of it but what VMs are restored from (vmm-host/host-sandbox.ts). Not passed by
-     * startPlatform yet: under it, platform invocations failed on real KVM (SECURITY.md).
+     * nothing of it but what VMs are restored from (vmm-host/host-sandbox.ts). startPlatform passes it.
      */
     dataDir: z.string().min(1).optional(),
     /** The function's timeout when an invocation names none. */
