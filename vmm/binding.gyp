@@ -10,6 +10,7 @@
         "native/errors.cc",
         "native/guest_memory.cc",
         "native/host_clock.cc",
+        "native/host_lockdown.cc",
         "native/kvm.cc",
         "native/long_mode.cc",
         "native/memory_image.cc",

@@ -6,7 +6,7 @@
  * idle VMs this machine holds. Baselines from the same run: a cold boot + load (what a restore
  * replaces) and hello on a VM that is never reset (what post_reset_penalty divides by).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MicroVM, probeKvm, type VmSnapshot } from '@fn/vmm';
@@ -33,9 +33,11 @@ async function takeSnapshots(): Promise<{ base: VmSnapshot; fn: VmSnapshot; base
     base = await baseVm.snapshot(newDir());
     baseMs.push(base.ms);
     baseVm.close();
-    const fnVm = await MicroVM.restore(base);
+    const fnDir = newDir();
+    mkdirSync(fnDir); // the restored VMM may write beneath an existing directory only
+    const fnVm = await MicroVM.restore(base, { snapshotDir: fnDir });
     await fnVm.load(HELLO, { name: 'hello' });
-    fn = await fnVm.snapshot(newDir(), { base });
+    fn = await fnVm.snapshot(fnDir, { base });
     fnMs.push(fn.ms);
     fnVm.close();
   }

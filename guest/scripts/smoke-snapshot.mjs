@@ -44,9 +44,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const work = mkdtempSync(join(tmpdir(), 'fn-snapshot-smoke-'));
 const dir = (name) => join(work, name);
 
-/** A VMM: a fresh boot of the ELF, or a restore of `restore` (with `base`). Resolves at READY. */
-async function start({ restore, base, memoryMiB = MIB } = {}) {
+/**
+ * A VMM: a fresh boot of the ELF, or a restore of `restore` (with `base`). Resolves at READY. A
+ * restored VMM is sealed (it can write no file) unless given `snapshotDir`, where it may write.
+ */
+async function start({ restore, base, snapshotDir, memoryMiB = MIB } = {}) {
   const args = restore ? [guestElfPath, '--restore', restore, ...(base ? ['--base', base] : [])] : [guestElfPath];
+  if (snapshotDir) args.push('--snapshot-dir', snapshotDir);
   const guest = new ProcessGuest(ptraceVmmPath, { memoryMiB, prefixArgs: args });
   const ready = await guest.nextFrame(20000);
   if (!ready || ready.event !== EVENT.READY) throw new Error(`no READY frame (${ready?.event}): ${ready?.output}`);
@@ -203,7 +207,16 @@ async function baseAndDiff() {
   check('base snapshot of a booted runtime (no function)', base.status === STATUS.OK && base.json.pages > 0, JSON.stringify(base.json));
   const baseImg = join(dir('base'), 'memory.img');
 
-  const vm = await start({ restore: dir('base') });
+  const sealed = await start({ restore: dir('base') });
+  const refused = await snapshot(sealed, dir('diff'), baseImg);
+  check(
+    'a VM restored without --snapshot-dir is sealed: SNAPSHOT refused, nothing written',
+    refused.status === VMM_STATUS.BAD_STATE && /sealed/.test(refused.json.error.message) && !existsSync(dir('diff')),
+    refused.json.error.message,
+  );
+  sealed.kill();
+
+  const vm = await start({ restore: dir('base'), snapshotDir: work });
   await load(vm, COUNTER);
   const diff = await snapshot(vm, dir('diff'), baseImg);
   const d = diff.json;

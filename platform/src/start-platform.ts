@@ -172,7 +172,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     closers.add('ptrace VMM launcher', async () => stopLauncher());
   }
   const worker = await attempt(
-    () => Worker.start({ hosts: options.hosts ?? 2, inProcessHost }),
+    () => Worker.start({ hosts: options.hosts ?? 2, inProcessHost, dataDir: options.dataDir }),
     (e) => fail(e, "could not start the worker's VMM host processes"),
   );
   closers.add('worker', () => worker.close());

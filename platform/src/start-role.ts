@@ -213,7 +213,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       };
       const inProcessHost = (options.vmHosts ?? (platform === 'kvm' ? 'processes' : 'in-process')) === 'in-process';
       const worker = await attempt(
-        () => Worker.start({ hosts: options.hosts ?? 2, inProcessHost }),
+        () => Worker.start({ hosts: options.hosts ?? 2, inProcessHost, dataDir }),
         (e) => fail(e, "could not start the worker's VMM host processes"),
       );
       closers.add('worker', () => worker.close());

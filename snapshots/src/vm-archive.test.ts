@@ -33,9 +33,10 @@ describeEachBackend(
       const base = await baseVm.snapshot(temp('base'));
       const baseDigest = await archiveSnapshot(store, { platform, dir: base.dir, memoryBytes: memoryMiB << 20, abiVersion: guestAbiVersion }, { kind: 'base' });
 
-      const fnVm = open[open.push(await MicroVM.restore(base)) - 1]!;
+      const fnDir = temp('fn');
+      const fnVm = open[open.push(await MicroVM.restore(base, { snapshotDir: fnDir })) - 1]!;
       await fnVm.load(COUNTER, { name: 'counter' });
-      const fnSnap = await fnVm.snapshot(temp('fn'), { base });
+      const fnSnap = await fnVm.snapshot(fnDir, { base });
       const fnDigest = await archiveSnapshot(
         store,
         { platform, dir: fnSnap.dir, memoryBytes: memoryMiB << 20, abiVersion: guestAbiVersion },

@@ -24,6 +24,7 @@
 #include <memory>
 
 #include "errors.h"
+#include "host_lockdown.h"
 #include "fn_abi.h"
 #include "kvm.h"
 #include "microvm.h"
@@ -625,8 +626,48 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// lockDownHost({ dataLimitBytes }): the VMM host process locks itself down once set up
+// (host_lockdown.h). On the JS thread: it must run before any VM exists.
+Napi::Value LockDownHost(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) ThrowCode(env, "BAD_OPTIONS", "lockDownHost(opts): opts object required");
+  Napi::Value limit = info[0].As<Napi::Object>().Get("dataLimitBytes");
+  fnvmm::HostLockdownOptions o;
+  if (!limit.IsUndefined()) {
+    double d = limit.IsNumber() ? limit.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 0 && d <= 9007199254740991.0 && d == static_cast<double>(static_cast<uint64_t>(d))))
+      ThrowCode(env, "BAD_OPTIONS", "lockDownHost: dataLimitBytes must be a whole number of bytes");
+    o.data_limit_bytes = static_cast<uint64_t>(d);
+  }
+  fnvmm::HostLockdownReport r;
+  try {
+    r = fnvmm::lock_down_host(o);
+  } catch (const std::exception& e) {
+    ThrowCode(env, "LOCKDOWN_FAILED", std::string("the VMM host could not lock itself down: ") + e.what());
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("seccomp", Napi::Boolean::New(env, r.seccomp));
+  out.Set("dataLimitBytes", Napi::Number::New(env, static_cast<double>(r.data_limit_bytes)));
+  return out;
+}
+
+// lockdownProbe(what, path): test-only, what a taken-over host would try (host_lockdown.h).
+Napi::Value LockdownProbe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString())
+    ThrowCode(env, "BAD_OPTIONS", "lockdownProbe(what, path): two strings required");
+  try {
+    return Napi::String::New(env, fnvmm::host_lockdown_probe(info[0].As<Napi::String>(), info[1].As<Napi::String>()));
+  } catch (const std::exception& e) {
+    ThrowCode(env, "BAD_OPTIONS", e.what());
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probe", Napi::Function::New<Probe>(env, "probe"));
+  exports.Set("lockDownHost", Napi::Function::New<LockDownHost>(env, "lockDownHost"));
+  exports.Set("lockdownProbe", Napi::Function::New<LockdownProbe>(env, "lockdownProbe"));
   Napi::Function cls = NativeMicroVm::Init(env);
   auto* data = new AddonData();
   data->constructor = Napi::Persistent(cls);

@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 
 #include <cerrno>
+#include <string>
 
 #include "errors.h"
 #include "kvm_ioctls.h"
@@ -66,7 +67,13 @@ ProbeResult check_kvm_fd(int fd) {
 
 }  // namespace
 
+namespace {
+int held_device = -1;  // Kvm::hold_device(): set once, on the JS thread, before any VM exists
+}
+
 ProbeResult probe_kvm(const char* path) {
+  // A locked-down host (host_lockdown.h) can no longer open the device: probe the one it holds.
+  if (held_device >= 0 && std::string(path) == "/dev/kvm") return check_kvm_fd(held_device);
   int fd = ::open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
@@ -79,8 +86,16 @@ ProbeResult probe_kvm(const char* path) {
   return check_kvm_fd(fd);
 }
 
+void Kvm::hold_device() {
+  if (held_device >= 0) return;
+  Kvm probe = open();
+  held_device = ::fcntl(probe.fd_.get(), F_DUPFD_CLOEXEC, 0);
+  if (held_device < 0) throw KvmError("fcntl(F_DUPFD_CLOEXEC) of /dev/kvm", errno);
+}
+
 Kvm Kvm::open(const char* path) {
-  int fd = ::open(path, O_RDWR | O_CLOEXEC);
+  bool held = held_device >= 0 && std::string(path) == "/dev/kvm";
+  int fd = held ? ::fcntl(held_device, F_DUPFD_CLOEXEC, 0) : ::open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
     throw KvmUnavailableError(errno_name(err), open_advice(err, path));

@@ -43,6 +43,10 @@ class Kvm {
   // Opens the device and checks the API version and required capabilities.
   // Throws KvmUnavailableError (with the probe's code) when it cannot be used.
   static Kvm open(const char* path = "/dev/kvm");
+  // Opens /dev/kvm once and keeps it: every later open() of the default path duplicates that
+  // descriptor instead. A locked-down host (host_lockdown.h) may no longer open a device for
+  // writing. Throws KvmUnavailableError like open().
+  static void hold_device();
 
   int api_version() const;                    // KVM_GET_API_VERSION
   int check_extension(int cap) const;         // KVM_CHECK_EXTENSION (0 = absent)

@@ -14,11 +14,17 @@ export function processSandboxSpec(memoryMiB: number): ChildSpec {
   return { platform: 'process', path: guestProcessPath, args: ['--memory-mib', String(memoryMiB)] };
 }
 
-export function ptraceSpec(memoryMiB: number, restore?: RestoreFiles): ChildSpec {
+/**
+ * ptrace-vmm's command line. A restored VMM is sealed once its VM runs (it can open no file, start
+ * no process: vmm/native/ptrace/lockdown.c) unless `snapshotDir` names the one directory beneath
+ * which it may still write snapshots.
+ */
+export function ptraceSpec(memoryMiB: number, restore?: RestoreFiles, snapshotDir?: string): ChildSpec {
   const args = [guestElfPath, '--memory-mib', String(memoryMiB)];
   if (restore) {
     args.push('--restore', restore.dir);
     if (restore.baseMemoryPath) args.push('--base', restore.baseMemoryPath);
   }
+  if (snapshotDir !== undefined) args.push('--snapshot-dir', snapshotDir);
   return { platform: 'ptrace', path: ptraceVmmPath, args, restoring: restore !== undefined };
 }

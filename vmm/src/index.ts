@@ -16,5 +16,6 @@ export type { Platform } from './transport.js';
 export { choosePlatform, ptraceUsable, type Backend } from './platform-choice.js';
 export { scaledTimeout, timeoutScale } from './time-scale.js';
 export { nativeAddonPath } from './native.js';
-export { ptraceVmmPath } from './ptrace-vmm.js';
+export { lockDownKvmHost, lockdownProbe, type HostLockdown } from './host-lockdown.js';
+export { landlockExecPath, ptraceVmmPath } from './ptrace-vmm.js';
 export { prepareRestores } from './ptrace-launcher.js';

@@ -94,16 +94,24 @@ export class MicroVM {
   /**
    * A new VM from a snapshot: memory mapped from its files (shared page cache, copy on write),
    * registers restored, the guest waiting for its next command. Every invocation then resets to it.
+   *
+   * `snapshotDir`: an existing directory beneath which this VM may later write snapshots. Without
+   * it the ptrace backend's VMM is sealed once the VM runs (it can open no file at all) and
+   * snapshot() is refused; give it only to VMs that will snapshot (the deployer's). The KVM
+   * backend takes snapshots in this process and ignores it.
    */
-  static async restore(snapshot: VmSnapshot, options: { timeoutMs?: number } = {}): Promise<MicroVM> {
+  static async restore(snapshot: VmSnapshot, options: { timeoutMs?: number; snapshotDir?: string } = {}): Promise<MicroVM> {
     const timeoutMs = parseOrThrow(BootOptionsSchema.shape.timeoutMs, options.timeoutMs, 'timeoutMs');
     const started = performance.now();
     let transport: GuestTransport;
     if (snapshot.platform === 'ptrace') {
-      // A VMM the launcher made ahead of need (no process start now); spawned when there is none.
-      const vmm = await (await sharedLauncher())?.take().catch(() => undefined);
+      // A VMM the launcher made ahead of need (no process start now), sealed once restored; spawned
+      // when there is none, and always for a VM that will snapshot (it needs --snapshot-dir and Landlock from its start).
+      const vmm = options.snapshotDir ? undefined : await (await sharedLauncher())?.take().catch(() => undefined);
       const { dir, baseMemoryPath, memoryMiB } = snapshot;
-      transport = new ProcessTransport(vmm ? { platform: 'ptrace', vmm, restore: { dir, baseMemoryPath, memoryMiB } } : ptraceSpec(memoryMiB, snapshot));
+      transport = new ProcessTransport(
+        vmm ? { platform: 'ptrace', vmm, restore: { dir, baseMemoryPath, memoryMiB } } : ptraceSpec(memoryMiB, snapshot, options.snapshotDir),
+      );
     } else if (snapshot.platform === 'kvm') {
       transport = await KvmTransport.restore(snapshot.memoryMiB, snapshot);
     } else {
@@ -144,8 +152,9 @@ export class MicroVM {
     return this.transport.hostPid;
   }
 
+  /** Closed by a fatal error or close(), or its process ended on its own while idle. */
   get closed(): boolean {
-    return this.closedReason !== undefined;
+    return this.closedReason !== undefined || this.transport.endedOnItsOwn !== undefined;
   }
 
   /** Loads and evaluates the function module (its init). Throws GuestLoadError with the JS error. */

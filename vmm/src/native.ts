@@ -59,6 +59,10 @@ export interface NativeMicroVm {
 
 export interface NativeAddon {
   probe(): NativeProbe;
+  /** The VMM host process locks itself down (vmm/native/host_lockdown.h); before any VM exists. */
+  lockDownHost(opts: { dataLimitBytes?: number }): { seccomp: boolean; dataLimitBytes: number };
+  /** Test-only: what a taken-over host would try; the errno name it got, or "done". */
+  lockdownProbe(what: string, path: string): string;
   NativeMicroVm: {
     new (opts: { memoryBytes: number; guestElf: Buffer }): NativeMicroVm;
     /** Off the event loop (libuv pool): a VM from snapshot files, idle at its doorbell (no READY). */

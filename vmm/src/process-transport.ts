@@ -267,16 +267,25 @@ export class ProcessTransport implements GuestTransport {
     p.reject(new GuestTimeoutError(p.request.timeoutMs));
   }
 
+  /** Set when the child ended without being asked to (see GuestTransport.endedOnItsOwn). */
+  endedOnItsOwn: string | undefined;
+
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.deadReason !== undefined) return; // we killed it (close or timeout)
+    const ptrace = this.spec.platform === 'ptrace';
     const how =
       signal === 'SIGKILL'
-        ? 'the guest process was killed by SIGKILL: it made a system call that seccomp strict mode forbids, or ran out of host memory'
-        : signal
-          ? `the guest process died from ${signal}`
-          : code === null
-            ? `the VMM process (pid ${this.conduit.pid}) ended without a word`
-            : `the guest process exited with code ${code}`;
+        ? ptrace
+          ? 'the VMM process (ptrace-vmm) was killed by SIGKILL: from outside, or by the kernel for want of memory'
+          : 'the guest process was killed by SIGKILL: it made a system call that seccomp strict mode forbids, or ran out of host memory'
+        : signal === 'SIGSYS' && ptrace
+          ? 'the VMM process (ptrace-vmm) was killed by its own seccomp filter (SIGSYS): it tried a system call its lockdown forbids — a VMM its guest took over, or a bug in ptrace-vmm'
+          : signal
+            ? `the guest process died from ${signal}`
+            : code === null
+              ? `the VMM process (pid ${this.conduit.pid}) ended without a word`
+              : `the guest process exited with code ${code}`;
+    if (!this.pending) this.endedOnItsOwn = how;
     const tail = this.stderrTail.trim();
     if (this.restoring && code === 2) {
       // ptrace-vmm refuses unusable snapshot files with exit status 2 before its first frame.

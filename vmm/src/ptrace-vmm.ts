@@ -6,3 +6,6 @@ import { fileURLToPath } from 'node:url';
  * `ptrace-vmm <elf> --memory-mib N [--restore DIR [--base FILE]]`.
  */
 export const ptraceVmmPath = fileURLToPath(new URL('../build/ptrace-vmm', import.meta.url));
+
+/** The launcher of KVM VMM host processes under Landlock (vmm/native/ptrace/landlock_exec.c). */
+export const landlockExecPath = fileURLToPath(new URL('../build/fn-landlock-exec', import.meta.url));

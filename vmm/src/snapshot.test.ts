@@ -99,9 +99,10 @@ describeEachBackend(
       const baseVm = track(await MicroVM.boot({ backend }));
       const base = await baseVm.snapshot(tempDir());
       expect(base.functionName).toBeUndefined();
-      const fromBase = track(await MicroVM.restore(base));
+      const fnDir = tempDir();
+      const fromBase = track(await MicroVM.restore(base, { snapshotDir: fnDir }));
       await fromBase.load(COUNTER, { name: 'layered' });
-      const fn = await fromBase.snapshot(tempDir(), { base });
+      const fn = await fromBase.snapshot(fnDir, { base });
       expect(fn.diffPages).toBeGreaterThan(0);
       expect(fn.diffPages).toBeLessThan(base.pages);
       const restored = track(await MicroVM.restore(fn));

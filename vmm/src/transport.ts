@@ -46,6 +46,12 @@ export interface GuestTransport {
   /** Bytes at the front of every input that the transport owns (so it can frame without a copy). */
   readonly inputHeadroom: number;
   /**
+   * Why the guest's process ended on its own while idle (killed from outside, its VMM's seccomp
+   * filter, a crash), once the transport has seen it; undefined while it lives. KVM VMs live in this
+   * process and never end on their own while idle.
+   */
+  readonly endedOnItsOwn?: string | undefined;
+  /**
    * Runs the guest until its next doorbell (READY, DONE or PANIC). Rejects with GuestTimeoutError,
    * GuestCrashedError or VmClosedError; after a rejection the transport is dead.
    */

@@ -98,7 +98,9 @@ export class Deployer {
     const bundleDigest = sha256(bundleBytes);
     const base = await this.base(request.memoryMiB);
     const scratch = mkdtempSync(join(tmpdir(), 'fn-deploy-'));
-    const vm = await MicroVM.restore(base.snapshot, { timeoutMs: this.initTimeoutMs });
+    // The one VM of the platform that runs tenant code and writes files: its VMM may write beneath
+    // `scratch` and nowhere else (ptrace; invocation VMs are restored sealed).
+    const vm = await MicroVM.restore(base.snapshot, { timeoutMs: this.initTimeoutMs, snapshotDir: scratch });
     const stop = () => vm.close();
     signal?.addEventListener('abort', stop, { once: true });
     try {

@@ -11,7 +11,7 @@
  */
 import { totalmem } from 'node:os';
 import type { VmRequest, VmResult } from '@fn/contract';
-import { InvalidInputError, toVmRequest, type InvokeRequest, type VmSnapshot } from '@fn/vmm';
+import { InvalidInputError, probeKvm, toVmRequest, type InvokeRequest, type VmSnapshot } from '@fn/vmm';
 import { z } from 'zod';
 import { Budget } from './budget.js';
 import { systemClock, type Clock } from './clock.js';
@@ -19,6 +19,7 @@ import { PoolConfigMismatchError, VmLostError, VmmHostCrashedError, WorkerClosed
 import { FunctionPool, type PoolMetrics, type PoolSettings } from './function-pool.js';
 import { LatencyRecorder, type Percentiles } from './latency.js';
 import type { HostEntry } from './vmm-host/host-entry.js';
+import { kvmHostSandbox } from './vmm-host/host-sandbox.js';
 import { HostPool, type HostInfo } from './vmm-host/host-pool.js';
 import type { HostStats } from './vmm-host/protocol.js';
 import { VmSnapshotSchema } from './vmm-host/protocol.js';
@@ -58,6 +59,11 @@ const WorkerOptionsSchema = z
     windowMs: z.number().int().min(1).default(10_000),
     refillConcurrency: z.number().int().min(1).default(2),
     tickMs: z.number().int().min(1).default(1000),
+    /**
+     * The platform's data directory: KVM VMM hosts are then started under Landlock and can read
+     * nothing of it but what VMs are restored from (vmm-host/host-sandbox.ts). startPlatform passes it.
+     */
+    dataDir: z.string().min(1).optional(),
     /** The function's timeout when an invocation names none. */
     defaultTimeoutMs: z.number().int().min(1).default(10_000),
   })
@@ -152,7 +158,16 @@ export class Worker {
     const { clock, hostEntry, ...rest } = options;
     const parsed = WorkerOptionsSchema.safeParse(rest);
     if (!parsed.success) throw new InvalidInputError(`invalid worker options: ${z.prettifyError(parsed.error)}`);
-    const hosts = await HostPool.start({ size: parsed.data.hosts, inProcess: parsed.data.inProcessHost, ...(hostEntry ? { entry: hostEntry } : {}) });
+    // Each host may map guest memory up to the worker's whole budget (placement could put every VM
+    // on one host) plus 512 MiB for itself; past that a restore fails with ENOMEM, not the machine.
+    const lockdown = probeKvm().ok ? { memoryMiB: parsed.data.maxMemoryMiB + 512 } : false;
+    const hosts = await HostPool.start({
+      size: parsed.data.hosts,
+      inProcess: parsed.data.inProcessHost,
+      lockdown,
+      ...(lockdown && parsed.data.dataDir ? { sandbox: kvmHostSandbox(parsed.data.dataDir) } : {}),
+      ...(hostEntry ? { entry: hostEntry } : {}),
+    });
     return new Worker(hosts, parsed.data, clock ?? systemClock);
   }
 

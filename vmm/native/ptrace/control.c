@@ -179,8 +179,25 @@ static int snapshot_command(const char *input, char *out, size_t cap, struct err
   int rc = parse_object(input, m, 2, e);
   if (rc == 0 && (!m[0].value || !m[0].value[0]))
     rc = fail(e, FN_VMM_STATUS_BAD_REQUEST, "BadRequest", "SNAPSHOT needs {\"dir\": \"<directory>\"}");
+  if (rc == 0 && lockdown_mode == LOCKDOWN_SEALED)
+    rc = fail(e, FN_VMM_STATUS_BAD_STATE, "SnapshotError",
+              "this VM was restored without --snapshot-dir, so its VMM is sealed and can write no file: "
+              "restore it with a snapshot directory to take snapshots from it");
   if (rc == 0)
     rc = vm_snapshot(m[0].value, m[1].value, out, cap, e);
+  free(m[0].value);
+  free(m[1].value);
+  return rc;
+}
+
+static int probe_command(const char *input, char *out, size_t cap, struct err *e)
+{
+  struct member m[] = {{"try", NULL, 0}, {"path", NULL, 0}};
+  int rc = parse_object(input, m, 2, e);
+  if (rc == 0 && !m[0].value)
+    rc = fail(e, FN_VMM_STATUS_BAD_REQUEST, "BadRequest", "TEST_PROBE needs {\"try\": \"...\"}");
+  if (rc == 0)
+    rc = test_probe(m[0].value, m[1].value, out, cap, e);
   free(m[0].value);
   free(m[1].value);
   return rc;
@@ -211,8 +228,9 @@ static int restore_command(const char *input, char *out, size_t cap, uint32_t *e
     rc = restore_vm(m[0].value, m[1].value, out, cap, e);
   }
   if (rc == 0) {
-    *event = FN_EVENT_READY;
     prctl(PR_SET_NAME, "ptrace-vmm"); /* a VMM holding a VM now, like one started with --restore */
+    lock_down_running_vm(0);          /* before READY, as a VMM started with --restore does */
+    *event = FN_EVENT_READY;
   }
   for (int i = 0; i < 3; i++)
     free(m[i].value);
@@ -241,6 +259,8 @@ void control_command(const struct fn_window_header *h)
     rc = reset_command(input, out, sizeof out, &e);
   else if (h->command == FN_VMM_CMD_RESTORE)
     rc = restore_command(input, out, sizeof out, &event, &e);
+  else if (h->command == FN_VMM_CMD_TEST_PROBE && test_hooks_enabled)
+    rc = probe_command(input, out, sizeof out, &e);
   else
     rc = fail(&e, FN_VMM_STATUS_BAD_REQUEST, "BadRequest", "unknown VMM command 0x%x", h->command);
   if (rc == 0) {

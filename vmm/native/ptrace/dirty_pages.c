@@ -41,6 +41,7 @@ struct pm_scan_arg {
 #define PM_FILE_OR_SHARED (1ull << 61)
 
 int scan_force_pagemap_read;
+const unsigned long pagemap_scan_request = PAGEMAP_SCAN;
 
 static int scan_ioctl(int fd, uint64_t start, uint64_t end, enum scan_kind kind, struct runs *out)
 {

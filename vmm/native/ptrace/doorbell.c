@@ -48,6 +48,10 @@ uint32_t vm_run_to_doorbell(void)
         die("waitpid: %s", strerror(errno));
     if (WIFEXITED(st) || WIFSIGNALED(st)) {
       vm.pid = -1;
+      /* A guest process forked after the VMM's lockdown (after a SNAPSHOT) inherits its filter,
+       * which kills a syscall outside its allowlist before our own filter can trace it. */
+      if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+        report_panic("stray syscall: the guest process was killed by the VMM's seccomp filter (SIGSYS): the KVM guest must make no syscalls");
       report_panic("the guest process ended (status 0x%x)", st);
     }
     struct user_regs_struct regs;

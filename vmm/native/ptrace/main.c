@@ -12,6 +12,8 @@
  *                            (default: measured over the first 5 ms of this process)
  *            --no-populate   do not prefault the snapshot's data pages on restore
  *            --scan=pagemap  find dirty pages by reading /proc/pid/pagemap, not PAGEMAP_SCAN
+ *            --snapshot-dir D  a restored VM may write snapshots beneath D (without it, a restored
+ *                            VM is sealed: its VMM can open no file once running, lockdown.c)
  *
  * Why this works: the guest runs at CPL3 in long mode with identity-mapped memory — which is what
  * a Linux process is, once guest RAM sits at its guest-physical addresses, boot info and the
@@ -30,7 +32,8 @@
  * doorbell.c (run to the next doorbell), tracee.c (the guest process), elf_image.c (fresh boot),
  * cpu_state.c (registers, FPU, cpu.bin), memory_files.c (memory images, pages.bin),
  * dirty_pages.c (pagemap scans), guest_memory.c (process_vm_readv/writev), snapshot.c,
- * restore.c, reset.c, control.c (control requests and replies), launcher.c, util.c.
+ * restore.c, reset.c, control.c (control requests and replies), launcher.c, lockdown.c (what this
+ * process may still do once its VM runs), test_hooks.c (TEST_PROBE, for tests of that), util.c.
  */
 #include "vmm.h"
 
@@ -42,6 +45,20 @@
 #include <sys/mman.h>
 
 struct vm vm = {.pid = -1, .pagemap_fd = -1, .populate = 1};
+enum lockdown_mode lockdown_mode = LOCKDOWN_SNAPSHOTS;
+
+/* The directory a path names a file in ("." for a bare name), for Landlock's read rules. */
+static char *parent_dir(const char *path)
+{
+  char *d = strdup(path), *slash = strrchr(d, '/');
+  if (!slash)
+    return strcpy(d, ".");
+  if (slash == d)
+    slash[1] = 0;
+  else
+    *slash = 0;
+  return d;
+}
 
 static void map_window(void);
 static _Noreturn void serve(void);
@@ -53,7 +70,7 @@ static _Noreturn void usage(const char *why)
        "%s\nusage: ptrace-vmm <fn-guest.elf> [--memory-mib N]\n"
        "       ptrace-vmm [<fn-guest.elf>] --restore DIR [--base FILE] [--memory-mib N]\n"
        "       ptrace-vmm --launcher SOCKET   (a VMM per connection, restored by RESTORE)\n"
-       "       options: --tsc-khz N, --no-populate, --scan=pagemap (N MiB: 8..4095, default 64)",
+       "       options: --tsc-khz N, --no-populate, --scan=pagemap, --snapshot-dir DIR (N MiB: 8..4095, default 64)",
        why);
   refuse(&e);
 }
@@ -61,6 +78,8 @@ static _Noreturn void usage(const char *why)
 /* Forwards the guest's frame from the window; any output length it claims is checked first. */
 static void send_guest_frame(uint32_t event)
 {
+  if (event != FN_EVENT_READY && event != FN_EVENT_DONE && event != FN_EVENT_PANIC && event != FN_EVENT_SLEEP)
+    report_panic("the guest rang the doorbell with unknown event %u: only READY, DONE, PANIC and SLEEP exist", event);
   uint32_t n = window_header->output_len;
   if (n > FN_WINDOW_DATA_MAX)
     report_panic("the guest wrote output_len %u > FN_WINDOW_DATA_MAX", n);
@@ -72,7 +91,8 @@ static void send_guest_frame(uint32_t event)
   }
 }
 
-static void boot(const char *elf)
+/* Runs the guest to its first doorbell; the caller forwards that frame once locked down. */
+static uint32_t boot(const char *elf)
 {
   struct err e;
   struct elf_image img;
@@ -83,12 +103,13 @@ static void boot(const char *elf)
   if (pid < 0 || vm_attach(pid, &e) != 0 || cpu_reset_for_boot(pid, img.entry, vm.mem, &e) != 0)
     die("%s", e.msg);
   free(img.file);
-  send_guest_frame(vm_run_to_doorbell());
+  return vm_run_to_doorbell();
 }
 
 /* Restores the snapshot in `dir` (over `base`) into this VMM, which holds no VM yet; fills
- * `json` with the READY frame's output. -1 with `e` set if the files are refused (nothing
- * started); a failure to start the guest process ends this program. */
+ * `json` with the READY frame's output, which the caller sends once locked down
+ * (lock_down_running_vm). -1 with `e` set if the files are refused (nothing started); a failure
+ * to start the guest process ends this program. */
 int restore_vm(const char *dir, const char *base, char *json, size_t cap, struct err *e)
 {
   uint64_t t0 = now_ns();
@@ -106,13 +127,19 @@ int restore_vm(const char *dir, const char *base, char *json, size_t cap, struct
   return 0;
 }
 
-static void restore(const char *dir, const char *base)
+/* The VM runs: from here on this process needs only its pipes, its guest and (if it may
+ * snapshot) one directory. Called before READY, so whoever sees READY sees a VMM locked down. */
+void lock_down_running_vm(int landlock_abi)
+{
+  int keep[3] = {vm.pagemap_fd, vm.snap ? vm.snap->backing.base_fd : -1, vm.snap ? vm.snap->backing.diff_fd : -1};
+  lockdown_state = lockdown(lockdown_mode, landlock_abi, keep, 3);
+}
+
+static void restore(const char *dir, const char *base, char *json, size_t cap)
 {
   struct err e;
-  char json[256];
-  if (restore_vm(dir, base, json, sizeof json, &e) != 0)
+  if (restore_vm(dir, base, json, cap, &e) != 0)
     refuse(&e);
-  frame_reply(0, FN_EVENT_READY, FN_STATUS_OK, json);
 }
 
 /* A guest command: into the window, run the guest to its next doorbell, forward its frame. */
@@ -132,7 +159,7 @@ static void guest_command(const struct fn_window_header *h)
 
 int main(int argc, char **argv)
 {
-  const char *elf = NULL, *restore_dir = NULL, *base = NULL, *launcher = NULL;
+  const char *elf = NULL, *restore_dir = NULL, *base = NULL, *launcher = NULL, *snapshot_dir = NULL;
   uint64_t mib = 64;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -146,6 +173,8 @@ int main(int argc, char **argv)
       tsc_khz_override = strtoull(argv[++i], NULL, 10);
     else if (!strcmp(a, "--launcher") && i + 1 < argc)
       launcher = argv[++i];
+    else if (!strcmp(a, "--snapshot-dir") && i + 1 < argc)
+      snapshot_dir = argv[++i];
     else if (!strcmp(a, "--no-populate"))
       vm.populate = 0;
     else if (!strcmp(a, "--scan=pagemap"))
@@ -167,13 +196,33 @@ int main(int argc, char **argv)
   _Static_assert(STUB_ADDR + STUB_SIZE < USER_TOP, "stub pages");
 
   signal(SIGPIPE, SIG_IGN); /* a parent that went away shows up as a failed write */
-  if (launcher)
+  const char *hooks = getenv("FN_VMM_TEST_HOOKS");
+  test_hooks_enabled = hooks && !strcmp(hooks, "1");
+  if (launcher) {
+    /* Its VMMs restore by RESTORE and never snapshot: each is sealed once its VM runs. */
+    lockdown_mode = LOCKDOWN_SEALED;
     return launcher_main(launcher);
+  }
   map_window();
+  /* A restore with nowhere to write is sealed (lockdown.c). Landlock, if any, before the guest
+   * process exists: that process must be inside the same domain to stay traceable. */
+  lockdown_mode = restore_dir && !snapshot_dir ? LOCKDOWN_SEALED : LOCKDOWN_SNAPSHOTS;
+  struct lockdown_paths paths = {.snapshot_dir = snapshot_dir};
+  paths.read_dirs[0] = restore_dir;
+  paths.read_dirs[1] = base ? parent_dir(base) : NULL;
+  paths.read_dirs[2] = elf && !restore_dir ? parent_dir(elf) : NULL;
+  int landlock_abi = lockdown_early(lockdown_mode, &paths);
+  char ready[256];
+  uint32_t first_event = 0;
   if (restore_dir)
-    restore(restore_dir, base);
+    restore(restore_dir, base, ready, sizeof ready);
   else
-    boot(elf);
+    first_event = boot(elf);
+  lock_down_running_vm(landlock_abi);
+  if (restore_dir)
+    frame_reply(0, FN_EVENT_READY, FN_STATUS_OK, ready);
+  else
+    send_guest_frame(first_event);
   serve();
 }
 
@@ -210,6 +259,9 @@ _Noreturn void standby_main(void)
 {
   panic_frame_on_die = 1;
   map_window();
+  /* Sealed once RESTORE has started its VM (control.c); no Landlock for a sealed VMM. */
+  struct lockdown_paths none = {0};
+  lockdown_early(lockdown_mode, &none);
   tracee_prefork(); /* after the window: the guest process shares it */
   char json[64];
   snprintf(json, sizeof json, "{\"standby\":{\"pid\":%d}}", (int)getpid());

@@ -184,8 +184,34 @@ int vm_reset(char *json, size_t cap, struct err *e);
 
 /* main.c, launcher.c */
 int restore_vm(const char *dir, const char *base, char *json, size_t cap, struct err *e);
+void lock_down_running_vm(int landlock_abi);
 _Noreturn void standby_main(void);
 int launcher_main(const char *path);
+/* lockdown.c: what this process may still do once its VM runs (SECURITY.md, blast radius) */
+enum lockdown_mode {
+  LOCKDOWN_SEALED,    /* a restored VM that will never snapshot: opens nothing, starts nothing */
+  LOCKDOWN_SNAPSHOTS, /* may write snapshots (beneath snapshot_dir) and restart its guest from them */
+};
+struct lockdown_paths {
+  const char *snapshot_dir; /* --snapshot-dir, or NULL */
+  const char *read_dirs[3]; /* the snapshot it came from, its base's directory, the ELF's; or NULL */
+};
+struct lockdown_report {
+  int seccomp;                  /* 1 once the filter is installed */
+  int landlock_abi;             /* the Landlock ABI in force, 0 where there is none */
+  uint64_t address_space_limit; /* RLIMIT_AS, bytes */
+};
+int lockdown_early(enum lockdown_mode mode, const struct lockdown_paths *paths); /* the Landlock ABI, or 0 */
+struct lockdown_report lockdown(enum lockdown_mode mode, int landlock_abi, const int *keep, int nkeep);
+extern const unsigned long pagemap_scan_request; /* the one ioctl the filter lets through */
+extern struct lockdown_report lockdown_state;    /* what lockdown() put in force (test_hooks.c) */
+
+/* test_hooks.c: TEST_PROBE, only with FN_VMM_TEST_HOOKS=1 in the environment at start */
+#define FN_VMM_CMD_TEST_PROBE 0x1F0u
+extern int test_hooks_enabled;
+int test_probe(const char *what, const char *path, char *out, size_t cap, struct err *e);
+/* main.c: where this VM may write snapshots (NULL: nowhere, a sealed VM) */
+extern enum lockdown_mode lockdown_mode;
 
 /* small helpers (util.c) */
 uint64_t now_ns(void);

@@ -12,8 +12,25 @@ const probeElfPath = process.env.FN_PROBE_GUEST_ELF || path.join(vmmDir, 'build/
 const h = createHarness('addon');
 const MiB = 1024 * 1024;
 
-h.test('exports exactly probe and NativeMicroVm', () => {
-  assert(JSON.stringify(Object.keys(addon).sort()) === '["NativeMicroVm","probe"]', Object.keys(addon).join());
+h.test('exports exactly probe, lockDownHost, lockdownProbe and NativeMicroVm', () => {
+  assert(JSON.stringify(Object.keys(addon).sort()) === '["NativeMicroVm","lockDownHost","lockdownProbe","probe"]', Object.keys(addon).join());
+  // Bad arguments are refused before anything is locked (this process must stay unlocked).
+  for (const bad of [undefined, { dataLimitBytes: -1 }, { dataLimitBytes: 1.5 }, { dataLimitBytes: '1' }]) {
+    let code;
+    try {
+      addon.lockDownHost(bad);
+    } catch (e) {
+      code = e.code;
+    }
+    assert(code === 'BAD_OPTIONS', `lockDownHost(${JSON.stringify(bad)}): ${code}`);
+  }
+  let probeCode;
+  try {
+    addon.lockdownProbe('no-such-probe', '');
+  } catch (e) {
+    probeCode = e.code;
+  }
+  assert(probeCode === 'BAD_OPTIONS', `lockdownProbe of an unknown probe: ${probeCode}`);
   assert(typeof addon.probe === 'function', 'probe');
   const proto = addon.NativeMicroVm.prototype;
   for (const m of ['exchange', 'snapshot', 'reset', 'close', 'stats']) assert(typeof proto[m] === 'function', m);

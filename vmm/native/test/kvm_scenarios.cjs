@@ -263,6 +263,22 @@ async function run(addon, probeElfPath, opts = {}) {
     fault('b', { ...PF, errorCode: 7, cr2: 0x6000n, at: 'at_write_boot' }),
   );
   h.test('reading the GDT (supervisor only): #PF, protection, CR2 0x1000', () => fault('g', { ...PF, errorCode: 5, cr2: 0x1000n, at: 'at_read_gdt' }));
+  // Privileged instructions at CPL3, and reads outside what the page tables map (issue 13's hostile
+  // guest list): each a #GP or #PF naming the instruction, the VM dead, the host fine. Real CPU only.
+  cpu('wrmsr at CPL3: #GP(0)', () => fault('m', { ...GP, errorCode: 0, at: 'at_wrmsr' }));
+  cpu('cli at CPL3: #GP(0)', () => fault('l', { ...GP, errorCode: 0, at: 'at_cli' }));
+  cpu('lgdt at CPL3: #GP(0)', () => fault('L', { ...GP, errorCode: 0, at: 'at_lgdt' }));
+  cpu('reading the first byte past guest RAM: #PF, not present, CR2 = memory size', () =>
+    fault('o', { ...PF, errorCode: 4, cr2: BigInt(64 * MiB), at: 'at_past_ram' }),
+  );
+  cpu('reading past the end of the window: #PF, not present', () =>
+    fault('A', { ...PF, errorCode: 4, cr2: 0x100000000n + 0x800000n + 0x10000n, at: 'at_past_window' }),
+  );
+  cpu('reading a non-canonical address: #GP(0)', () => fault('N', { ...GP, errorCode: 0, at: 'at_non_canonical' }));
+  cpu('output_len one past the window is bad_window', async () => {
+    const e = await scenario('y', 'bad_window');
+    assert(e.field === 'output_len' && e.value === 0x7ff001n, `${e.field}=${e.value}`);
+  });
   // The stack guard page (fn_abi.h FN_STACK_GUARD_SIZE): not mapped, between the heap and the stack.
   // fake_kvm.so walks the page tables the addon wrote, so these run there too.
   const STACK = 1 * MiB;

@@ -9,11 +9,12 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { VmRequest, VmResult } from '@fn/contract';
-import { scaledTimeout, type VmSnapshot } from '@fn/vmm';
+import { landlockExecPath, probeKvm, scaledTimeout, type VmSnapshot } from '@fn/vmm';
 import type { z } from 'zod';
 import { VmmHostCrashedError, VmmHostProtocolError, VmmHostStartError, VmmHostTimeoutError } from '../errors.js';
 import { defaultHostEntry, type HostEntry } from './host-entry.js';
-import { HostMessageSchema, ResultSchemas, type HostOp, type HostStats, type RestoreResult } from './protocol.js';
+import { launcherArgs, type HostSandbox } from './host-sandbox.js';
+import { HostMessageSchema, ResultSchemas, type HostOp, type HostProbe, type HostStats, type RestoreResult } from './protocol.js';
 import type { VmHost } from './vm-host.js';
 import { fromWireError } from './wire-errors.js';
 
@@ -25,6 +26,18 @@ export interface VmmHostOptions {
   callTimeoutMs?: number;
   /** Added to the VM's own time limit for restore and invoke: the host enforces that one itself. */
   graceMs?: number;
+  /**
+   * Lock the host down once it is set up (host-main.ts, vmm/native/host_lockdown.h): seccomp,
+   * no_new_privs, and `memoryMiB` more private memory than it holds at that point. Default: when
+   * /dev/kvm is usable (the host will hold KVM VMs), with no memory limit; false: never (a host
+   * holding VMs of a child-process backend must start processes).
+   */
+  lockdown?: false | { memoryMiB?: number };
+  /**
+   * Start the host under Landlock through fn-landlock-exec (host-sandbox.ts): it can then read
+   * nothing of the data directory but the laid-out snapshots. Only with `lockdown` (KVM hosts).
+   */
+  sandbox?: HostSandbox;
 }
 
 interface Pending {
@@ -56,7 +69,7 @@ export class VmmHost implements VmHost {
   private constructor(
     private readonly child: ChildProcess,
     readonly pid: number,
-    private readonly options: Required<Omit<VmmHostOptions, 'entry'>>,
+    private readonly options: Required<Omit<VmmHostOptions, 'entry' | 'lockdown' | 'sandbox'>>,
   ) {
     child.on('message', (message: unknown) => this.onMessage(message));
     child.on('exit', (code, signal) => this.die(new VmmHostCrashedError(pid, exitDescription(code, signal, this.pending.size))));
@@ -72,7 +85,15 @@ export class VmmHost implements VmHost {
       callTimeoutMs: options.callTimeoutMs ?? scaledTimeout(30_000),
       graceMs: options.graceMs ?? scaledTimeout(10_000),
     };
-    const child = fork(entry.script, [], { execArgv: entry.execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const lockdown = options.lockdown ?? (probeKvm().ok ? {} : false);
+    const env = { ...process.env, FN_VMM_HOST_LOCKDOWN: lockdown === false ? '0' : JSON.stringify(lockdown) };
+    const jailed = lockdown !== false && options.sandbox !== undefined;
+    const child = fork(entry.script, [], {
+      ...(jailed ? { execPath: landlockExecPath, execArgv: launcherArgs(options.sandbox!, entry.execArgv) } : { execArgv: entry.execArgv }),
+      env,
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     return new Promise((resolve, reject) => {
       const fail = (why: string, cause?: unknown) => {
         clearTimeout(timer);
@@ -168,6 +189,11 @@ export class VmmHost implements VmHost {
 
   stats(): Promise<HostStats> {
     return this.call('stats', {}, this.options.callTimeoutMs);
+  }
+
+  /** Test-only (a host started with FN_VMM_TEST_HOOKS=1): what a taken-over host would try. */
+  probe(what: HostProbe, path?: string): Promise<{ outcome: string }> {
+    return this.call('probe', { what, ...(path === undefined ? {} : { path }) }, this.options.callTimeoutMs);
   }
 
   /** Stops the host: it closes its VMs when its channel closes; killed if it lingers. */

@@ -4,6 +4,7 @@
  * costs per process grow with the VMs it holds (DESIGN.md §1), and a crash here costs only the
  * invocations in flight on this host.
  */
+import { lockDownKvmHost } from '@fn/vmm';
 import { VmmHostServer } from './host-server.js';
 import type { HostMessage } from './protocol.js';
 
@@ -19,6 +20,20 @@ const send = (message: HostMessage): void => {
 };
 
 const server = new VmmHostServer(send);
+// Locked down before the first VM and before `ready` (host-client.ts says when): from here on a
+// guest that took this process over cannot exec, fork, open sockets, write files or outgrow its
+// memory limit (vmm/native/host_lockdown.h). Everything the host needs is loaded by now.
+const lockdown = process.env.FN_VMM_HOST_LOCKDOWN;
+if (lockdown && lockdown !== '0') {
+  try {
+    const { memoryMiB } = JSON.parse(lockdown) as { memoryMiB?: number };
+    // FN_LANDLOCK_ABI: set by fn-landlock-exec when the worker started this host through it.
+    server.lockdown = { ...lockDownKvmHost({ memoryMiB }), landlockAbi: Number(process.env.FN_LANDLOCK_ABI ?? 0) };
+  } catch (err) {
+    process.stderr.write(`fn VMM host: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
 process.on('message', (message: unknown) => server.handle(message));
 // Without the worker nobody can use these VMs: close them all and leave.
 process.on('disconnect', () => {

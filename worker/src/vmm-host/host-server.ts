@@ -5,6 +5,7 @@
  * `send` function) so host-main.ts only wires it to the IPC channel.
  */
 import type { VmResult } from '@fn/contract';
+import { lockdownProbe, type HostLockdown } from '@fn/vmm';
 import { VmLostError, VmmHostProtocolError } from '../errors.js';
 import { HostRequestSchema, type HostMessage, type HostRequest } from './protocol.js';
 import { VmHolder } from './vm-holder.js';
@@ -15,6 +16,8 @@ const NO_FLAGS = { vmClosed: false, notStarted: false };
 
 export class VmmHostServer {
   private readonly holder: VmHolder;
+  /** What the host's lockdown put in force (host-main.ts), reported by stats. */
+  lockdown: (HostLockdown & { landlockAbi: number }) | undefined;
 
   constructor(private readonly send: (message: HostMessage) => void) {
     this.holder = new VmHolder({
@@ -62,7 +65,11 @@ export class VmmHostServer {
       case 'close':
         return ok({ closed: this.holder.close(request.vmId) });
       case 'stats':
-        return ok(this.holder.stats());
+        return ok({ ...this.holder.stats(), ...(this.lockdown ? { lockdown: this.lockdown } : {}) });
+      case 'probe':
+        if (process.env.FN_VMM_TEST_HOOKS !== '1')
+          throw new VmmHostProtocolError('the probe op is for tests only: this host was not started with FN_VMM_TEST_HOOKS=1');
+        return ok({ outcome: lockdownProbe(request.what, request.path) });
     }
   }
 

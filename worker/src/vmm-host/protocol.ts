@@ -39,7 +39,17 @@ export const HostRequestSchema = z.discriminatedUnion('op', [
   z.object({ id: Id, op: z.literal('invoke'), vmId: VmIdSchema, request: VmRequestSchema }).strict(),
   z.object({ id: Id, op: z.literal('close'), vmId: VmIdSchema }).strict(),
   z.object({ id: Id, op: z.literal('stats') }).strict(),
+  /** Test-only, answered only by a host started with FN_VMM_TEST_HOOKS=1 (vmm/native/host_lockdown.h). */
+  z
+    .object({
+      id: Id,
+      op: z.literal('probe'),
+      what: z.enum(['execve', 'open-read', 'open-write', 'socket', 'fork', 'ptrace-parent', 'kill-parent']),
+      path: AbsolutePath.optional(),
+    })
+    .strict(),
 ]);
+export type HostProbe = Extract<z.infer<typeof HostRequestSchema>, { op: 'probe' }>['what'];
 export type HostRequest = z.infer<typeof HostRequestSchema>;
 export type HostOp = HostRequest['op'];
 
@@ -70,7 +80,18 @@ export type RestoreResult = z.infer<typeof RestoreResultSchema>;
 export const InvokeResultWireSchema = VmResultSchema;
 
 export const CloseResultSchema = z.object({ closed: z.boolean() }).strict();
-export const StatsResultSchema = z.object({ pid: z.number().int(), vms: z.number().int().min(0), rssKiB: z.number().int().min(0) }).strict();
+export const StatsResultSchema = z
+  .object({
+    pid: z.number().int(),
+    vms: z.number().int().min(0),
+    rssKiB: z.number().int().min(0),
+    /** Set once the host locked itself down (host-main.ts). */
+    lockdown: z
+      .object({ seccomp: z.boolean(), dataLimitBytes: z.number().int().min(0), landlockAbi: z.number().int().min(0) })
+      .strict()
+      .optional(),
+  })
+  .strict();
 export type HostStats = z.infer<typeof StatsResultSchema>;
 
 /** What each op answers with, checked by the worker before anything uses it. */
@@ -79,6 +100,7 @@ export const ResultSchemas = {
   invoke: InvokeResultWireSchema,
   close: CloseResultSchema,
   stats: StatsResultSchema,
+  probe: z.object({ outcome: z.string().max(64) }).strict(),
 } as const;
 
 export const HostMessageSchema = z.union([

@@ -107,6 +107,21 @@ serve:
         je breakpoint
         cmp al, 0x71                          # 'q' out to the fault port from CPL3 -> guest_fault #GP, not a forged report
         je forge_fault
+        # Privileged instructions at CPL3 and reads outside guest memory: each a #GP or #PF.
+        cmp al, 0x6d                          # 'm' wrmsr (EFER) -> guest_fault #GP(0)
+        je write_msr
+        cmp al, 0x6c                          # 'l' cli -> guest_fault #GP(0)
+        je clear_if
+        cmp al, 0x4c                          # 'L' lgdt -> guest_fault #GP(0)
+        je load_gdt
+        cmp al, 0x6f                          # 'o' read the first byte past guest RAM -> #PF, cr2 = mem_size
+        je past_ram
+        cmp al, 0x41                          # 'A' read 64 KiB past the end of the window -> #PF
+        je past_window
+        cmp al, 0x4e                          # 'N' read a non-canonical address -> #GP(0)
+        je non_canonical
+        cmp al, 0x79                          # 'y' output_len FN_WINDOW_DATA_MAX + 1 -> bad_window
+        je len_past_max
                                               # anything else: echo the input back
 echo:
         mov eax, dword ptr [r15 + H_INPUT_LEN]
@@ -240,6 +255,50 @@ forge_fault:
         mov al, 14                            # "a page fault", if the port were reachable
 at_forge:
         out 0xf0, al                          # FN_PORT_FAULT
+        jmp fail
+
+write_msr:
+        mov ecx, 0xc0000080                   # IA32_EFER
+        xor eax, eax
+        xor edx, edx
+at_wrmsr:
+        wrmsr
+        jmp fail
+
+clear_if:
+at_cli:
+        cli
+        jmp fail
+
+load_gdt:
+at_lgdt:
+        lgdt [rip + counter]
+        jmp fail
+
+past_ram:
+        mov rax, qword ptr [0x6008]           # fn_boot_info.mem_size
+at_past_ram:
+        mov al, byte ptr [rax]
+        jmp fail
+
+past_window:
+        mov rax, WINDOW + 0x800000 + 0x10000  # FN_WINDOW_ADDR + FN_WINDOW_SIZE + 64 KiB
+at_past_window:
+        mov al, byte ptr [rax]
+        jmp fail
+
+non_canonical:
+        mov rax, 0x8000000000000000
+at_non_canonical:
+        mov al, byte ptr [rax]
+        jmp fail
+
+len_past_max:
+        mov dword ptr [r15 + H_OUTPUT_LEN], 0x800000 - 0x1000 + 1   # FN_WINDOW_DATA_MAX + 1
+        mov dword ptr [r15 + H_STATUS], 0
+        mov edx, DOORBELL
+        mov eax, EV_DONE
+        out dx, eax
         jmp fail
 
 # The stack guard page (fn_abi.h) is mem_size - FN_STACK_SIZE - FN_STACK_GUARD_SIZE. Its neighbours
