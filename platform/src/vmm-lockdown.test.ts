@@ -79,8 +79,37 @@ describeEachBackend(
       const body = await res.text();
       return { status: res.status, body };
     };
-    /** The VMM processes: ptrace-vmm (ptrace), or the VMM host processes (KVM). */
-    const vmms = () => [...descendants()].filter(([, cmd]) => (backend === 'kvm' ? /host-main\.js/ : /ptrace-vmm /).test(cmd)).map(([pid]) => pid);
+    /**
+     * The VMM processes: the VMM host processes (KVM), or each ptrace-vmm holding a VM. Those are
+     * named "ptrace-vmm" and traced by nobody; their guest processes share the name but are traced,
+     * and the launcher ("fn-vmm-launcher") and its standbys ("ptrace-standby") hold no VM yet: a
+     * standby is sealed by the RESTORE that gives it one, before it answers READY.
+     */
+    const isPtraceVmm = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'ptrace-vmm' && field(pid, 'TracerPid') === '0';
+      } catch {
+        return false; // gone meanwhile
+      }
+    };
+    const vmms = () =>
+      [...descendants()]
+        .filter(([pid, cmd]) => (backend === 'kvm' ? /host-main\.js/.test(cmd) : /ptrace-vmm /.test(cmd) && isPtraceVmm(pid)))
+        .map(([pid]) => pid);
+    /** The files a process holds open (the snapshot files a restored VMM runs from, among others). */
+    const openFiles = (pid: number) => {
+      try {
+        return readdirSync(`/proc/${pid}/fd`).map((fd) => {
+          try {
+            return readlinkSync(`/proc/${pid}/fd/${fd}`);
+          } catch {
+            return '';
+          }
+        });
+      } catch {
+        return [];
+      }
+    };
 
     it('every VMM process: Seccomp 2, NoNewPrivs 1, cwd /, no data-directory file but its snapshot, read-only', {
       timeout: scaledTimeout(60_000),
@@ -117,14 +146,14 @@ describeEachBackend(
       it('a ptrace-vmm killed mid-invocation costs only that invocation', { timeout: scaledTimeout(60_000) }, async () => {
         const doomed = invoke('slow');
         // The only invocation in flight: its pool is the busy one, keyed by slow's snapshot digest,
-        // which names the laid-out directory its VMMs were restored from (--restore ...).
+        // which names the laid-out directory its VMMs were restored from and hold their files open in.
         let key = '';
         await expect
           .poll(() => (key = p.worker.metrics().pools.find((pool) => pool.busy > 0)?.key ?? ''), { timeout: scaledTimeout(20_000), interval: 50 })
           .not.toBe('');
         const hex = key.replace(/^sha256:/, '');
         const bystander = invoke('hello');
-        const victims = vmms().filter((pid) => (descendants().get(pid) ?? '').includes(hex));
+        const victims = vmms().filter((pid) => openFiles(pid).some((file) => file.includes(hex)));
         expect(victims.length, `no ptrace-vmm restored from ${key}`).toBeGreaterThan(0);
         for (const pid of victims) process.kill(pid, 'SIGKILL');
         const [lost, fine] = await Promise.all([doomed, bystander]);

@@ -272,7 +272,7 @@ export class ProcessTransport implements GuestTransport {
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.deadReason !== undefined) return; // we killed it (close or timeout)
-    const ptrace = this.spec.platform === 'ptrace';
+    const ptrace = this.platform === 'ptrace';
     const how =
       signal === 'SIGKILL'
         ? ptrace
