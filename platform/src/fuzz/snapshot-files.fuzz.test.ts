@@ -15,6 +15,10 @@ import { decodeCpuEnvelope, decodePagesFile } from '../../../snapshots/src/snaps
 import { decodeStateFile, encodeStateFile } from '../../../snapshots/src/state-file.js';
 
 const RUNS = Number(process.env.FN_FUZZ_RUNS) || 1500;
+// A fixed seed by default: nearly every edit of a CRC-sealed file is refused (2 or 3 of 1,500
+// decode), so with a random seed "reached both sides" failed now and then. FN_FUZZ_SEED=random
+// (or a number) explores further on demand; the seed in use is printed with the counts.
+const SEED = process.env.FN_FUZZ_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.FN_FUZZ_SEED) || 20261207;
 const golden = (name: string) => readFileSync(new URL(`../../../vmm/native/testdata/golden/${name}`, import.meta.url));
 const DIGEST = `sha256:${'ab'.repeat(32)}` as const;
 const STATE = encodeStateFile({
@@ -91,9 +95,9 @@ describe('snapshot file readers, fuzzed', () => {
           fc.constantFrom(...seeds).chain((seed) => inputs(seed, fix)),
           (input) => decodedOrRefused(decode, input, seen),
         ),
-        { numRuns: RUNS },
+        { numRuns: RUNS, seed: SEED },
       );
-      console.info(`${name}: ${JSON.stringify(seen)} over ${RUNS} inputs`);
+      console.info(`${name}: ${JSON.stringify(seen)} over ${RUNS} inputs (seed ${SEED})`);
       expect(seen.refused).toBeGreaterThan(0);
       expect(seen.decoded).toBeGreaterThan(0);
     });

@@ -8,14 +8,19 @@
  * valid JSON and valid in a Linux path: the first run of this target stopped on one, a wrong
  * property, not a bug.)
  *
- * Input: byte 0 picks the command (SNAPSHOT, RESET, or an unknown one), byte 1 bit 0 breaks the
- * header's magic; the rest is the JSON input. The VMM's own actions are stubs that record.
+ * Input: byte 0 picks the command (SNAPSHOT, RESET, RESTORE, or an unknown one), byte 1 bit 0
+ * breaks the header's magic; the rest is the JSON input. The VMM's own actions are stubs that
+ * record; this harness's VMM holds no VM, as a launcher's standby does before RESTORE.
  */
 #include "../ptrace/control.c"
 
 #include <assert.h>
 
 struct vm vm = {.pid = -1, .pagemap_fd = -1};
+/* What main.c and test_hooks.c set at start: a VMM that may snapshot, with no test hooks (so
+ * TEST_PROBE is an unknown command here, as it is in production). */
+enum lockdown_mode lockdown_mode = LOCKDOWN_SNAPSHOTS;
+int test_hooks_enabled;
 
 static const uint8_t *fuzz_in;
 static int replies;
@@ -61,15 +66,40 @@ int vm_reset(char *json, size_t cap, struct err *e)
   return 0;
 }
 
+/* RESTORE reaches this only with a directory and a memory size in range; the stub refuses the
+ * files, as a restore of garbage would, so the reply stays a DONE frame. */
+int restore_vm(const char *dir, const char *base, char *json, size_t cap, struct err *e)
+{
+  CHECK(dir && dir[0], "RESTORE reached the VMM with no directory");
+  CHECK(vm.mem >= (8ull << 20) && vm.mem <= (4095ull << 20), "RESTORE reached the VMM with memory out of range");
+  (void)base;
+  (void)json;
+  (void)cap;
+  return fail(e, FN_VMM_STATUS_BAD_SNAPSHOT, "SnapshotError", "the fuzz harness restores nothing");
+}
+
+void lock_down_running_vm(int landlock_abi)
+{
+  (void)landlock_abi;
+  CHECK(0, "locked down after a restore that failed");
+}
+
+int test_probe(const char *what, const char *path, char *out, size_t cap, struct err *e)
+{
+  (void)what, (void)path, (void)out, (void)cap, (void)e;
+  CHECK(0, "TEST_PROBE ran without test hooks");
+  return -1;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   if (size < 2)
     return 0;
-  static const uint32_t commands[] = {FN_VMM_CMD_SNAPSHOT, FN_VMM_CMD_RESET, FN_VMM_CMD_FIRST + 7};
+  static const uint32_t commands[] = {FN_VMM_CMD_SNAPSHOT, FN_VMM_CMD_RESET, FN_VMM_CMD_RESTORE, FN_VMM_CMD_FIRST + 7, FN_VMM_CMD_TEST_PROBE};
   struct fn_window_header h = {
       .magic = (data[1] & 1) ? 0 : FN_WINDOW_MAGIC,
       .abi_version = FN_ABI_VERSION,
-      .command = commands[data[0] % 3],
+      .command = commands[data[0] % 5],
       .input_len = (uint32_t)(size - 2),
   };
   fuzz_in = data + 2;
