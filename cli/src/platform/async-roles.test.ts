@@ -6,7 +6,7 @@
 // delivery overwrites it). Then invocations accepted by a gateway that runs none
 // (--async-runners 0) stay queued through a SIGKILL and restart of nats-server on its file store,
 // and run once a gateway with runners comes up.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,10 +17,10 @@ import { freePort, startNatsServer, type TestNatsServer } from '../../../schedul
 import { describeEachBackend } from '../../../vmm/src/test-support/backends.js';
 import { scaledTimeout } from '../../../vmm/src/test-support/time-scale.js';
 import { ApiClient } from '../api-client.js';
+import { FnUpProcesses, type FnUpProcess } from '../test-support/fn-up-processes.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const fnBin = join(root, 'cli/bin/fn.js');
-const children: ChildProcess[] = [];
+const processes = new FnUpProcesses();
 let nats: TestNatsServer;
 // Our own store and port: the test restarts nats-server on them.
 const natsStore = mkdtempSync(join(tmpdir(), 'fn-async-nats-'));
@@ -32,38 +32,14 @@ beforeAll(async () => {
   nats = await startNatsServer({ storeDir: natsStore, port: natsPort });
 });
 afterAll(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    child.kill('SIGTERM');
-    await new Promise((done) => child.once('exit', done));
-  }
+  await processes.stopAll();
   await nats?.stop();
   rmSync(natsStore, { recursive: true, force: true });
 });
 
-interface Role {
-  child: ChildProcess;
-  output: () => string;
-}
+type Role = FnUpProcess;
 
-/** Starts `fn up --role …` and resolves once its output matches `ready`. */
-function fnUp(args: string[], ready: RegExp): Promise<Role> {
-  const { FN_API_KEY: _adopted, ...env } = process.env;
-  const child = spawn(process.execPath, [fnBin, 'up', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (b) => (out += b));
-  child.stderr!.on('data', (b) => (out += b));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`fn up ${args.join(' ')} exited with ${code} before it was up:\n${out}`)));
-    const poll = setInterval(() => {
-      if (ready.test(out)) {
-        clearInterval(poll);
-        resolve({ child, output: () => out });
-      }
-    }, 50);
-  });
-}
+const fnUp = (args: string[], ready: RegExp): Promise<Role> => processes.start(args, ready);
 
 async function stop(role: Role): Promise<void> {
   const exited = new Promise((done) => role.child.once('exit', done));

@@ -3,7 +3,7 @@
 // gateway with its own empty data directory and the same --secret-key-file. What is deployed,
 // set or revoked through one gateway holds on the others; racing writes on two gateways both
 // land; the registry survives a restart of nats-server, and a new gateway rebuilds it from the stream.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,12 +13,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort, startNatsServer, type TestNatsServer } from '../../../scheduler/src/test-support/nats-server.js';
 import { scaledTimeout } from '../../../vmm/src/test-support/time-scale.js';
 import { ApiClient } from '../api-client.js';
+import { FnUpProcesses, type FnUpProcess } from '../test-support/fn-up-processes.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const fnBin = join(root, 'cli/bin/fn.js');
 const dir = mkdtempSync(join(tmpdir(), 'fn-gateways-'));
 const keyFile = join(dir, 'secrets.key');
-const children: ChildProcess[] = [];
+const processes = new FnUpProcesses();
 let nats: TestNatsServer;
 let natsPort: number;
 
@@ -29,37 +30,14 @@ beforeAll(async () => {
   nats = await startNatsServer({ storeDir: join(dir, 'nats'), port: natsPort });
 });
 afterAll(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    child.kill('SIGTERM');
-    await new Promise((done) => child.once('exit', done));
-  }
+  await processes.stopAll();
   await nats?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-}
+type Running = FnUpProcess;
 
-function fnUp(args: string[], ready: RegExp): Promise<Running> {
-  const { FN_API_KEY: _adopted, FN_SECRET_KEY_FILE: _key, ...env } = process.env;
-  const child = spawn(process.execPath, [fnBin, 'up', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (b) => (out += b));
-  child.stderr!.on('data', (b) => (out += b));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`fn up ${args.join(' ')} exited with ${code} before it was up:\n${out}`)));
-    const poll = setInterval(() => {
-      if (ready.test(out)) {
-        clearInterval(poll);
-        resolve({ child, output: () => out });
-      }
-    }, 50);
-  });
-}
+const fnUp = (args: string[], ready: RegExp): Promise<Running> => processes.start(args, ready, ['FN_SECRET_KEY_FILE']);
 
 async function gateway(name: string, extra: string[] = [], ready = /fn is up at/): Promise<{ url: string; output: () => string }> {
   const g = await fnUp(

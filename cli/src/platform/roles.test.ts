@@ -3,7 +3,7 @@
 // (snapshots travel through JetStream's object store). A
 // deploy and invocations over HTTP reach both workers; kill -9 of one worker ends its in-flight
 // invocations with a clear 503 (not a hang until their timeout), and the other worker goes on.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +14,11 @@ import { startNatsServer, type TestNatsServer } from '../../../scheduler/src/tes
 import { describeEachBackend } from '../../../vmm/src/test-support/backends.js';
 import { scaledTimeout } from '../../../vmm/src/test-support/time-scale.js';
 import { ApiClient } from '../api-client.js';
+import { FnUpProcesses, type FnUpProcess } from '../test-support/fn-up-processes.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const fnBin = join(root, 'cli/bin/fn.js');
-const children: ChildProcess[] = [];
+const processes = new FnUpProcesses();
 let nats: TestNatsServer;
 let alone: TestNatsServer | undefined;
 
@@ -26,37 +27,13 @@ beforeAll(async () => {
   nats = await startNatsServer();
 });
 afterAll(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    child.kill('SIGTERM');
-    await new Promise((done) => child.once('exit', done));
-  }
+  await processes.stopAll();
   await Promise.all([nats?.stop(), alone?.stop()]);
 });
 
-interface Role {
-  child: ChildProcess;
-  output: () => string;
-}
+type Role = FnUpProcess;
 
-/** Starts `fn up --role …` and resolves once it printed `ready` (a regexp on its output). */
-function fnUp(args: string[], ready: RegExp): Promise<Role> {
-  const { FN_API_KEY: _adopted, ...env } = process.env;
-  const child = spawn(process.execPath, [fnBin, 'up', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (b) => (out += b));
-  child.stderr!.on('data', (b) => (out += b));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`fn up ${args.join(' ')} exited with ${code} before it was up:\n${out}`)));
-    const poll = setInterval(() => {
-      if (ready.test(out)) {
-        clearInterval(poll);
-        resolve({ child, output: () => out });
-      }
-    }, 50);
-  });
-}
+const fnUp = (args: string[], ready: RegExp): Promise<Role> => processes.start(args, ready);
 
 /** The latest capacity report of each worker, heard on NATS like a scheduler hears them. */
 async function watchCapacity(): Promise<{ latest: Map<string, CapacityReport>; close(): Promise<void> }> {

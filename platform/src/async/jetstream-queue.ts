@@ -31,7 +31,7 @@ import {
   type ObjectStore,
   type StreamConfig,
 } from 'nats';
-import { RECORD_RETENTION_MS, type AsyncJob, type AsyncQueue, type Delivery, type InvocationRecord } from '@fn/gateway';
+import { newRecord, RECORD_RETENTION_MS, type AsyncJob, type AsyncQueue, type Delivery, type InvocationRecord } from '@fn/gateway';
 
 const INLINE_MAX = 512 * 1024;
 const ACK_WAIT_MS = 30_000;
@@ -91,16 +91,7 @@ export class JetStreamAsyncQueue implements AsyncQueue {
   }
 
   async enqueue(job: AsyncJob): Promise<void> {
-    const record: InvocationRecord = {
-      id: job.id,
-      tenant: job.tenant,
-      function: job.function,
-      version: job.version,
-      status: 'queued',
-      attempts: 0,
-      createdAt: job.createdAt,
-      updatedAt: job.createdAt,
-    };
+    const record = newRecord(job);
     // The record first: a runner that takes the job at once finds it.
     await this.kv.create(job.id, encodeJson(record));
     try {

@@ -14,7 +14,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { RECORD_RETENTION_MS, type AsyncJob, type AsyncQueue, type Delivery, type InvocationRecord } from '@fn/gateway';
+import { newRecord, RECORD_RETENTION_MS, type AsyncJob, type AsyncQueue, type Delivery, type InvocationRecord } from '@fn/gateway';
 
 export const ASYNC_DB_FILE = 'async.db';
 const DEAD_LETTER_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
@@ -31,6 +31,8 @@ export class SqliteAsyncQueue implements AsyncQueue {
   private closed = false;
   private readonly waiters = new Set<() => void>();
   private readonly sweeper: NodeJS.Timeout;
+
+  private readonly statements = new Map<string, Database.Statement>();
 
   private constructor(private readonly db: Database.Database) {
     this.sweeper = setInterval(() => this.sweep(), SWEEP_EVERY_MS).unref();
@@ -69,28 +71,22 @@ export class SqliteAsyncQueue implements AsyncQueue {
   async enqueue(job: AsyncJob): Promise<void> {
     this.open();
     const { body, ...request } = job.request;
-    const record: InvocationRecord = {
-      id: job.id,
-      tenant: job.tenant,
-      function: job.function,
-      version: job.version,
-      status: 'queued',
-      attempts: 0,
-      createdAt: job.createdAt,
-      updatedAt: job.createdAt,
-    };
+    const record = newRecord(job);
     this.db.transaction(() => {
-      this.db.prepare('INSERT INTO records (id, record, expires_at) VALUES (?, ?, ?)').run(job.id, JSON.stringify(record), job.createdAt + RECORD_RETENTION_MS);
-      this.db
-        .prepare('INSERT INTO jobs (id, meta, body, due_at) VALUES (?, ?, ?, ?)')
-        .run(job.id, JSON.stringify({ ...job, request }), Buffer.from(body.buffer, body.byteOffset, body.byteLength), job.createdAt);
+      this.sql('INSERT INTO records (id, record, expires_at) VALUES (?, ?, ?)').run(job.id, JSON.stringify(record), job.createdAt + RECORD_RETENTION_MS);
+      this.sql('INSERT INTO jobs (id, meta, body, due_at) VALUES (?, ?, ?, ?)').run(
+        job.id,
+        JSON.stringify({ ...job, request }),
+        Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+        job.createdAt,
+      );
     })();
     this.wake();
   }
 
   async record(id: string): Promise<InvocationRecord | undefined> {
     this.open();
-    const row = this.db.prepare('SELECT record FROM records WHERE id = ? AND expires_at > ?').get(id, Date.now()) as { record: string } | undefined;
+    const row = this.sql('SELECT record FROM records WHERE id = ? AND expires_at > ?').get(id, Date.now()) as { record: string } | undefined;
     return row ? (JSON.parse(row.record) as InvocationRecord) : undefined;
   }
 
@@ -98,13 +94,15 @@ export class SqliteAsyncQueue implements AsyncQueue {
     this.open();
     // One transaction: read, change, write. No other writer can come in between.
     return this.db.transaction((): InvocationRecord | undefined => {
-      const row = this.db.prepare('SELECT record FROM records WHERE id = ?').get(id) as { record: string } | undefined;
+      const row = this.sql('SELECT record FROM records WHERE id = ?').get(id) as { record: string } | undefined;
       const current = row ? (JSON.parse(row.record) as InvocationRecord) : undefined;
       const next = change(current);
       if (!next) return current;
-      this.db
-        .prepare('INSERT INTO records (id, record, expires_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record')
-        .run(id, JSON.stringify(next), next.createdAt + RECORD_RETENTION_MS);
+      this.sql('INSERT INTO records (id, record, expires_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record').run(
+        id,
+        JSON.stringify(next),
+        next.createdAt + RECORD_RETENTION_MS,
+      );
       return next;
     })();
   }
@@ -116,7 +114,7 @@ export class SqliteAsyncQueue implements AsyncQueue {
       if (row) return this.delivery(row);
       const now = Date.now();
       if (now >= until) return undefined;
-      const due = this.db.prepare('SELECT MIN(due_at) AS at FROM jobs WHERE leased = 0').get() as { at: number | null };
+      const due = this.sql('SELECT MIN(due_at) AS at FROM jobs WHERE leased = 0').get() as { at: number | null };
       const wait = Math.max(1, Math.min(until, due.at ?? until) - now);
       await new Promise<void>((resolve) => {
         const done = (): void => {
@@ -134,14 +132,18 @@ export class SqliteAsyncQueue implements AsyncQueue {
   async deadLetter(job: AsyncJob, record: InvocationRecord): Promise<void> {
     this.open();
     const { body, ...request } = job.request;
-    this.db
-      .prepare('INSERT OR REPLACE INTO dead_letters (id, meta, body, record, at) VALUES (?, ?, ?, ?, ?)')
-      .run(job.id, JSON.stringify({ ...job, request }), Buffer.from(body.buffer, body.byteOffset, body.byteLength), JSON.stringify(record), Date.now());
+    this.sql('INSERT OR REPLACE INTO dead_letters (id, meta, body, record, at) VALUES (?, ?, ?, ?, ?)').run(
+      job.id,
+      JSON.stringify({ ...job, request }),
+      Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+      JSON.stringify(record),
+      Date.now(),
+    );
   }
 
   /** The dead-lettered jobs' ids, oldest first (for operators and tests). */
   deadLetters(): string[] {
-    return (this.db.prepare('SELECT id FROM dead_letters ORDER BY at').all() as { id: string }[]).map((r) => r.id);
+    return (this.sql('SELECT id FROM dead_letters ORDER BY at').all() as { id: string }[]).map((r) => r.id);
   }
 
   async close(): Promise<void> {
@@ -154,9 +156,9 @@ export class SqliteAsyncQueue implements AsyncQueue {
 
   private lease(): JobRow | undefined {
     return this.db.transaction((): JobRow | undefined => {
-      const row = this.db.prepare('SELECT id FROM jobs WHERE leased = 0 AND due_at <= ? ORDER BY due_at LIMIT 1').get(Date.now()) as { id: string } | undefined;
+      const row = this.sql('SELECT id FROM jobs WHERE leased = 0 AND due_at <= ? ORDER BY due_at LIMIT 1').get(Date.now()) as { id: string } | undefined;
       if (!row) return undefined;
-      return this.db.prepare('UPDATE jobs SET leased = 1, attempt = attempt + 1 WHERE id = ? RETURNING id, meta, body, attempt').get(row.id) as JobRow;
+      return this.sql('UPDATE jobs SET leased = 1, attempt = attempt + 1 WHERE id = ? RETURNING id, meta, body, attempt').get(row.id) as JobRow;
     })();
   }
 
@@ -167,11 +169,11 @@ export class SqliteAsyncQueue implements AsyncQueue {
       job,
       attempt: row.attempt,
       done: async () => {
-        if (!this.closed) this.db.prepare('DELETE FROM jobs WHERE id = ?').run(row.id);
+        if (!this.closed) this.sql('DELETE FROM jobs WHERE id = ?').run(row.id);
       },
       retry: async (delayMs) => {
         if (this.closed) return;
-        this.db.prepare('UPDATE jobs SET leased = 0, due_at = ? WHERE id = ?').run(Date.now() + delayMs, row.id);
+        this.sql('UPDATE jobs SET leased = 0, due_at = ? WHERE id = ?').run(Date.now() + delayMs, row.id);
         this.wake();
       },
       working: () => {},
@@ -185,8 +187,15 @@ export class SqliteAsyncQueue implements AsyncQueue {
   private sweep(): void {
     if (this.closed) return;
     const now = Date.now();
-    this.db.prepare('DELETE FROM records WHERE expires_at <= ?').run(now);
-    this.db.prepare('DELETE FROM dead_letters WHERE at <= ?').run(now - DEAD_LETTER_RETENTION_MS);
+    this.sql('DELETE FROM records WHERE expires_at <= ?').run(now);
+    this.sql('DELETE FROM dead_letters WHERE at <= ?').run(now - DEAD_LETTER_RETENTION_MS);
+  }
+
+  /** Each statement prepared once and reused (enqueue and lease run per invocation). */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) this.statements.set(text, (statement = this.db.prepare(text)));
+    return statement;
   }
 
   private open(): void {
