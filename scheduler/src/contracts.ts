@@ -67,6 +67,10 @@ export const CapacityReport = z.object({
    * staleness window did not finish what its previous process was running.
    */
   incarnation: z.string().max(64).optional(),
+  /** The worker has a base snapshot, so it can build deploys and serve (the gateway's /readyz). */
+  baseReady: z.boolean().optional(),
+  /** The worker's Prometheus series as prom-client JSON (worker/src/worker-metrics.ts), for the gateway's /metrics. */
+  series: z.array(z.unknown()).max(1000).optional(),
 });
 export type CapacityReport = z.output<typeof CapacityReport>;
 export type CapacityReportInput = z.input<typeof CapacityReport>;

@@ -1,0 +1,120 @@
+/**
+ * The gateway's Prometheus series (prom-client), and the one place /metrics is rendered from.
+ *
+ *   fn_invocations_total{tenant,function,status,start}   every synchronous or queued invocation;
+ *                                                        status: ok | <failure kind> | internal | queued,
+ *                                                        start: cold | warm | none (never reached a VM)
+ *   fn_invocation_duration_seconds{tenant,function,start} time on the worker, cold and warm apart
+ *   fn_invocation_errors_total{kind}                     failures by kind (@fn/contract) + internal
+ *   fn_throttled_total{tenant,function}                  429s (over a concurrency limit or queue)
+ *   fn_scheduler_queue_depth                             invocations waiting for admission (when the
+ *                                                        scheduler runs in this process)
+ *
+ * Workers' own series (pools, VM restores, resets, creates: worker/src/worker-metrics.ts) arrive
+ * with their capacity reports as prom-client JSON; each gets a `worker` label and is rendered here.
+ *
+ * Counting sits on the invocation path, so it is a label lookup and an add: the children of each
+ * label set are cached by prom-client, nothing is computed until a scrape.
+ */
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+
+/** One worker's series as prom-client's getMetricsAsJSON() gives them. */
+export interface WorkerSeries {
+  workerId: string;
+  metrics: unknown[];
+}
+
+export interface MetricSources {
+  /** The latest series of every live worker. */
+  workers?: () => WorkerSeries[];
+  /** Invocations waiting in the scheduler's admission queues (only where it runs in this process). */
+  queueDepth?: () => number;
+}
+
+/** Latency buckets in seconds: a warm invocation takes about a millisecond, a cold one a few. */
+const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export type StartLabel = 'cold' | 'warm' | 'none';
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly invocations: Counter<'tenant' | 'function' | 'status' | 'start'>;
+  private readonly duration: Histogram<'tenant' | 'function' | 'start'>;
+  private readonly errors: Counter<'kind'>;
+  private readonly throttled: Counter<'tenant' | 'function'>;
+  private sources: MetricSources;
+
+  constructor(sources: MetricSources = {}) {
+    this.sources = sources;
+    const registers = [this.registry];
+    this.invocations = new Counter({
+      name: 'fn_invocations_total',
+      help: 'Invocations by tenant, function, outcome (ok or the failure kind) and start (cold, warm, none)',
+      labelNames: ['tenant', 'function', 'status', 'start'] as const,
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'fn_invocation_duration_seconds',
+      help: 'Time an invocation took on its worker, cold and warm starts apart',
+      labelNames: ['tenant', 'function', 'start'] as const,
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.errors = new Counter({ name: 'fn_invocation_errors_total', help: 'Failed invocations by failure kind', labelNames: ['kind'] as const, registers });
+    this.throttled = new Counter({
+      name: 'fn_throttled_total',
+      help: 'Invocations refused with 429 (over a concurrency limit or a full queue)',
+      labelNames: ['tenant', 'function'] as const,
+      registers,
+    });
+    const self = this;
+    new Gauge({
+      name: 'fn_scheduler_queue_depth',
+      help: "Invocations waiting in the scheduler's admission queues (scheduler in the gateway's process only)",
+      registers,
+      collect() {
+        const depth = self.sources.queueDepth;
+        if (depth) this.set(depth());
+      },
+    });
+  }
+
+  /** Where worker series and queue depth come from; set once the platform has started them. */
+  setSources(sources: MetricSources): void {
+    this.sources = { ...this.sources, ...sources };
+  }
+
+  /** One invocation's outcome; `seconds` when it ran on a VM. */
+  invocation(tenant: string, fn: string, status: string, start: StartLabel, seconds: number | undefined): void {
+    this.invocations.labels(tenant, fn, status, start).inc();
+    if (seconds !== undefined && start !== 'none') this.duration.labels(tenant, fn, start).observe(seconds);
+  }
+
+  failure(tenant: string, fn: string, kind: string): void {
+    this.errors.labels(kind).inc();
+    if (kind === 'overloaded') this.throttled.labels(tenant, fn).inc();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The text exposition: the gateway's series, then every live worker's with its `worker` label. */
+  async render(): Promise<string> {
+    const own = await this.registry.getMetricsAsJSON();
+    const workers = this.sources.workers?.() ?? [];
+    if (workers.length === 0) return this.registry.metrics();
+    const labelled = workers.map((w) => withWorkerLabel(w));
+    // aggregate() merges series of one name; the worker label keeps every worker's values apart.
+    return AggregatorRegistry.aggregate([own, ...labelled] as MetricObjectWithValues<MetricValue<string>>[][]).metrics();
+  }
+}
+
+function withWorkerLabel(series: WorkerSeries): unknown[] {
+  return series.metrics.flatMap((m) => {
+    const metric = m as { name?: unknown; values?: unknown };
+    if (typeof metric.name !== 'string' || !metric.name.startsWith('fn_') || !Array.isArray(metric.values)) return [];
+    const values = metric.values.map((v: { labels?: Record<string, unknown> }) => ({ ...v, labels: { ...v.labels, worker: series.workerId } }));
+    return [{ ...metric, aggregator: 'sum', values }];
+  });
+}
