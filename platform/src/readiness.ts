@@ -4,7 +4,8 @@
  * machines), and a live worker has a base snapshot (worker-reports.ts). Each is cheap: probes come
  * every few seconds. Messages say what to look at, never anything tenant-specific.
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { CheckResult, ReadinessChecks } from '@fn/gateway';
 import { ADMIN, type RegistryApi } from '@fn/registry';
 import type { NatsConnection } from 'nats';
@@ -25,10 +26,14 @@ export function registryCheck(registry: RegistryApi): () => CheckResult {
 export function storeDirCheck(dir: string): () => CheckResult {
   return () => {
     try {
-      accessSync(dir, constants.R_OK | constants.W_OK);
+      // The store makes its directory at its first write: until then, where it will make it.
+      accessSync(existsSync(dir) ? dir : dirname(dir), constants.R_OK | constants.W_OK);
       return { ok: true };
     } catch (error) {
-      return { ok: false, reason: `the snapshot store at ${dir} is not readable and writable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
+      return {
+        ok: false,
+        reason: `the snapshot store at ${dir} is not readable and writable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      };
     }
   };
 }

@@ -18,7 +18,17 @@
  * again if a later one fails: a failed start leaves nothing running.
  */
 import { join } from 'node:path';
-import { AsyncRunner, createApp, GatewayMetrics, SourceMapFiles, startServer, stdoutLogger, threadedLogSink, type GatewayLimits, type Logger } from '@fn/gateway';
+import {
+  AsyncRunner,
+  createApp,
+  GatewayMetrics,
+  SourceMapFiles,
+  startServer,
+  stdoutLogger,
+  threadedLogSink,
+  type GatewayLimits,
+  type Logger,
+} from '@fn/gateway';
 import { Registry } from '@fn/registry';
 import { InProcessBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
 import { DEFAULT_GRACE_MS, SnapshotStore, type Digest, type GcReport } from '@fn/snapshots';

@@ -49,7 +49,12 @@ export class WorkerSeries {
       buckets: SECONDS,
       registers,
     });
-    this.creates = new Counter({ name: 'fn_vm_creates_total', help: 'VMs created for a deploy (base snapshot or a function init)', labelNames: ['purpose'], registers });
+    this.creates = new Counter({
+      name: 'fn_vm_creates_total',
+      help: 'VMs created for a deploy (base snapshot or a function init)',
+      labelNames: ['purpose'],
+      registers,
+    });
     this.createSeconds = new Histogram({
       name: 'fn_vm_create_duration_seconds',
       help: 'Time to create a VM for a deploy, until it is ready to snapshot',
@@ -109,8 +114,11 @@ export class WorkerSeries {
     this.createSeconds.labels(purpose).observe(ms / 1000);
   }
 
-  /** prom-client's JSON form: what a capacity report carries. */
-  json(): Promise<unknown[]> {
-    return this.registry.getMetricsAsJSON();
+  /**
+   * prom-client's JSON form: what a capacity report carries. A copy: prom-client hands out its live
+   * counter entries, and a report held by the gateway must keep the values it was sent with.
+   */
+  async json(): Promise<unknown[]> {
+    return structuredClone(await this.registry.getMetricsAsJSON());
   }
 }

@@ -17,8 +17,7 @@ export interface MetricsRouteOptions {
   token?: string | undefined;
 }
 
-const ASK =
-  'send "Authorization: Bearer <admin key>" or the metrics token (fn up --metrics-token, or FN_METRICS_TOKEN) as "Authorization: Bearer <token>"';
+const ASK = 'send "Authorization: Bearer <admin key>" or the metrics token (fn up --metrics-token, or FN_METRICS_TOKEN) as "Authorization: Bearer <token>"';
 
 export function metricsHandler(options: MetricsRouteOptions): (c: Context<GatewayEnv>) => Promise<Response> {
   const token = options.token ? Buffer.from(options.token) : undefined;
