@@ -66,12 +66,14 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
   mountHealth(app, deps.readiness);
   const metrics = deps.metrics ?? new GatewayMetrics();
   app.get('/metrics', metricsHandler({ registry, metrics, token: deps.metricsToken }));
-  app.use('/fn/*', countInvocations(metrics));
 
   app.use('/v1/*', requireKey(registry));
   mount(app, routes);
 
-  const invoke = invokeHandler({ registry, invoker: deps.invoker, logSink, sourceMaps: deps.sourceMaps, limits, asyncQueue: deps.asyncQueue });
+  const invoke = countInvocations(
+    metrics,
+    invokeHandler({ registry, invoker: deps.invoker, logSink, sourceMaps: deps.sourceMaps, limits, asyncQueue: deps.asyncQueue }),
+  );
   app.all('/fn/:tenant/:function', invoke);
   app.all('/fn/:tenant/:function/*', invoke);
   return app;

@@ -4,27 +4,39 @@
  * are counted, so a scan of made-up URLs cannot grow the series without bound.
  */
 import { failureKind } from '@fn/contract';
-import type { MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import type { GatewayEnv } from '../context.js';
 import type { GatewayMetrics, StartLabel } from './gateway-metrics.js';
 
-export function countInvocations(metrics: GatewayMetrics): MiddlewareHandler<GatewayEnv> {
-  return async (c, next) => {
-    await next();
-    const meta = c.get('invocation');
-    const tenant = c.get('tenant');
-    if (!meta || meta.function === undefined || tenant === undefined) return;
-    const start: StartLabel = meta.cold === undefined ? 'none' : meta.cold ? 'cold' : 'warm';
-    // hono hands a thrown error to onError and keeps it on the context: its kind is the outcome.
-    if (c.error) {
-      const kind = failureKind(c.error) ?? 'internal';
-      metrics.invocation(tenant, meta.function, kind, start, seconds(meta.durationMs));
-      metrics.failure(tenant, meta.function, kind);
-      return;
+type Handler = (c: Context<GatewayEnv>) => Promise<Response>;
+
+/** The invocation handler, counted. */
+export function countInvocations(metrics: GatewayMetrics, handler: Handler): Handler {
+  return async (c) => {
+    let res: Response;
+    try {
+      res = await handler(c);
+    } catch (error) {
+      count(c, metrics, error, 0);
+      throw error;
     }
-    const status = c.res.status === 202 && meta.cold === undefined ? 'queued' : 'ok';
-    metrics.invocation(tenant, meta.function, status, start, seconds(meta.durationMs));
+    count(c, metrics, undefined, res.status);
+    return res;
   };
 }
 
-const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+function count(c: Context<GatewayEnv>, metrics: GatewayMetrics, error: unknown, status: number): void {
+  const meta = c.get('invocation');
+  const tenant = c.get('tenant');
+  if (!meta || meta.function === undefined || tenant === undefined) return;
+  const start: StartLabel = meta.cold === undefined ? 'none' : meta.cold ? 'cold' : 'warm';
+  const seconds = meta.durationMs === undefined ? undefined : meta.durationMs / 1000;
+  if (error !== undefined) {
+    const kind = failureKind(error) ?? 'internal';
+    metrics.invocation(tenant, meta.function, kind, start, seconds);
+    metrics.failure(tenant, meta.function, kind);
+    return;
+  }
+  // An asynchronous invocation is answered 202 before it runs: counted as queued here.
+  metrics.invocation(tenant, meta.function, status === 202 && meta.cold === undefined ? 'queued' : 'ok', start, seconds);
+}
