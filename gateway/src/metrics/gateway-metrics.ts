@@ -13,9 +13,12 @@
  * Workers' own series (pools, VM restores, resets, creates: worker/src/worker-metrics.ts) arrive
  * with their capacity reports as prom-client JSON; each gets a `worker` label and is rendered here.
  *
- * Counting sits on the invocation path, so it is a label lookup and an add: the children of each
- * label set are cached by prom-client, nothing is computed until a scrape.
+ * Counting sits on the invocation path, so it is a label lookup and an add: counters count into
+ * cells found through nested maps (label-cells.ts: no allocation once a label set was seen) and
+ * are handed to prom-client at scrape time; a latency is observed with its cell's labels object
+ * (prom-client's own lookup).
  */
+import { type Cell, LabelCells } from './label-cells.js';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 /** One worker's series as prom-client's getMetricsAsJSON() gives them. */
@@ -38,19 +41,20 @@ export type StartLabel = 'cold' | 'warm' | 'none';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly invocations: Counter<'tenant' | 'function' | 'status' | 'start'>;
+  private readonly invocations = new LabelCells(['tenant', 'function', 'status', 'start']);
+  private readonly durationLabels = new LabelCells(['tenant', 'function', 'start']);
+  private readonly errors = new LabelCells(['kind']);
+  private readonly throttled = new LabelCells(['tenant', 'function']);
   private readonly duration: Histogram<'tenant' | 'function' | 'start'>;
-  private readonly errors: Counter<'kind'>;
-  private readonly throttled: Counter<'tenant' | 'function'>;
   private sources: MetricSources;
 
   constructor(sources: MetricSources = {}) {
     this.sources = sources;
     const registers = [this.registry];
-    this.invocations = new Counter({
+    countedFrom(this.invocations, {
       name: 'fn_invocations_total',
       help: 'Invocations by tenant, function, outcome (ok or the failure kind) and start (cold, warm, none)',
-      labelNames: ['tenant', 'function', 'status', 'start'] as const,
+      labelNames: ['tenant', 'function', 'status', 'start'],
       registers,
     });
     this.duration = new Histogram({
@@ -60,11 +64,11 @@ export class GatewayMetrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
-    this.errors = new Counter({ name: 'fn_invocation_errors_total', help: 'Failed invocations by failure kind', labelNames: ['kind'] as const, registers });
-    this.throttled = new Counter({
+    countedFrom(this.errors, { name: 'fn_invocation_errors_total', help: 'Failed invocations by failure kind', labelNames: ['kind'], registers });
+    countedFrom(this.throttled, {
       name: 'fn_throttled_total',
       help: 'Invocations refused with 429 (over a concurrency limit or a full queue)',
-      labelNames: ['tenant', 'function'] as const,
+      labelNames: ['tenant', 'function'],
       registers,
     });
     const self = this;
@@ -86,13 +90,13 @@ export class GatewayMetrics {
 
   /** One invocation's outcome; `seconds` when it ran on a VM. */
   invocation(tenant: string, fn: string, status: string, start: StartLabel, seconds: number | undefined): void {
-    this.invocations.labels(tenant, fn, status, start).inc();
-    if (seconds !== undefined && start !== 'none') this.duration.labels(tenant, fn, start).observe(seconds);
+    this.invocations.at(tenant, fn, status, start).pending++;
+    if (seconds !== undefined && start !== 'none') this.duration.observe(this.durationLabels.at(tenant, fn, start).labels, seconds);
   }
 
   failure(tenant: string, fn: string, kind: string): void {
-    this.errors.labels(kind).inc();
-    if (kind === 'overloaded') this.throttled.labels(tenant, fn).inc();
+    this.errors.at(kind).pending++;
+    if (kind === 'overloaded') this.throttled.at(tenant, fn).pending++;
   }
 
   get contentType(): string {
@@ -108,6 +112,20 @@ export class GatewayMetrics {
     // aggregate() merges series of one name; the worker label keeps every worker's values apart.
     return AggregatorRegistry.aggregate([own, ...labelled] as MetricObjectWithValues<MetricValue<string>>[][]).metrics();
   }
+}
+
+/** A prom-client counter that takes what its cells counted since the last scrape. */
+function countedFrom(cells: LabelCells, config: { name: string; help: string; labelNames: string[]; registers: Registry[] }): Counter<string> {
+  return new Counter({
+    ...config,
+    collect() {
+      for (const cell of cells.all as Cell[]) {
+        if (cell.pending === 0) continue;
+        this.inc(cell.labels, cell.pending);
+        cell.pending = 0;
+      }
+    },
+  });
 }
 
 function withWorkerLabel(series: WorkerSeries): unknown[] {
