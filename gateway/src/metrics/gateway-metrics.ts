@@ -15,11 +15,12 @@
  *
  * Counting sits on the invocation path, so it is a label lookup and an add: counters count into
  * cells found through nested maps (label-cells.ts: no allocation once a label set was seen) and
- * are handed to prom-client at scrape time; a latency is observed with its cell's labels object
- * (prom-client's own lookup).
+ * are handed to prom-client at scrape time; latencies go into histogram cells the same way
+ * (cell-histogram.ts).
  */
 import { type Cell, LabelCells } from './label-cells.js';
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { CellHistogram } from './cell-histogram.js';
+import { AggregatorRegistry, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 /** One worker's series as prom-client's getMetricsAsJSON() gives them. */
 export interface WorkerSeries {
@@ -42,10 +43,9 @@ export type StartLabel = 'cold' | 'warm' | 'none';
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly invocations = new LabelCells(['tenant', 'function', 'status', 'start']);
-  private readonly durationLabels = new LabelCells(['tenant', 'function', 'start']);
   private readonly errors = new LabelCells(['kind']);
   private readonly throttled = new LabelCells(['tenant', 'function']);
-  private readonly duration: Histogram<'tenant' | 'function' | 'start'>;
+  private readonly duration: CellHistogram;
   private sources: MetricSources;
 
   constructor(sources: MetricSources = {}) {
@@ -57,13 +57,13 @@ export class GatewayMetrics {
       labelNames: ['tenant', 'function', 'status', 'start'],
       registers,
     });
-    this.duration = new Histogram({
-      name: 'fn_invocation_duration_seconds',
-      help: 'Time an invocation took on its worker, cold and warm starts apart',
-      labelNames: ['tenant', 'function', 'start'] as const,
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
+    this.duration = new CellHistogram(
+      'fn_invocation_duration_seconds',
+      'Time an invocation took on its worker, cold and warm starts apart',
+      ['tenant', 'function', 'start'],
+      DURATION_BUCKETS,
+      this.registry,
+    );
     countedFrom(this.errors, { name: 'fn_invocation_errors_total', help: 'Failed invocations by failure kind', labelNames: ['kind'], registers });
     countedFrom(this.throttled, {
       name: 'fn_throttled_total',
@@ -91,7 +91,7 @@ export class GatewayMetrics {
   /** One invocation's outcome; `seconds` when it ran on a VM. */
   invocation(tenant: string, fn: string, status: string, start: StartLabel, seconds: number | undefined): void {
     this.invocations.at(tenant, fn, status, start).pending++;
-    if (seconds !== undefined && start !== 'none') this.duration.observe(this.durationLabels.at(tenant, fn, start).labels, seconds);
+    if (seconds !== undefined && start !== 'none') this.duration.observe(seconds, tenant, fn, start);
   }
 
   failure(tenant: string, fn: string, kind: string): void {

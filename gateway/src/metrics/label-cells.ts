@@ -10,17 +10,20 @@ export interface Cell {
   pending: number;
 }
 
-export class LabelCells {
+export class LabelCells<C extends Cell = Cell> {
   private readonly root = new Map<string, unknown>();
   /** Every cell, for the scrape. */
-  readonly all: Cell[] = [];
+  readonly all: C[] = [];
 
-  constructor(private readonly names: readonly string[]) {
+  constructor(
+    private readonly names: readonly string[],
+    private readonly make: (labels: Record<string, string>) => C = (labels) => ({ labels, pending: 0 }) as unknown as C,
+  ) {
     if (names.length < 1 || names.length > 4) throw new RangeError('LabelCells takes one to four label names');
   }
 
   /** The cell of these label values (as many as there are names; the rest undefined). */
-  at(a: string, b?: string, c?: string, d?: string): Cell {
+  at(a: string, b?: string, c?: string, d?: string): C {
     const depth = this.names.length;
     let level = this.root;
     for (let i = 0; i < depth - 1; i++) {
@@ -33,10 +36,10 @@ export class LabelCells {
       level = next;
     }
     const last = (depth === 1 ? a : depth === 2 ? b : depth === 3 ? c : d)!;
-    let cell = level.get(last) as Cell | undefined;
+    let cell = level.get(last) as C | undefined;
     if (!cell) {
       const values = [a, b, c, d];
-      cell = { labels: Object.fromEntries(this.names.map((n, i) => [n, values[i]!])), pending: 0 };
+      cell = this.make(Object.fromEntries(this.names.map((n, i) => [n, values[i]!])));
       level.set(last, cell);
       this.all.push(cell);
     }
