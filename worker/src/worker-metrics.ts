@@ -9,8 +9,8 @@
  *   fn_vm_creates_total / fn_vm_create_duration_seconds{purpose}    a VM built for a deploy: the runtime's
  *                                   base snapshot (base) or a function's init (deploy)
  *   fn_pool_vms{pool,state}         VMs of each pool: idle, busy, starting (pool: the version's snapshot digest)
- *   fn_worker_vms, fn_worker_vms_max, fn_worker_memory_mib, fn_worker_evictions_total,
- *   fn_worker_host_crashes_total    the worker's budget and what it cost
+ *   fn_worker_vms, fn_worker_vms_max, fn_worker_memory_mib   the worker's budget (gauges)
+ *   fn_worker_evictions_total, fn_worker_host_crashes_total  what it cost (counters)
  *
  * The _total counters are the histograms' counts under their own names, so a dashboard need not know.
  */
@@ -90,8 +90,21 @@ export class WorkerSeries {
     gauge('fn_worker_vms', 'VMs the worker holds (idle, busy and starting)', (m) => m.budget.vms);
     gauge('fn_worker_vms_max', 'Most VMs the worker may hold', (m) => m.budget.maxVms);
     gauge('fn_worker_memory_mib', 'Guest memory charged to the VMs the worker holds', (m) => m.budget.memoryMiB);
-    gauge('fn_worker_evictions_total', 'Idle VMs evicted under memory or VM pressure', (m) => m.evictions);
-    gauge('fn_worker_host_crashes_total', 'VMM host processes that died', (m) => m.hostCrashes);
+    // The worker keeps these counts itself; as counters they are read from it at each report.
+    const counted = (name: string, help: string, read: (m: WorkerMetrics) => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const m = self.figures?.();
+          if (!m) return;
+          this.reset();
+          this.inc(read(m));
+        },
+      });
+    counted('fn_worker_evictions_total', 'Idle VMs evicted under memory or VM pressure', (m) => m.evictions);
+    counted('fn_worker_host_crashes_total', 'VMM host processes that died', (m) => m.hostCrashes);
   }
 
   /** Where the pool and budget gauges read from (the Worker, once it exists). */
