@@ -30,6 +30,7 @@ import { objectStoreCheck, platformReadiness } from './readiness.js';
 import { remoteBuilder, serveBuilds } from './remote-builds.js';
 import { SnapshotExchange } from './snapshot-exchange.js';
 import { attempt, listenError, once, usablePlatform } from './start-platform.js';
+import { publishSchedulerLoad, SchedulerLoads } from './scheduler-load.js';
 import { WorkerReports } from './worker-reports.js';
 
 export const ROLES = ['gateway', 'scheduler', 'worker'] as const;
@@ -125,6 +126,9 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
         (e) => fail(e, 'could not serve the scheduler on NATS'),
       );
       closers.add('scheduler endpoint', () => served.close());
+      // Its queue depth, for the gateways' /metrics.
+      const stopLoad = publishSchedulerLoad(bus, scheduler, defaultWorkerId(), options.scheduler?.reportIntervalMs ?? 1000);
+      closers.add('scheduler load reports', async () => stopLoad());
       return { role: 'scheduler', close };
     }
 
@@ -162,6 +166,8 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       const staleAfterMs = (options.scheduler?.reportIntervalMs ?? 1000) * (options.scheduler?.staleAfterIntervals ?? 3);
       const reports = await WorkerReports.watch(bus, { staleAfterMs });
       closers.add('worker reports', () => reports.close());
+      const loads = await SchedulerLoads.watch(bus, staleAfterMs);
+      closers.add('scheduler load reports', () => loads.close());
       const app = createApp({
         registry,
         asyncQueue,
@@ -180,7 +186,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
         sourceMaps,
         logSink,
         logger,
-        metrics: new GatewayMetrics({ workers: () => reports.series() }),
+        metrics: new GatewayMetrics({ workers: () => reports.series(), queueDepth: () => loads.queued() }),
         metricsToken: options.metricsToken,
         readiness: platformReadiness(registry, objectStoreCheck(bus.nc, bucket), reports),
       });
@@ -275,7 +281,7 @@ function requireDataDir(options: RoleOptions): string {
   return options.dataDir;
 }
 
-/** <machine>-<pid>, as a subject token. */
+/** <machine>-<pid>, as a subject token (a worker's default id; a scheduler's id). */
 function defaultWorkerId(): string {
   return `${machineName()
     .replace(/[^A-Za-z0-9_-]/g, '_')

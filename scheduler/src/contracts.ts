@@ -77,6 +77,17 @@ export type CapacityReportInput = z.input<typeof CapacityReport>;
 
 export const WorkerCapacity = defineEvent({ subject: 'worker.*.capacity', message: CapacityReport });
 
+/** Published by each scheduler in its own process every reportIntervalMs: its admission queues, for the gateways' /metrics. */
+export const SchedulerLoadReport = z.object({
+  schedulerId: WorkerId,
+  /** Invocations waiting for admission. */
+  queued: z.number().int().min(0),
+  running: z.number().int().min(0),
+  at: z.number().min(0),
+});
+export type SchedulerLoadReport = z.output<typeof SchedulerLoadReport>;
+export const SchedulerLoad = defineEvent({ subject: 'scheduler.*.load', message: SchedulerLoadReport });
+
 export const workerClaimSubject = (workerId: string): string => `worker.${WorkerId.parse(workerId)}.claim`;
 export const workerInvokeSubject = (workerId: string): string => `worker.${WorkerId.parse(workerId)}.invoke`;
 export const workerCapacitySubject = (workerId: string): string => `worker.${WorkerId.parse(workerId)}.capacity`;

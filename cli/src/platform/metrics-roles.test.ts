@@ -39,7 +39,11 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, wha
   }
 }
 
-const SLEEPER = 'export default { async fetch() { await new Promise((r) => setTimeout(r, 400)); return new Response("slept"); } };';
+const SLEEPER = `export default { async fetch(request) {
+  const ms = Number(new URL(request.url).searchParams.get('ms') ?? '400');
+  await new Promise((r) => setTimeout(r, ms));
+  return new Response('slept');
+} };`;
 
 describeEachBackend(
   'metrics and readiness over NATS: a gateway, a scheduler and two workers',
@@ -91,8 +95,9 @@ describeEachBackend(
       await until(readyz, (r) => r.status === 200, '/readyz to answer 200');
       const both = await until(
         scrape,
-        (s) => hasSeries(s, 'fn_worker_vms_max', { worker: 'w1' }) && hasSeries(s, 'fn_worker_vms_max', { worker: 'w2' }),
-        'series of both workers',
+        // Both report (a worker's base may still be booting when the first one made /readyz 200).
+        (s) => ['w1', 'w2'].every((worker) => sumOf(s, 'fn_vm_creates_total', { worker, purpose: 'base' }) > 0),
+        'series of both workers, each with its base made',
       );
       for (const worker of ['w1', 'w2']) expect(sumOf(both, 'fn_vm_creates_total', { worker, purpose: 'base' })).toBe(1);
 
@@ -109,6 +114,14 @@ describeEachBackend(
       expect(sumOf(after, 'fn_invocations_total', { tenant: 'default', function: 'sleeper', start: 'cold' })).toBe(cold);
       expect(sumOf(after, 'fn_vm_restores_total', { reason: 'cold' })).toBe(cold);
       expect(sumOf(after, 'fn_vm_resets_total', { worker: 'w1' }) + sumOf(after, 'fn_vm_resets_total', { worker: 'w2' })).toBe(4);
+
+      // One at a time: a second invocation waits in the scheduler's queue, which the scheduler
+      // (another process) reports to the gateway.
+      await api.deploy({ name: 'one', bundle: SLEEPER, config: { memoryMiB: 32, timeoutMs: 10_000, maxConcurrency: 1, public: true } });
+      const pair = [fetch(`${url}/fn/default/one?ms=4000`), fetch(`${url}/fn/default/one?ms=4000`)];
+      await until(scrape, (s) => sumOf(s, 'fn_scheduler_queue_depth') === 1, 'the queued invocation to show');
+      for (const r of await Promise.all(pair)) expect(r.status).toBe(200);
+      await until(scrape, (s) => sumOf(s, 'fn_scheduler_queue_depth') === 0, 'the queue to empty');
 
       // A worker killed: its series go once its reports stop; the other keeps the gateway ready.
       workers.w2!.child.kill('SIGKILL');

@@ -7,8 +7,9 @@
  *   fn_invocation_duration_seconds{tenant,function,start} time on the worker, cold and warm apart
  *   fn_invocation_errors_total{kind}                     failures by kind (@fn/contract) + internal
  *   fn_throttled_total{tenant,function}                  429s (over a concurrency limit or queue)
- *   fn_scheduler_queue_depth                             invocations waiting for admission (when the
- *                                                        scheduler runs in this process)
+ *   fn_scheduler_queue_depth                             invocations waiting for admission (the
+ *                                                        scheduler in this process, or the sum the
+ *                                                        live --role schedulers report)
  *
  * Workers' own series (pools, VM restores, resets, creates: worker/src/worker-metrics.ts) arrive
  * with their capacity reports as prom-client JSON; each gets a `worker` label and is rendered here.
@@ -31,7 +32,7 @@ export interface WorkerSeries {
 export interface MetricSources {
   /** The latest series of every live worker. */
   workers?: () => WorkerSeries[];
-  /** Invocations waiting in the scheduler's admission queues (only where it runs in this process). */
+  /** Invocations waiting in the schedulers' admission queues. */
   queueDepth?: () => number;
 }
 
@@ -74,7 +75,7 @@ export class GatewayMetrics {
     const self = this;
     new Gauge({
       name: 'fn_scheduler_queue_depth',
-      help: "Invocations waiting in the scheduler's admission queues (scheduler in the gateway's process only)",
+      help: "Invocations waiting in the schedulers' admission queues",
       registers,
       collect() {
         const depth = self.sources.queueDepth;
