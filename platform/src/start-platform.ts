@@ -18,22 +18,14 @@
  * again if a later one fails: a failed start leaves nothing running.
  */
 import { join } from 'node:path';
-import {
-  AsyncRunner,
-  createApp,
-  GatewayMetrics,
-  SourceMapFiles,
-  startServer,
-  stdoutLogger,
-  threadedLogSink,
-  type GatewayLimits,
-  type Logger,
-} from '@fn/gateway';
+import { AsyncRunner, createApp, SourceMapFiles, startServer, stdoutLogger, threadedLogSink, type GatewayLimits, type Logger } from '@fn/gateway';
+import { GatewayMetrics } from '@fn/gateway';
 import { Registry } from '@fn/registry';
 import { InProcessBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
 import { DEFAULT_GRACE_MS, SnapshotStore, type Digest, type GcReport } from '@fn/snapshots';
 import { choosePlatform, prepareRestores, probeKvm, type Platform } from '@fn/vmm';
-import { Deployer, serveWorkerOnBus, Worker, WorkerSeries } from '@fn/worker';
+import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
+import { WorkerSeries } from '@fn/worker';
 import { SqliteAsyncQueue, type AsyncOptions } from './async/index.js';
 import { Closers } from './closers.js';
 import { PlatformStartError } from './errors.js';

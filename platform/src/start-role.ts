@@ -15,12 +15,14 @@
  */
 import { hostname as machineName } from 'node:os';
 import { join } from 'node:path';
-import { AsyncRunner, createApp, GatewayMetrics, registryLogSink, SourceMapFiles, startServer, stdoutLogger, type Logger } from '@fn/gateway';
+import { AsyncRunner, createApp, registryLogSink, SourceMapFiles, startServer, stdoutLogger, type Logger } from '@fn/gateway';
+import { GatewayMetrics } from '@fn/gateway';
 import { SharedRegistry } from '@fn/registry';
 import { DEFAULT_SUBJECT_PREFIX, NatsBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
 import { SnapshotStore, type Digest } from '@fn/snapshots';
 import type { Platform } from '@fn/vmm';
-import { Deployer, serveWorkerOnBus, Worker, WorkerSeries } from '@fn/worker';
+import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
+import { WorkerSeries } from '@fn/worker';
 import { JetStreamAsyncQueue, type AsyncOptions } from './async/index.js';
 import { Closers } from './closers.js';
 import { PlatformStartError } from './errors.js';
