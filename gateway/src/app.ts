@@ -2,6 +2,8 @@
  * createApp(deps): the gateway as a hono app, every part it talks to injected (deps.ts).
  *
  *   /openapi.json                      the API description (no key)
+ *   /healthz, /readyz                  probes (no key: routes/health.ts)
+ *   /metrics                           Prometheus series (admin key or metrics token: metrics/)
  *   /v1/...                            the control API (a key is required: auth.ts)
  *   /fn/<tenant>/<name>[@<sel>]/...    invocations, every method (routes/invoke.ts); with
  *                                      x-fn-invocation-type: async, queued (async/)
@@ -15,11 +17,15 @@ import { DEFAULT_LIMITS, type GatewayDeps } from './deps.js';
 import { errorResponse } from './error-mapping.js';
 import { RouteNotFoundError } from './errors.js';
 import { registryLogSink } from './log-sink.js';
+import { countInvocations } from './metrics/count-invocations.js';
+import { GatewayMetrics } from './metrics/gateway-metrics.js';
+import { metricsHandler } from './metrics/metrics-route.js';
 import { openApiDocument } from './openapi.js';
 import { requestLog, stdoutLogger } from './request-log.js';
 import { mount, type Route } from './route-book.js';
 import { configRoutes } from './routes/config.js';
 import { functionRoutes } from './routes/functions.js';
+import { mountHealth } from './routes/health.js';
 import { identityRoutes } from './routes/identity.js';
 import { invocationRoutes } from './routes/invocations.js';
 import { invokeHandler } from './routes/invoke.js';
@@ -57,11 +63,17 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
   ];
   const document = openApiDocument(routes);
   app.get('/openapi.json', (c) => c.json(document));
+  mountHealth(app, deps.readiness);
+  const metrics = deps.metrics ?? new GatewayMetrics();
+  app.get('/metrics', metricsHandler({ registry, metrics, token: deps.metricsToken }));
 
   app.use('/v1/*', requireKey(registry));
   mount(app, routes);
 
-  const invoke = invokeHandler({ registry, invoker: deps.invoker, logSink, sourceMaps: deps.sourceMaps, limits, asyncQueue: deps.asyncQueue });
+  const invoke = countInvocations(
+    metrics,
+    invokeHandler({ registry, invoker: deps.invoker, logSink, sourceMaps: deps.sourceMaps, limits, asyncQueue: deps.asyncQueue }),
+  );
   app.all('/fn/:tenant/:function', invoke);
   app.all('/fn/:tenant/:function/*', invoke);
   return app;

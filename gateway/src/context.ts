@@ -6,6 +6,8 @@ import type { Authenticated } from '@fn/registry';
 
 export interface InvocationMeta {
   id: string;
+  /** The function's name (its tenant is GatewayVariables.tenant), for the metrics. */
+  function?: string;
   /** The owner or an admin: may see its function's error messages. */
   privileged: boolean;
   timeoutMs?: number;

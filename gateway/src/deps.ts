@@ -7,6 +7,8 @@ import { LIMITS, type InvocationRequest, type InvocationResult } from '@fn/contr
 import type { RegistryApi as Registry } from '@fn/registry';
 import type { AsyncQueue } from './async/queue.js';
 import type { LogSink } from './log-sink.js';
+import type { GatewayMetrics } from './metrics/gateway-metrics.js';
+import type { ReadinessChecks } from './routes/health.js';
 import type { SourceMaps } from './source-map-files.js';
 
 export interface DeployConfig {
@@ -79,6 +81,12 @@ export interface GatewayDeps {
   limits?: Partial<GatewayLimits>;
   /** Asynchronous invocations (queue.ts); without it `x-fn-invocation-type: async` answers 400. */
   asyncQueue?: AsyncQueue;
+  /** The Prometheus series (GET /metrics); default: the gateway's own, with no worker series. */
+  metrics?: GatewayMetrics;
+  /** A bearer token that may read /metrics besides the admin key (FN_METRICS_TOKEN). */
+  metricsToken?: string | undefined;
+  /** What GET /readyz checks; without them it answers 503 (nobody said what ready means). */
+  readiness?: ReadinessChecks;
 }
 
 export interface GatewayLimits {

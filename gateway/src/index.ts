@@ -4,6 +4,8 @@ export { registryLogSink, type LogSink, type BatchOptions } from './log-sink.js'
 export { threadedLogSink } from './threaded-log-sink.js';
 export { stdoutLogger } from './request-log.js';
 export { openApiDocument } from './openapi.js';
+export { GatewayMetrics, type MetricSources, type WorkerSeries } from './metrics/gateway-metrics.js';
+export type { ReadinessChecks, CheckResult } from './routes/health.js';
 export { STATUS_OF_KIND, type InvocationErrorType } from './status-table.js';
 export { serverTiming, parseServerTiming, hopDurations, HOPS, type Hop, type GatewayTimings } from './server-timing.js';
 export {

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { Route } from './route-book.js';
 import { ErrorBody } from './schemas.js';
+import { operationsPaths } from './metrics/openapi-paths.js';
 
 type Json = Record<string, unknown>;
 
@@ -153,6 +154,7 @@ export function openApiDocument(routes: Route[]): Json {
     paths[path] = { ...paths[path], [route.spec.method]: operation(route) };
   }
   Object.assign(paths, invocationPaths());
+  Object.assign(paths, operationsPaths());
   return {
     openapi: '3.1.0',
     info: {

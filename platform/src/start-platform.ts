@@ -19,16 +19,20 @@
  */
 import { join } from 'node:path';
 import { AsyncRunner, createApp, SourceMapFiles, startServer, stdoutLogger, threadedLogSink, type GatewayLimits, type Logger } from '@fn/gateway';
+import { GatewayMetrics } from '@fn/gateway';
 import { Registry } from '@fn/registry';
 import { InProcessBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
 import { DEFAULT_GRACE_MS, SnapshotStore, type Digest, type GcReport } from '@fn/snapshots';
 import { choosePlatform, prepareRestores, probeKvm, type Platform } from '@fn/vmm';
 import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
+import { WorkerSeries } from '@fn/worker';
 import { SqliteAsyncQueue, type AsyncOptions } from './async/index.js';
 import { Closers } from './closers.js';
 import { PlatformStartError } from './errors.js';
 import { buildFilesFor, checkBuild, checkDataDir } from './preflight.js';
+import { platformReadiness, storeDirCheck } from './readiness.js';
 import { SnapshotCollector } from './snapshot-collector.js';
+import { WorkerReports } from './worker-reports.js';
 
 export interface PlatformOptions {
   dataDir: string;
@@ -63,6 +67,10 @@ export interface PlatformOptions {
   gatewayLimits?: Partial<GatewayLimits>;
   /** Asynchronous invocations: retries, backoff, concurrency. */
   async?: AsyncOptions;
+  /** A bearer token that may read /metrics besides the admin key (FN_METRICS_TOKEN). */
+  metricsToken?: string | undefined;
+  /** Make the base snapshot at start (fn up does): /readyz is 200 without waiting for a first deploy. */
+  prepareBase?: boolean;
 }
 
 export interface RunningPlatform {
@@ -109,8 +117,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   closers.add('invocation log', () => logSink.close());
   const graceMs = options.snapshotGraceMs ?? DEFAULT_GRACE_MS;
   const store = new SnapshotStore(join(options.dataDir, 'snapshots'), { graceMs });
+  // The worker's series: its VMs and the deployer's, reported on the bus like a remote worker's.
+  const series = new WorkerSeries();
   const deployer = new Deployer({
     store,
+    series,
     workDir: join(options.dataDir, 'work'),
     platform,
     ...(options.runtimeId ? { runtimeId: options.runtimeId } : {}),
@@ -134,6 +145,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   closers.add('scheduler', () => scheduler.close());
   const served = await serveScheduler(bus, scheduler);
   closers.add('scheduler endpoint', () => served.close());
+  const reports = await WorkerReports.watch(bus);
+  closers.add('worker reports', () => reports.close());
+  const metrics = new GatewayMetrics({ workers: () => reports.series(), queueDepth: () => scheduler.stats().queued });
 
   const invoker = new SchedulerClient(bus);
   const app = createApp({
@@ -151,6 +165,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     sourceMaps,
     logSink,
     logger,
+    metrics,
+    metricsToken: options.metricsToken,
+    readiness: platformReadiness(registry, storeDirCheck(store.dir), reports),
     ...(options.gatewayLimits ? { limits: options.gatewayLimits } : {}),
   });
   const port = options.port ?? 8080;
@@ -172,12 +189,22 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     closers.add('ptrace VMM launcher', async () => stopLauncher());
   }
   const worker = await attempt(
-    () => Worker.start({ hosts: options.hosts ?? 2, inProcessHost, dataDir: options.dataDir }),
+    () => Worker.start({ hosts: options.hosts ?? 2, inProcessHost, dataDir: options.dataDir, series }),
     (e) => fail(e, "could not start the worker's VMM host processes"),
   );
   closers.add('worker', () => worker.close());
-  const onBus = await serveWorkerOnBus(bus, { workerId: WORKER_ID, worker, snapshotFor: (key) => deployer.snapshotFor(key as Digest) });
+  const onBus = await serveWorkerOnBus(bus, {
+    workerId: WORKER_ID,
+    worker,
+    snapshotFor: (key) => deployer.snapshotFor(key as Digest),
+    baseReady: () => deployer.hasBase,
+  });
   closers.add('worker endpoint', () => onBus.close());
+  if (options.prepareBase) {
+    // In the background: the port answers (/readyz says 503 until it is made) while the base boots.
+    const preparing = deployer.prepareBase().catch((e) => logger({ level: 'warn', msg: 'could not make the base snapshot', error: (e as Error).message }));
+    closers.add('base snapshot', () => preparing);
+  }
   // Closed first: running attempts finish (or are left to be redelivered at the next start).
   const runner = new AsyncRunner({ queue: asyncQueue, invoker, registry, logSink, logger, ...options.async }).start();
   closers.add('asynchronous-invocation runner', () => runner.close());

@@ -16,19 +16,24 @@
 import { hostname as machineName } from 'node:os';
 import { join } from 'node:path';
 import { AsyncRunner, createApp, registryLogSink, SourceMapFiles, startServer, stdoutLogger, type Logger } from '@fn/gateway';
+import { GatewayMetrics } from '@fn/gateway';
 import { SharedRegistry } from '@fn/registry';
 import { DEFAULT_SUBJECT_PREFIX, NatsBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
 import { SnapshotStore, type Digest } from '@fn/snapshots';
 import type { Platform } from '@fn/vmm';
 import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
+import { WorkerSeries } from '@fn/worker';
 import { JetStreamAsyncQueue, type AsyncOptions } from './async/index.js';
 import { Closers } from './closers.js';
 import { PlatformStartError } from './errors.js';
 import { natsConnectionOptions, type NatsSecurity } from './nats-options.js';
 import { checkDataDir } from './preflight.js';
+import { objectStoreCheck, platformReadiness } from './readiness.js';
 import { remoteBuilder, serveBuilds } from './remote-builds.js';
 import { SnapshotExchange } from './snapshot-exchange.js';
 import { attempt, listenError, once, usablePlatform } from './start-platform.js';
+import { publishSchedulerLoad, SchedulerLoads } from './scheduler-load.js';
+import { WorkerReports } from './worker-reports.js';
 
 export const ROLES = ['gateway', 'scheduler', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
@@ -61,6 +66,10 @@ export interface RoleOptions {
   subjectPrefix?: string;
   /** gateway: how it runs asynchronous invocations (async/). */
   async?: AsyncOptions;
+  /** gateway: a bearer token that may read /metrics besides the admin key (FN_METRICS_TOKEN). */
+  metricsToken?: string | undefined;
+  /** worker: make the base snapshot at start, so the gateways' /readyz need not wait for a deploy. */
+  prepareBase?: boolean;
   logger?: Logger;
 }
 
@@ -119,6 +128,9 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
         (e) => fail(e, 'could not serve the scheduler on NATS'),
       );
       closers.add('scheduler endpoint', () => served.close());
+      // Its queue depth, for the gateways' /metrics.
+      const stopLoad = publishSchedulerLoad(bus, scheduler, defaultWorkerId(), options.scheduler?.reportIntervalMs ?? 1000);
+      closers.add('scheduler load reports', async () => stopLoad());
       return { role: 'scheduler', close };
     }
 
@@ -152,6 +164,12 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
         (e) => fail(e, 'could not open the asynchronous-invocation queue on JetStream'),
       );
       const invoker = new SchedulerClient(bus, options.scheduler);
+      // Workers' capacity reports carry their series and readiness: /metrics and /readyz read them.
+      const staleAfterMs = (options.scheduler?.reportIntervalMs ?? 1000) * (options.scheduler?.staleAfterIntervals ?? 3);
+      const reports = await WorkerReports.watch(bus, { staleAfterMs });
+      closers.add('worker reports', () => reports.close());
+      const loads = await SchedulerLoads.watch(bus, staleAfterMs);
+      closers.add('scheduler load reports', () => loads.close());
       const app = createApp({
         registry,
         asyncQueue,
@@ -170,6 +188,9 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
         sourceMaps,
         logSink,
         logger,
+        metrics: new GatewayMetrics({ workers: () => reports.series(), queueDepth: () => loads.queued() }),
+        metricsToken: options.metricsToken,
+        readiness: platformReadiness(registry, objectStoreCheck(bus.nc, bucket), reports),
       });
       const runner = new AsyncRunner({ queue: asyncQueue, invoker, registry, logSink, logger, ...options.async }).start();
       closers.add('asynchronous-invocation runner', () => runner.close());
@@ -204,7 +225,8 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(workerId))
         throw new PlatformStartError(`--worker-id "${workerId}" must be 1–64 letters, digits, _ and - (it is a NATS subject token)`);
       const store = new SnapshotStore(join(dataDir, 'snapshots'));
-      const deployer = new Deployer({ store, workDir: join(dataDir, 'work', workerId), platform });
+      const series = new WorkerSeries();
+      const deployer = new Deployer({ store, workDir: join(dataDir, 'work', workerId), platform, series });
       const bus = await connectBus(`fn-worker-${workerId}`);
       const exchange = await openExchange(bus, store);
       const snapshotFor = async (key: string) => {
@@ -213,12 +235,19 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       };
       const inProcessHost = (options.vmHosts ?? (platform === 'kvm' ? 'processes' : 'in-process')) === 'in-process';
       const worker = await attempt(
-        () => Worker.start({ hosts: options.hosts ?? 2, inProcessHost, dataDir }),
+        () => Worker.start({ hosts: options.hosts ?? 2, inProcessHost, dataDir, series }),
         (e) => fail(e, "could not start the worker's VMM host processes"),
       );
       closers.add('worker', () => worker.close());
       const onBus = await attempt(
-        () => serveWorkerOnBus(bus, { workerId, worker, snapshotFor, ...(options.reportEveryMs ? { reportEveryMs: options.reportEveryMs } : {}) }),
+        () =>
+          serveWorkerOnBus(bus, {
+            workerId,
+            worker,
+            snapshotFor,
+            baseReady: () => deployer.hasBase,
+            ...(options.reportEveryMs ? { reportEveryMs: options.reportEveryMs } : {}),
+          }),
         (e) => fail(e, 'could not serve the worker on NATS'),
       );
       closers.add('worker endpoint', () => onBus.close());
@@ -240,6 +269,10 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
         (e) => fail(e, 'could not serve deploys on NATS'),
       );
       closers.add('deploy endpoint', () => builds.close());
+      if (options.prepareBase) {
+        const preparing = deployer.prepareBase().catch((e) => logger({ level: 'warn', msg: 'could not make the base snapshot', error: (e as Error).message }));
+        closers.add('base snapshot', () => preparing);
+      }
       return { role: 'worker', platform, workerId, close };
     }
   }
@@ -250,7 +283,7 @@ function requireDataDir(options: RoleOptions): string {
   return options.dataDir;
 }
 
-/** <machine>-<pid>, as a subject token. */
+/** <machine>-<pid>, as a subject token (a worker's default id; a scheduler's id). */
 function defaultWorkerId(): string {
   return `${machineName()
     .replace(/[^A-Za-z0-9_-]/g, '_')

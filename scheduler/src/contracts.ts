@@ -67,11 +67,26 @@ export const CapacityReport = z.object({
    * staleness window did not finish what its previous process was running.
    */
   incarnation: z.string().max(64).optional(),
+  /** The worker has a base snapshot, so it can build deploys and serve (the gateway's /readyz). */
+  baseReady: z.boolean().optional(),
+  /** The worker's Prometheus series as prom-client JSON (worker/src/worker-metrics.ts), for the gateway's /metrics. */
+  series: z.array(z.unknown()).max(1000).optional(),
 });
 export type CapacityReport = z.output<typeof CapacityReport>;
 export type CapacityReportInput = z.input<typeof CapacityReport>;
 
 export const WorkerCapacity = defineEvent({ subject: 'worker.*.capacity', message: CapacityReport });
+
+/** Published by each scheduler in its own process every reportIntervalMs: its admission queues, for the gateways' /metrics. */
+export const SchedulerLoadReport = z.object({
+  schedulerId: WorkerId,
+  /** Invocations waiting for admission. */
+  queued: z.number().int().min(0),
+  running: z.number().int().min(0),
+  at: z.number().min(0),
+});
+export type SchedulerLoadReport = z.output<typeof SchedulerLoadReport>;
+export const SchedulerLoad = defineEvent({ subject: 'scheduler.*.load', message: SchedulerLoadReport });
 
 export const workerClaimSubject = (workerId: string): string => `worker.${WorkerId.parse(workerId)}.claim`;
 export const workerInvokeSubject = (workerId: string): string => `worker.${WorkerId.parse(workerId)}.invoke`;

@@ -21,6 +21,8 @@ export interface WorkerOnBusOptions {
   snapshotFor(key: string): Promise<VmSnapshot>;
   /** How often capacity is published (default 1 s: the scheduler's reportIntervalMs). */
   reportEveryMs?: number;
+  /** Whether this worker has a base snapshot (the Deployer's hasBase); reported for the gateway's /readyz. */
+  baseReady?: () => boolean;
 }
 
 export interface WorkerOnBus {
@@ -42,15 +44,28 @@ export async function serveWorkerOnBus(bus: Bus, options: WorkerOnBusOptions): P
 
   // New per process: a scheduler tells a restarted worker from the one that held its invocations.
   const incarnation = randomUUID();
-  const report = (): void => {
+  const report = async (): Promise<void> => {
     const m = worker.metrics();
     const pools = m.pools.map((p) => ({ key: p.key, idle: p.idle, busy: p.busy }));
     const vmsHeld = pools.reduce((n, p) => n + p.idle + p.busy, 0);
-    // A report that cannot be sent (the bus is closing) is simply the last one.
-    publishCapacity(bus, { workerId, pools, vmsHeld, vmsMax: m.budget.maxVms, at: Date.now(), incarnation }).catch(() => {});
+    // The worker's Prometheus series ride along: the gateway's /metrics shows them per worker.
+    const series = await worker.series.json();
+    const baseReady = options.baseReady?.();
+    await publishCapacity(bus, {
+      workerId,
+      pools,
+      vmsHeld,
+      vmsMax: m.budget.maxVms,
+      at: Date.now(),
+      incarnation,
+      series,
+      ...(baseReady === undefined ? {} : { baseReady }),
+    });
   };
-  report();
-  const reporting = setInterval(report, options.reportEveryMs ?? 1000);
+  // A report that cannot be sent (the bus is closing) is simply the last one.
+  const reportQuietly = (): void => void report().catch(() => {});
+  reportQuietly();
+  const reporting = setInterval(reportQuietly, options.reportEveryMs ?? 1000);
   reporting.unref();
 
   return {

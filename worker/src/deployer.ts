@@ -20,6 +20,7 @@ import { GuestTimeoutError, MicroVM, PayloadTooLargeError, timeoutScale, type Vm
 import { archiveSnapshot, materializeSnapshot, sha256, type Digest, type GcReport, type SnapshotStore } from '@fn/snapshots';
 import { DeployCancelledError, DeployInitTimeoutError, RuntimeMismatchError } from './errors.js';
 import { runtimeIdentity } from './runtime-identity.js';
+import type { WorkerSeries } from './worker-metrics.js';
 
 /** The store ref of the base snapshot for one platform, runtime build and memory size. */
 export function baseRef(platform: 'kvm' | 'ptrace', runtimeId: string, memoryMiB: number): string {
@@ -66,12 +67,19 @@ export interface DeployerOptions {
    * timeoutMs: a spinning init must not hold a core for 15 minutes. Default LIMITS.initTimeoutMs.
    */
   initTimeoutMs?: number;
+  /** Where VM creations are counted (the worker's series, worker-metrics.ts); none: not counted. */
+  series?: WorkerSeries;
 }
+
+/** The memory size a deploy gets by default (registry's config default): the base prepareBase() makes. */
+export const DEFAULT_BASE_MIB = 128;
 
 export class Deployer {
   /** One base per memory size, made once even when deploys race for it. */
   private readonly bases = new Map<number, Promise<{ digest: Digest; snapshot: VmSnapshot }>>();
   private readonly laidOut = new Map<Digest, Promise<VmSnapshot>>();
+  /** Memory sizes whose base snapshot is stored and laid out here. */
+  private readonly basesReady = new Set<number>();
 
   private readonly runtimeId: string;
   private readonly initTimeoutMs: number;
@@ -100,6 +108,7 @@ export class Deployer {
     const scratch = mkdtempSync(join(tmpdir(), 'fn-deploy-'));
     // The one VM of the platform that runs tenant code and writes files: its VMM may write beneath
     // `scratch` and nowhere else (ptrace; invocation VMs are restored sealed).
+    const creating = performance.now();
     const vm = await MicroVM.restore(base.snapshot, { timeoutMs: this.initTimeoutMs, snapshotDir: scratch });
     const stop = () => vm.close();
     signal?.addEventListener('abort', stop, { once: true });
@@ -113,6 +122,7 @@ export class Deployer {
         throw error;
       }
       if (signal?.aborted) throw new DeployCancelledError(what);
+      this.options.series?.created('deploy', performance.now() - creating);
       const snap = await vm.snapshot(scratch, { base: base.snapshot });
       if (signal?.aborted) throw new DeployCancelledError(what);
       if ((await store.putBlob(bundleBytes)) !== bundleDigest)
@@ -239,11 +249,25 @@ export class Deployer {
     return sha256(Buffer.from(bundle, 'utf8'));
   }
 
+  /**
+   * Makes (or finds in the store) the base snapshot deploys of `memoryMiB` start from, ahead of the
+   * first deploy: a worker with a base is ready (the gateway's /readyz asks).
+   */
+  async prepareBase(memoryMiB = DEFAULT_BASE_MIB): Promise<void> {
+    await this.base(memoryMiB);
+  }
+
+  /** True once some base snapshot is stored and laid out here. */
+  get hasBase(): boolean {
+    return this.basesReady.size > 0;
+  }
+
   private base(memoryMiB: number): Promise<{ digest: Digest; snapshot: VmSnapshot }> {
     let base = this.bases.get(memoryMiB);
     if (!base) {
       base = this.loadOrMakeBase(memoryMiB);
       this.bases.set(memoryMiB, base);
+      base.then(() => this.basesReady.add(memoryMiB)).catch(() => {});
       base.catch(() => this.bases.delete(memoryMiB)); // a failed attempt must not stick
     }
     return base;
@@ -255,7 +279,9 @@ export class Deployer {
     let digest = await store.getRef(ref);
     if (!digest) {
       const scratch = mkdtempSync(join(tmpdir(), 'fn-base-'));
+      const creating = performance.now();
       const vm = await MicroVM.boot({ backend: platform, memoryMiB });
+      this.options.series?.created('base', performance.now() - creating);
       try {
         const snap = await vm.snapshot(scratch);
         digest = await archiveSnapshot(

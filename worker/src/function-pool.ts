@@ -39,6 +39,8 @@ export interface PoolSettings {
 export interface PoolDeps {
   hosts: HostPool;
   clock: Clock;
+  /** Counts a restore and its duration (the worker's series); optional for tests that build pools by hand. */
+  restored?(reason: 'cold' | 'refill', ms: number): void;
   /** Reserves budget for one more VM of this pool, evicting other pools' idle VMs if allowed. */
   reserve(pool: FunctionPool, purpose: 'cold' | 'refill'): boolean;
   /** Returns the budget of one VM of this pool. */
@@ -135,6 +137,7 @@ export class FunctionPool {
         throw new WorkerClosedError();
       }
       this.busy.add(vm);
+      this.deps.restored?.('cold', placed.vm.restoreMs);
       return { vm, cold: true, restoreMs: placed.vm.restoreMs };
     } catch (err) {
       this.demand.end(this.deps.clock.now());
@@ -247,6 +250,7 @@ export class FunctionPool {
       const placed = await this.deps.hosts.restore(this.snapshot, this.timeoutMs);
       const vm: VmHandle = { host: placed.host, vmId: placed.vm.vmId, pid: placed.vm.pid, lastUsed: this.deps.clock.now() };
       this.refillBackoffMs = 0;
+      this.deps.restored?.('refill', placed.vm.restoreMs);
       if (this.closed) this.discard(vm);
       else this.idle.unshift(vm); // never used: first in line for trimming
     } catch {

@@ -23,4 +23,5 @@ export {
   DeployInitTimeoutError,
   DeployCancelledError,
 } from './errors.js';
-export { Deployer, type DeployRequest, type DeployResult, type DeployerOptions } from './deployer.js';
+export { Deployer, DEFAULT_BASE_MIB, type DeployRequest, type DeployResult, type DeployerOptions } from './deployer.js';
+export { WorkerSeries, type RestoreReason, type CreatePurpose } from './worker-metrics.js';

@@ -23,6 +23,7 @@ import { kvmHostSandbox } from './vmm-host/host-sandbox.js';
 import { HostPool, type HostInfo } from './vmm-host/host-pool.js';
 import type { HostStats } from './vmm-host/protocol.js';
 import { VmSnapshotSchema } from './vmm-host/protocol.js';
+import { WorkerSeries } from './worker-metrics.js';
 
 const MiB = 1024 * 1024;
 
@@ -70,6 +71,8 @@ const WorkerOptionsSchema = z
   .strict();
 
 export type WorkerOptions = z.input<typeof WorkerOptionsSchema> & {
+  /** Where restores, resets and pool sizes are counted; share it with the Deployer to count its VMs too. */
+  series?: WorkerSeries;
   /** Scaling decisions run on this clock (tests pass a manual one). */
   clock?: Clock;
   /** The VMM host script (default: built host-main.js, or the TypeScript source under vitest). */
@@ -143,7 +146,11 @@ export class Worker {
     private readonly hosts: HostPool,
     private readonly options: z.output<typeof WorkerOptionsSchema>,
     private readonly clock: Clock,
+    /** Prometheus series of this worker (worker-metrics.ts); they travel with its capacity reports. */
+    readonly series: WorkerSeries,
   ) {
+    series.readFrom(() => this.metrics());
+    hosts.onVmReset((ms) => series.reset(ms));
     this.budget = new Budget({ maxVms: options.maxVms, maxMemoryMiB: options.maxMemoryMiB });
     const { spare, idleMs, windowMs, refillConcurrency, tickMs } = options;
     this.settings = { maxWarm: options.maxWarm ?? DEFAULT_MAX_WARM, spare, idleMs, windowMs, refillConcurrency, tickMs };
@@ -155,7 +162,7 @@ export class Worker {
   }
 
   static async start(options: WorkerOptions = {}): Promise<Worker> {
-    const { clock, hostEntry, ...rest } = options;
+    const { clock, hostEntry, series, ...rest } = options;
     const parsed = WorkerOptionsSchema.safeParse(rest);
     if (!parsed.success) throw new InvalidInputError(`invalid worker options: ${z.prettifyError(parsed.error)}`);
     // Each host may map guest memory up to the worker's whole budget (placement could put every VM
@@ -168,7 +175,7 @@ export class Worker {
       ...(lockdown && parsed.data.dataDir ? { sandbox: kvmHostSandbox(parsed.data.dataDir) } : {}),
       ...(hostEntry ? { entry: hostEntry } : {}),
     });
-    return new Worker(hosts, parsed.data, clock ?? systemClock);
+    return new Worker(hosts, parsed.data, clock ?? systemClock, series ?? new WorkerSeries());
   }
 
   /**
@@ -275,6 +282,7 @@ export class Worker {
     const pool = new FunctionPool(key, snapshot, timeoutMs, settings, {
       hosts: this.hosts,
       clock: this.clock,
+      restored: (reason, ms) => this.series.restored(reason, ms),
       reserve: (p, purpose) => this.reserve(p, purpose),
       unreserve: (p) => this.budget.give(p.snapshot.memoryMiB),
       onEmpty: (p) => {

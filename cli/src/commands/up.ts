@@ -24,7 +24,7 @@ import { UsageError } from '../usage-error.js';
 
 export const upUsage =
   'usage: fn up [--port N] [--data DIR] [--backend kvm|ptrace|auto] [--role gateway|scheduler|worker --nats nats://host:4222 [--worker-id ID] ' +
-  '[--nats-tls-ca FILE] [--nats-tls-cert FILE --nats-tls-key FILE] [--nats-creds FILE] [--nats-user USER] [--secret-key-file FILE]] [--async-runners N]';
+  '[--nats-tls-ca FILE] [--nats-tls-cert FILE --nats-tls-key FILE] [--nats-creds FILE] [--nats-user USER] [--secret-key-file FILE]] [--async-runners N] [--metrics-token TOKEN]';
 const HELLO_DIR = fileURLToPath(new URL('../../../functions/hello', import.meta.url));
 const DEFAULT_TENANT = 'default';
 const STOP_GRACE_MS = 10_000;
@@ -49,6 +49,8 @@ export async function upCommand(argv: string[]): Promise<number> {
       'nats-user': { type: 'string', default: process.env.FN_NATS_USER || undefined },
       'secret-key-file': { type: 'string', default: process.env.FN_SECRET_KEY_FILE || undefined },
       'async-runners': { type: 'string' },
+      // Reads /metrics besides the admin key; FN_METRICS_TOKEN keeps it out of `ps`.
+      'metrics-token': { type: 'string', default: process.env.FN_METRICS_TOKEN || undefined },
     },
   });
   // Asynchronous invocations this process runs at once (fn up, or --role gateway); 0: it only accepts them.
@@ -56,6 +58,8 @@ export async function upCommand(argv: string[]): Promise<number> {
   if (runners !== undefined && !(Number.isInteger(runners) && runners >= 0 && runners <= 1000))
     throw new UsageError(`--async-runners must be a whole number from 0 to 1000, not "${values['async-runners']}"`);
   const async = runners === undefined ? {} : { async: { concurrency: runners } };
+  const metricsToken = values['metrics-token'];
+  if (metricsToken !== undefined && metricsToken.length < 16) throw new UsageError('--metrics-token (FN_METRICS_TOKEN) must be at least 16 characters');
   if (positionals.length > 0) throw new UsageError(upUsage);
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
@@ -72,10 +76,20 @@ export async function upCommand(argv: string[]): Promise<number> {
   let running: { url?: string | undefined; platform?: string | undefined; newAdminKey?: string | undefined; close(): Promise<void> };
   if (role === undefined) {
     process.stderr.write(`fn: starting (data in ${dataDir})\n`);
-    running = await startPlatform({ dataDir, port, hostname: values.hostname, backend, adminKey: process.env.FN_API_KEY, ...async });
+    running = await startPlatform({
+      dataDir,
+      port,
+      hostname: values.hostname,
+      backend,
+      adminKey: process.env.FN_API_KEY,
+      metricsToken,
+      prepareBase: true,
+      ...async,
+    });
     process.stdout.write(
       `fn is up at ${running.url} (backend: ${running.platform}${running.platform === 'kvm' ? '' : ', a development stand-in without VM isolation'})\n`,
     );
+    process.stdout.write(operationsBanner(running.url!, metricsToken !== undefined));
   } else {
     running = await startOneRole(role as Role, values.nats!, {
       dataDir,
@@ -93,6 +107,7 @@ export async function upCommand(argv: string[]): Promise<number> {
         token: process.env.FN_NATS_TOKEN || undefined,
       },
       secretKeyFile: values['secret-key-file'] ? resolve(values['secret-key-file']) : undefined,
+      metricsToken,
       ...async,
     });
   }
@@ -132,6 +147,7 @@ async function startOneRole(
     workerId: string | undefined;
     natsSecurity: NatsSecurity;
     secretKeyFile: string | undefined;
+    metricsToken: string | undefined;
     async?: { concurrency: number };
   },
 ): Promise<{ url?: string | undefined; newAdminKey?: string | undefined; close(): Promise<void> }> {
@@ -150,12 +166,25 @@ async function startOneRole(
     natsSecurity: o.natsSecurity,
     ...(o.secretKeyFile ? { secretKeyFile: o.secretKeyFile } : {}),
     ...(o.async ? { async: o.async } : {}),
+    ...(o.metricsToken ? { metricsToken: o.metricsToken } : {}),
+    prepareBase: true,
   });
   const stand = running.platform && running.platform !== 'kvm' ? ', a development stand-in without VM isolation' : '';
-  if (role === 'gateway') process.stdout.write(`fn is up at ${running.url} (gateway role: workers build deploys and run invocations)\n`);
+  if (role === 'gateway') {
+    process.stdout.write(`fn is up at ${running.url} (gateway role: workers build deploys and run invocations)\n`);
+    process.stdout.write(operationsBanner(running.url!, o.metricsToken !== undefined));
+  }
   if (role === 'scheduler') process.stdout.write(`fn scheduler is up (NATS ${nats})\n`);
   if (role === 'worker') process.stdout.write(`fn worker ${running.workerId} is up (backend: ${running.platform}${stand})\n`);
   return running;
+}
+
+/** Where an operator looks: the probes (no key) and the metrics (admin key or metrics token). */
+function operationsBanner(url: string, withToken: boolean): string {
+  return (
+    `health:  ${url}/healthz (alive)  ${url}/readyz (ready: registry, snapshot store, a worker with a base snapshot)\n` +
+    `metrics: ${url}/metrics (Prometheus; Authorization: Bearer <admin key${withToken ? ' or the metrics token' : ''}>)\n`
+  );
 }
 
 /** The first start of a data directory: the admin key, the tenant "default" and functions/hello. */

@@ -12,6 +12,7 @@ import { Registry } from '@fn/registry';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachBackend } from '../../../vmm/src/test-support/backends.js';
 import { scaledTimeout } from '../../../vmm/src/test-support/time-scale.js';
+import { parsePrometheusText, sumOf } from '../../../gateway/src/test-support/prometheus-text.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const fnBin = join(root, 'cli/bin/fn.js');
@@ -170,6 +171,20 @@ describeEachBackend(
         answers.push(await r.text());
       }
       expect(answers).toEqual(['1', '1', '1', '1', '1']);
+
+      // The probes and the metrics the banner names: ready (the base was made at start), and
+      // the five invocations of counter counted.
+      expect(up.output()).toContain(`${up.url}/readyz`);
+      // (the worker says so in its next report, at most a second after the base is made).
+      let ready = await fetch(`${up.url}/readyz`);
+      for (let i = 0; ready.status !== 200 && i < 50; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        ready = await fetch(`${up.url}/readyz`);
+      }
+      expect(ready.status).toBe(200);
+      const metrics = await fetch(`${up.url}/metrics`, { headers: { authorization: `Bearer ${up.key}` } });
+      expect(metrics.status).toBe(200);
+      expect(sumOf(parsePrometheusText(await metrics.text()), 'fn_invocations_total', { tenant: 'default', function: 'counter', status: 'ok' })).toBe(5);
     });
   },
   ['kvm', 'ptrace'],

@@ -52,6 +52,7 @@ export function invokeHandler(deps: InvokeDeps): (c: Context<GatewayEnv>) => Pro
     const registryMs = performance.now() - started;
     const meta: InvocationMeta = {
       id: c.get('requestId'),
+      function: target.name,
       privileged: caller !== null && (caller.tenantId === null || caller.tenantId === target.tenant),
       timeoutMs: version.config.timeoutMs,
     };

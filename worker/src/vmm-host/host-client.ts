@@ -65,6 +65,7 @@ export class VmmHost implements VmHost {
   private restoring = 0;
   private readonly crashListeners: Listener<Error>[] = [];
   private readonly vmLostListeners: Listener<string>[] = [];
+  private readonly vmResetListeners: Listener<number>[] = [];
 
   private constructor(
     private readonly child: ChildProcess,
@@ -151,6 +152,10 @@ export class VmmHost implements VmHost {
   }
 
   /** Called with a vmId the host dropped on its own (its reset failed). */
+  onVmReset(listener: Listener<number>): void {
+    this.vmResetListeners.push(listener);
+  }
+
   onVmLost(listener: Listener<string>): void {
     this.vmLostListeners.push(listener);
   }
@@ -251,6 +256,7 @@ export class VmmHost implements VmHost {
         return;
       case 'vm-ready':
         this.resetting.delete(message.vmId);
+        if (message.resetMs !== undefined) for (const listener of this.vmResetListeners) listener(message.resetMs);
         return;
       case 'reply': {
         const call = this.pending.get(message.id);

@@ -38,6 +38,7 @@ export class HostPool {
   /** Replacements being started; placement waits for one when no host is live. */
   private readonly starting = new Set<Promise<VmHost | undefined>>();
   private readonly crashListeners: HostCrashListener[] = [];
+  private readonly resetListeners: ((resetMs: number) => void)[] = [];
   private closed = false;
   /** Hosts started since this pool was made, replacements included. */
   started = 0;
@@ -47,7 +48,7 @@ export class HostPool {
   static async start(options: HostPoolOptions = {}): Promise<HostPool> {
     const pool = new HostPool(options);
     if (options.inProcess) {
-      pool.hosts.push(new LocalHost());
+      pool.hosts.push(pool.watched(new LocalHost()));
       return pool;
     }
     const size = options.size ?? 2;
@@ -59,6 +60,18 @@ export class HostPool {
       throw err;
     }
     return pool;
+  }
+
+  /** Called each time a VM on any host is back at its snapshot after an invocation (metrics). */
+  onVmReset(listener: (resetMs: number) => void): void {
+    this.resetListeners.push(listener);
+  }
+
+  private watched<H extends VmHost>(host: H): H {
+    host.onVmReset((ms) => {
+      for (const listener of this.resetListeners) listener(ms);
+    });
+    return host;
   }
 
   /** Called when a host dies: its VMs are gone (in-flight calls already rejected). */
@@ -115,7 +128,7 @@ export class HostPool {
       throw new WorkerClosedError();
     }
     host.onCrash((err) => this.onCrash(host, err));
-    this.hosts.push(host);
+    this.hosts.push(this.watched(host));
     return host;
   }
 

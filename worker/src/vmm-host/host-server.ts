@@ -21,7 +21,7 @@ export class VmmHostServer {
 
   constructor(private readonly send: (message: HostMessage) => void) {
     this.holder = new VmHolder({
-      ready: (vmId) => this.send({ type: 'vm-ready', vmId }),
+      ready: (vmId, resetMs) => this.send({ type: 'vm-ready', vmId, resetMs }),
       lost: (vmId, reason) => this.send({ type: 'vm-lost', vmId, reason }),
     });
   }

@@ -19,13 +19,17 @@ export class LocalHost implements VmHost {
   private readonly holder: VmHolder;
   private readonly resetting = new Set<string>();
   private readonly lostListeners: ((vmId: string) => void)[] = [];
+  private readonly resetListeners: ((resetMs: number) => void)[] = [];
   private restoring = 0;
   private calls = 0;
   private stopped = false;
 
   constructor() {
     this.holder = new VmHolder({
-      ready: (vmId) => this.resetting.delete(vmId),
+      ready: (vmId, resetMs) => {
+        this.resetting.delete(vmId);
+        for (const listener of this.resetListeners) listener(resetMs);
+      },
       lost: (vmId) => {
         this.resetting.delete(vmId);
         for (const listener of this.lostListeners) listener(vmId);
@@ -59,6 +63,10 @@ export class LocalHost implements VmHost {
 
   /** This process does not crash without taking the worker with it: never called. */
   onCrash(): void {}
+
+  onVmReset(listener: (resetMs: number) => void): void {
+    this.resetListeners.push(listener);
+  }
 
   onVmLost(listener: (vmId: string) => void): void {
     this.lostListeners.push(listener);

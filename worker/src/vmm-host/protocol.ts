@@ -112,6 +112,6 @@ export const HostMessageSchema = z.union([
   /** A VM died on its own after its last invocation (its reset failed): drop it from the pool. */
   z.object({ type: z.literal('vm-lost'), vmId: VmIdSchema, reason: z.string().max(64 * 1024) }).strict(),
   /** A VM's reset after its last invocation finished: it can start the next one at once. */
-  z.object({ type: z.literal('vm-ready'), vmId: VmIdSchema }).strict(),
+  z.object({ type: z.literal('vm-ready'), vmId: VmIdSchema, resetMs: z.number().min(0).optional() }).strict(),
 ]);
 export type HostMessage = z.infer<typeof HostMessageSchema>;

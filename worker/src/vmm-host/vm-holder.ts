@@ -12,7 +12,7 @@ import type { HostStats, RestoreResult } from './protocol.js';
 
 export interface HolderEvents {
   /** The VM's reset after its last invocation finished: the next one starts at once. */
-  ready(vmId: string): void;
+  ready(vmId: string, resetMs: number): void;
   /** The VM died on its own after its last invocation (its reset failed). */
   lost(vmId: string, reason: string): void;
 }
@@ -62,7 +62,7 @@ export class VmHolder {
     } finally {
       // A timeout, OOM or crash closes the MicroVM: forget it so it is never used again.
       if (vm.closed) this.vms.delete(vmId);
-      else this.watchReset(vmId, vm);
+      else this.watchReset(vmId, vm, performance.now());
     }
   }
 
@@ -84,11 +84,12 @@ export class VmHolder {
   }
 
   /** The reset after an invocation runs off the reply path; its outcome is an event. */
-  private watchReset(vmId: string, vm: MicroVM): void {
+  private watchReset(vmId: string, vm: MicroVM, answeredAt: number): void {
     void vm.settled().then(() => {
       if (this.vms.get(vmId) !== vm || this.closing) return;
       if (!vm.closed) {
-        this.events.ready(vmId);
+        // From the answer to the VM being back at its snapshot: the reset's cost (metrics).
+        this.events.ready(vmId, performance.now() - answeredAt);
         return;
       }
       this.vms.delete(vmId);

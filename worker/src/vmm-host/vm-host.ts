@@ -25,6 +25,8 @@ export interface VmHost {
   onCrash(listener: (err: Error) => void): void;
   /** Called with a vmId the host dropped on its own (its reset failed). */
   onVmLost(listener: (vmId: string) => void): void;
+  /** Called each time a VM is back at its snapshot after an invocation, with how long that took. */
+  onVmReset(listener: (resetMs: number) => void): void;
   restore(snapshot: VmSnapshot, timeoutMs: number): Promise<RestoreResult>;
   /** Runs one invocation; the result's timings include the host's own (`host`). */
   invoke(vmId: string, request: VmRequest, timeoutMs: number): Promise<VmResult>;
