@@ -99,7 +99,7 @@ export function poolChart(points: readonly PoolPoint[], now: number, windowMs: n
     s('line', { x1: PAD.left, y1: PAD.top + plotH, x2: W - PAD.right, y2: PAD.top + plotH, class: 'axis' }),
     text(PAD.left - 4, PAD.top + 8, String(top), 'end'),
     text(PAD.left - 4, PAD.top + plotH, '0', 'end'),
-    text(PAD.left, H - 10, `−${Math.round(windowMs / 60_000)} min`, 'start'),
+    text(PAD.left, H - 10, windowMs < 120_000 ? `−${Math.round(windowMs / 1_000)} s` : `−${Math.round(windowMs / 60_000)} min`, 'start'),
     text(W - PAD.right, H - 10, 'now', 'end'),
     s('rect', { x: PAD.left, y: 6, width: 10, height: 10, class: 'swatch vms' }),
     text(PAD.left + 14, 15, `VMs ${last ? last.idle + last.busy : 0}`, 'start', 'legend'),
@@ -108,7 +108,7 @@ export function poolChart(points: readonly PoolPoint[], now: number, windowMs: n
     ...(points.length === 0
       ? [text(W / 2, H / 2, 'no VMs reported yet', 'middle', 'empty')]
       : [
-          s('polyline', { points: steps((p) => p.idle + p.busy), class: 'line vms', 'data-max': top }),
+          s('polyline', { points: steps((p) => p.idle + p.busy), class: 'line vms', 'data-peak': Math.max(...points.map((p) => p.idle + p.busy)) }),
           s('polyline', { points: steps((p) => p.busy), class: 'line busy' }),
         ]),
   );

@@ -55,7 +55,7 @@ export function functionPage(root: HTMLElement, api: Api, name: string, onError:
         'section',
         { class: 'card' },
         h('h2', null, 'VMs over time'),
-        h('p', { class: 'muted small' }, 'warm and busy VMs of this function, last 5 minutes'),
+        h('p', { class: 'muted small' }, 'warm and busy VMs of this function, up to the last 5 minutes'),
         poolCard,
       ),
     ),
@@ -179,7 +179,10 @@ export function functionPage(root: HTMLElement, api: Api, name: string, onError:
       every(REFRESH_MS, async () => redrawDetail(await api.function(name)));
       every(2_000, async () => {
         const p = await api.pools(name, Date.now() - POOL_WINDOW_MS);
-        show(poolCard, poolChart(p.samples, p.now, POOL_WINDOW_MS));
+        // The axis spans what was seen (at least a minute, at most five), not five empty minutes.
+        const first = p.samples[0]?.at ?? p.now;
+        const windowMs = Math.min(POOL_WINDOW_MS, Math.max(60_000, p.now - first + 5_000));
+        show(poolCard, poolChart(p.samples, p.now, windowMs));
       });
       void api
         .tail(
