@@ -170,3 +170,20 @@ it("keeps another tenant's functions hidden", { timeout: scaledTimeout(30_000) }
   expect(await page.locator('#invocations').count()).toBe(0);
   await page.screenshot({ path: join(OUTPUT, 'other-tenant.png') });
 });
+
+it('lets an admin key choose the tenant it acts for, as ?tenant= does in the API', { timeout: scaledTimeout(30_000) }, async () => {
+  await page.goto(`${platform.url}/console/`);
+  if ((await page.locator('#sign-out').count()) > 0) await page.click('#sign-out');
+  await page.fill('#key', platform.newAdminKey!);
+  await page.click('button[type=submit]');
+  await page.locator('#tenant option[value="globex"]').waitFor({ state: 'attached' });
+  await page.selectOption('#tenant', 'acme');
+  await page.click('button[type=submit]');
+  expect(await text('#signed-in')).toBe('admin key · tenant acme');
+  await page.locator('#functions tr[data-function="hello"]').waitFor();
+  expect(await page.locator('#functions tr[data-function="billing"]').count()).toBe(0);
+  await page.click('#functions a.fn-link');
+  await page.locator('#tail-state', { hasText: 'live' }).waitFor();
+  const inv = await invokeHello();
+  await page.locator(`#invocations tr[data-invocation="${inv.id}"]`).waitFor();
+});
