@@ -140,6 +140,29 @@ describe('the live tail', () => {
   });
 });
 
+describe('the live tail, bounded', () => {
+  it('holds a tenant to 10 open tails (429 past them) and frees a slot when one closes', async () => {
+    const open = await Promise.all(Array.from({ length: 10 }, () => h.call('GET', '/v1/console/functions/hello/tail', { key: h.acmeKey })));
+    expect(open.map((r) => r.status)).toEqual(Array(10).fill(200));
+    const over = await h.call('GET', '/v1/console/functions/hello/tail', { key: h.acmeKey });
+    expect(over.status).toBe(429);
+    expect(over.headers.get('retry-after')).toBe('5');
+    // Another tenant has its own bound.
+    const other = await h.call('GET', '/v1/console/functions/billing/tail', { key: h.globexKey });
+    expect(other.status).toBe(200);
+    await other.body!.cancel();
+    // A client that goes away gives its slot back.
+    await open[0]!.body!.cancel();
+    let again = await h.call('GET', '/v1/console/functions/hello/tail', { key: h.acmeKey });
+    for (let i = 0; again.status === 429 && i < 50; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      again = await h.call('GET', '/v1/console/functions/hello/tail', { key: h.acmeKey });
+    }
+    expect(again.status).toBe(200);
+    for (const res of [...open.slice(1), again]) await res.body!.cancel();
+  });
+});
+
 describe('the console files', () => {
   it('redirects /console to /console/ and serves the built page with a strict content security policy', async () => {
     const redirect = await h.call('GET', '/console');
