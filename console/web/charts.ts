@@ -76,8 +76,11 @@ export interface PoolPoint {
 }
 
 /** Warm (idle + busy) and busy VMs over `windowMs` up to `now`, as steps. */
-export function poolChart(points: readonly PoolPoint[], now: number, windowMs: number): SVGSVGElement {
+export function poolChart(reported: readonly PoolPoint[], now: number, windowMs: number): SVGSVGElement {
   const from = now - windowMs;
+  // Before its first report a pool did not exist: no VMs, drawn as such (the history keeps pools
+  // from their first VM on, and a worker reports every second).
+  const points = reported.length > 0 && reported[0]!.at > from ? [{ at: from, idle: 0, busy: 0 }, ...reported] : reported;
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const top = Math.max(1, ...points.map((p) => p.idle + p.busy));

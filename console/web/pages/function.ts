@@ -179,9 +179,9 @@ export function functionPage(root: HTMLElement, api: Api, name: string, onError:
       every(REFRESH_MS, async () => redrawDetail(await api.function(name)));
       every(2_000, async () => {
         const p = await api.pools(name, Date.now() - POOL_WINDOW_MS);
-        // The axis spans what was seen (at least a minute, at most five), not five empty minutes.
+        // The axis spans what was seen (at least 15 s, at most five minutes), not five empty minutes.
         const first = p.samples[0]?.at ?? p.now;
-        const windowMs = Math.min(POOL_WINDOW_MS, Math.max(60_000, p.now - first + 5_000));
+        const windowMs = Math.min(POOL_WINDOW_MS, Math.max(15_000, p.now - first + 2_000));
         show(poolCard, poolChart(p.samples, p.now, windowMs));
       });
       void api
