@@ -193,7 +193,10 @@ export function functionPage(root: HTMLElement, api: Api, name: string, onError:
             appendTail(tail, record);
           },
           stop.signal,
-          (live) => show(tailState, live ? '● live' : 'reconnecting…'),
+          (live) => {
+            show(tailState, live ? '● live' : 'reconnecting…');
+            tailState.classList.toggle('on', live);
+          },
         )
         .catch((error) => {
           if (!stop.signal.aborted) onError(error);
