@@ -7,11 +7,14 @@
  *   /v1/...                            the control API (a key is required: auth.ts)
  *   /fn/<tenant>/<name>[@<sel>]/...    invocations, every method (routes/invoke.ts); with
  *                                      x-fn-invocation-type: async, queued (async/)
+ *   /console/                          the web console's files (console/); its API is /v1/console
  *
  * Errors of every route end in error-mapping.ts; every request is logged once (request-log.ts).
  */
 import { Hono } from 'hono';
 import { requireKey } from './auth.js';
+import { consoleRoutes } from './console/routes.js';
+import { consoleFiles, defaultConsoleDir } from './console/static-files.js';
 import type { GatewayEnv } from './context.js';
 import { DEFAULT_LIMITS, type GatewayDeps } from './deps.js';
 import { errorResponse } from './error-mapping.js';
@@ -60,12 +63,17 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
     ...logRoutes(registry, logSink),
     ...statusRoutes(deps.snapshots),
     ...invocationRoutes(deps.asyncQueue),
+    ...consoleRoutes({ registry, logSink, poolHistory: deps.poolHistory, tail: { ...(deps.closing ? { closing: deps.closing } : {}) } }),
   ];
   const document = openApiDocument(routes);
   app.get('/openapi.json', (c) => c.json(document));
   mountHealth(app, deps.readiness);
   const metrics = deps.metrics ?? new GatewayMetrics();
   app.get('/metrics', metricsHandler({ registry, metrics, token: deps.metricsToken }));
+
+  const files = consoleFiles('consoleDir' in deps ? deps.consoleDir : defaultConsoleDir());
+  app.get('/console', (c) => c.redirect('/console/', 301));
+  app.get('/console/*', files);
 
   app.use('/v1/*', requireKey(registry));
   mount(app, routes);

@@ -6,6 +6,7 @@
 import { LIMITS, type InvocationRequest, type InvocationResult } from '@fn/contract';
 import type { RegistryApi as Registry } from '@fn/registry';
 import type { AsyncQueue } from './async/queue.js';
+import type { PoolHistoryView } from './console/pool-history.js';
 import type { LogSink } from './log-sink.js';
 import type { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { ReadinessChecks } from './routes/health.js';
@@ -87,6 +88,12 @@ export interface GatewayDeps {
   metricsToken?: string | undefined;
   /** What GET /readyz checks; without them it answers 503 (nobody said what ready means). */
   readiness?: ReadinessChecks;
+  /** Pool sizes the workers reported, for the console (console/pool-history.ts); none: pools read empty. */
+  poolHistory?: PoolHistoryView;
+  /** The web console's built files; default the @fn/console workspace's dist, undefined: none. */
+  consoleDir?: string | undefined;
+  /** Aborted when the server stops: open streams (the console's log tail) end so it can close. */
+  closing?: AbortSignal;
 }
 
 export interface GatewayLimits {

@@ -44,3 +44,4 @@ export {
   type InvocationRecord,
   type StoredResult,
 } from './async/queue.js';
+export { PoolHistory, type PoolHistoryView, type PoolReportInput, type PoolSample } from './console/pool-history.js';

@@ -55,9 +55,15 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): Jso
 function operation(route: Route): Json {
   const { spec } = route;
   const responses: Json = {
-    [spec.status]: spec.response
-      ? { description: STATUS_TEXT[spec.status], content: { 'application/json': { schema: schemaOf(spec.response, 'output') } } }
-      : { description: STATUS_TEXT[spec.status] },
+    [spec.status]:
+      spec.produces === 'text/event-stream'
+        ? {
+            description: 'Server-sent events; the data of each is JSON',
+            content: { 'text/event-stream': { schema: { type: 'string' }, 'x-item-schema': spec.response ? schemaOf(spec.response, 'output') : {} } },
+          }
+        : spec.response
+          ? { description: STATUS_TEXT[spec.status], content: { 'application/json': { schema: schemaOf(spec.response, 'output') } } }
+          : { description: STATUS_TEXT[spec.status] },
   };
   for (const status of [400, 401, ...spec.errors, 500].sort()) responses[status] = errorResponse(status);
   return {
@@ -137,6 +143,22 @@ function invocationPaths(): Json {
   return { '/fn/{tenant}/{function}': item(false), '/fn/{tenant}/{function}/{path}': item(true) };
 }
 
+/** The web console's page and files (no key: the page asks for one and calls /v1/console). */
+function consolePaths(): Json {
+  const get = (operationId: string, summary: string, parameters: Json[], responses: Json): Json => ({
+    get: { operationId, summary, tags: ['console'], security: [], parameters, responses },
+  });
+  return {
+    '/console': get('consoleRedirect', 'Redirects to /console/', [], { 301: { description: 'To /console/' } }),
+    '/console/{path}': get(
+      'consoleFile',
+      'The web console: index.html at /console/, its script and style beside it',
+      [{ name: 'path', in: 'path', required: true, schema: { type: 'string' }, description: 'A file of the console (empty for index.html).' }],
+      { 200: { description: 'The file', content: { 'text/html': { schema: { type: 'string' } } } }, 404: errorResponse(404) },
+    ),
+  };
+}
+
 export function openApiDocument(routes: Route[]): Json {
   const paths: Record<string, Json> = {
     '/openapi.json': {
@@ -148,6 +170,7 @@ export function openApiDocument(routes: Route[]): Json {
         responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } },
       },
     },
+    ...consolePaths(),
   };
   for (const route of routes) {
     const path = toOpenApiPath(route.spec.path);

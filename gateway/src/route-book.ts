@@ -27,8 +27,10 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   body?: B;
   bodyLimit?: number;
   status: 200 | 201 | 204;
-  /** Absent for 204. */
+  /** Absent for 204. With `produces: 'text/event-stream'`: the data of each event. */
   response?: R;
+  /** Default JSON. An event stream's handler returns the streaming Response itself (hono's streamSSE). */
+  produces?: 'application/json' | 'text/event-stream';
   /** The error statuses this route can answer besides 400, 401 and 500 (which all can). */
   errors: number[];
 }
@@ -49,7 +51,7 @@ export interface Route {
 
 export function route<P extends z.ZodType = NoFields, Q extends z.ZodType = NoFields, B extends z.ZodType = z.ZodUndefined, R extends z.ZodType = z.ZodVoid>(
   spec: RouteSpec<P, Q, B, R>,
-  handler: (input: RouteInput<P, Q, B>) => z.input<R> | Promise<z.input<R>>,
+  handler: (input: RouteInput<P, Q, B>) => z.input<R> | Response | Promise<z.input<R> | Response>,
 ): Route {
   return {
     spec: spec as unknown as RouteSpec<z.ZodType, z.ZodType, z.ZodType, z.ZodType>,
@@ -60,6 +62,10 @@ export function route<P extends z.ZodType = NoFields, Q extends z.ZodType = NoFi
       const caller = c.get('caller');
       if (!caller) throw new Error(`route ${spec.operationId} ran without auth: mount it under the key middleware`);
       const result = await handler({ params, query, body, caller, c } as RouteInput<P, Q, B>);
+      if (spec.produces === 'text/event-stream') {
+        if (!(result instanceof Response)) throw new Error(`route ${spec.operationId} produces an event stream: its handler must return the Response`);
+        return result;
+      }
       return spec.status === 204 ? c.body(null, 204) : c.json(result as object, spec.status);
     },
   };

@@ -18,10 +18,20 @@
  * again if a later one fails: a failed start leaves nothing running.
  */
 import { join } from 'node:path';
-import { AsyncRunner, createApp, SourceMapFiles, startServer, stdoutLogger, threadedLogSink, type GatewayLimits, type Logger } from '@fn/gateway';
-import { GatewayMetrics } from '@fn/gateway';
+import {
+  AsyncRunner,
+  createApp,
+  GatewayMetrics,
+  PoolHistory,
+  SourceMapFiles,
+  startServer,
+  stdoutLogger,
+  threadedLogSink,
+  type GatewayLimits,
+  type Logger,
+} from '@fn/gateway';
 import { Registry } from '@fn/registry';
-import { InProcessBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
+import { InProcessBus, Scheduler, SchedulerClient, serveScheduler, WorkerCapacity } from '@fn/scheduler';
 import { DEFAULT_GRACE_MS, SnapshotStore, type Digest, type GcReport } from '@fn/snapshots';
 import { choosePlatform, prepareRestores, probeKvm, type Platform } from '@fn/vmm';
 import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
@@ -149,6 +159,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   closers.add('worker reports', () => reports.close());
   const metrics = new GatewayMetrics({ workers: () => reports.series(), queueDepth: () => scheduler.stats().queued });
 
+  // The console's pool sizes over time: the capacity reports the scheduler already receives.
+  const poolHistory = new PoolHistory();
+  await bus.subscribe(WorkerCapacity, (report) => poolHistory.record(report));
+  const serving = new AbortController(); // aborted at close: the console's open log tails end
+
   const invoker = new SchedulerClient(bus);
   const app = createApp({
     registry,
@@ -168,6 +183,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     metrics,
     metricsToken: options.metricsToken,
     readiness: platformReadiness(registry, storeDirCheck(store.dir), reports),
+    poolHistory,
+    closing: serving.signal,
     ...(options.gatewayLimits ? { limits: options.gatewayLimits } : {}),
   });
   const port = options.port ?? 8080;
@@ -177,7 +194,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     () => startServer(app, { port, hostname }),
     (e) => fail(listenError(e, hostname, port), 'could not listen'),
   );
-  const stopServing = once(() => server.close());
+  const stopServing = once(() => {
+    serving.abort();
+    return server.close();
+  });
   closers.add('HTTP server', stopServing);
 
   // Until the worker has reported, invocations answer 503 (no worker yet): retry, not an error.

@@ -15,10 +15,9 @@
  */
 import { hostname as machineName } from 'node:os';
 import { join } from 'node:path';
-import { AsyncRunner, createApp, registryLogSink, SourceMapFiles, startServer, stdoutLogger, type Logger } from '@fn/gateway';
-import { GatewayMetrics } from '@fn/gateway';
+import { AsyncRunner, createApp, GatewayMetrics, PoolHistory, registryLogSink, SourceMapFiles, startServer, stdoutLogger, type Logger } from '@fn/gateway';
 import { SharedRegistry } from '@fn/registry';
-import { DEFAULT_SUBJECT_PREFIX, NatsBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
+import { DEFAULT_SUBJECT_PREFIX, NatsBus, Scheduler, SchedulerClient, serveScheduler, WorkerCapacity } from '@fn/scheduler';
 import { SnapshotStore, type Digest } from '@fn/snapshots';
 import type { Platform } from '@fn/vmm';
 import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
@@ -170,9 +169,15 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       closers.add('worker reports', () => reports.close());
       const loads = await SchedulerLoads.watch(bus, staleAfterMs);
       closers.add('scheduler load reports', () => loads.close());
+      // The console's pool sizes: every worker's capacity reports, as the scheduler gets them.
+      const poolHistory = new PoolHistory();
+      await bus.subscribe(WorkerCapacity, (report) => poolHistory.record(report));
+      const serving = new AbortController(); // aborted at close: the console's open log tails end
       const app = createApp({
         registry,
         asyncQueue,
+        poolHistory,
+        closing: serving.signal,
         deployer: {
           deploy: (r) =>
             builder.deploy({
@@ -200,7 +205,10 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
         () => startServer(app, { port, hostname }),
         (e) => fail(listenError(e, hostname, port), 'could not listen'),
       );
-      const stopServing = once(() => server.close());
+      const stopServing = once(() => {
+        serving.abort();
+        return server.close();
+      });
       closers.add('HTTP server', stopServing);
       const newAdmin = await attempt(
         () => registry.keys.ensureAdminKey(options.adminKey),

@@ -111,6 +111,7 @@ export async function upCommand(argv: string[]): Promise<number> {
       ...async,
     });
   }
+  if (running.url) process.stdout.write(`console: ${running.url}/console/ (sign in with an API key)\n`);
   try {
     if (running.newAdminKey && running.url) await firstStart(running.url, running.newAdminKey);
   } catch (error) {

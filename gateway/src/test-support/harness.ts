@@ -94,7 +94,7 @@ export interface Harness {
   close(): void;
 }
 
-export function createHarness(options: Partial<Pick<GatewayDeps, 'limits' | 'asyncQueue'>> = {}): Harness {
+export function createHarness(options: Partial<Pick<GatewayDeps, 'limits' | 'asyncQueue' | 'poolHistory' | 'consoleDir' | 'closing'>> = {}): Harness {
   const dir = mkdtempSync(join(tmpdir(), 'fn-gateway-'));
   const registry = Registry.open(dir);
   const adminKey = registry.keys.ensureAdminKey()!.secret;
