@@ -36,7 +36,11 @@ describeEachBackend(
   'hostile functions',
   (backend) => {
     let p: RunningPlatform;
+    const hooksBefore = process.env.FN_VMM_TEST_HOOKS;
     beforeAll(async () => {
+      // The guest-level attacks (stray syscall, privileged instruction, …) use the guest's
+      // test-only __fnTestAttack, which the host asks for at deploy only with this set.
+      process.env.FN_VMM_TEST_HOOKS = '1';
       p = await startPlatform({
         dataDir: mkdtempSync(join(tmpdir(), 'fn-hostile-')),
         port: 0,
@@ -57,6 +61,8 @@ describeEachBackend(
     }, scaledTimeout(300_000));
     afterAll(async () => {
       await p?.close();
+      if (hooksBefore === undefined) delete process.env.FN_VMM_TEST_HOOKS;
+      else process.env.FN_VMM_TEST_HOOKS = hooksBefore;
     });
 
     /** One invocation: 'ok' for a 200, else the gateway's error type. */

@@ -15,7 +15,24 @@ export interface HostileFunction {
   outcomes: string[];
   /** Cheap enough to repeat many times in the flatness run. */
   repeat: boolean;
+  /**
+   * Uses the guest's test-only __fnTestAttack (guest/src/test_attacks.c): deploy it from a process
+   * with FN_VMM_TEST_HOOKS=1, or it fails with a function_error (no such global).
+   */
+  testHooks?: boolean;
 }
+
+/**
+ * What a guest whose runtime was taken over would do, one instruction or one lying doorbell each:
+ * no JavaScript can, so the guest does it for a test (guest/src/test_attacks.c). The VMM ends that
+ * VM, and the function is served again from its snapshot.
+ */
+const guestAttack = (kind: string): HostileFunction => ({
+  source: withOk(`globalThis.__fnTestAttack(${JSON.stringify(kind)});`),
+  outcomes: ['function_crashed'],
+  repeat: false, // each forces a restore: hostile-volume.test.ts repeats them by the thousand
+  testHooks: true,
+});
 
 export const HOSTILE: Record<string, HostileFunction> = {
   loop: { source: withOk('for (;;) {}'), config: { timeoutMs: 200 }, outcomes: ['timeout'], repeat: false },
@@ -57,4 +74,11 @@ export const HOSTILE: Record<string, HostileFunction> = {
     outcomes: ['function_error'],
     repeat: true,
   },
+  'stray-syscall': guestAttack('syscall'),
+  'privileged-instruction': guestAttack('privileged'),
+  'read-outside-ram': guestAttack('read-outside-ram'),
+  'unknown-doorbell': guestAttack('unknown-doorbell'),
+  'window-length': guestAttack('window-length'),
+  'window-offset': guestAttack('window-offset'),
+  'window-status': guestAttack('window-status'),
 };
