@@ -64,9 +64,19 @@ export const HOSTILE: Record<string, HostileFunction> = {
       Promise.prototype.then = function () { return this; };
       Uint8Array.prototype.subarray = () => new Uint8Array(0);
       TextEncoder.prototype.encode = () => new Uint8Array([0xff, 0xfe]);
+      Number.isInteger = () => true;
+      Set.prototype.has = () => true;
+      RegExp.prototype.exec = () => null;
+      String.prototype.replace = () => { throw new Error('poisoned replace'); };
+      String.prototype.indexOf = () => { throw new Error('poisoned indexOf'); };
+      Object.defineProperty = () => { throw new Error('poisoned defineProperty'); };
+      Reflect.apply = () => 'poison';
+      console.log('a "quoted" line after the poisoning');
       globalThis.Response = function () { return { status: 'poison' }; };
       return new Response('after poisoning');`),
-    outcomes: ['ok', 'function_error', 'bad_response', 'function_crashed'],
+    // The runtime answers with the built-ins it took before user code ran (guest/src/prelude/
+    // internal.js intrinsics): the function's own error, never a VM discarded for bad output.
+    outcomes: ['function_error'],
     repeat: true,
   },
   'throws-non-error': {
