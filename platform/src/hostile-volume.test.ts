@@ -248,13 +248,16 @@ describe(`${TOTAL} hostile invocations at ${CLIENTS} clients over pools of ${POO
     expect(notServedAfter, 'functions not served right after a batch').toEqual([]);
     expect(ran).toBe(TOTAL);
     for (const name of Object.keys(SHARE)) expect(Object.keys(counts[name] ?? {}).length, `${name} ran`).toBeGreaterThan(0);
-    // Bounds far above noise and far below a leak: ~30 × 7 MiB responses and thousands of VM
-    // lifecycles pass through; one response kept per huge-response attack, or one descriptor or
-    // process kept per crashed VM, would cross these many times over.
+    // Bounds far above noise and far below a leak. Noise: how many VMs the pools hold at the two
+    // samples (up to 15 functions × 2 VMs, each a VMM and a guest process with a connection here,
+    // plus the standby VMMs) and how many keep-alive connections the clients hold; a leak: ~30
+    // responses of 7 MiB and thousands of VM lifecycles pass through, so one response kept per
+    // huge-response attack, or one descriptor or process kept per crashed VM, crosses these many
+    // times over.
     expect(after.rss - before.rss, `RSS ${Math.round(before.rss / MiB)} → ${Math.round(after.rss / MiB)} MiB`).toBeLessThan(256 * MiB);
-    expect(after.fds - before.fds, `fds ${before.fds} → ${after.fds}`).toBeLessThanOrEqual(64);
-    expect(after.children - before.children, `processes ${before.children} → ${after.children}`).toBeLessThanOrEqual(64);
-    expect(after.childFds - before.childFds, `their fds ${before.childFds} → ${after.childFds}`).toBeLessThanOrEqual(256);
+    expect(after.fds - before.fds, `fds ${before.fds} → ${after.fds}`).toBeLessThanOrEqual(128);
+    expect(after.children - before.children, `processes ${before.children} → ${after.children}`).toBeLessThanOrEqual(160);
+    expect(after.childFds - before.childFds, `their fds ${before.childFds} → ${after.childFds}`).toBeLessThanOrEqual(512);
     expect(after.childRss - before.childRss, `their RSS ${Math.round(before.childRss / MiB)} → ${Math.round(after.childRss / MiB)} MiB`).toBeLessThan(
       1024 * MiB,
     );
