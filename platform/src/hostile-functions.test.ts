@@ -54,7 +54,18 @@ describeEachBackend(
         const res = await fetch(`${p.url}/v1/functions?tenant=evil`, {
           method: 'POST',
           headers,
-          body: JSON.stringify({ name, bundle: f.source, config: { memoryMiB: 64, timeoutMs: 5000, public: true, ...f.config } }),
+          body: JSON.stringify({
+            name,
+            bundle: f.source,
+            config: {
+              memoryMiB: 64,
+              public: true,
+              ...f.config,
+              // Stretched where code runs 10-50x slower (the nested KVM machine): there a memory bomb
+              // took over 5 s to exhaust its memory, and a restore plus `/ok` over the loop's 200 ms.
+              timeoutMs: scaledTimeout(f.config?.timeoutMs ?? 5000),
+            },
+          }),
         });
         expect(res.status, `${name}: ${await res.clone().text()}`).toBe(201);
       }
