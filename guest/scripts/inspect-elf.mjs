@@ -26,6 +26,9 @@ const EXPLAINED_SYSCALLS = {
     '(stdout/stderr are not linked: QuickJS stdio is renamed to no-ops). Even with lock >= 0 the futex ' +
     'is reached only if another thread holds the lock: there is one thread.',
   __unlockfile: 'futex wake, only when a waiter flagged the lock (see __lockfile): never, single-threaded.',
+  attack:
+    "the test-only __fnTestAttack('syscall') (src/test_attacks.c): a stray syscall on purpose, defined only " +
+    'when the LOAD meta says testHooks, which the host sends only with FN_VMM_TEST_HOOKS=1 (tests, never the platform).',
 };
 
 const tool = (cmd, args) => execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 << 20 });

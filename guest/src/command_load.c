@@ -15,6 +15,7 @@
 #include "js_memory.h"
 #include "module_loader.h"
 #include "runtime.h"
+#include "test_attacks.h"
 
 static const char wrapper_source[] =
     "import * as ns from \"" FN_FUNCTION_MODULE_NAME "\";\n"
@@ -64,8 +65,10 @@ static uint32_t load_failed(struct fn_out *out)
   return status;
 }
 
-/* Parses the meta (it must be a JSON object) and returns it as a JS string for setModule. */
-static const char *take_meta(JSContext *ctx, const uint8_t *meta, uint32_t meta_len, JSValue *meta_json)
+/* Parses the meta (it must be a JSON object) and returns it as a JS string for setModule;
+ * *test_hooks says whether it asked for the test-only attacks ("testHooks": true). */
+static const char *take_meta(JSContext *ctx, const uint8_t *meta, uint32_t meta_len, JSValue *meta_json,
+                             bool *test_hooks)
 {
   char *text = terminated_copy(ctx, meta, meta_len);
   if (!text)
@@ -78,6 +81,9 @@ static const char *take_meta(JSContext *ctx, const uint8_t *meta, uint32_t meta_
   } else if (!JS_IsObject(parsed) || JS_IsArray(ctx, parsed)) {
     why = "the load meta is not a JSON object";
   } else {
+    JSValue hooks = JS_GetPropertyStr(ctx, parsed, "testHooks");
+    *test_hooks = JS_IsBool(hooks) && JS_ToBool(ctx, hooks);
+    JS_FreeValue(ctx, hooks);
     *meta_json = JS_NewStringLen(ctx, text, meta_len);
     if (JS_IsException(*meta_json)) {
       JS_FreeValue(ctx, JS_GetException(ctx));
@@ -101,9 +107,15 @@ uint32_t fn_command_load(const struct fn_host_command *cmd, struct fn_out *out)
     return fn_reply_error(out, FN_STATUS_LOAD_ERROR, "Error",
                           "this VM already loaded a function: a VM loads exactly one, once", "");
   JSValue meta_json = JS_UNDEFINED;
-  bad = take_meta(ctx, meta, meta_len, &meta_json);
+  bool test_hooks = false;
+  bad = take_meta(ctx, meta, meta_len, &meta_json, &test_hooks);
   if (bad)
     return fn_reply_error(out, FN_STATUS_BAD_INPUT, "BadInput", bad, "");
+  /* Before the module is compiled: its init may use them as well as its handler. */
+  if (test_hooks && fn_test_attacks_install(ctx) != 0) {
+    JS_FreeValue(ctx, meta_json);
+    return load_failed(out);
+  }
   char *text = terminated_copy(ctx, source, source_len);
   if (!text) {
     JS_FreeValue(ctx, meta_json);

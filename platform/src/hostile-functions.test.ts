@@ -36,7 +36,11 @@ describeEachBackend(
   'hostile functions',
   (backend) => {
     let p: RunningPlatform;
+    const hooksBefore = process.env.FN_VMM_TEST_HOOKS;
     beforeAll(async () => {
+      // The guest-level attacks (stray syscall, privileged instruction, …) use the guest's
+      // test-only __fnTestAttack, which the host asks for at deploy only with this set.
+      process.env.FN_VMM_TEST_HOOKS = '1';
       p = await startPlatform({
         dataDir: mkdtempSync(join(tmpdir(), 'fn-hostile-')),
         port: 0,
@@ -50,13 +54,26 @@ describeEachBackend(
         const res = await fetch(`${p.url}/v1/functions?tenant=evil`, {
           method: 'POST',
           headers,
-          body: JSON.stringify({ name, bundle: f.source, config: { memoryMiB: 64, timeoutMs: 5000, public: true, ...f.config } }),
+          body: JSON.stringify({
+            name,
+            bundle: f.source,
+            config: {
+              memoryMiB: 64,
+              public: true,
+              ...f.config,
+              // Stretched where code runs 10-50x slower (the nested KVM machine): there a memory bomb
+              // took over 5 s to exhaust its memory, and a restore plus `/ok` over the loop's 200 ms.
+              timeoutMs: scaledTimeout(f.config?.timeoutMs ?? 5000),
+            },
+          }),
         });
         expect(res.status, `${name}: ${await res.clone().text()}`).toBe(201);
       }
     }, scaledTimeout(300_000));
     afterAll(async () => {
       await p?.close();
+      if (hooksBefore === undefined) delete process.env.FN_VMM_TEST_HOOKS;
+      else process.env.FN_VMM_TEST_HOOKS = hooksBefore;
     });
 
     /** One invocation: 'ok' for a 200, else the gateway's error type. */

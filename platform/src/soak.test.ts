@@ -7,8 +7,9 @@
 // (an internal error, a dropped connection, a 503), on a good invocation that fails for any reason
 // but overload, and on growth of this process's memory, file descriptors or VM processes. Then the
 // platform must still serve. FN_SOAK_SECONDS / FN_SOAK_CLIENTS for a longer or wider run;
-// FN_SOAK_HOSTILE=10000 goes on past the time until that many hostile invocations have run (the
-// issue's 10,000: ~20 min on the ptrace backend of a 2-core machine, so not in CI).
+// FN_SOAK_HOSTILE=10000 goes on past the time until that many hostile invocations have run (~20
+// min of this mix on the ptrace backend of a 2-core machine; CI runs the issue's 10,000 in
+// hostile-volume.test.ts, weighted towards the attacks that fail fast).
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,12 +23,14 @@ const CLIENTS = Number(process.env.FN_SOAK_CLIENTS) || 8;
 const HOSTILE_TARGET = Number(process.env.FN_SOAK_HOSTILE) || 0;
 const GOOD_MAX_CONCURRENCY = 2;
 const MiB = 1024 * 1024;
+/** The JavaScript attacks; the guest-level ones (test hooks) run in hostile-volume.test.ts. */
+const SOAKED = Object.fromEntries(Object.entries(HOSTILE).filter(([, f]) => !f.testHooks));
 
 const GOOD = "export default { async fetch(req) { return new Response('alive ' + new URL(req.url).pathname); } };";
 /** What each function may answer: 'ok' for a 200; every function may also be shed ('overloaded'). */
 const EXPECTED: Record<string, string[]> = {
   good: ['ok', 'overloaded'],
-  ...Object.fromEntries(Object.entries(HOSTILE).map(([name, f]) => [name, [...f.outcomes, 'overloaded']])),
+  ...Object.fromEntries(Object.entries(SOAKED).map(([name, f]) => [name, [...f.outcomes, 'overloaded']])),
 };
 /** One client's order of calls: half good, the rest each attack; the costly ones (a 200 ms spin, 32 MiB) once. */
 const CYCLE = [
@@ -78,7 +81,7 @@ describe('soak: good and hostile invocations mixed, above the pool size', () => 
       // 30 s, not the hostile suite's 5 s: on a machine this busy (8 clients, VMs restored and
       // discarded all the time, other work beside) building a 7 MiB response took over 5 s of wall
       // time, a timeout the machine explains and not the platform. The loop keeps its 200 ms.
-      ...Object.entries(HOSTILE).map(([name, f]): [string, string, object] => [name, f.source, { memoryMiB: 64, timeoutMs: 30_000, ...f.config }]),
+      ...Object.entries(SOAKED).map(([name, f]): [string, string, object] => [name, f.source, { memoryMiB: 64, timeoutMs: 30_000, ...f.config }]),
     ];
     for (const [name, bundle, config] of functions) {
       const res = await fetch(`${p.url}/v1/functions?tenant=soak`, {
@@ -162,7 +165,7 @@ describe('soak: good and hostile invocations mixed, above the pool size', () => 
 
     expect(unexplained, 'answers no function explains').toEqual([]);
     expect(counts.good?.ok ?? 0, 'good invocations served').toBeGreaterThan(0);
-    for (const name of Object.keys(HOSTILE)) expect(total(name), `${name} invoked`).toBeGreaterThan(0);
+    for (const name of Object.keys(SOAKED)) expect(total(name), `${name} invoked`).toBeGreaterThan(0);
     // Bounds far above noise (RSS moved by -52..+5 MiB in our runs): keeping each 7 MiB
     // response crosses 256 MiB after ~37 of them (a CI run makes 15-40); one fd or one VM kept
     // per invocation crosses the others many times over in the hundreds of invocations of a run.

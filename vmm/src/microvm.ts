@@ -162,7 +162,15 @@ export class MicroVM {
     const opts = parseOrThrow(LoadOptionsSchema, options, 'load options');
     if (this.loaded) throw new InvalidInputError('a function is already loaded in this microVM — boot a new VM for another function');
     const input = encodeMetaAndBytes(
-      { name: opts.name, env: opts.env, memoryMiB: this.memoryMiB, platform: this.platform },
+      // testHooks: the guest's test-only __fnTestAttack (guest/src/test_attacks.c), only ever
+      // asked for by a process started with FN_VMM_TEST_HOOKS=1 — tests, never the platform.
+      {
+        name: opts.name,
+        env: opts.env,
+        memoryMiB: this.memoryMiB,
+        platform: this.platform,
+        ...(process.env.FN_VMM_TEST_HOOKS === '1' ? { testHooks: true } : {}),
+      },
       Buffer.from(bundle, 'utf8'),
       'bundle',
       this.transport.inputHeadroom,

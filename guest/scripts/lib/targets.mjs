@@ -80,6 +80,7 @@ export const RUNTIME_SOURCES = [
   'runtime.c',
   'command_load.c',
   'command_invoke.c',
+  'test_attacks.c',
   'module_loader.c',
   'native_api.c',
   'js_memory.c',

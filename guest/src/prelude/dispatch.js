@@ -22,6 +22,7 @@ import {
   utf8Encode,
   errorParts,
   formatError,
+  intrinsics,
 } from './internal.js';
 import { headersInternals, Headers, iteratesAsSortedList } from './headers.js';
 import { URL } from './url.js';
@@ -87,17 +88,30 @@ function invocationEnv(meta) {
   return isObjectLike(meta.env) ? frozenEnv(meta.env, loaded.env) : loaded.env;
 }
 
-// The standard error body and meta for a failed invocation.
+// An error's parts as strings, whatever the error and whatever the function did to the built-ins
+// errorParts and formatError use (String.prototype.replace, indexOf, …).
+function describedError(err) {
+  try {
+    const p = errorParts(err);
+    return { name: p.name, message: p.message, stack: formatError(err) };
+  } catch (e) {
+    return {
+      name: 'Error',
+      message: 'the function failed, and its error cannot be described: it replaced built-ins the runtime reads errors with',
+      stack: '',
+    };
+  }
+}
+
+// The standard error body and meta for a failed invocation, written by hand with the intrinsics
+// (internal.js): JSON.stringify of an object would consult a poisoned Object.prototype.toJSON.
 function errorOutput(err, logs) {
-  const p = errorParts(err);
-  const body = utf8Encode(JSON.stringify({ error: { name: p.name, message: p.message } }));
-  const meta = {
-    status: 500,
-    headers: [['content-type', 'application/json']],
-    logs,
-    error: { name: p.name, message: p.message, stack: formatError(err) },
-  };
-  return { meta: JSON.stringify(meta), body };
+  const p = describedError(err);
+  const name = intrinsics.jsonString(p.name);
+  const message = intrinsics.jsonString(p.message);
+  const body = utf8Encode(`{"error":{"name":${name},"message":${message}}}`);
+  const meta = `{"status":500,"headers":[["content-type","application/json"]],"logs":${logsJson(logs)},"error":{"name":${name},"message":${message},"stack":${intrinsics.jsonString(p.stack)}}}`;
+  return { meta, body };
 }
 
 // JSON.stringify has a large fixed cost in QuickJS, so the usual meta is written by hand. Header
@@ -111,19 +125,19 @@ function headerPairsJson(pairs) {
   let out = '';
   for (let i = 0; i < pairs.length; i++) {
     const value = pairs[i][1];
-    if (!JSON_SAFE_VALUES.has(value) && JSON_NEEDS_ESCAPE.test(value)) return JSON.stringify(pairs);
-    out += `${i === 0 ? '' : ','}["${pairs[i][0]}","${value}"]`;
+    const quoted = !intrinsics.setHas(JSON_SAFE_VALUES, value) && intrinsics.matches(JSON_NEEDS_ESCAPE, value) ? intrinsics.jsonString(value) : `"${value}"`;
+    out += `${i === 0 ? '' : ','}["${pairs[i][0]}",${quoted}]`;
   }
   return `[${out}]`;
 }
 
 // Log entries come from pushLog only: a level from a fixed set of plain words, a string message and
-// a finite number of milliseconds, so only the message needs JSON.stringify.
+// a finite number of milliseconds, so only the message needs escaping.
 function logsJson(logs) {
   let out = '';
   for (let i = 0; i < logs.length; i++) {
     const entry = logs[i];
-    out += `${i === 0 ? '' : ','}{"level":"${entry.level}","message":${JSON.stringify(entry.message)},"ms":${entry.ms}}`;
+    out += `${i === 0 ? '' : ','}{"level":"${entry.level}","message":${intrinsics.jsonString(entry.message)},"ms":${entry.ms}}`;
   }
   return `[${out}]`;
 }
@@ -133,13 +147,17 @@ function responseOutput(response, logs) {
   const bytes = responseBodyBytes(response);
   const status = response.status;
   const headers = response.headers;
+  if (!intrinsics.isInteger(status)) throw new TypeError(`the response's status is not an integer (${describeValue(status)})`);
   // What iterating the headers gives, without an iterator and a copy of each pair. The getters are
   // public (user code could replace them), so anything unusual goes the general way.
-  if (!(headers instanceof Headers && iteratesAsSortedList(headers, headers[Symbol.iterator])) || !Number.isInteger(status)) {
-    const pairs = Array.from(headers, (p) => [p[0], p[1]]);
-    return { meta: JSON.stringify({ status, headers: pairs, logs }), body: bytes };
+  let headersJson;
+  if (headers instanceof Headers && iteratesAsSortedList(headers, headers[Symbol.iterator])) {
+    headersJson = headerPairsJson(headersInternals.sorted(headers));
+  } else {
+    let out = '';
+    for (const p of headers) out += `${out === '' ? '' : ','}[${intrinsics.jsonString(`${p[0]}`)},${intrinsics.jsonString(`${p[1]}`)}]`;
+    headersJson = `[${out}]`;
   }
-  const headersJson = headerPairsJson(headersInternals.sorted(headers));
   return { meta: `{"status":${status},"headers":${headersJson},"logs":${logsJson(logs)}}`, body: bytes };
 }
 
@@ -268,15 +286,10 @@ function invoke(metaJson, body) {
 }
 
 function failure(name, message, stack) {
-  const err = { name: String(name), message: String(message), stack: stack === undefined || stack === null ? '' : String(stack) };
-  const meta = {
-    status: 500,
-    headers: [['content-type', 'application/json']],
-    logs: takeLogs(),
-    error: err,
-  };
+  const logs = takeLogs();
   if (currentInvocation !== null) endInvocation(currentInvocation);
-  return JSON.stringify(meta);
+  const err = `{"name":${intrinsics.jsonString(`${name}`)},"message":${intrinsics.jsonString(`${message}`)},"stack":${intrinsics.jsonString(stack === undefined || stack === null ? '' : `${stack}`)}}`;
+  return `{"status":500,"headers":[["content-type","application/json"]],"logs":${logsJson(logs)},"error":${err}}`;
 }
 
 const hooks = {};

@@ -14,6 +14,26 @@ if (native === null || typeof native !== 'object' || typeof native.now !== 'func
 delete globalThis.__fn_native;
 export const nativeInfo = native.info !== null && typeof native.info === 'object' ? native.info : {};
 
+// Built-ins the runtime answers with, taken before any user code runs. A function may replace
+// JSON.stringify, Number.isInteger, Set.prototype.has, RegExp.prototype.exec, String, … for its
+// own use; the runtime keeps building its output with these, so a function that poisons them
+// gets its own answer (or its own error), never a VM the host must discard for bad output.
+const intrinsicStringify = JSON.stringify;
+const intrinsicApply = Reflect.apply;
+const intrinsicIsInteger = Number.isInteger;
+const intrinsicSetHas = Set.prototype.has;
+const intrinsicRegExpExec = RegExp.prototype.exec;
+const intrinsicString = String;
+export const intrinsics = Object.freeze({
+  /** A JSON string literal of `s`, a string primitive (for a primitive no toJSON is consulted). */
+  jsonString: (s) => intrinsicStringify(typeof s === 'string' ? s : intrinsicString(s)),
+  isInteger: (n) => intrinsicIsInteger(n),
+  setHas: (set, value) => intrinsicApply(intrinsicSetHas, set, [value]),
+  /** Whether the regular expression (not global, not sticky) matches somewhere in `s`. */
+  matches: (re, s) => intrinsicApply(intrinsicRegExpExec, re, [s]) !== null,
+  string: (v) => intrinsicString(v),
+});
+
 // Globals look like the ones browsers define: non-enumerable, writable, configurable.
 export function defineGlobal(name, value) {
   Object.defineProperty(globalThis, name, { value, writable: true, enumerable: false, configurable: true });
@@ -331,8 +351,8 @@ export function errorParts(err) {
     let message = '';
     let stack = '';
     try {
-      name = err.name === undefined ? 'Error' : String(err.name);
-      message = err.message === undefined ? '' : String(err.message);
+      name = err.name === undefined ? 'Error' : intrinsicString(err.name);
+      message = err.message === undefined ? '' : intrinsicString(err.message);
       stack = typeof err.stack === 'string' ? err.stack : '';
     } catch (e) {
       // A hostile getter: keep what we have.
@@ -341,7 +361,7 @@ export function errorParts(err) {
   }
   let message;
   try {
-    message = String(err);
+    message = intrinsicString(err);
   } catch (e) {
     message = typeof err;
   }

@@ -15,7 +15,24 @@ export interface HostileFunction {
   outcomes: string[];
   /** Cheap enough to repeat many times in the flatness run. */
   repeat: boolean;
+  /**
+   * Uses the guest's test-only __fnTestAttack (guest/src/test_attacks.c): deploy it from a process
+   * with FN_VMM_TEST_HOOKS=1, or it fails with a function_error (no such global).
+   */
+  testHooks?: boolean;
 }
+
+/**
+ * What a guest whose runtime was taken over would do, one instruction or one lying doorbell each:
+ * no JavaScript can, so the guest does it for a test (guest/src/test_attacks.c). The VMM ends that
+ * VM, and the function is served again from its snapshot.
+ */
+const guestAttack = (kind: string): HostileFunction => ({
+  source: withOk(`globalThis.__fnTestAttack(${JSON.stringify(kind)});`),
+  outcomes: ['function_crashed'],
+  repeat: false, // each forces a restore: hostile-volume.test.ts repeats them by the thousand
+  testHooks: true,
+});
 
 export const HOSTILE: Record<string, HostileFunction> = {
   loop: { source: withOk('for (;;) {}'), config: { timeoutMs: 200 }, outcomes: ['timeout'], repeat: false },
@@ -47,9 +64,19 @@ export const HOSTILE: Record<string, HostileFunction> = {
       Promise.prototype.then = function () { return this; };
       Uint8Array.prototype.subarray = () => new Uint8Array(0);
       TextEncoder.prototype.encode = () => new Uint8Array([0xff, 0xfe]);
+      Number.isInteger = () => true;
+      Set.prototype.has = () => true;
+      RegExp.prototype.exec = () => null;
+      String.prototype.replace = () => { throw new Error('poisoned replace'); };
+      String.prototype.indexOf = () => { throw new Error('poisoned indexOf'); };
+      Object.defineProperty = () => { throw new Error('poisoned defineProperty'); };
+      Reflect.apply = () => 'poison';
+      console.log('a "quoted" line after the poisoning');
       globalThis.Response = function () { return { status: 'poison' }; };
       return new Response('after poisoning');`),
-    outcomes: ['ok', 'function_error', 'bad_response', 'function_crashed'],
+    // The runtime answers with the built-ins it took before user code ran (guest/src/prelude/
+    // internal.js intrinsics): the function's own error, never a VM discarded for bad output.
+    outcomes: ['function_error'],
     repeat: true,
   },
   'throws-non-error': {
@@ -57,4 +84,11 @@ export const HOSTILE: Record<string, HostileFunction> = {
     outcomes: ['function_error'],
     repeat: true,
   },
+  'stray-syscall': guestAttack('syscall'),
+  'privileged-instruction': guestAttack('privileged'),
+  'read-outside-ram': guestAttack('read-outside-ram'),
+  'unknown-doorbell': guestAttack('unknown-doorbell'),
+  'window-length': guestAttack('window-length'),
+  'window-offset': guestAttack('window-offset'),
+  'window-status': guestAttack('window-status'),
 };

@@ -10,8 +10,10 @@
  * (fn_vmm_control.h), then serves the restored VM exactly as `--restore` would. The parent keeps
  * a few such VMMs connected ahead of need, so a cold start skips process creation altogether.
  *
- * It stops when its stdin (a pipe from the parent) reaches EOF, and removes the socket; the VMMs
- * it forked die with it (PR_SET_PDEATHSIG), with their guests.
+ * It stops when its stdin (a pipe from the parent) reaches EOF; the VMMs it forked die with it
+ * (PR_SET_PDEATHSIG), with their guests. Its socket is its parent's to remove (with the directory
+ * around it): once listening, the launcher runs under a seccomp allowlist with no_new_privs
+ * (launcher_lockdown in lockdown.c), which leaves it no unlink.
  */
 #include "vmm.h"
 
@@ -78,6 +80,8 @@ int launcher_main(const char *path)
   tsc_khz(); /* calibrated once here: every VMM forked later inherits it and never waits for it */
   printf("ready\n");
   fflush(stdout);
+  /* From here on it only accepts and forks: seccomp allowlist and no_new_privs (lockdown.c). */
+  launcher_lockdown();
   for (;;) {
     struct pollfd p[2] = {{.fd = listener, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
     if (poll(p, 2, -1) < 0) {
@@ -87,10 +91,8 @@ int launcher_main(const char *path)
     }
     if (p[1].revents) {
       char b[256];
-      if (read(0, b, sizeof b) <= 0) { /* the parent went away, or closed our stdin: stop */
-        unlink(path);
-        return 0;
-      }
+      if (read(0, b, sizeof b) <= 0) /* the parent went away, or closed our stdin: stop */
+        return 0;      /* (the socket and its directory are the parent's to remove) */
     }
     if (p[0].revents & POLLIN) {
       int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);

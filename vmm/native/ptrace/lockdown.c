@@ -76,6 +76,8 @@ static void sigsys(int sig, siginfo_t *si, void *uc)
 #define KILL SECCOMP_RET_KILL_PROCESS
 #endif
 #define ERRNO(e) (SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
+/* What a refused call gets: KILL in a VMM's own filter; the launcher's (launcher_lockdown) says. */
+static uint32_t refused = KILL;
 
 static void load(struct prog *p, uint32_t off) { emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, off)); }
 static void ret(struct prog *p, uint32_t action) { emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, action)); }
@@ -106,7 +108,7 @@ static void allow_if_arg(struct prog *p, long nr, int arg, const uint32_t *value
   load(p, ARG_LO(arg));
   for (unsigned i = 0; i < n; i++)
     if_eq(p, values[i], 1), ret(p, ALLOW);
-  ret(p, KILL);
+  ret(p, refused);
 }
 
 /* ptrace: the request one of `n`, and (pid != 0) the target that pid. */
@@ -118,12 +120,12 @@ static void allow_ptrace(struct prog *p, const uint32_t *requests, unsigned n, u
   load(p, ARG_LO(0));
   for (unsigned i = 0; i < n; i++)
     emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, requests[i], (uint8_t)(n - i), 0));
-  ret(p, KILL);
+  ret(p, refused);
   if (pid) {
     load(p, ARG_LO(1));
     if_eq(p, pid, 1);
     ret(p, ALLOW);
-    ret(p, KILL);
+    ret(p, refused);
   } else {
     ret(p, ALLOW);
   }
@@ -137,7 +139,7 @@ static void allow_without_bits(struct prog *p, long nr, int arg, uint32_t forbid
   load(p, ARG_LO(arg));
   emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, forbidden, 1, 0));
   ret(p, ALLOW);
-  ret(p, KILL);
+  ret(p, refused);
 }
 
 static void build(struct prog *p, enum lockdown_mode mode, pid_t guest)
@@ -290,10 +292,73 @@ struct lockdown_report lockdown(enum lockdown_mode mode, int landlock_abi, const
 #endif
   static struct prog p;
   p.n = 0;
+  refused = KILL;
   build(&p, mode, vm.pid);
   struct sock_fprog fprog = {.len = (unsigned short)p.n, .filter = p.v};
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0)
     die("lockdown: seccomp: %s", strerror(errno));
   r.seccomp = 1;
   return r;
+}
+
+/* ---- the launcher (launcher.c) --------------------------------------------------------------- *
+ * The launcher accepts connections and forks a standby VMM for each; the standby waits for
+ * RESTORE, then restores (opening the snapshot files read-only, forking its guest process) and
+ * locks itself down (lockdown above). A seccomp filter is inherited across fork and cannot be
+ * lifted, so the launcher's allowlist is what the launcher, a standby before and during RESTORE,
+ * and a guest process before its trampoline do — and nothing that reaches beyond them: no exec,
+ * no new socket (socketpair only), no connect/bind/listen, no file opened for writing or created,
+ * no unlink/rename/mkdir, no ptrace attach, no namespaces, mount, bpf, io_uring or modules.
+ *
+ * Anything else gets SECCOMP_RET_TRACE: in the launcher and a standby, which nothing traces, the
+ * call fails with ENOSYS; in a guest process, traced by its VMM, it is a seccomp stop its VMM
+ * reports as a stray system call — exactly what the guest's own filter does, so a guest sees
+ * the same VMM with or without this filter above it (RET_TRACE outranks the guest filter's
+ * RET_TRACE only in name: they are the same action). */
+void launcher_lockdown(void)
+{
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    die("launcher lockdown: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+  static struct prog p;
+  p.n = 0;
+  refused = SECCOMP_RET_TRACE;
+  load(&p, offsetof(struct seccomp_data, arch));
+  emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
+  ret(&p, KILL);
+  load(&p, NR);
+  emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1));
+  ret(&p, KILL);
+  static const long calls[] = {
+      /* the launcher: its loop, and a fork per connection */
+      SYS_poll, SYS_ppoll, SYS_accept, SYS_accept4, SYS_getsockopt, SYS_getuid, SYS_geteuid,
+      /* a standby and a VMM: frames, memory, the snapshot files (read-only, checked below), the
+       * guest process (socketpair and SCM_RIGHTS to the spare one), its own lockdown */
+      SYS_read, SYS_write, SYS_readv, SYS_writev, SYS_close, SYS_lseek, SYS_pread64, SYS_fstat, SYS_newfstatat,
+      SYS_statx, SYS_brk, SYS_mmap, SYS_munmap, SYS_mprotect, SYS_madvise, SYS_mremap, SYS_socketpair,
+      SYS_sendmsg, SYS_recvmsg, SYS_dup2, SYS_dup3, SYS_fcntl, SYS_wait4, SYS_kill, SYS_tgkill, SYS_process_vm_readv,
+      SYS_process_vm_writev, SYS_chdir, SYS_close_range, SYS_prlimit64, SYS_setrlimit, SYS_seccomp, SYS_prctl,
+      SYS_setpgid, SYS_set_robust_list, SYS_rseq, SYS_futex, SYS_sched_yield,
+      /* signals, clocks, identity, leaving */
+      SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_rt_sigreturn, SYS_restart_syscall, SYS_clock_gettime,
+      SYS_gettimeofday, SYS_nanosleep, SYS_clock_nanosleep, SYS_getrandom, SYS_getpid, SYS_getppid, SYS_gettid,
+      SYS_exit, SYS_exit_group};
+  for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+    allow(&p, calls[i]);
+  /* Files: read-only opens (snapshot files, /proc/<guest>/pagemap, /proc/self/status). */
+  allow_without_bits(&p, SYS_openat, 2, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND);
+  /* The ptrace requests a VMM makes of its guest, and the guest's PTRACE_TRACEME: never an attach. */
+  static const uint32_t requests[] = {PTRACE_CONT, PTRACE_GETREGS, PTRACE_SETREGS, PTRACE_PEEKTEXT, PTRACE_GETSIGINFO,
+                                      PTRACE_GETREGSET, PTRACE_SETREGSET, PTRACE_GETFPREGS, PTRACE_SETFPREGS,
+                                      PTRACE_SETOPTIONS, PTRACE_TRACEME};
+  allow_ptrace(&p, requests, sizeof requests / sizeof requests[0], 0);
+  const uint32_t ioctls[] = {(uint32_t)pagemap_scan_request, 0x5401 /* TCGETS: stdio asking whether it is a tty */};
+  allow_if_arg(&p, SYS_ioctl, 1, ioctls, 2);
+  /* fork: clone with SIGCHLD and the tid flags, no namespace or thread flags. */
+  allow_without_bits(&p, SYS_clone, 0, ~(uint32_t)(CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | 0xff));
+  refuse_with(&p, SYS_clone3, ENOSYS); /* glibc falls back to clone, checked above */
+  ret(&p, refused);
+  struct sock_fprog fprog = {.len = (unsigned short)p.n, .filter = p.v};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0)
+    die("launcher lockdown: seccomp: %s", strerror(errno));
+  refused = KILL;
 }

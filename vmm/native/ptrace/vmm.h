@@ -203,6 +203,8 @@ struct lockdown_report {
 };
 int lockdown_early(enum lockdown_mode mode, const struct lockdown_paths *paths); /* the Landlock ABI, or 0 */
 struct lockdown_report lockdown(enum lockdown_mode mode, int landlock_abi, const int *keep, int nkeep);
+/* The launcher's own filter (inherited by every standby VMM and guest process it forks). */
+void launcher_lockdown(void);
 extern const unsigned long pagemap_scan_request; /* the one ioctl the filter lets through */
 extern struct lockdown_report lockdown_state;    /* what lockdown() put in force (test_hooks.c) */
 
