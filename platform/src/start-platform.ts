@@ -130,7 +130,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
 
   const bus = new InProcessBus();
   closers.add('bus', () => bus.close());
-  const scheduler = new Scheduler({ bus, ...options.scheduler });
+  const scheduler = new Scheduler({ bus, ...options.scheduler, log: (line) => logger(line) });
   closers.add('scheduler', () => scheduler.close());
   const served = await serveScheduler(bus, scheduler);
   closers.add('scheduler endpoint', () => served.close());

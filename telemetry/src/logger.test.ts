@@ -35,7 +35,14 @@ describe('the fn logger (pino)', () => {
         authorization: SECRETS[2],
         headers: { authorization: SECRETS[2], cookie: SECRETS[3], accept: 'text/plain' },
         env: { DB_PASSWORD: SECRETS[4], REGION: 'eu' },
-        request: { headers: [['Authorization', SECRETS[2]], ['Cookie', SECRETS[3]], ['x-trace', 'keep-me']], env: { JWT_KEY: SECRETS[5] } },
+        request: {
+          headers: [
+            ['Authorization', SECRETS[2]],
+            ['Cookie', SECRETS[3]],
+            ['x-trace', 'keep-me'],
+          ],
+          env: { JWT_KEY: SECRETS[5] },
+        },
         deploy: { config: { env: { DB_PASSWORD: SECRETS[4] } }, secrets: { JWT_KEY: SECRETS[5] }, token: SECRETS[0] },
       },
       'a line full of credentials',
@@ -48,7 +55,14 @@ describe('the fn logger (pino)', () => {
       apiKey: '[redacted]',
       headers: { authorization: '[redacted]', cookie: '[redacted]', accept: 'text/plain' },
       env: { DB_PASSWORD: '[redacted]', REGION: '[redacted]' },
-      request: { headers: [['Authorization', '[redacted]'], ['Cookie', '[redacted]'], ['x-trace', 'keep-me']], env: { JWT_KEY: '[redacted]' } },
+      request: {
+        headers: [
+          ['Authorization', '[redacted]'],
+          ['Cookie', '[redacted]'],
+          ['x-trace', 'keep-me'],
+        ],
+        env: { JWT_KEY: '[redacted]' },
+      },
       deploy: { config: { env: { DB_PASSWORD: '[redacted]' } }, secrets: { JWT_KEY: '[redacted]' } },
     });
   });

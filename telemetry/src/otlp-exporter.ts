@@ -106,9 +106,12 @@ export class OtlpExporter implements SpanSink {
         this.failing = true;
         const cause = err as Error;
         this.options.onError?.(
-          new Error(`sending ${batch.length} spans to ${this.url} failed (${cause.message}); spans are dropped until the collector answers — check the OTLP endpoint`, {
-            cause,
-          }),
+          new Error(
+            `sending ${batch.length} spans to ${this.url} failed (${cause.message}); spans are dropped until the collector answers — check the OTLP endpoint`,
+            {
+              cause,
+            },
+          ),
         );
       }
     }
