@@ -28,6 +28,7 @@ import { SqliteAsyncQueue, type AsyncOptions } from './async/index.js';
 import { Closers } from './closers.js';
 import { PlatformStartError } from './errors.js';
 import { buildFilesFor, checkBuild, checkDataDir } from './preflight.js';
+import { startTraceExport } from './trace-export.js';
 import { SnapshotCollector } from './snapshot-collector.js';
 
 export interface PlatformOptions {
@@ -57,6 +58,8 @@ export interface PlatformOptions {
   /** The runtime build base snapshots are keyed by (default: digest of the guest ELF and the VMM). */
   runtimeId?: string;
   logger?: Logger;
+  /** OTLP/HTTP collector for spans (default OTEL_EXPORTER_OTLP_ENDPOINT; none: no export). */
+  otlpEndpoint?: string | undefined;
   /** How long a function's init may run at deploy (default LIMITS.initTimeoutMs). */
   deployInitTimeoutMs?: number;
   /** Gateway limits (deploys in flight per tenant, body sizes, …); defaults suit one machine. */
@@ -92,6 +95,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   };
 
   const logger = options.logger ?? stdoutLogger;
+  startTraceExport(closers, options.otlpEndpoint, 'fn', logger);
   const registry = await attempt(
     () => Registry.open(options.dataDir),
     (e) => fail(e, `could not open the registry in ${options.dataDir}`),

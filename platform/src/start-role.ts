@@ -22,6 +22,7 @@ import { SnapshotStore, type Digest } from '@fn/snapshots';
 import type { Platform } from '@fn/vmm';
 import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
 import { JetStreamAsyncQueue, type AsyncOptions } from './async/index.js';
+import { startTraceExport } from './trace-export.js';
 import { Closers } from './closers.js';
 import { PlatformStartError } from './errors.js';
 import { natsConnectionOptions, type NatsSecurity } from './nats-options.js';
@@ -62,6 +63,8 @@ export interface RoleOptions {
   /** gateway: how it runs asynchronous invocations (async/). */
   async?: AsyncOptions;
   logger?: Logger;
+  /** OTLP/HTTP collector for spans (default OTEL_EXPORTER_OTLP_ENDPOINT; none: no export). */
+  otlpEndpoint?: string | undefined;
 }
 
 export interface RunningRole {
@@ -83,6 +86,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     throw error instanceof PlatformStartError ? error : new PlatformStartError(`${what}: ${(error as Error).message}`, { cause: error });
   };
   const logger = options.logger ?? stdoutLogger;
+  startTraceExport(closers, options.otlpEndpoint, `fn-${options.role}`, logger);
   const close = () => closers.closeAll((what, error) => logger({ level: 'warn', msg: `closing the ${what} failed`, error: (error as Error).message }));
   const connectBus = async (name: string): Promise<NatsBus> => {
     const connection = await attempt(

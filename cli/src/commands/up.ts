@@ -24,7 +24,7 @@ import { UsageError } from '../usage-error.js';
 
 export const upUsage =
   'usage: fn up [--port N] [--data DIR] [--backend kvm|ptrace|auto] [--role gateway|scheduler|worker --nats nats://host:4222 [--worker-id ID] ' +
-  '[--nats-tls-ca FILE] [--nats-tls-cert FILE --nats-tls-key FILE] [--nats-creds FILE] [--nats-user USER] [--secret-key-file FILE]] [--async-runners N]';
+  '[--nats-tls-ca FILE] [--nats-tls-cert FILE --nats-tls-key FILE] [--nats-creds FILE] [--nats-user USER] [--secret-key-file FILE]] [--async-runners N] [--otlp-endpoint URL]';
 const HELLO_DIR = fileURLToPath(new URL('../../../functions/hello', import.meta.url));
 const DEFAULT_TENANT = 'default';
 const STOP_GRACE_MS = 10_000;
@@ -49,6 +49,8 @@ export async function upCommand(argv: string[]): Promise<number> {
       'nats-user': { type: 'string', default: process.env.FN_NATS_USER || undefined },
       'secret-key-file': { type: 'string', default: process.env.FN_SECRET_KEY_FILE || undefined },
       'async-runners': { type: 'string' },
+      // Spans to an OpenTelemetry collector (OTLP/HTTP JSON); off without it.
+      'otlp-endpoint': { type: 'string', default: process.env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined },
     },
   });
   // Asynchronous invocations this process runs at once (fn up, or --role gateway); 0: it only accepts them.
@@ -56,6 +58,7 @@ export async function upCommand(argv: string[]): Promise<number> {
   if (runners !== undefined && !(Number.isInteger(runners) && runners >= 0 && runners <= 1000))
     throw new UsageError(`--async-runners must be a whole number from 0 to 1000, not "${values['async-runners']}"`);
   const async = runners === undefined ? {} : { async: { concurrency: runners } };
+  const otlpEndpoint = values['otlp-endpoint'];
   if (positionals.length > 0) throw new UsageError(upUsage);
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
@@ -72,7 +75,7 @@ export async function upCommand(argv: string[]): Promise<number> {
   let running: { url?: string | undefined; platform?: string | undefined; newAdminKey?: string | undefined; close(): Promise<void> };
   if (role === undefined) {
     process.stderr.write(`fn: starting (data in ${dataDir})\n`);
-    running = await startPlatform({ dataDir, port, hostname: values.hostname, backend, adminKey: process.env.FN_API_KEY, ...async });
+    running = await startPlatform({ dataDir, port, hostname: values.hostname, backend, adminKey: process.env.FN_API_KEY, otlpEndpoint, ...async });
     process.stdout.write(
       `fn is up at ${running.url} (backend: ${running.platform}${running.platform === 'kvm' ? '' : ', a development stand-in without VM isolation'})\n`,
     );
@@ -93,6 +96,7 @@ export async function upCommand(argv: string[]): Promise<number> {
         token: process.env.FN_NATS_TOKEN || undefined,
       },
       secretKeyFile: values['secret-key-file'] ? resolve(values['secret-key-file']) : undefined,
+      otlpEndpoint,
       ...async,
     });
   }
@@ -132,6 +136,7 @@ async function startOneRole(
     workerId: string | undefined;
     natsSecurity: NatsSecurity;
     secretKeyFile: string | undefined;
+    otlpEndpoint: string | undefined;
     async?: { concurrency: number };
   },
 ): Promise<{ url?: string | undefined; newAdminKey?: string | undefined; close(): Promise<void> }> {
@@ -150,6 +155,7 @@ async function startOneRole(
     natsSecurity: o.natsSecurity,
     ...(o.secretKeyFile ? { secretKeyFile: o.secretKeyFile } : {}),
     ...(o.async ? { async: o.async } : {}),
+    otlpEndpoint: o.otlpEndpoint,
   });
   const stand = running.platform && running.platform !== 'kvm' ? ', a development stand-in without VM isolation' : '';
   if (role === 'gateway') process.stdout.write(`fn is up at ${running.url} (gateway role: workers build deploys and run invocations)\n`);
