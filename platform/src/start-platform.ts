@@ -29,6 +29,7 @@ import { Closers } from './closers.js';
 import { PlatformStartError } from './errors.js';
 import { buildFilesFor, checkBuild, checkDataDir } from './preflight.js';
 import { startTraceExport } from './trace-export.js';
+import { vmHostsFromEnv } from './vm-hosts-env.js';
 import { SnapshotCollector } from './snapshot-collector.js';
 
 export interface PlatformOptions {
@@ -168,7 +169,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   closers.add('HTTP server', stopServing);
 
   // Until the worker has reported, invocations answer 503 (no worker yet): retry, not an error.
-  const inProcessHost = (options.vmHosts ?? (platform === 'kvm' ? 'processes' : 'in-process')) === 'in-process';
+  const inProcessHost = (options.vmHosts ?? vmHostsFromEnv() ?? (platform === 'kvm' ? 'processes' : 'in-process')) === 'in-process';
   // ptrace VMs held here restore into VMMs made ahead of need: start their launcher now, not on
   // the first cold start (vmm/src/ptrace-launcher.ts). Its VMMs die with it: closed after the worker.
   if (platform === 'ptrace' && inProcessHost) {

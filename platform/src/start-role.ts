@@ -23,6 +23,7 @@ import type { Platform } from '@fn/vmm';
 import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
 import { JetStreamAsyncQueue, type AsyncOptions } from './async/index.js';
 import { startTraceExport } from './trace-export.js';
+import { vmHostsFromEnv } from './vm-hosts-env.js';
 import { Closers } from './closers.js';
 import { PlatformStartError } from './errors.js';
 import { natsConnectionOptions, type NatsSecurity } from './nats-options.js';
@@ -215,7 +216,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
         await exchange.ensureLocal(key as Digest);
         return deployer.snapshotFor(key as Digest);
       };
-      const inProcessHost = (options.vmHosts ?? (platform === 'kvm' ? 'processes' : 'in-process')) === 'in-process';
+      const inProcessHost = (options.vmHosts ?? vmHostsFromEnv() ?? (platform === 'kvm' ? 'processes' : 'in-process')) === 'in-process';
       const worker = await attempt(
         () => Worker.start({ hosts: options.hosts ?? 2, inProcessHost, dataDir }),
         (e) => fail(e, "could not start the worker's VMM host processes"),
