@@ -1,5 +1,5 @@
 export { createLogger, levelFromEnv, lineLogger, rootLogger, type LineLogger, type LogLineFields, type Logger, type LoggerOptions } from './logger.js';
-export { censor, REDACT_PATHS, REDACTED } from './redaction.js';
+export { redactObject, REDACTED } from './redaction.js';
 export {
   childSpan,
   formatTraceparent,

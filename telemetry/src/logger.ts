@@ -8,7 +8,7 @@
  * headers and env values never reach the output: redaction.ts says which fields are censored.
  */
 import pino, { type DestinationStream, type Logger as PinoLogger, type LevelWithSilent } from 'pino';
-import { REDACT_PATHS, censor } from './redaction.js';
+import { redactObject } from './redaction.js';
 
 export type Logger = PinoLogger;
 
@@ -36,8 +36,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       base: options.base ?? null,
       timestamp: pino.stdTimeFunctions.isoTime,
       messageKey: 'msg',
-      formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: REDACT_PATHS, censor },
+      // Lines and child-logger bindings both pass the redaction walk (redaction.ts).
+      formatters: { level: (label) => ({ level: label }), log: redactObject, bindings: redactObject },
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),
   );

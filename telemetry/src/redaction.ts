@@ -1,27 +1,20 @@
 /**
- * What never reaches a log line. pino's redact paths name the fields (top level and one level down:
- * `headers.authorization`, `request.headers`…); the censor keeps the shape where the shape helps
- * (env and secret names stay, their values go; non-sensitive headers stay) and drops the value.
+ * What never reaches a log line: credentials wherever they sit (up to three levels down), env and
+ * secret values (their names stay), and credential headers (the harmless ones stay).
+ *
+ * A walk over the line in pino's `formatters.log`, not pino's `redact` paths: paths that reach
+ * below the top level need wildcards (`*.*.env`), and with those pino took ~60–80 µs per line here
+ * against ~1 µs for this walk (bench:log), on every request. The walk copies only what it changes.
  */
 
 export const REDACTED = '[redacted]';
 
-/** Field names whose value is a credential wherever they appear. */
-const SECRET_KEYS = ['apiKey', 'api_key', 'adminKey', 'token', 'secret', 'password', 'authorization', 'cookie', 'set-cookie', 'x-api-key'];
+/** Field names whose value is a credential wherever they appear (compared in lower case). */
+const SECRET_KEYS = new Set(['apikey', 'api_key', 'adminkey', 'token', 'secret', 'password', 'authorization', 'cookie', 'set-cookie', 'x-api-key']);
 /** Fields holding name → value maps whose values are private (env vars, secrets). */
-const VALUE_MAPS = ['env', 'secrets'];
-/** Fields holding HTTP headers (an object or [name, value] pairs). */
-const HEADER_FIELDS = ['headers'];
-
-const at = (key: string): string[] => {
-  const quoted = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key}"]`;
-  const join = (prefix: string) => (quoted.startsWith('[') ? `${prefix}${quoted}` : `${prefix}.${quoted}`);
-  return [quoted, join('*'), join('*.*')];
-};
-
-export const REDACT_PATHS: string[] = [...SECRET_KEYS, ...VALUE_MAPS, ...HEADER_FIELDS].flatMap(at);
-
+const VALUE_MAPS = new Set(['env', 'secrets']);
 const SENSITIVE_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-fn-api-key']);
+const MAX_DEPTH = 3;
 
 function redactHeaders(value: unknown): unknown {
   if (Array.isArray(value)) {
@@ -40,10 +33,27 @@ function redactValues(value: unknown): unknown {
   return REDACTED;
 }
 
-/** pino's censor: called with the value found at a redact path and that path. */
-export function censor(value: unknown, path: string[]): unknown {
-  const key = path[path.length - 1] ?? '';
-  if (HEADER_FIELDS.includes(key)) return redactHeaders(value);
-  if (VALUE_MAPS.includes(key)) return redactValues(value);
-  return REDACTED;
+function redactField(key: string, value: unknown, depth: number): unknown {
+  const lower = key.toLowerCase();
+  if (SECRET_KEYS.has(lower)) return REDACTED;
+  if (VALUE_MAPS.has(lower)) return redactValues(value);
+  if (lower === 'headers') return redactHeaders(value);
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && depth < MAX_DEPTH && !(value instanceof Error)) {
+    return redactObject(value as Record<string, unknown>, depth + 1);
+  }
+  return value;
+}
+
+/** The line with every credential replaced; the very same object when there was none. */
+export function redactObject(line: Record<string, unknown>, depth = 1): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const key in line) {
+    const value = line[key];
+    const redacted = redactField(key, value, depth);
+    if (redacted !== value) {
+      copy ??= { ...line };
+      copy[key] = redacted;
+    }
+  }
+  return copy ?? line;
 }
