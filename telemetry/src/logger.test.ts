@@ -75,6 +75,13 @@ describe('the fn logger (pino)', () => {
     expect(lines()).toEqual([{ level: 'warn', time: expect.any(String), msg: 'closing the bus failed', error: 'ECONNRESET', apiKey: '[redacted]' }]);
   });
 
+  it('redacts what goes through a child logger too, and credential keys whatever their case', () => {
+    const { logger, raw } = capture();
+    logger.child({ invocationId: 'inv-3' }).info({ apiKey: SECRETS[0], Authorization: SECRETS[2], COOKIE: SECRETS[3] }, 'bound');
+    for (const secret of SECRETS) expect(raw.join('\n')).not.toContain(secret);
+    expect(JSON.parse(raw[0]!)).toMatchObject({ invocationId: 'inv-3', apiKey: '[redacted]', Authorization: '[redacted]', COOKIE: '[redacted]' });
+  });
+
   it('a child logger puts the invocation id and trace id on every line it writes', () => {
     const { logger, lines } = capture('debug');
     const child = logger.child({ invocationId: 'inv-7', traceId: '4bf92f3577b34da6a3ce929d0e0e4736' });

@@ -36,7 +36,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       base: options.base ?? null,
       timestamp: pino.stdTimeFunctions.isoTime,
       messageKey: 'msg',
-      // Lines and child-logger bindings both pass the redaction walk (redaction.ts).
+      // Every line passes the redaction walk (redaction.ts), and the root's bindings. pino does not
+      // run child bindings through it: children get ids only (invocationId, traceId), never values.
       formatters: { level: (label) => ({ level: label }), log: redactObject, bindings: redactObject },
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),
