@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startNatsServer, type TestNatsServer } from '../../../scheduler/src/test-support/nats-server.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../../telemetry/src/test-support/otlp-receiver.js';
 import { describeEachBackend } from '../../../vmm/src/test-support/backends.js';
