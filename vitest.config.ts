@@ -10,6 +10,7 @@ export default defineConfig({
     // Tests run against the TypeScript sources of sibling workspaces, not their dist/ builds.
     alias: {
       '@fn/contract': here('./contract/src/index.ts'),
+      '@fn/telemetry': here('./telemetry/src/index.ts'),
       '@fn/vmm': here('./vmm/src/index.ts'),
       '@fn/cli': here('./cli/src/index.ts'),
       '@fn/snapshots': here('./snapshots/src/index.ts'),

@@ -69,7 +69,8 @@ async function main(): Promise<void> {
     dataDir,
     port: 0,
     ...(args.backend && args.backend !== 'process' ? { backend: args.backend } : {}),
-    logger: () => {},
+    // FN_BENCH_REQUEST_LOG=1: the platform's own request log on stdout, to measure what it costs.
+    ...(process.env.FN_BENCH_REQUEST_LOG === '1' ? {} : { logger: () => {} }),
   });
   announceBackend(platform.platform);
   const api = new ApiClient({ baseUrl: platform.url, apiKey: platform.newAdminKey, tenant: 'bench' });

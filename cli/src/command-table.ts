@@ -100,6 +100,7 @@ export const COMMANDS: CommandSpec[] = [
       ['--nats-creds FILE', 'NATS credentials file (FN_NATS_CREDS); or --nats-user USER with FN_NATS_PASSWORD, or FN_NATS_TOKEN'],
       ['--secret-key-file FILE', 'gateway: the key secrets are sealed with, the same on every gateway (FN_SECRET_KEY_FILE)'],
       ['--async-runners N', 'asynchronous invocations this process runs at once (default 8; 0: only accept them)'],
+      ['--otlp-endpoint URL', 'send trace spans to this OpenTelemetry collector (OTLP/HTTP; default OTEL_EXPORTER_OTLP_ENDPOINT; off without one)'],
     ],
     examples: ['fn up', 'fn up --port 9000 --data /var/lib/fn', 'fn up --role worker --nats nats://10.0.0.2:4222'],
     run: upCommand,

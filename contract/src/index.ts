@@ -35,6 +35,7 @@ export {
   HeaderPairsSchema,
   EnvSchema,
   InvocationIdSchema,
+  TraceparentSchema,
   FunctionRequestSchema,
   VmRequestSchema,
   InvocationLimitsSchema,

@@ -18,6 +18,8 @@ export interface FunctionRequest {
 export interface VmRequest extends FunctionRequest {
   invocationId: string;
   env: Record<string, string>;
+  /** W3C traceparent naming the VM's span (the function sees it as ctx.traceparent); absent: no trace. */
+  traceparent?: string | undefined;
 }
 
 export interface InvocationLimits {
@@ -39,6 +41,11 @@ export interface InvocationRequest {
   env: Record<string, string>;
   request: FunctionRequest;
   limits: InvocationLimits;
+  /**
+   * W3C traceparent of the hop that sent it: its trace id follows the invocation through every
+   * process, its parent id is the sender's span. Each hop sends on its own span (@fn/telemetry).
+   */
+  traceparent?: string | undefined;
 }
 
 export interface FunctionResponse {

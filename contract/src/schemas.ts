@@ -25,6 +25,10 @@ export const EnvSchema = z
   .refine((env) => Object.keys(env).length <= LIMITS.envEntries, `at most ${LIMITS.envEntries} env entries`);
 
 export const InvocationIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1–128 characters of letters, digits and _.:-');
+/** Version 00 only: fn's own hops always send that; the gateway checks what callers send. */
+export const TraceparentSchema = z
+  .string()
+  .regex(/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, 'must be a W3C traceparent (00-<trace id>-<parent id>-<flags>)');
 const Name = z.string().regex(/^[a-z0-9-]{1,63}$/, "must be 1–63 characters of a-z, 0-9 and '-'");
 
 export const FunctionRequestSchema = z.strictObject({
@@ -40,6 +44,7 @@ export const FunctionRequestSchema = z.strictObject({
 export const VmRequestSchema = FunctionRequestSchema.extend({
   invocationId: InvocationIdSchema,
   env: EnvSchema,
+  traceparent: TraceparentSchema.optional(),
 });
 
 export const InvocationLimitsSchema = z.strictObject({
@@ -57,6 +62,7 @@ export const InvocationRequestSchema = z.strictObject({
   env: EnvSchema,
   request: FunctionRequestSchema,
   limits: InvocationLimitsSchema,
+  traceparent: TraceparentSchema.optional(),
 });
 
 export const FunctionResponseSchema = z.strictObject({

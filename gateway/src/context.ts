@@ -3,6 +3,7 @@
  * which tenant it acts for, and, for invocations, what the response headers and logs must say.
  */
 import type { Authenticated } from '@fn/registry';
+import type { HopSpan } from '@fn/telemetry';
 
 export interface InvocationMeta {
   id: string;
@@ -24,6 +25,8 @@ export interface GatewayVariables {
   /** The tenant this request acts for or invokes, for the request log. */
   tenant: string | undefined;
   invocation: InvocationMeta | undefined;
+  /** The gateway's span: in the caller's trace (its traceparent) or in a new one (request-log.ts). */
+  trace: HopSpan;
 }
 
 export type GatewayEnv = { Variables: GatewayVariables };

@@ -195,8 +195,24 @@ describe('request log', () => {
         durationMs: expect.any(Number),
         tenant: 'acme',
         invocationId: null,
+        traceId: res.headers.get('traceparent')!.split('-')[1],
       },
     ]);
+    expect(res.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
+  it('continues a valid traceparent (same trace, the gateway’s own span) and starts a new trace for a malformed one', async () => {
+    const caller = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const continued = await h.call('GET', '/v1/functions?tenant=acme', { key: h.acmeKey, headers: { traceparent: caller } });
+    const [, traceId, spanId] = continued.headers.get('traceparent')!.split('-');
+    expect(traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(spanId).not.toBe('00f067aa0ba902b7');
+    const malformed = await h.call('GET', '/v1/functions?tenant=acme', { key: h.acmeKey, headers: { traceparent: caller.toUpperCase() } });
+    const fresh = malformed.headers.get('traceparent')!.split('-')[1];
+    expect(fresh).toMatch(/^[0-9a-f]{32}$/);
+    expect(fresh).not.toBe(traceId);
+    const logged = h.logLines.filter((l) => l.msg === 'request').map((l) => l.traceId);
+    expect(logged).toEqual([traceId, fresh]);
   });
 
   it('answers an unexpected error with 500 and a request id, and logs the error', async () => {

@@ -5,6 +5,7 @@
  */
 import { LIMITS, type InvocationRequest, type InvocationResult } from '@fn/contract';
 import type { RegistryApi as Registry } from '@fn/registry';
+import type { LineLogger } from '@fn/telemetry';
 import type { AsyncQueue } from './async/queue.js';
 import type { PoolHistoryView } from './console/pool-history.js';
 import type { LogSink } from './log-sink.js';
@@ -66,8 +67,8 @@ export interface Invoker {
   invoke(request: InvokeRequest): Promise<InvokeResult>;
 }
 
-/** One structured log line; the default writes JSON to stdout. */
-export type Logger = (line: Record<string, unknown>) => void;
+/** One structured log line; the default writes JSON to stdout through pino (@fn/telemetry). */
+export type Logger = LineLogger;
 
 export interface GatewayDeps {
   registry: Registry;

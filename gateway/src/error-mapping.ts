@@ -53,7 +53,16 @@ export function errorResponse(error: unknown, c: Context<GatewayEnv>, logger: Lo
   const invocation = c.get('invocation');
   if (mapped.type === 'internal') {
     const e = error instanceof Error ? error : new Error(String(error));
-    logger({ level: 'error', msg: 'unhandled error', requestId, invocationId: invocation?.id, error: e.name, message: e.message, stack: e.stack });
+    logger({
+      level: 'error',
+      msg: 'unhandled error',
+      requestId,
+      invocationId: invocation?.id,
+      traceId: c.get('trace')?.traceId,
+      error: e.name,
+      message: e.message,
+      stack: e.stack,
+    });
   }
   const res = c.json(
     {

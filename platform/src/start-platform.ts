@@ -41,6 +41,8 @@ import { Closers } from './closers.js';
 import { PlatformStartError } from './errors.js';
 import { buildFilesFor, checkBuild, checkDataDir } from './preflight.js';
 import { platformReadiness, storeDirCheck } from './readiness.js';
+import { startTraceExport } from './trace-export.js';
+import { vmHostsFromEnv } from './vm-hosts-env.js';
 import { SnapshotCollector } from './snapshot-collector.js';
 import { WorkerReports } from './worker-reports.js';
 
@@ -71,6 +73,8 @@ export interface PlatformOptions {
   /** The runtime build base snapshots are keyed by (default: digest of the guest ELF and the VMM). */
   runtimeId?: string;
   logger?: Logger;
+  /** OTLP/HTTP collector for spans (default OTEL_EXPORTER_OTLP_ENDPOINT; none: no export). */
+  otlpEndpoint?: string | undefined;
   /** How long a function's init may run at deploy (default LIMITS.initTimeoutMs). */
   deployInitTimeoutMs?: number;
   /** Gateway limits (deploys in flight per tenant, body sizes, …); defaults suit one machine. */
@@ -110,6 +114,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   };
 
   const logger = options.logger ?? stdoutLogger;
+  startTraceExport(closers, options.otlpEndpoint, 'fn', logger);
   const registry = await attempt(
     () => Registry.open(options.dataDir),
     (e) => fail(e, `could not open the registry in ${options.dataDir}`),
@@ -151,7 +156,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
 
   const bus = new InProcessBus();
   closers.add('bus', () => bus.close());
-  const scheduler = new Scheduler({ bus, ...options.scheduler });
+  const scheduler = new Scheduler({ bus, ...options.scheduler, log: (line) => logger(line) });
   closers.add('scheduler', () => scheduler.close());
   const served = await serveScheduler(bus, scheduler);
   closers.add('scheduler endpoint', () => served.close());
@@ -201,7 +206,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   closers.add('HTTP server', stopServing);
 
   // Until the worker has reported, invocations answer 503 (no worker yet): retry, not an error.
-  const inProcessHost = (options.vmHosts ?? (platform === 'kvm' ? 'processes' : 'in-process')) === 'in-process';
+  const inProcessHost = (options.vmHosts ?? vmHostsFromEnv() ?? (platform === 'kvm' ? 'processes' : 'in-process')) === 'in-process';
   // ptrace VMs held here restore into VMMs made ahead of need: start their launcher now, not on
   // the first cold start (vmm/src/ptrace-launcher.ts). Its VMMs die with it: closed after the worker.
   if (platform === 'ptrace' && inProcessHost) {

@@ -23,6 +23,8 @@ import type { Platform } from '@fn/vmm';
 import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
 import { WorkerSeries } from '@fn/worker';
 import { JetStreamAsyncQueue, type AsyncOptions } from './async/index.js';
+import { startTraceExport } from './trace-export.js';
+import { vmHostsFromEnv } from './vm-hosts-env.js';
 import { Closers } from './closers.js';
 import { PlatformStartError } from './errors.js';
 import { natsConnectionOptions, type NatsSecurity } from './nats-options.js';
@@ -70,6 +72,8 @@ export interface RoleOptions {
   /** worker: make the base snapshot at start, so the gateways' /readyz need not wait for a deploy. */
   prepareBase?: boolean;
   logger?: Logger;
+  /** OTLP/HTTP collector for spans (default OTEL_EXPORTER_OTLP_ENDPOINT; none: no export). */
+  otlpEndpoint?: string | undefined;
 }
 
 export interface RunningRole {
@@ -91,6 +95,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     throw error instanceof PlatformStartError ? error : new PlatformStartError(`${what}: ${(error as Error).message}`, { cause: error });
   };
   const logger = options.logger ?? stdoutLogger;
+  startTraceExport(closers, options.otlpEndpoint, `fn-${options.role}`, logger);
   const close = () => closers.closeAll((what, error) => logger({ level: 'warn', msg: `closing the ${what} failed`, error: (error as Error).message }));
   const connectBus = async (name: string): Promise<NatsBus> => {
     const connection = await attempt(
@@ -241,7 +246,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
         await exchange.ensureLocal(key as Digest);
         return deployer.snapshotFor(key as Digest);
       };
-      const inProcessHost = (options.vmHosts ?? (platform === 'kvm' ? 'processes' : 'in-process')) === 'in-process';
+      const inProcessHost = (options.vmHosts ?? vmHostsFromEnv() ?? (platform === 'kvm' ? 'processes' : 'in-process')) === 'in-process';
       const worker = await attempt(
         () => Worker.start({ hosts: options.hosts ?? 2, inProcessHost, dataDir, series }),
         (e) => fail(e, "could not start the worker's VMM host processes"),

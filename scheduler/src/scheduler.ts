@@ -24,13 +24,14 @@ import { LossWatch } from './loss-watch.js';
 import { Roster } from './roster.js';
 import { ServiceTimes } from './service-time.js';
 import { busWorkerChannel, type WorkerChannel } from './worker-channel.js';
+import { finishSchedulerHop, startSchedulerHop, type SchedulerLog } from './invocation-trace.js';
 
 export interface SchedulerOptions extends Partial<SchedulerConfig> {
   /** Carries claims and invocations to workers (worker.<id>.claim, worker.<id>.invoke). */
   bus: Bus;
   clock?: Clock;
   /** Where the scheduler says what the operator should know (a worker lost mid-invocation). */
-  log?: (line: { level: 'info' | 'warn'; msg: string; [field: string]: unknown }) => void;
+  log?: SchedulerLog;
 }
 
 export interface SchedulerStats {
@@ -86,26 +87,37 @@ export class Scheduler {
   async invoke(input: InvocationRequest & { signal?: AbortSignal | undefined }): Promise<InvocationResult> {
     const received = performance.now();
     const { signal, ...req } = input;
+    const hop = startSchedulerHop(req);
     if (this.roster.liveIds().length === 0) {
       throw new NoWorkersError(
         `no worker has reported capacity in the last ${this.config.reportIntervalMs * this.config.staleAfterIntervals} ms: start a worker, or check that it publishes on worker.<id>.capacity`,
       );
     }
-    const permit: Permit = await this.admission.acquire(
-      {
-        tenant: req.tenant,
-        function: req.function,
-        functionMax: req.limits.maxConcurrency,
-        waitBudgetMs: queueWaitBudgetMs(this.config, req.limits.timeoutMs),
-      },
-      signal,
-    );
+    let permit: Permit;
+    try {
+      permit = await this.admission.acquire(
+        {
+          tenant: req.tenant,
+          function: req.function,
+          functionMax: req.limits.maxConcurrency,
+          waitBudgetMs: queueWaitBudgetMs(this.config, req.limits.timeoutMs),
+        },
+        signal,
+      );
+    } catch (err) {
+      finishSchedulerHop(this.log, req, hop, received, err);
+      throw err;
+    }
     try {
       const started = this.clock.now();
       const result = await this.dispatch(req, signal);
       this.serviceTimes.observe(`${req.tenant}/${req.function}`, this.clock.now() - started);
       result.timings.scheduler = performance.now() - received;
+      finishSchedulerHop(this.log, req, hop, received);
       return result;
+    } catch (err) {
+      finishSchedulerHop(this.log, req, hop, received, err);
+      throw err;
     } finally {
       permit.release();
     }

@@ -242,6 +242,8 @@ export class MicroVM {
       deadlineMs: Date.now() + this.timeoutMs,
       // Without env the guest keeps the env given at load; {} would mean the same, in more bytes.
       ...(Object.keys(req.env).length > 0 ? { env: req.env } : {}),
+      // The function's ctx.traceparent / ctx.traceId (guest/src/prelude/dispatch.js).
+      ...(req.traceparent ? { traceparent: req.traceparent } : {}),
     };
     const input = encodeMetaAndBytes(meta, req.body, 'request', this.transport.inputHeadroom);
     const started = performance.now();

@@ -10,7 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import type { InvocationRequest, InvocationResult } from '@fn/contract';
 import { publishCapacity, serveWorker, type Bus } from '@fn/scheduler';
+import { rootLogger, type Logger } from '@fn/telemetry';
 import type { VmSnapshot } from '@fn/vmm';
+import { finishWorkerHop, startWorkerHop } from './invocation-trace.js';
 import type { Worker } from './worker.js';
 
 export interface WorkerOnBusOptions {
@@ -19,6 +21,8 @@ export interface WorkerOnBusOptions {
   worker: Worker;
   /** The snapshot a pool key (a version's snapshot digest) names, laid out for restores. */
   snapshotFor(key: string): Promise<VmSnapshot>;
+  /** Where the worker's lines go (default: this process's stdout logger; debug: one per invocation). */
+  logger?: Logger;
   /** How often capacity is published (default 1 s: the scheduler's reportIntervalMs). */
   reportEveryMs?: number;
   /** Whether this worker has a base snapshot (the Deployer's hasBase); reported for the gateway's /readyz. */
@@ -32,13 +36,23 @@ export interface WorkerOnBus {
 
 export async function serveWorkerOnBus(bus: Bus, options: WorkerOnBusOptions): Promise<WorkerOnBus> {
   const { workerId, worker } = options;
+  const log = options.logger ?? rootLogger();
   const invoke = async (req: InvocationRequest): Promise<InvocationResult> => {
-    const snapshot = await options.snapshotFor(req.snapshotKey);
-    const run = await worker.run(
-      { key: req.snapshotKey, snapshot, timeoutMs: req.limits.timeoutMs, maxConcurrency: req.limits.maxConcurrency },
-      { ...req.request, invocationId: req.invocationId, env: req.env },
-    );
-    return { ...run.result, cold: run.cold };
+    const started = performance.now();
+    const hop = startWorkerHop(req);
+    try {
+      const snapshot = await options.snapshotFor(req.snapshotKey);
+      const run = await worker.run(
+        { key: req.snapshotKey, snapshot, timeoutMs: req.limits.timeoutMs, maxConcurrency: req.limits.maxConcurrency },
+        { ...req.request, invocationId: req.invocationId, env: req.env, traceparent: hop?.vmTraceparent },
+      );
+      const result = { ...run.result, cold: run.cold };
+      finishWorkerHop(log, req, hop, started, { result });
+      return result;
+    } catch (error) {
+      finishWorkerHop(log, req, hop, started, { error });
+      throw error;
+    }
   };
   const endpoint = await serveWorker(bus, { workerId, invoke });
 

@@ -24,7 +24,7 @@ import { UsageError } from '../usage-error.js';
 
 export const upUsage =
   'usage: fn up [--port N] [--data DIR] [--backend kvm|ptrace|auto] [--role gateway|scheduler|worker --nats nats://host:4222 [--worker-id ID] ' +
-  '[--nats-tls-ca FILE] [--nats-tls-cert FILE --nats-tls-key FILE] [--nats-creds FILE] [--nats-user USER] [--secret-key-file FILE]] [--async-runners N] [--metrics-token TOKEN]';
+  '[--nats-tls-ca FILE] [--nats-tls-cert FILE --nats-tls-key FILE] [--nats-creds FILE] [--nats-user USER] [--secret-key-file FILE]] [--async-runners N] [--metrics-token TOKEN] [--otlp-endpoint URL]';
 const HELLO_DIR = fileURLToPath(new URL('../../../functions/hello', import.meta.url));
 const DEFAULT_TENANT = 'default';
 const STOP_GRACE_MS = 10_000;
@@ -51,6 +51,8 @@ export async function upCommand(argv: string[]): Promise<number> {
       'async-runners': { type: 'string' },
       // Reads /metrics besides the admin key; FN_METRICS_TOKEN keeps it out of `ps`.
       'metrics-token': { type: 'string', default: process.env.FN_METRICS_TOKEN || undefined },
+      // Spans to an OpenTelemetry collector (OTLP/HTTP JSON); off without it.
+      'otlp-endpoint': { type: 'string', default: process.env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined },
     },
   });
   // Asynchronous invocations this process runs at once (fn up, or --role gateway); 0: it only accepts them.
@@ -60,6 +62,7 @@ export async function upCommand(argv: string[]): Promise<number> {
   const async = runners === undefined ? {} : { async: { concurrency: runners } };
   const metricsToken = values['metrics-token'];
   if (metricsToken !== undefined && metricsToken.length < 16) throw new UsageError('--metrics-token (FN_METRICS_TOKEN) must be at least 16 characters');
+  const otlpEndpoint = values['otlp-endpoint'];
   if (positionals.length > 0) throw new UsageError(upUsage);
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
@@ -84,6 +87,7 @@ export async function upCommand(argv: string[]): Promise<number> {
       adminKey: process.env.FN_API_KEY,
       metricsToken,
       prepareBase: true,
+      otlpEndpoint,
       ...async,
     });
     process.stdout.write(
@@ -108,6 +112,7 @@ export async function upCommand(argv: string[]): Promise<number> {
       },
       secretKeyFile: values['secret-key-file'] ? resolve(values['secret-key-file']) : undefined,
       metricsToken,
+      otlpEndpoint,
       ...async,
     });
   }
@@ -149,6 +154,7 @@ async function startOneRole(
     natsSecurity: NatsSecurity;
     secretKeyFile: string | undefined;
     metricsToken: string | undefined;
+    otlpEndpoint: string | undefined;
     async?: { concurrency: number };
   },
 ): Promise<{ url?: string | undefined; newAdminKey?: string | undefined; close(): Promise<void> }> {
@@ -169,6 +175,7 @@ async function startOneRole(
     ...(o.async ? { async: o.async } : {}),
     ...(o.metricsToken ? { metricsToken: o.metricsToken } : {}),
     prepareBase: true,
+    otlpEndpoint: o.otlpEndpoint,
   });
   const stand = running.platform && running.platform !== 'kvm' ? ', a development stand-in without VM isolation' : '';
   if (role === 'gateway') {

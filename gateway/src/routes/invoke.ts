@@ -10,6 +10,7 @@
  */
 import { checkRequestLimits, failureKind, FunctionError } from '@fn/contract';
 import { NotFoundError, type Authenticated, type InvocationStatus, type LogLine, type RegistryApi as Registry, type VersionRecord } from '@fn/registry';
+import { traceparentOf } from '@fn/telemetry';
 import type { Context } from 'hono';
 import { authenticate } from '../auth.js';
 import { readBody } from '../body.js';
@@ -114,6 +115,7 @@ export function invokeHandler(deps: InvokeDeps): (c: Context<GatewayEnv>) => Pro
           env,
           request: { method: c.req.method, url: target.url, headers, body },
           limits: { timeoutMs, memoryMiB, maxConcurrency },
+          traceparent: traceparentOf(c.get('trace')),
           signal,
         }),
       );

@@ -168,6 +168,8 @@ function beginInvocation(meta) {
   clock.startMs = native.now();
   const invocation = {
     id: typeof meta.invocationId === 'string' ? meta.invocationId : '',
+    // W3C traceparent of the VM's span (the host checked its form); '' when the invocation is not traced.
+    traceparent: typeof meta.traceparent === 'string' ? meta.traceparent : '',
     deadlineMs: typeof meta.deadlineMs === 'number' ? meta.deadlineMs : Infinity,
     done: false,
     waitUntil: [],
@@ -222,6 +224,11 @@ function makeFetchContext(invocation) {
   METHOD_DESCRIPTOR.value = undefined;
   ID_DESCRIPTOR.value = invocation.id;
   Object.defineProperty(ctx, 'invocationId', ID_DESCRIPTOR);
+  ID_DESCRIPTOR.value = invocation.traceparent;
+  Object.defineProperty(ctx, 'traceparent', ID_DESCRIPTOR);
+  // The trace id alone (characters 3–34 of a version-00 traceparent), to put in the function's own logs.
+  ID_DESCRIPTOR.value = invocation.traceparent.slice(3, 35);
+  Object.defineProperty(ctx, 'traceId', ID_DESCRIPTOR);
   return ctx;
 }
 

@@ -118,6 +118,9 @@ export function buildLambdaContext(moduleMeta, invocation) {
     logGroupName: `/fn/${name}`,
     logStreamName: invocation.id,
     callbackWaitsForEmptyEventLoop: true,
+    // fn's own: the invocation's W3C trace, as the fetch style's ctx has it ('' when not traced).
+    traceparent: invocation.traceparent,
+    traceId: invocation.traceparent.slice(3, 35),
     getRemainingTimeInMillis() {
       const left = invocation.deadlineMs - native.now();
       return isFinite(left) ? Math.max(0, Math.floor(left)) : 2147483647;

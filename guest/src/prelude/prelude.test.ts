@@ -117,7 +117,15 @@ class Sandbox {
   }
 
   async invoke(
-    request: { method?: string; url?: string; headers?: [string, string][]; body?: Uint8Array | string; deadlineMs?: number; invocationId?: string } = {},
+    request: {
+      method?: string;
+      url?: string;
+      headers?: [string, string][];
+      body?: Uint8Array | string;
+      deadlineMs?: number;
+      invocationId?: string;
+      traceparent?: string;
+    } = {},
   ) {
     const meta = {
       method: request.method ?? 'GET',
@@ -125,6 +133,7 @@ class Sandbox {
       headers: request.headers ?? [],
       invocationId: request.invocationId ?? 'inv-1',
       deadlineMs: request.deadlineMs ?? this.now + 30_000,
+      ...(request.traceparent ? { traceparent: request.traceparent } : {}),
     };
     const body = request.body === undefined ? null : this.innerBytes(typeof request.body === 'string' ? Buffer.from(request.body) : request.body);
     const out = await this.drive(this.hooks.invoke(JSON.stringify(meta), body));
@@ -1185,6 +1194,26 @@ describe('structuredClone', () => {
 
 // ---------------------------------------------------------------------------------------------
 describe('invoke: fetch handlers', () => {
+  it('ctx.traceparent and ctx.traceId carry the invocation’s trace (empty when it has none), read-only, in both handler styles', async () => {
+    const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const sb = new Sandbox();
+    sb.setModule(`{ default: { fetch(request, env, ctx) {
+      const before = ctx.traceId;
+      try { ctx.traceId = 'forged'; } catch {}
+      return Response.json({ traceparent: ctx.traceparent, traceId: ctx.traceId, kept: ctx.traceId === before });
+    } } }`);
+    expect(JSON.parse((await sb.invoke({ traceparent: TRACEPARENT })).text!)).toEqual({
+      traceparent: TRACEPARENT,
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      kept: true,
+    });
+    expect(JSON.parse((await sb.invoke()).text!)).toEqual({ traceparent: '', traceId: '', kept: true });
+
+    const lambda = new Sandbox();
+    lambda.setModule(`{ handler: async (event, context) => ({ statusCode: 200, body: JSON.stringify([context.traceparent, context.traceId]) }) }`);
+    expect(JSON.parse((await lambda.invoke({ traceparent: TRACEPARENT })).text!)).toEqual([TRACEPARENT, '4bf92f3577b34da6a3ce929d0e0e4736']);
+  });
+
   it('passes request, env and ctx, and returns status, headers, body bytes and logs', async () => {
     const sb = new Sandbox();
     sb.setModule(`{ default: { async fetch(request, env, ctx) {

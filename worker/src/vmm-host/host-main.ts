@@ -4,12 +4,16 @@
  * costs per process grow with the VMs it holds (DESIGN.md §1), and a crash here costs only the
  * invocations in flight on this host.
  */
+import { createLogger } from '@fn/telemetry';
 import { lockDownKvmHost } from '@fn/vmm';
 import { VmmHostServer } from './host-server.js';
 import type { HostMessage } from './protocol.js';
 
+// Its lines go to the worker's stdout (inherited), marked as the host's.
+const log = createLogger({ base: { process: 'vmm-host', pid: process.pid } });
+
 if (!process.send) {
-  process.stderr.write('host-main must be started by the worker with child_process.fork (it talks over the IPC channel)\n');
+  log.fatal('host-main must be started by the worker with child_process.fork (it talks over the IPC channel)');
   process.exit(2);
 }
 
@@ -19,7 +23,7 @@ const send = (message: HostMessage): void => {
   if (process.connected) process.send!(message, undefined, {}, () => {});
 };
 
-const server = new VmmHostServer(send);
+const server = new VmmHostServer(send, log);
 // Locked down before the first VM and before `ready` (host-client.ts says when): from here on a
 // guest that took this process over cannot exec, fork, open sockets, write files or outgrow its
 // memory limit (vmm/native/host_lockdown.h). Everything the host needs is loaded by now.
@@ -30,7 +34,7 @@ if (lockdown && lockdown !== '0') {
     // FN_LANDLOCK_ABI: set by fn-landlock-exec when the worker started this host through it.
     server.lockdown = { ...lockDownKvmHost({ memoryMiB }), landlockAbi: Number(process.env.FN_LANDLOCK_ABI ?? 0) };
   } catch (err) {
-    process.stderr.write(`fn VMM host: ${(err as Error).message}\n`);
+    log.fatal({ error: (err as Error).message }, 'the VMM host could not lock itself down');
     process.exit(2);
   }
 }

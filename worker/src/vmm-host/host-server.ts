@@ -9,6 +9,8 @@ import { lockdownProbe, type HostLockdown } from '@fn/vmm';
 import { VmLostError, VmmHostProtocolError } from '../errors.js';
 import { HostRequestSchema, type HostMessage, type HostRequest } from './protocol.js';
 import { VmHolder } from './vm-holder.js';
+import { logHostInvocation } from './host-log.js';
+import { rootLogger, type Logger } from '@fn/telemetry';
 import { toWireError } from './wire-errors.js';
 
 type Reply = Extract<HostMessage, { type: 'reply' }>;
@@ -19,7 +21,10 @@ export class VmmHostServer {
   /** What the host's lockdown put in force (host-main.ts), reported by stats. */
   lockdown: (HostLockdown & { landlockAbi: number }) | undefined;
 
-  constructor(private readonly send: (message: HostMessage) => void) {
+  constructor(
+    private readonly send: (message: HostMessage) => void,
+    private readonly log: Logger = rootLogger(),
+  ) {
     this.holder = new VmHolder({
       ready: (vmId, resetMs) => this.send({ type: 'vm-ready', vmId, resetMs }),
       lost: (vmId, reason) => this.send({ type: 'vm-lost', vmId, reason }),
@@ -38,7 +43,11 @@ export class VmmHostServer {
     this.dispatch(request).then(
       (reply) => {
         // The host's own time goes with the result, for the Server-Timing breakdown.
-        if (reply.ok && request.op === 'invoke') (reply.result as VmResult).timings.host = performance.now() - received;
+        if (request.op === 'invoke') {
+          const ms = performance.now() - received;
+          if (reply.ok) (reply.result as VmResult).timings.host = ms;
+          logHostInvocation(this.log, request.vmId, request.request, ms, reply.ok ? undefined : reply.error.message);
+        }
         this.send(reply);
       },
       (err: unknown) => this.send({ type: 'reply', id: request.id, ok: false, error: toWireError(err, NO_FLAGS) }),

@@ -9,6 +9,8 @@ import type { VmRequest, VmResult } from '@fn/contract';
 import type { VmSnapshot } from '@fn/vmm';
 import type { HostStats, RestoreResult } from './protocol.js';
 import { VmHolder } from './vm-holder.js';
+import { logHostInvocation } from './host-log.js';
+import { rootLogger } from '@fn/telemetry';
 import type { VmHost } from './vm-host.js';
 
 let nextLocalId = 1;
@@ -23,6 +25,8 @@ export class LocalHost implements VmHost {
   private restoring = 0;
   private calls = 0;
   private stopped = false;
+  /** The same lines as a VMM host process writes, from the worker's process. */
+  private readonly log = rootLogger().child({ process: 'vmm-host', host: 'in-process' });
 
   constructor() {
     this.holder = new VmHolder({
@@ -91,7 +95,11 @@ export class LocalHost implements VmHost {
     try {
       const result = await this.holder.invoke(vmId, request);
       result.timings.host = performance.now() - started;
+      logHostInvocation(this.log, vmId, request, result.timings.host);
       return result;
+    } catch (err) {
+      logHostInvocation(this.log, vmId, request, performance.now() - started, err);
+      throw err;
     } finally {
       this.calls--;
       if (!this.holder.has(vmId)) this.resetting.delete(vmId);
