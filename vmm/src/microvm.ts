@@ -267,28 +267,34 @@ export class MicroVM {
   }
 
   private async run(command: GuestCommand, input: Buffer): Promise<ExchangeResult> {
+    const reset = command === GuestCommand.Invoke && this.hasSnapshot && this.resetAfterInvoke;
+    // Where the VMM resets by itself after DONE, it is asked to in the same command.
+    const resetAfter = reset && this.transport.resetsAfterExchange === true;
     const result = await this.exclusive(async () => {
-      const r = await this.transport.exchange({ command, input, timeoutMs: this.timeoutMs });
+      const r = await this.transport.exchange({ command, input, timeoutMs: this.timeoutMs, ...(resetAfter ? { resetAfter } : {}) });
       if (r.event === GuestEvent.Panic) this.fatal(new GuestCrashedError('panic', preview(r.output)));
       if (r.event !== GuestEvent.Done) this.fatal(unexpectedEvent(r, 'DONE'));
       return r;
     });
-    if (command === GuestCommand.Invoke && this.hasSnapshot && this.resetAfterInvoke) this.scheduleReset();
+    if (reset) this.scheduleReset(resetAfter);
     return result;
   }
 
   /**
-   * The reset runs after the response is handed back, off the caller's path; the next call waits
-   * for it. It starts only once the current turn of the event loop is over (setImmediate): by
-   * then the result has travelled up through every layer of this process and the response is
-   * written, so the VMM doing the reset does not compete with the response for a CPU (on a small
-   * machine waking it first would delay the answer by a time slice). A failed reset discards the
+   * The reset runs off the caller's path; the next call waits for it. A failed reset discards the
    * VM: it must never serve from an unknown state.
+   *
+   * Where the VMM resets by itself (`started`: the ptrace VMM, asked in the invoke command) it is
+   * already under way: it overlaps with the answer's way up through this process, and costs
+   * neither a RESET command nor a wake-up of the VMM; only its outcome is awaited here. Otherwise
+   * (KVM: the reset runs in this process) it starts once the current turn of the event loop is
+   * over (setImmediate): by then the result has travelled up through every layer of this process
+   * and the response is written.
    */
-  private scheduleReset(): void {
-    const reset = this.transport.reset?.bind(this.transport);
+  private scheduleReset(started: boolean): void {
+    const reset = started ? this.transport.awaitReset?.bind(this.transport) : this.transport.reset?.bind(this.transport);
     if (!reset) return;
-    const afterThisTurn = new Promise<void>((resolve) => setImmediate(resolve));
+    const afterThisTurn = started ? Promise.resolve() : new Promise<void>((resolve) => setImmediate(resolve));
     this.pendingReset = afterThisTurn
       .then(() => this.exclusive(reset, true))
       .then(
