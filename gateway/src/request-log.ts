@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { GatewayEnv } from './context.js';
 import type { Logger } from './deps.js';
+import { setResponseHeader } from './response-headers.js';
 
 export const REQUEST_ID_HEADER = 'x-fn-request-id';
 
@@ -19,7 +20,7 @@ export function requestLog(logger: Logger): MiddlewareHandler<GatewayEnv> {
     c.set('tenant', undefined);
     c.set('invocation', undefined);
     await next();
-    c.res.headers.set(REQUEST_ID_HEADER, requestId);
+    setResponseHeader(c.res, REQUEST_ID_HEADER, requestId);
     logger({
       level: 'info',
       msg: 'request',

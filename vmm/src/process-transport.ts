@@ -321,7 +321,8 @@ function commandWord(request: ExchangeRequest): number {
 /** A control command's DONE: its JSON output, or a VmSnapshotError with the VMM's reason. */
 function controlOutput(command: number, r: ExchangeResult): Record<string, unknown> {
   if (r.event === GuestEvent.Panic) throw new GuestCrashedError('panic', r.output.toString('utf8').slice(0, 2000) || 'the VMM gave no reason');
-  if (r.event !== GuestEvent.Done) throw new GuestCrashedError('protocol', `the VMM answered command 0x${command.toString(16)} with event ${r.event}, not DONE`);
+  if (r.event !== GuestEvent.Done)
+    throw new GuestCrashedError('protocol', `the VMM answered command 0x${command.toString(16)} with event ${r.event}, not DONE`);
   let out: Record<string, unknown>;
   try {
     out = JSON.parse(r.output.toString('utf8')) as Record<string, unknown>;
