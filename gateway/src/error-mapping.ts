@@ -80,7 +80,7 @@ export function errorResponse(error: unknown, c: Context<GatewayEnv>, logger: Lo
   );
   if (mapped.retryAfterSeconds !== undefined) res.headers.set('retry-after', String(mapped.retryAfterSeconds));
   if (mapped.status === 401) res.headers.set('www-authenticate', 'Bearer realm="fn"');
-  if (invocation) setInvocationHeaders(res.headers, invocation);
+  if (invocation) setInvocationHeaders(res, invocation);
   return res;
 }
 

@@ -4,15 +4,16 @@
  * Server-Timing, when the invocation answered, says where its time went (server-timing.ts).
  */
 import type { InvocationMeta } from './context.js';
+import { setResponseHeader } from './response-headers.js';
 
 export const INVOCATION_ID_HEADER = 'x-fn-invocation-id';
 export const COLD_START_HEADER = 'x-fn-cold-start';
 export const DURATION_HEADER = 'x-fn-duration-ms';
 
-export function setInvocationHeaders(headers: Headers, meta: InvocationMeta): void {
-  headers.set(INVOCATION_ID_HEADER, meta.id);
-  if (meta.cold !== undefined) headers.set(COLD_START_HEADER, String(meta.cold));
+export function setInvocationHeaders(response: Response, meta: InvocationMeta): void {
+  setResponseHeader(response, INVOCATION_ID_HEADER, meta.id);
+  if (meta.cold !== undefined) setResponseHeader(response, COLD_START_HEADER, String(meta.cold));
   // Microsecond precision is plenty and keeps the header short.
-  if (meta.durationMs !== undefined) headers.set(DURATION_HEADER, String(Math.round(meta.durationMs * 1000) / 1000));
-  if (meta.serverTiming) headers.set('server-timing', meta.serverTiming);
+  if (meta.durationMs !== undefined) setResponseHeader(response, DURATION_HEADER, String(Math.round(meta.durationMs * 1000) / 1000));
+  if (meta.serverTiming) setResponseHeader(response, 'server-timing', meta.serverTiming);
 }

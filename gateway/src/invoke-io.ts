@@ -5,6 +5,7 @@
  */
 import { IncomingMessage } from 'node:http';
 import type { FunctionResponse } from '@fn/contract';
+import { appendHeader, plainResponse, type HeaderRecord } from './response-headers.js';
 
 /** Hop-by-hop headers describe one connection, not the message; they are never forwarded. */
 const HOP_BY_HOP = new Set([
@@ -70,19 +71,17 @@ const NULL_BODY = new Set([204, 205, 304]);
 /**
  * The function's own response, untouched except for framing: hop-by-hop headers and
  * Content-Length (the server recomputes it) are dropped, and x-fn-* headers are the gateway's, so
- * a function cannot forge them. Headers fetch would refuse are dropped rather than failing.
+ * a function cannot forge them. Headers fetch would refuse are dropped rather than failing. The
+ * headers stay a plain record (response-headers.ts): add to them with setResponseHeader.
  */
 export function functionResponse(result: FunctionResponse, method: string): Response {
-  const headers = new Headers();
+  const headers: HeaderRecord = {};
   for (const [name, value] of result.headers) {
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || lower === 'content-length' || lower.startsWith('x-fn-')) continue;
-    try {
-      headers.append(name, value);
-    } catch {
-      // The guest's Headers refuses invalid names and values; a hostile guest's are dropped here.
-    }
+    // The guest's Headers refuses invalid names and values; a hostile guest's are dropped here.
+    appendHeader(headers, name, value);
   }
   const body = NULL_BODY.has(result.status) || method === 'HEAD' ? null : result.body;
-  return new Response(body, { status: result.status, headers });
+  return plainResponse(body, result.status, headers);
 }

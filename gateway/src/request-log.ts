@@ -12,6 +12,7 @@ import { childSpan, epochMs, parseTraceparent, recordHop, rootLogger, lineLogger
 import type { MiddlewareHandler } from 'hono';
 import type { GatewayEnv } from './context.js';
 import type { Logger } from './deps.js';
+import { setResponseHeader } from './response-headers.js';
 
 export const REQUEST_ID_HEADER = 'x-fn-request-id';
 
@@ -26,8 +27,8 @@ export function requestLog(logger: Logger): MiddlewareHandler<GatewayEnv> {
     c.set('invocation', undefined);
     c.set('trace', trace);
     await next();
-    c.res.headers.set(REQUEST_ID_HEADER, requestId);
-    c.res.headers.set(TRACEPARENT_HEADER, traceparentOf(trace));
+    setResponseHeader(c.res, REQUEST_ID_HEADER, requestId);
+    setResponseHeader(c.res, TRACEPARENT_HEADER, traceparentOf(trace));
     const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
     const tenant = c.get('tenant') ?? null;
     const invocationId = c.get('invocation')?.id ?? null;

@@ -26,6 +26,17 @@
 
 #define FN_VMM_CMD_FIRST 0x100u /* every command number from here up is for the VMM */
 
+/*
+ * Set on a guest command (a number below FN_VMM_CMD_FIRST, e.g. an invoke), this bit asks the
+ * VMM to RESET the VM as soon as the guest answers DONE: the VMM forwards the guest's DONE frame,
+ * then resets at once and sends the RESET reply (a DONE frame with command FN_VMM_CMD_RESET, as
+ * below) as the next frame. Saves the host a RESET command, and the VMM a wake-up, per
+ * invocation; the reset overlaps with the host's handling of the answer. The guest never sees
+ * the bit. After SLEEP the host resends the command with the same bit to resume. On a VMM
+ * command the bit makes the command unknown (FN_VMM_STATUS_BAD_REQUEST).
+ */
+#define FN_VMM_FLAG_RESET_AFTER 0x80000000u
+
 enum fn_vmm_command {
   /*
    * SNAPSHOT input:  {"dir": string, "base": string | null}   ("base" may be omitted)

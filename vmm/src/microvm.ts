@@ -53,6 +53,8 @@ export interface VmSnapshot {
 }
 
 let elfCache: Buffer | undefined;
+/** Invocations of every MicroVM in this process between their command and its answer. */
+let invocationsInFlight = 0;
 
 export class MicroVM {
   private busy = false;
@@ -277,28 +279,45 @@ export class MicroVM {
   }
 
   private async run(command: GuestCommand, input: Buffer): Promise<ExchangeResult> {
-    const result = await this.exclusive(async () => {
-      const r = await this.transport.exchange({ command, input, timeoutMs: this.timeoutMs });
-      if (r.event === GuestEvent.Panic) this.fatal(new GuestCrashedError('panic', preview(r.output)));
-      if (r.event !== GuestEvent.Done) this.fatal(unexpectedEvent(r, 'DONE'));
-      return r;
-    });
-    if (command === GuestCommand.Invoke && this.hasSnapshot && this.resetAfterInvoke) this.scheduleReset();
+    const invoking = command === GuestCommand.Invoke;
+    const reset = invoking && this.hasSnapshot && this.resetAfterInvoke;
+    // The VMM resets by itself after DONE (asked in the same command) while other invocations run
+    // in this process: the CPU is contended then, and that saves a command and a wake-up of the
+    // VMM per invocation. Alone, the reset waits until the answer is out (scheduleReset), so the
+    // answer never shares the CPU with it.
+    const resetAfter = reset && this.transport.resetsAfterExchange === true && invocationsInFlight > 0;
+    if (invoking) invocationsInFlight++;
+    let result: ExchangeResult;
+    try {
+      result = await this.exclusive(async () => {
+        const r = await this.transport.exchange({ command, input, timeoutMs: this.timeoutMs, ...(resetAfter ? { resetAfter } : {}) });
+        if (r.event === GuestEvent.Panic) this.fatal(new GuestCrashedError('panic', preview(r.output)));
+        if (r.event !== GuestEvent.Done) this.fatal(unexpectedEvent(r, 'DONE'));
+        return r;
+      });
+    } finally {
+      if (invoking) invocationsInFlight--;
+    }
+    if (reset) this.scheduleReset(resetAfter);
     return result;
   }
 
   /**
-   * The reset runs after the response is handed back, off the caller's path; the next call waits
-   * for it. It starts only once the current turn of the event loop is over (setImmediate): by
-   * then the result has travelled up through every layer of this process and the response is
-   * written, so the VMM doing the reset does not compete with the response for a CPU (on a small
-   * machine waking it first would delay the answer by a time slice). A failed reset discards the
+   * The reset runs off the caller's path; the next call waits for it. A failed reset discards the
    * VM: it must never serve from an unknown state.
+   *
+   * Where the VMM resets by itself (`started`: the ptrace VMM, asked in the invoke command) it is
+   * already under way: it overlaps with the answer's way up through this process, and costs
+   * neither a RESET command nor a wake-up of the VMM; only its outcome is awaited here. Otherwise
+   * it starts once the current turn of the event loop is over (setImmediate): by then the result
+   * has travelled up through every layer of this process and the response is written, so the
+   * VMM doing the reset does not compete with the response for a CPU (on a small machine waking
+   * it first would delay the answer by a time slice).
    */
-  private scheduleReset(): void {
-    const reset = this.transport.reset?.bind(this.transport);
+  private scheduleReset(started: boolean): void {
+    const reset = started ? this.transport.awaitReset?.bind(this.transport) : this.transport.reset?.bind(this.transport);
     if (!reset) return;
-    const afterThisTurn = new Promise<void>((resolve) => setImmediate(resolve));
+    const afterThisTurn = started ? Promise.resolve() : new Promise<void>((resolve) => setImmediate(resolve));
     this.pendingReset = afterThisTurn
       .then(() => this.exclusive(reset, true))
       .then(

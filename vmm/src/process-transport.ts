@@ -24,6 +24,8 @@ const STDERR_KEEP_BYTES = 4096;
 const VMM_CMD_SNAPSHOT = 0x100;
 const VMM_CMD_RESET = 0x101;
 const VMM_CMD_RESTORE = 0x102;
+/** FN_VMM_FLAG_RESET_AFTER: on a guest command, the VMM resets the VM once the guest answers DONE. */
+const VMM_FLAG_RESET_AFTER = 0x80000000;
 const CONTROL_TIMEOUT_MS = 60_000;
 
 /** Which program to start and how. */
@@ -64,6 +66,8 @@ export class ProcessTransport implements GuestTransport {
   readonly announcesReady = true;
   /** The window header goes in front of the input, written in place: one write, no copy. */
   readonly inputHeadroom = WINDOW_HEADER_SIZE;
+  /** The ptrace VMM resets after DONE when asked to in the command (FN_VMM_FLAG_RESET_AFTER). */
+  readonly resetsAfterExchange: boolean;
   private readonly conduit: Conduit;
   private readonly reader = new FrameReader(WINDOW_DATA_MAX);
   private pending: Pending | undefined;
@@ -76,6 +80,7 @@ export class ProcessTransport implements GuestTransport {
 
   constructor(spec: ChildSpec | StandbyRestore) {
     this.platform = spec.platform;
+    this.resetsAfterExchange = spec.platform === 'ptrace';
     this.restoring = 'vmm' in spec || spec.restoring === true;
     this.conduit = 'vmm' in spec ? this.connected(spec) : this.spawned(spec);
   }
@@ -145,7 +150,7 @@ export class ProcessTransport implements GuestTransport {
       const timer = setTimeout(() => this.onTimeout(), request.timeoutMs);
       this.pending = { request, deadline: Date.now() + request.timeoutMs, resolve, reject, timer };
       // Command None only waits for the guest's next doorbell (READY after boot).
-      if (request.command !== GuestCommand.None) this.send(request.command, request.input);
+      if (request.command !== GuestCommand.None) this.send(commandWord(request), request.input);
       const early = this.early.shift();
       if (early) this.onFrame(early);
     });
@@ -163,6 +168,14 @@ export class ProcessTransport implements GuestTransport {
     return { dirtyPages: num(out.dirtyPages), us: num(out.us) };
   }
 
+  /** The RESET reply the VMM sends by itself after a DONE asked for with resetAfter. */
+  async awaitReset(): Promise<ResetInfo> {
+    this.requireControl('reset');
+    const r = await this.exchange({ command: GuestCommand.None, input: null, timeoutMs: CONTROL_TIMEOUT_MS });
+    const out = controlOutput(VMM_CMD_RESET, r);
+    return { dirtyPages: num(out.dirtyPages), us: num(out.us) };
+  }
+
   private requireControl(what: string): void {
     if (this.platform !== 'ptrace') throw new VmSnapshotError(`the ${this.platform} backend has no ${what} — use kvm or ptrace`);
   }
@@ -172,18 +185,7 @@ export class ProcessTransport implements GuestTransport {
     const json = JSON.stringify(input);
     const framed = Buffer.alloc(this.inputHeadroom + Buffer.byteLength(json));
     framed.write(json, this.inputHeadroom, 'utf8');
-    const r = await this.exchange({ command, input: framed, timeoutMs: CONTROL_TIMEOUT_MS });
-    let out: Record<string, unknown>;
-    try {
-      out = JSON.parse(r.output.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      throw new GuestCrashedError('bad_output', 'the VMM answered a control command with output that is not JSON');
-    }
-    if (r.status !== 0) {
-      const err = (out.error ?? {}) as { message?: string };
-      throw new VmSnapshotError(`the VMM refused command 0x${command.toString(16)}: ${err.message ?? `status ${r.status}`}`);
-    }
-    return out;
+    return controlOutput(command, await this.exchange({ command, input: framed, timeoutMs: CONTROL_TIMEOUT_MS }));
   }
 
   get hostPid(): number {
@@ -244,7 +246,7 @@ export class ProcessTransport implements GuestTransport {
     if (frame.event === GuestEvent.Sleep) {
       // A timer is pending in the guest: sleep for it here, never past the deadline, then resume.
       const ms = Math.min(Number(h.sleepNs / 1_000_000n), Math.max(0, p.deadline - Date.now()));
-      p.sleepTimer = setTimeout(() => this.send(p.request.command, null), ms);
+      p.sleepTimer = setTimeout(() => this.send(commandWord(p.request), null), ms);
       return;
     }
     this.clearPending();
@@ -309,6 +311,29 @@ export class ProcessTransport implements GuestTransport {
     if (this.pending.sleepTimer) clearTimeout(this.pending.sleepTimer);
     this.pending = undefined;
   }
+}
+
+/** The command word of a guest command as sent: with FN_VMM_FLAG_RESET_AFTER when asked for. */
+function commandWord(request: ExchangeRequest): number {
+  return request.resetAfter ? (request.command | VMM_FLAG_RESET_AFTER) >>> 0 : request.command;
+}
+
+/** A control command's DONE: its JSON output, or a VmSnapshotError with the VMM's reason. */
+function controlOutput(command: number, r: ExchangeResult): Record<string, unknown> {
+  if (r.event === GuestEvent.Panic) throw new GuestCrashedError('panic', r.output.toString('utf8').slice(0, 2000) || 'the VMM gave no reason');
+  if (r.event !== GuestEvent.Done)
+    throw new GuestCrashedError('protocol', `the VMM answered command 0x${command.toString(16)} with event ${r.event}, not DONE`);
+  let out: Record<string, unknown>;
+  try {
+    out = JSON.parse(r.output.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw new GuestCrashedError('bad_output', 'the VMM answered a control command with output that is not JSON');
+  }
+  if (r.status !== 0) {
+    const err = (out.error ?? {}) as { message?: string };
+    throw new VmSnapshotError(`the VMM refused command 0x${command.toString(16)}: ${err.message ?? `status ${r.status}`}`);
+  }
+  return out;
 }
 
 function refusalMessage(output: Buffer): string {

@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, truncateSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { VmSnapshotError } from './errors.js';
 import { MicroVM, type VmSnapshot } from './microvm.js';
 import { describeEachBackend, SNAPSHOT_BACKENDS } from './test-support/backends.js';
@@ -38,6 +38,20 @@ describeEachBackend(
       vm.resetAfterInvoke = false;
       await vm.settled();
       expect([text(await vm.invoke({})), text(await vm.invoke({}))]).toEqual(['1', '2']);
+    });
+
+    it('resets while invocations overlap (the ptrace VMM then resets by itself, unasked): the counter is 1 every time', async () => {
+      const { vm, snapshot } = await snapshotOf(backend, COUNTER);
+      const other = track(await MicroVM.restore(snapshot));
+      const transport = (vm as unknown as { transport: { reset?: () => Promise<unknown> } }).transport;
+      const asked = transport.reset ? vi.spyOn(transport as { reset: () => Promise<unknown> }, 'reset') : undefined;
+      const seen = [];
+      for (let i = 0; i < 5; i++) seen.push(...(await Promise.all([other.invoke({}), vm.invoke({})])).map(text));
+      expect(seen).toEqual(Array(10).fill('1'));
+      await vm.settled();
+      expect(vm.lastReset).toBeDefined();
+      // vm's invocations started while other's ran: on ptrace the VMM reset after DONE unasked.
+      if (backend === 'ptrace') expect(asked).not.toHaveBeenCalled();
     });
 
     it('never shows one invocation the data an earlier one stashed in a global', async () => {

@@ -22,6 +22,11 @@ export interface ExchangeRequest {
   input: Buffer | null;
   /** Wall-clock budget for this command, including any timer sleeps the guest asks for. */
   timeoutMs: number;
+  /**
+   * Reset the VM as soon as the guest answers DONE, without waiting to be asked (only where
+   * resetsAfterExchange is true); awaitReset() then brings the outcome.
+   */
+  resetAfter?: boolean;
 }
 
 export interface ExchangeResult {
@@ -64,6 +69,13 @@ export interface GuestTransport {
   snapshot?(request: SnapshotRequest): Promise<SnapshotInfo>;
   /** Returns the VM to its last snapshot (taken or restored from): memory, registers, FPU. */
   reset?(): Promise<ResetInfo>;
+  /**
+   * The transport can reset the VM right after an exchange's DONE by itself (ExchangeRequest
+   * resetAfter): the ptrace VMM does, so no RESET command (and no wake-up of the VMM) is needed.
+   */
+  readonly resetsAfterExchange?: boolean;
+  /** The outcome of the reset an exchange with resetAfter started. */
+  awaitReset?(): Promise<ResetInfo>;
   /** Idempotent; stops a running guest. */
   close(): void;
 }

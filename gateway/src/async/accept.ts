@@ -44,6 +44,6 @@ export async function acceptAsync(c: Context<GatewayEnv>, queue: AsyncQueue, job
   const statusUrl = statusPath(job.id);
   const res = c.json({ id: job.id, status: 'queued' as const, statusUrl }, 202);
   res.headers.set('location', statusUrl);
-  setInvocationHeaders(res.headers, { id: job.id, privileged: true });
+  setInvocationHeaders(res, { id: job.id, privileged: true });
   return res;
 }

@@ -142,7 +142,7 @@ export function invokeHandler(deps: InvokeDeps): (c: Context<GatewayEnv>) => Pro
     await record('ok', durationMs, result.cold, lines);
     const response = functionResponse(result.response, c.req.method);
     meta.serverTiming = serverTiming({ total: performance.now() - started, registry: registryMs, call: callMs }, result.timings);
-    setInvocationHeaders(response.headers, meta);
+    setInvocationHeaders(response, meta);
     return response;
   };
 }

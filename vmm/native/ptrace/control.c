@@ -237,6 +237,20 @@ static int restore_command(const char *input, char *out, size_t cap, uint32_t *e
   return rc;
 }
 
+/* The reply to a control command: its output, or its error as JSON. */
+static void reply(uint32_t command, uint32_t event, int rc, char *out, size_t cap, const struct err *e)
+{
+  if (rc == 0) {
+    frame_reply(command, event, FN_STATUS_OK, out);
+    return;
+  }
+  char name[80], msg[2200];
+  json_escape(name, sizeof name, e->name);
+  json_escape(msg, sizeof msg, e->msg);
+  snprintf(out, cap, "{\"error\":{\"name\":\"%s\",\"message\":\"%s\"}}", name, msg);
+  frame_reply(command, FN_EVENT_DONE, e->status, out);
+}
+
 void control_command(const struct fn_window_header *h)
 {
   static char input[INPUT_MAX + 1];
@@ -263,13 +277,14 @@ void control_command(const struct fn_window_header *h)
     rc = probe_command(input, out, sizeof out, &e);
   else
     rc = fail(&e, FN_VMM_STATUS_BAD_REQUEST, "BadRequest", "unknown VMM command 0x%x", h->command);
-  if (rc == 0) {
-    frame_reply(h->command, event, FN_STATUS_OK, out);
-    return;
-  }
-  char name[80], msg[2200];
-  json_escape(name, sizeof name, e.name);
-  json_escape(msg, sizeof msg, e.msg);
-  snprintf(out, sizeof out, "{\"error\":{\"name\":\"%s\",\"message\":\"%s\"}}", name, msg);
-  frame_reply(h->command, FN_EVENT_DONE, e.status, out);
+  reply(h->command, event, rc, out, sizeof out, &e);
+}
+
+/* FN_VMM_FLAG_RESET_AFTER: the guest answered DONE; RESET now and reply as to a RESET command. */
+void control_reset_after_done(void)
+{
+  static char out[4096];
+  struct err e = {0};
+  int rc = vm_reset(out, sizeof out, &e);
+  reply(FN_VMM_CMD_RESET, FN_EVENT_DONE, rc, out, sizeof out, &e);
 }

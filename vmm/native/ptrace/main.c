@@ -142,8 +142,9 @@ static void restore(const char *dir, const char *base, char *json, size_t cap)
     refuse(&e);
 }
 
-/* A guest command: into the window, run the guest to its next doorbell, forward its frame. */
-static void guest_command(const struct fn_window_header *h)
+/* A guest command: into the window, run the guest to its next doorbell, forward its frame; with
+ * reset_after (FN_VMM_FLAG_RESET_AFTER), a DONE is followed at once by a RESET and its reply. */
+static void guest_command(const struct fn_window_header *h, int reset_after)
 {
   if (vm.pid < 0)
     report_panic("guest command %u before RESTORE: this VMM holds no VM yet", h->command);
@@ -154,7 +155,10 @@ static void guest_command(const struct fn_window_header *h)
     vm.window_hwm = FN_WINDOW_DATA_OFFSET + keep;
   if (h->tsc_khz == 0)
     window_header->tsc_khz = tsc_khz();
-  send_guest_frame(vm_run_to_doorbell());
+  uint32_t event = vm_run_to_doorbell();
+  send_guest_frame(event);
+  if (reset_after && event == FN_EVENT_DONE)
+    control_reset_after_done();
 }
 
 int main(int argc, char **argv)
@@ -244,10 +248,14 @@ static _Noreturn void serve(void)
       tracee_kill(vm.pid);
       exit(0);
     }
-    if (h.command >= FN_VMM_CMD_FIRST)
-      control_command(&h);
-    else
-      guest_command(&h);
+    uint32_t command = h.command & ~FN_VMM_FLAG_RESET_AFTER;
+    if (h.command >= FN_VMM_CMD_FIRST && command >= FN_VMM_CMD_FIRST)
+      control_command(&h); /* the flag on a VMM command leaves it unknown: refused there */
+    else {
+      int reset_after = command != h.command;
+      h.command = command; /* the guest never sees the flag */
+      guest_command(&h, reset_after);
+    }
     tracee_reap_dead();
   }
 }

@@ -179,6 +179,7 @@ extern uint64_t tsc_khz_override;
 
 /* control.c, snapshot.c, reset.c */
 void control_command(const struct fn_window_header *h);
+void control_reset_after_done(void);
 int vm_snapshot(const char *dir, const char *base, char *json, size_t cap, struct err *e);
 int vm_reset(char *json, size_t cap, struct err *e);
 

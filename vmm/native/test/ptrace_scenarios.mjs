@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMMAND, EVENT, ProcessGuest, VMM_COMMAND, ptraceVmmPath as builtVmm } from '../../../guest/scripts/lib/process-guest.mjs';
+import { COMMAND, EVENT, ProcessGuest, VMM_COMMAND, VMM_STATUS, ptraceVmmPath as builtVmm } from '../../../guest/scripts/lib/process-guest.mjs';
 
 const require = createRequire(import.meta.url);
 const { createHarness, assert } = require('./harness.cjs');
@@ -139,6 +139,28 @@ h.test('a restored VM serves, resets and serves again (the baseline the cases ab
   await echo(vm, 'e-two');
   vm.kill();
 });
+
+h.test(
+  'FN_VMM_FLAG_RESET_AFTER: the DONE comes first, then the RESET reply unasked, and the next invocation serves; on a VMM command the flag is refused',
+  async () => {
+    const vm = await start({ hooks: false });
+    const RESET_AFTER = 0x80000000;
+    const done = await vm.request((COMMAND.INVOKE | RESET_AFTER) >>> 0, Buffer.from('e-flagged'));
+    assert(done?.event === EVENT.DONE && done.output.toString() === 'e-flagged', `invoke: event ${done?.event}, output ${done?.output}`);
+    const reset = await vm.nextFrame(10000);
+    assert(reset?.event === EVENT.DONE && reset.header.status === 0, `no RESET reply after DONE: event ${reset?.event}, ${reset?.output}`);
+    const info = JSON.parse(reset.output.toString());
+    assert(typeof info.dirtyPages === 'number' && typeof info.us === 'number', `RESET reply: ${reset.output}`);
+    await echo(vm, 'e-after');
+    const refused = await vm.request((VMM_COMMAND.RESET | RESET_AFTER) >>> 0, Buffer.from('{}'));
+    assert(
+      refused?.event === EVENT.DONE && refused.header.status === VMM_STATUS.BAD_REQUEST,
+      `flagged RESET: status ${refused?.header.status}, ${refused?.output}`,
+    );
+    await echo(vm, 'e-still');
+    vm.kill();
+  },
+);
 
 // ---- lockdown: a sealed VMM (restored, nowhere to write: every invocation VM) -------------------
 h.test('a sealed VMM: Seccomp 2 (filter) and NoNewPrivs 1 in /proc, working directory /, no file of the data directory open', async () => {
