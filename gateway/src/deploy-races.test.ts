@@ -1,24 +1,14 @@
 // A deploy and an env change racing over a real socket (issue 13, hole 2): the env change lands
 // while the deploy is still building, and must survive the deploy's commit (the deploy named no env).
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { startServer, type RunningServer } from './server.js';
-import { createHarness, type Harness } from './test-support/harness.js';
+import { expect, it } from 'vitest';
+import { useServedHarness } from './test-support/served-harness.js';
 
-let h: Harness;
-let server: RunningServer;
-beforeEach(async () => {
-  h = createHarness();
-  server = await startServer(h.app, { port: 0 });
-});
-afterEach(async () => {
-  await server.close();
-  h.close();
-});
+const served = useServedHarness();
 
 const api = (path: string, init: { method: string; json?: unknown }) =>
-  fetch(`${server.url}${path}`, {
+  fetch(`${served.server.url}${path}`, {
     method: init.method,
-    headers: { authorization: `Bearer ${h.acmeKey}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${served.h.acmeKey}`, 'content-type': 'application/json' },
     ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
   });
 
@@ -30,8 +20,8 @@ it('an env change made while a deploy builds is in the version the deploy makes 
   const gate = new Promise<void>((r) => (release = r));
   let building!: () => void;
   const started = new Promise<void>((r) => (building = r));
-  const normal = h.deployer.behaviour;
-  h.deployer.behaviour = async (request) => {
+  const normal = served.h.deployer.behaviour;
+  served.h.deployer.behaviour = async (request) => {
     building();
     await gate;
     return normal(request);
@@ -65,34 +55,34 @@ it('a deploy that names its env sets exactly that env', async () => {
 it('a tenant has at most 2 deploys in progress: the third answers 429 with Retry-After, other tenants are not held up', async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
-  const normal = h.deployer.behaviour;
-  h.deployer.behaviour = async (request) => {
+  const normal = served.h.deployer.behaviour;
+  served.h.deployer.behaviour = async (request) => {
     if (request.tenant === 'acme') await gate;
     return normal(request);
   };
   const deployAs = (key: string, name: string) =>
-    fetch(`${server.url}/v1/functions`, {
+    fetch(`${served.server.url}/v1/functions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name, bundle: 'export default {}' }),
     });
-  const first = deployAs(h.acmeKey, 'a1');
-  const second = deployAs(h.acmeKey, 'a2');
-  while (h.deployer.calls.length < 2) await new Promise((r) => setTimeout(r, 5));
-  const third = await deployAs(h.acmeKey, 'a3');
+  const first = deployAs(served.h.acmeKey, 'a1');
+  const second = deployAs(served.h.acmeKey, 'a2');
+  while (served.h.deployer.calls.length < 2) await new Promise((r) => setTimeout(r, 5));
+  const third = await deployAs(served.h.acmeKey, 'a3');
   expect(third.status).toBe(429);
   expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
   expect(((await third.json()) as { error: { message: string } }).error.message).toMatch(/2 deploys in progress/);
-  expect((await deployAs(h.globexKey, 'g1')).status).toBe(201);
+  expect((await deployAs(served.h.globexKey, 'g1')).status).toBe(201);
   release();
   expect([(await first).status, (await second).status]).toEqual([201, 201]);
-  expect((await deployAs(h.acmeKey, 'a3')).status).toBe(201);
+  expect((await deployAs(served.h.acmeKey, 'a3')).status).toBe(201);
 });
 
 it('a deploy whose client hangs up is told to stop (its signal aborts) and records no version', async () => {
   let stopped!: () => void;
   const wasStopped = new Promise<void>((r) => (stopped = r));
-  h.deployer.behaviour = (_request, signal) =>
+  served.h.deployer.behaviour = (_request, signal) =>
     new Promise((_, reject) => {
       signal?.addEventListener('abort', () => {
         stopped();
@@ -100,16 +90,16 @@ it('a deploy whose client hangs up is told to stop (its signal aborts) and recor
       });
     });
   const client = new AbortController();
-  const deploying = fetch(`${server.url}/v1/functions`, {
+  const deploying = fetch(`${served.server.url}/v1/functions`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${h.acmeKey}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${served.h.acmeKey}`, 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'spin', bundle: 'for (;;) {}' }),
     signal: client.signal,
   });
-  while (h.deployer.calls.length < 1) await new Promise((r) => setTimeout(r, 5));
+  while (served.h.deployer.calls.length < 1) await new Promise((r) => setTimeout(r, 5));
   client.abort();
   await expect(deploying).rejects.toThrow();
   await wasStopped; // without cancellation this never resolves and the test times out
-  expect(h.deployer.signals[0]!.aborted).toBe(true);
-  expect(() => h.registry.functions.describe('acme', 'spin')).toThrow(/does not exist/);
+  expect(served.h.deployer.signals[0]!.aborted).toBe(true);
+  expect(() => served.h.registry.functions.describe('acme', 'spin')).toThrow(/does not exist/);
 }, 15_000);

@@ -3,25 +3,16 @@
 // produced — repeated names joined, one line per Set-Cookie, refused names and values dropped,
 // framing and x-fn-* headers the gateway's own — plus the request id the request log stamps.
 import { request } from 'node:http';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { startServer, type RunningServer } from './server.js';
-import { createHarness, result, type Harness } from './test-support/harness.js';
+import { expect, it } from 'vitest';
+import { result } from './test-support/harness.js';
+import { useServedHarness } from './test-support/served-harness.js';
 
-let h: Harness;
-let server: RunningServer;
-beforeEach(async () => {
-  h = createHarness();
-  server = await startServer(h.app, { port: 0 });
-});
-afterEach(async () => {
-  await server.close();
-  h.close();
-});
+const served = useServedHarness();
 
 /** The raw header lines of one GET (node:http keeps repeated lines apart in rawHeaders). */
 function get(path: string): Promise<{ status: number; raw: [string, string][]; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${server.url}${path}`, (res) => {
+    const req = request(`${served.server.url}${path}`, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -38,8 +29,8 @@ function get(path: string): Promise<{ status: number; raw: [string, string][]; b
 const values = (raw: [string, string][], name: string) => raw.filter(([n]) => n === name).map(([, v]) => v);
 
 it('sends the headers a fetch Headers object would have: repeated names joined, refused ones dropped, framing and x-fn-* its own', async () => {
-  await h.deploy(h.acmeKey, 'api', { public: true });
-  h.invoker.behaviour = async () =>
+  await served.h.deploy(served.h.acmeKey, 'api', { public: true });
+  served.h.invoker.behaviour = async () =>
     result({
       status: 201,
       headers: [
@@ -65,15 +56,15 @@ it('sends the headers a fetch Headers object would have: repeated names joined, 
   expect(values(res.raw, 'content-length')).toEqual(['4']);
   expect(values(res.raw, 'connection')).not.toContain('close');
   expect(values(res.raw, 'content-type')).toEqual(['text/plain; charset=UTF-8']);
-  const id = h.invoker.calls[0]!.invocationId;
+  const id = served.h.invoker.calls[0]!.invocationId;
   expect(values(res.raw, 'x-fn-invocation-id')).toEqual([id]);
   expect(values(res.raw, 'x-fn-request-id')).toEqual([id]);
   expect(values(res.raw, 'server-timing')).toHaveLength(1);
 });
 
 it("keeps a function's own Content-Type and a single cookie, and sends no body on a 204", async () => {
-  await h.deploy(h.acmeKey, 'api', { public: true });
-  h.invoker.behaviour = async () =>
+  await served.h.deploy(served.h.acmeKey, 'api', { public: true });
+  served.h.invoker.behaviour = async () =>
     result({
       status: 204,
       headers: [
@@ -91,8 +82,8 @@ it("keeps a function's own Content-Type and a single cookie, and sends no body o
 });
 
 it('sends one line per Set-Cookie when a function sets several', async () => {
-  await h.deploy(h.acmeKey, 'api', { public: true });
-  h.invoker.behaviour = async () =>
+  await served.h.deploy(served.h.acmeKey, 'api', { public: true });
+  served.h.invoker.behaviour = async () =>
     result({
       status: 200,
       headers: [

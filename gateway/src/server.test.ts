@@ -1,50 +1,41 @@
 // The real server: @hono/node-server on port 0, a real HTTP request over a socket.
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { startServer, type RunningServer } from './server.js';
-import { createHarness, type Harness } from './test-support/harness.js';
+import { expect, it } from 'vitest';
+import { startServer } from './server.js';
+import { useServedHarness } from './test-support/served-harness.js';
 
-let h: Harness;
-let server: RunningServer;
-beforeEach(async () => {
-  h = createHarness();
-  server = await startServer(h.app, { port: 0 });
-});
-afterEach(async () => {
-  await server.close();
-  h.close();
-});
+const served = useServedHarness();
 
 it('listens on loopback and serves the control API and invocations over HTTP', async () => {
-  expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-  expect(server.port).toBeGreaterThan(0);
-  const whoami = await fetch(`${server.url}/v1/whoami`, { headers: { authorization: `Bearer ${h.acmeKey}` } });
+  expect(served.server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  expect(served.server.port).toBeGreaterThan(0);
+  const whoami = await fetch(`${served.server.url}/v1/whoami`, { headers: { authorization: `Bearer ${served.h.acmeKey}` } });
   expect(whoami.status).toBe(200);
   expect(await whoami.json()).toMatchObject({ tenant: 'acme' });
 
-  await h.deploy(h.acmeKey, 'api', { public: true });
-  const res = await fetch(`${server.url}/fn/acme/api/echo?x=1`, { method: 'POST', body: 'over a socket' });
+  await served.h.deploy(served.h.acmeKey, 'api', { public: true });
+  const res = await fetch(`${served.server.url}/fn/acme/api/echo?x=1`, { method: 'POST', body: 'over a socket' });
   expect(res.status).toBe(200);
   expect(await res.text()).toBe('ran api v1');
-  expect(res.headers.get('x-fn-invocation-id')).toBe(h.invoker.calls[0]!.invocationId);
-  expect(new TextDecoder().decode(h.invoker.calls[0]!.request.body)).toBe('over a socket');
-  expect(h.invoker.calls[0]!.request.url).toBe('/echo?x=1');
+  expect(res.headers.get('x-fn-invocation-id')).toBe(served.h.invoker.calls[0]!.invocationId);
+  expect(new TextDecoder().decode(served.h.invoker.calls[0]!.request.body)).toBe('over a socket');
+  expect(served.h.invoker.calls[0]!.request.url).toBe('/echo?x=1');
 });
 
 it("forwards the same headers over a socket as fetch's Headers would, and reads no body where none is framed", async () => {
-  await h.deploy(h.acmeKey, 'api');
+  await served.h.deploy(served.h.acmeKey, 'api');
   const { request } = await import('node:http');
   const status = await new Promise<number>((resolve, reject) => {
     // Raw header lines, repeated and mixed-case, as a client may send them.
-    const req = request(`${server.url}/fn/acme/api`, {
+    const req = request(`${served.server.url}/fn/acme/api`, {
       method: 'GET',
-      headers: { Authorization: `Bearer ${h.acmeKey}`, 'X-Tag': ['a', 'b'], Accept: 'text/plain', Connection: 'keep-alive' },
+      headers: { Authorization: `Bearer ${served.h.acmeKey}`, 'X-Tag': ['a', 'b'], Accept: 'text/plain', Connection: 'keep-alive' },
     });
     req.on('response', (res) => (res.resume(), res.on('end', () => resolve(res.statusCode!))));
     req.on('error', reject);
     req.end();
   });
   expect(status).toBe(200);
-  const got = h.invoker.calls[0]!.request;
+  const got = served.h.invoker.calls[0]!.request;
   expect(got.body.byteLength).toBe(0);
   expect(got.headers).toContainEqual(['x-tag', 'a, b']);
   expect(got.headers).toContainEqual(['accept', 'text/plain']);
@@ -54,8 +45,8 @@ it("forwards the same headers over a socket as fetch's Headers would, and reads 
 });
 
 it('close() resolves although a keep-alive connection is open', async () => {
-  await fetch(`${server.url}/openapi.json`, { headers: { connection: 'keep-alive' } }).then((r) => r.arrayBuffer());
-  await server.close();
-  await expect(fetch(`${server.url}/openapi.json`)).rejects.toThrow();
-  server = await startServer(h.app, { port: 0 });
+  await fetch(`${served.server.url}/openapi.json`, { headers: { connection: 'keep-alive' } }).then((r) => r.arrayBuffer());
+  await served.server.close();
+  await expect(fetch(`${served.server.url}/openapi.json`)).rejects.toThrow();
+  served.server = await startServer(served.h.app, { port: 0 }); // afterEach closes the one it holds
 });

@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scaledTimeout } from '../../vmm/src/test-support/time-scale.js';
 import { startPlatform, type RunningPlatform } from './start-platform.js';
 import { HOSTILE } from './test-support/hostile-functions.js';
+import { type InvocationOutcome, invocationOutcome } from './test-support/invocation-outcome.js';
 
 const TOTAL = Number(process.env.FN_HOSTILE_VOLUME) || 10_000;
 const CLIENTS = 12;
@@ -158,20 +159,7 @@ describe(`${TOTAL} hostile invocations at ${CLIENTS} clients over pools of ${POO
   });
 
   /** One invocation: 'ok' (with its body) for a 200, else the gateway's error type. */
-  async function invoke(name: string, path: string): Promise<{ outcome: string; detail: string }> {
-    try {
-      const res = await fetch(`${p.url}/fn/volume/${name}${path}`);
-      const body = await res.text();
-      if (res.status === 200) return { outcome: 'ok', detail: body };
-      try {
-        return { outcome: (JSON.parse(body) as { error: { type: string } }).error.type, detail: `${res.status} ${body.slice(0, 200)}` };
-      } catch {
-        return { outcome: `unparsable_${res.status}`, detail: body.slice(0, 200) };
-      }
-    } catch (err) {
-      return { outcome: 'network_error', detail: String((err as Error).cause ?? err) };
-    }
-  }
+  const invoke = (name: string, path: string): Promise<InvocationOutcome> => invocationOutcome(`${p.url}/fn/volume/${name}${path}`);
 
   /** CLIENTS loops taking the next kind of `kinds` until none is left; outcomes counted by kind. */
   async function attack(kinds: string[], counts: Record<string, Record<string, number>>, unexplained: string[]): Promise<number> {

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scaledTimeout } from '../../vmm/src/test-support/time-scale.js';
 import { startPlatform, type RunningPlatform } from './start-platform.js';
 import { HOSTILE } from './test-support/hostile-functions.js';
+import { type InvocationOutcome, invocationOutcome } from './test-support/invocation-outcome.js';
 
 const SECONDS = Number(process.env.FN_SOAK_SECONDS) || 30;
 const CLIENTS = Number(process.env.FN_SOAK_CLIENTS) || 8;
@@ -97,24 +98,13 @@ describe('soak: good and hostile invocations mixed, above the pool size', () => 
   });
 
   /** One invocation, classed: 'ok', the gateway's error type, or what went wrong on the way. */
-  async function invoke(name: string, i: number): Promise<{ outcome: string; detail: string }> {
+  async function invoke(name: string, i: number): Promise<InvocationOutcome> {
     const path = name === 'good' ? `/call-${i}` : '/attack';
-    try {
-      const res = await fetch(`${p.url}/fn/soak/${name}${path}`);
-      const body = await res.text();
-      if (res.status === 200) {
-        // A good answer must be this invocation's own, not another's.
-        if (name === 'good' && body !== `alive ${path}`) return { outcome: 'wrong_body', detail: body.slice(0, 200) };
-        return { outcome: 'ok', detail: '' };
-      }
-      try {
-        return { outcome: (JSON.parse(body) as { error: { type: string } }).error.type, detail: `${res.status} ${body.slice(0, 200)}` };
-      } catch {
-        return { outcome: `unparsable_${res.status}`, detail: body.slice(0, 200) };
-      }
-    } catch (err) {
-      return { outcome: 'network_error', detail: String((err as Error).cause ?? err) };
-    }
+    const answer = await invocationOutcome(`${p.url}/fn/soak/${name}${path}`);
+    if (answer.outcome !== 'ok') return answer;
+    // A good answer must be this invocation's own, not another's.
+    if (name === 'good' && answer.detail !== `alive ${path}`) return { outcome: 'wrong_body', detail: answer.detail.slice(0, 200) };
+    return { outcome: 'ok', detail: '' };
   }
 
   /** CLIENTS loops, each going round CYCLE from its own offset, until the deadline. */
