@@ -78,7 +78,9 @@ export async function serveWorkerOnBus(bus: Bus, options: WorkerOnBusOptions): P
   };
   // A report that cannot be sent (the bus is closing) is simply the last one.
   const reportQuietly = (): void => void report().catch(() => {});
-  reportQuietly();
+  // The first report is sent before this returns: a worker that is "up" is one the scheduler can
+  // place on (the async runner starts right after, and would otherwise meet "no workers").
+  await report().catch(() => {});
   const reporting = setInterval(reportQuietly, options.reportEveryMs ?? 1000);
   reporting.unref();
 
