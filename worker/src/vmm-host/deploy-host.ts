@@ -10,7 +10,7 @@
  * Started on the first deploy, replaced when it dies; builds run `maxBuilds` at a time, the rest
  * wait their turn. The worker (Deployer) archives what a build wrote into the store itself.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { VmmHost, type VmmHostOptions } from './host-client.js';
 import { deployScratchRoot, kvmDeployHostSandbox } from './host-sandbox.js';
@@ -36,7 +36,9 @@ export class DeployHost {
 
   /** A fresh directory for one build, beneath the one the deploy host may write to. */
   scratchDir(): string {
-    return mkdtempSync(join(deployScratchRoot(this.dataDir), 'build-'));
+    const root = deployScratchRoot(this.dataDir);
+    mkdirSync(root, { recursive: true, mode: 0o700 }); // the host may not have started yet
+    return mkdtempSync(join(root, 'build-'));
   }
 
   /** The pid of the running deploy host, if one runs (tests, stats). */
