@@ -34,7 +34,7 @@ import { Registry } from '@fn/registry';
 import { InProcessBus, Scheduler, SchedulerClient, serveScheduler, WorkerCapacity } from '@fn/scheduler';
 import { DEFAULT_GRACE_MS, SnapshotStore, type Digest, type GcReport } from '@fn/snapshots';
 import { choosePlatform, prepareRestores, probeKvm, type Platform } from '@fn/vmm';
-import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
+import { Deployer, DeployHost, serveWorkerOnBus, Worker } from '@fn/worker';
 import { WorkerSeries } from '@fn/worker';
 import { SqliteAsyncQueue, type AsyncOptions } from './async/index.js';
 import { Closers } from './closers.js';
@@ -134,9 +134,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const store = new SnapshotStore(join(options.dataDir, 'snapshots'), { graceMs });
   // The worker's series: its VMs and the deployer's, reported on the bus like a remote worker's.
   const series = new WorkerSeries();
+  // On KVM a function's init runs in the locked-down deploy host, not in this process.
+  const deployHost = platform === 'kvm' ? new DeployHost(options.dataDir) : undefined;
+  if (deployHost) closers.add('deploy host', () => deployHost.close());
   const deployer = new Deployer({
     store,
     series,
+    ...(deployHost ? { deployHost } : {}),
     workDir: join(options.dataDir, 'work'),
     platform,
     ...(options.runtimeId ? { runtimeId: options.runtimeId } : {}),

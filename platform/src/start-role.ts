@@ -20,7 +20,7 @@ import { SharedRegistry } from '@fn/registry';
 import { DEFAULT_SUBJECT_PREFIX, NatsBus, Scheduler, SchedulerClient, serveScheduler, WorkerCapacity } from '@fn/scheduler';
 import { SnapshotStore, type Digest } from '@fn/snapshots';
 import type { Platform } from '@fn/vmm';
-import { Deployer, serveWorkerOnBus, Worker } from '@fn/worker';
+import { Deployer, DeployHost, serveWorkerOnBus, Worker } from '@fn/worker';
 import { WorkerSeries } from '@fn/worker';
 import { JetStreamAsyncQueue, type AsyncOptions } from './async/index.js';
 import { startTraceExport } from './trace-export.js';
@@ -239,7 +239,9 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
         throw new PlatformStartError(`--worker-id "${workerId}" must be 1–64 letters, digits, _ and - (it is a NATS subject token)`);
       const store = new SnapshotStore(join(dataDir, 'snapshots'));
       const series = new WorkerSeries();
-      const deployer = new Deployer({ store, workDir: join(dataDir, 'work', workerId), platform, series });
+      // On KVM a function's init runs in the locked-down deploy host, not in this process.
+      const deployHost = platform === 'kvm' ? new DeployHost(dataDir) : undefined;
+      const deployer = new Deployer({ store, workDir: join(dataDir, 'work', workerId), platform, series, ...(deployHost ? { deployHost } : {}) });
       const bus = await connectBus(`fn-worker-${workerId}`);
       const exchange = await openExchange(bus, store);
       const snapshotFor = async (key: string) => {
@@ -252,6 +254,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
         (e) => fail(e, "could not start the worker's VMM host processes"),
       );
       closers.add('worker', () => worker.close());
+      if (deployHost) closers.add('deploy host', () => deployHost.close());
       const onBus = await attempt(
         () =>
           serveWorkerOnBus(bus, {

@@ -639,6 +639,8 @@ Napi::Value LockDownHost(const Napi::CallbackInfo& info) {
       ThrowCode(env, "BAD_OPTIONS", "lockDownHost: dataLimitBytes must be a whole number of bytes");
     o.data_limit_bytes = static_cast<uint64_t>(d);
   }
+  Napi::Value writes = info[0].As<Napi::Object>().Get("allowFileWrites");
+  o.allow_file_writes = writes.IsBoolean() && writes.As<Napi::Boolean>().Value();
   fnvmm::HostLockdownReport r;
   try {
     r = fnvmm::lock_down_host(o);

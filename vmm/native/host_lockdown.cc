@@ -81,7 +81,17 @@ class Program {
 
 constexpr uint32_t kWriteOpen = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | 020000000 /* __O_TMPFILE */;
 
-Program build() {
+// What a deploy host may do to files beyond the invocation hosts (allow_file_writes): write its
+// snapshot files under its scratch directory (Landlock keeps it there) and tidy them up.
+bool is_file_write(long nr) {
+  static const long writes[] = {SYS_creat, SYS_unlink, SYS_unlinkat, SYS_rename, SYS_renameat, SYS_renameat2,
+                                SYS_mkdir, SYS_mkdirat, SYS_rmdir, SYS_truncate, SYS_fchmod, SYS_utimensat};
+  for (long w : writes)
+    if (w == nr) return true;
+  return false;
+}
+
+Program build(bool allow_file_writes) {
   Program p;
   p.load(offsetof(seccomp_data, arch));
   p.jump(BPF_JEQ, AUDIT_ARCH_X86_64, 1, 0);
@@ -106,10 +116,13 @@ Program build() {
       SYS_lchown, SYS_fchownat, SYS_truncate, SYS_utime, SYS_utimes, SYS_utimensat, SYS_futimesat, SYS_sethostname,
       SYS_setdomainname, SYS_vhangup, SYS_process_madvise, SYS_migrate_pages, SYS_move_pages, SYS_lookup_dcookie,
   };
-  for (long nr : denied) p.deny(nr);
-  // open only for reading; openat2 hides its flags in a struct: ENOSYS (glibc's open does not use it).
-  p.deny_if_bits(SYS_open, 1, kWriteOpen, SECCOMP_RET_ERRNO | EPERM);
-  p.deny_if_bits(SYS_openat, 2, kWriteOpen, SECCOMP_RET_ERRNO | EPERM);
+  for (long nr : denied)
+    if (!allow_file_writes || !is_file_write(nr)) p.deny(nr);
+  // open only for reading (a deploy host: any open, Landlock decides where); openat2 hides its flags in a struct: ENOSYS (glibc's open does not use it).
+  if (!allow_file_writes) {
+    p.deny_if_bits(SYS_open, 1, kWriteOpen, SECCOMP_RET_ERRNO | EPERM);
+    p.deny_if_bits(SYS_openat, 2, kWriteOpen, SECCOMP_RET_ERRNO | EPERM);
+  }
   p.load(offsetof(seccomp_data, nr));
   p.jump(BPF_JEQ, SYS_openat2, 0, 1);
   p.ret(SECCOMP_RET_ERRNO | ENOSYS);
@@ -152,7 +165,7 @@ HostLockdownReport lock_down_host(const HostLockdownOptions& options) {
     r.data_limit_bytes = options.data_limit_bytes;
   }
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw KvmError("prctl(PR_SET_NO_NEW_PRIVS)", errno);
-  Program p = build();
+  Program p = build(options.allow_file_writes);
   sock_fprog fprog = p.fprog();
   long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog);
   if (rc != 0)

@@ -12,6 +12,11 @@ struct HostLockdownOptions {
   // RLIMIT_DATA in bytes (private writable memory: the V8 heap and every guest's RAM mapping);
   // 0 leaves it as it is.
   uint64_t data_limit_bytes = 0;
+  // The deploy host (worker/src/vmm-host/deploy-host.ts): it writes the snapshots it builds, so
+  // files may be opened for writing, created, truncated, renamed and removed; everything else in
+  // the deny list stays. Only safe under Landlock with one writable directory (fn-landlock-exec
+  // --write), which the caller must check: this filter cannot tell paths apart.
+  bool allow_file_writes = false;
 };
 
 struct HostLockdownReport {

@@ -25,12 +25,14 @@ export function dataBytesNow(): number {
  * Locks this process down. `memoryMiB`: how much more private memory (guest RAM mappings, buffers)
  * it may take beyond what it holds now; undefined leaves RLIMIT_DATA alone.
  */
-export function lockDownKvmHost(options: { memoryMiB?: number | undefined } = {}): HostLockdown {
-  const { memoryMiB } = options;
+export function lockDownKvmHost(options: { memoryMiB?: number | undefined; allowFileWrites?: boolean } = {}): HostLockdown {
+  const { memoryMiB, allowFileWrites = false } = options;
   if (memoryMiB !== undefined && (!Number.isInteger(memoryMiB) || memoryMiB < 1))
     throw new RangeError(`the VMM host memory limit must be a whole number of MiB, not ${memoryMiB}`);
   const dataLimitBytes = memoryMiB === undefined ? undefined : dataBytesNow() + memoryMiB * 1024 * 1024;
-  return loadNative().lockDownHost(dataLimitBytes === undefined ? {} : { dataLimitBytes });
+  // allowFileWrites: the deploy host (worker/src/vmm-host/deploy-host.ts), confined by Landlock to
+  // its scratch directory; the filter then lets it create and write files (it cannot see paths).
+  return loadNative().lockDownHost({ ...(dataLimitBytes === undefined ? {} : { dataLimitBytes }), allowFileWrites });
 }
 
 /** Test-only (FN_VMM_TEST_HOOKS=1 hosts): tries `what` from inside the host, answers the errno name. */

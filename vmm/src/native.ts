@@ -60,7 +60,7 @@ export interface NativeMicroVm {
 export interface NativeAddon {
   probe(): NativeProbe;
   /** The VMM host process locks itself down (vmm/native/host_lockdown.h); before any VM exists. */
-  lockDownHost(opts: { dataLimitBytes?: number }): { seccomp: boolean; dataLimitBytes: number };
+  lockDownHost(opts: { dataLimitBytes?: number; allowFileWrites?: boolean }): { seccomp: boolean; dataLimitBytes: number };
   /** Test-only: what a taken-over host would try; the errno name it got, or "done". */
   lockdownProbe(what: string, path: string): string;
   NativeMicroVm: {

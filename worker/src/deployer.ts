@@ -13,10 +13,12 @@
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { guestAbiVersion } from '@fn/guest';
 import { LIMITS } from '@fn/contract';
 import { GuestTimeoutError, MicroVM, PayloadTooLargeError, timeoutScale, type VmSnapshot } from '@fn/vmm';
+import type { DeployHost } from './vmm-host/deploy-host.js';
+import { buildSnapshot, type SnapshotBuildResult } from './vmm-host/snapshot-build.js';
 import { archiveSnapshot, materializeSnapshot, sha256, type Digest, type GcReport, type SnapshotStore } from '@fn/snapshots';
 import { DeployCancelledError, DeployInitTimeoutError, RuntimeMismatchError } from './errors.js';
 import { runtimeIdentity } from './runtime-identity.js';
@@ -69,6 +71,11 @@ export interface DeployerOptions {
   initTimeoutMs?: number;
   /** Where VM creations are counted (the worker's series, worker-metrics.ts); none: not counted. */
   series?: WorkerSeries;
+  /**
+   * Where a function's init runs (KVM): the locked-down deploy host (deploy-host.ts). None: in
+   * this process (ptrace, where the VMM is a confined process of its own; and the worker's tests).
+   */
+  deployHost?: DeployHost;
 }
 
 /** The memory size a deploy gets by default (registry's config default): the base prepareBase() makes. */
@@ -105,25 +112,25 @@ export class Deployer {
     // fails (too large, a load error, out of memory, a timeout, cancelled) leaves no bytes behind.
     const bundleDigest = sha256(bundleBytes);
     const base = await this.base(request.memoryMiB);
-    const scratch = mkdtempSync(join(tmpdir(), 'fn-deploy-'));
-    // The one VM of the platform that runs tenant code and writes files: its VMM may write beneath
-    // `scratch` and nowhere else (ptrace; invocation VMs are restored sealed).
-    const creating = performance.now();
-    const vm = await MicroVM.restore(base.snapshot, { timeoutMs: this.initTimeoutMs, snapshotDir: scratch });
-    const stop = () => vm.close();
-    signal?.addEventListener('abort', stop, { once: true });
+    const { deployHost } = this.options;
+    // On KVM beneath <data>/deploy-scratch, the one directory the deploy host may write to.
+    const scratch = deployHost ? deployHost.scratchDir() : mkdtempSync(join(tmpdir(), 'fn-deploy-'));
     try {
-      if (signal?.aborted) throw new DeployCancelledError(what);
+      const buildRequest = { base: base.snapshot, bundle: request.bundle, name: request.name, env: request.env, initTimeoutMs: this.initTimeoutMs, scratch };
+      let snap: SnapshotBuildResult;
       try {
-        await vm.load(request.bundle, { name: request.name, env: request.env });
+        // The one VM of the platform that runs tenant code and writes files: in the deploy host
+        // (KVM), or in a VMM that may write beneath `scratch` and nowhere else (ptrace).
+        snap = deployHost ? await deployHost.build(buildRequest, signal) : await buildSnapshot(buildRequest, signal);
       } catch (error) {
         if (signal?.aborted) throw new DeployCancelledError(what, { cause: error });
         if (error instanceof GuestTimeoutError) throw new DeployInitTimeoutError(this.initTimeoutMs, { cause: error });
         throw error;
       }
-      if (signal?.aborted) throw new DeployCancelledError(what);
-      this.options.series?.created('deploy', performance.now() - creating);
-      const snap = await vm.snapshot(scratch, { base: base.snapshot });
+      // The deploy host is not trusted to name where it wrote: only beneath this build's scratch.
+      if (relative(scratch, snap.dir).startsWith('..') || isAbsolute(relative(scratch, snap.dir)))
+        throw new Error(`the deploy host wrote the snapshot of "${request.name}" to ${snap.dir}, outside its scratch directory ${scratch} — a bug or a compromised deploy host`);
+      this.options.series?.created('deploy', snap.createMs);
       if (signal?.aborted) throw new DeployCancelledError(what);
       if ((await store.putBlob(bundleBytes)) !== bundleDigest)
         throw new Error(
@@ -145,8 +152,6 @@ export class Deployer {
       await this.snapshotFor(snapshotDigest);
       return { bundleDigest, snapshotDigest, baseDigest: base.digest, diffPages: snap.diffPages, ms: performance.now() - started };
     } finally {
-      signal?.removeEventListener('abort', stop);
-      vm.close();
       rmSync(scratch, { recursive: true, force: true });
     }
   }

@@ -3,6 +3,7 @@ export { serveWorkerOnBus, type WorkerOnBusOptions, type WorkerOnBus } from './b
 export { FunctionPool, type PoolSettings, type PoolMetrics, type VmHandle, type Acquired } from './function-pool.js';
 export { HostPool, type HostPoolOptions, type HostInfo } from './vmm-host/host-pool.js';
 export { VmmHost, type VmmHostOptions } from './vmm-host/host-client.js';
+export { DeployHost, type DeployHostOptions } from './vmm-host/deploy-host.js';
 export { LocalHost } from './vmm-host/local-host.js';
 export type { VmHost } from './vmm-host/vm-host.js';
 export { defaultHostEntry, type HostEntry } from './vmm-host/host-entry.js';

@@ -6,7 +6,10 @@
  * ABI 7 Landlock binds only the calling thread, and Node has threads before its first line of
  * JavaScript), so the domain is entered here, before exec, and inherited.
  *
- *   fn-landlock-exec [--read PATH]... [--device PATH]... -- PROGRAM [ARGS...]
+ *   fn-landlock-exec [--read PATH]... [--write PATH]... [--device PATH]... -- PROGRAM [ARGS...]
+ *
+ * --write: read, write, create and remove files and directories beneath PATH (the deploy host's
+ * scratch directory, where it writes the snapshots it builds).
  *
  * Where the kernel has no Landlock it runs PROGRAM unrestricted and says so in FN_LANDLOCK_ABI=0
  * (seccomp and the host's own lockdown still hold). A path that cannot be opened is skipped (it
@@ -36,12 +39,16 @@ int main(int argc, char **argv)
     fail("landlock_create_ruleset");
   const uint64_t read = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_EXECUTE;
   const uint64_t device = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | FN_LANDLOCK_FS_IOCTL_DEV;
+  const uint64_t write = read | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |
+                         LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_DIR | FN_LANDLOCK_FS_TRUNCATE;
   for (; i < argc && strcmp(argv[i], "--") != 0; i += 2) {
-    if (i + 1 >= argc || (strcmp(argv[i], "--read") != 0 && strcmp(argv[i], "--device") != 0)) {
-      fprintf(stderr, "usage: fn-landlock-exec [--read PATH]... [--device PATH]... -- PROGRAM [ARGS...]\n");
+    const int is_read = strcmp(argv[i], "--read") == 0, is_write = strcmp(argv[i], "--write") == 0;
+    if (i + 1 >= argc || (!is_read && !is_write && strcmp(argv[i], "--device") != 0)) {
+      fprintf(stderr, "usage: fn-landlock-exec [--read PATH]... [--write PATH]... [--device PATH]... -- PROGRAM [ARGS...]\n");
       return 2;
     }
-    if (ruleset >= 0 && landlock_allow(ruleset, abi, argv[i + 1], argv[i][2] == 'r' ? read : device) != 0 && errno != ENOENT &&
+    const uint64_t rights = is_read ? read : is_write ? write : device;
+    if (ruleset >= 0 && landlock_allow(ruleset, abi, argv[i + 1], rights) != 0 && errno != ENOENT &&
         errno != EACCES)
       fail(argv[i + 1]);
   }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define FN_LANDLOCK_FS_IOCTL_DEV (1ull << 15) /* ABI 5: ioctl on a device opened beneath a rule */
+#define FN_LANDLOCK_FS_TRUNCATE (1ull << 14)  /* ABI 3: truncate, open with O_TRUNC */
 
 int landlock_abi(void);                  /* the kernel's Landlock ABI, 0 where it has none */
 uint64_t landlock_fs_rights(int abi);    /* every file-system right that ABI knows */

@@ -16,6 +16,7 @@ import { defaultHostEntry, type HostEntry } from './host-entry.js';
 import { launcherArgs, type HostSandbox } from './host-sandbox.js';
 import { HostMessageSchema, ResultSchemas, type HostOp, type HostProbe, type HostStats, type RestoreResult } from './protocol.js';
 import type { VmHost } from './vm-host.js';
+import type { SnapshotBuildRequest, SnapshotBuildResult } from './snapshot-build.js';
 import { fromWireError } from './wire-errors.js';
 
 export interface VmmHostOptions {
@@ -32,7 +33,7 @@ export interface VmmHostOptions {
    * /dev/kvm is usable (the host will hold KVM VMs), with no memory limit; false: never (a host
    * holding VMs of a child-process backend must start processes).
    */
-  lockdown?: false | { memoryMiB?: number };
+  lockdown?: false | { memoryMiB?: number; allowFileWrites?: boolean };
   /**
    * Start the host under Landlock through fn-landlock-exec (host-sandbox.ts): it can then read
    * nothing of the data directory but the laid-out snapshots. Only with `lockdown` (KVM hosts).
@@ -197,6 +198,16 @@ export class VmmHost implements VmHost {
   }
 
   /** Test-only (a host started with FN_VMM_TEST_HOOKS=1): what a taken-over host would try. */
+  /** Deploy hosts only (deploy-host.ts): builds a function snapshot into request.scratch. */
+  build(request: SnapshotBuildRequest): Promise<SnapshotBuildResult> {
+    return this.call('build', { ...request }, request.initTimeoutMs + this.options.graceMs + this.options.callTimeoutMs);
+  }
+
+  /** Stops the build writing into `scratch`; false if none was running. */
+  async cancel(scratch: string): Promise<boolean> {
+    return (await this.call('cancel', { scratch }, this.options.callTimeoutMs)).cancelled;
+  }
+
   probe(what: HostProbe, path?: string): Promise<{ outcome: string }> {
     return this.call('probe', { what, ...(path === undefined ? {} : { path }) }, this.options.callTimeoutMs);
   }

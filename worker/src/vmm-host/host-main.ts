@@ -30,9 +30,15 @@ const server = new VmmHostServer(send, log);
 const lockdown = process.env.FN_VMM_HOST_LOCKDOWN;
 if (lockdown && lockdown !== '0') {
   try {
-    const { memoryMiB } = JSON.parse(lockdown) as { memoryMiB?: number };
+    const { memoryMiB, allowFileWrites = false } = JSON.parse(lockdown) as { memoryMiB?: number; allowFileWrites?: boolean };
     // FN_LANDLOCK_ABI: set by fn-landlock-exec when the worker started this host through it.
-    server.lockdown = { ...lockDownKvmHost({ memoryMiB }), landlockAbi: Number(process.env.FN_LANDLOCK_ABI ?? 0) };
+    const landlockAbi = Number(process.env.FN_LANDLOCK_ABI ?? 0);
+    // A deploy host writes snapshot files, which its seccomp filter then allows anywhere: only
+    // Landlock (one writable scratch directory) keeps those writes out of the data directory.
+    if (allowFileWrites && !(landlockAbi >= 1))
+      throw new Error('a deploy host needs Landlock (Linux 5.13+, landlock in lsm=) to confine its writes to its scratch directory');
+    server.lockdown = { ...lockDownKvmHost({ memoryMiB, allowFileWrites }), landlockAbi };
+    server.builds = allowFileWrites;
   } catch (err) {
     log.fatal({ error: (err as Error).message }, 'the VMM host could not lock itself down');
     process.exit(2);

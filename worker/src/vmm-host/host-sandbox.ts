@@ -17,6 +17,23 @@ export interface HostSandbox {
   readable: string[];
   /** Read, write and ioctl. */
   devices: string[];
+  /** Read, write, create and remove beneath each (the deploy host's scratch directory). */
+  writable?: string[];
+}
+
+/** Beneath the data directory, where the deploy host writes the snapshots it builds. */
+export function deployScratchRoot(dataDir: string): string {
+  return join(dataDir, 'deploy-scratch');
+}
+
+/**
+ * The deploy host's sandbox (deploy-host.ts): what an invocation host may read, and its scratch
+ * directory writable. The worker archives what it writes there into the store itself.
+ */
+export function kvmDeployHostSandbox(dataDir: string): HostSandbox {
+  const scratch = deployScratchRoot(dataDir);
+  mkdirSync(scratch, { recursive: true, mode: 0o700 });
+  return { ...kvmHostSandbox(dataDir), writable: [scratch] };
 }
 
 export function kvmHostSandbox(dataDir: string, inside = [join(dataDir, 'work'), join(dataDir, 'snapshots', 'blobs')]): HostSandbox {
@@ -37,5 +54,12 @@ export function kvmHostSandbox(dataDir: string, inside = [join(dataDir, 'work'),
 
 /** fork() options that start the host through the launcher. */
 export function launcherArgs(sandbox: HostSandbox, nodeExecArgv: string[]): string[] {
-  return [...sandbox.readable.flatMap((p) => ['--read', p]), ...sandbox.devices.flatMap((d) => ['--device', d]), '--', process.execPath, ...nodeExecArgv];
+  return [
+    ...sandbox.readable.flatMap((p) => ['--read', p]),
+    ...(sandbox.writable ?? []).flatMap((p) => ['--write', p]),
+    ...sandbox.devices.flatMap((d) => ['--device', d]),
+    '--',
+    process.execPath,
+    ...nodeExecArgv,
+  ];
 }

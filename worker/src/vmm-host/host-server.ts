@@ -9,6 +9,7 @@ import { lockdownProbe, type HostLockdown } from '@fn/vmm';
 import { VmLostError, VmmHostProtocolError } from '../errors.js';
 import { HostRequestSchema, type HostMessage, type HostRequest } from './protocol.js';
 import { VmHolder } from './vm-holder.js';
+import { buildSnapshot } from './snapshot-build.js';
 import { logHostInvocation } from './host-log.js';
 import { rootLogger, type Logger } from '@fn/telemetry';
 import { toWireError } from './wire-errors.js';
@@ -20,6 +21,10 @@ export class VmmHostServer {
   private readonly holder: VmHolder;
   /** What the host's lockdown put in force (host-main.ts), reported by stats. */
   lockdown: (HostLockdown & { landlockAbi: number }) | undefined;
+  /** A deploy host (host-main.ts, FN_VMM_HOST_LOCKDOWN allowFileWrites): serves 'build'. */
+  builds = false;
+  /** Builds in progress by their scratch directory, to cancel them. */
+  private readonly building = new Map<string, AbortController>();
 
   constructor(
     private readonly send: (message: HostMessage) => void,
@@ -56,6 +61,7 @@ export class VmmHostServer {
 
   /** Closes every VM (the worker went away, or asked the host to stop). */
   closeAll(): void {
+    for (const build of this.building.values()) build.abort();
     this.holder.closeAll();
   }
 
@@ -75,6 +81,22 @@ export class VmmHostServer {
         return ok({ closed: this.holder.close(request.vmId) });
       case 'stats':
         return ok({ ...this.holder.stats(), ...(this.lockdown ? { lockdown: this.lockdown } : {}) });
+      case 'build': {
+        if (!this.builds) throw new VmmHostProtocolError('this VMM host holds invocation VMs and does not build snapshots — send deploys to the deploy host');
+        const cancel = new AbortController();
+        this.building.set(request.scratch, cancel);
+        try {
+          const { base, bundle, name, env, initTimeoutMs, scratch } = request;
+          return ok(await buildSnapshot({ base, bundle, name, env, initTimeoutMs, scratch }, cancel.signal));
+        } finally {
+          this.building.delete(request.scratch);
+        }
+      }
+      case 'cancel': {
+        const build = this.building.get(request.scratch);
+        build?.abort();
+        return ok({ cancelled: build !== undefined });
+      }
       case 'probe':
         if (process.env.FN_VMM_TEST_HOOKS !== '1')
           throw new VmmHostProtocolError('the probe op is for tests only: this host was not started with FN_VMM_TEST_HOOKS=1');

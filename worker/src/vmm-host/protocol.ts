@@ -39,6 +39,21 @@ export const HostRequestSchema = z.discriminatedUnion('op', [
   z.object({ id: Id, op: z.literal('invoke'), vmId: VmIdSchema, request: VmRequestSchema }).strict(),
   z.object({ id: Id, op: z.literal('close'), vmId: VmIdSchema }).strict(),
   z.object({ id: Id, op: z.literal('stats') }).strict(),
+  /** Deploy hosts only (deploy-host.ts): build a function's snapshot into `scratch` (snapshot-build.ts). */
+  z
+    .object({
+      id: Id,
+      op: z.literal('build'),
+      base: VmSnapshotSchema,
+      bundle: z.string().max(LIMITS.bundleBytes),
+      name: z.string().min(1).max(256),
+      env: z.record(z.string().max(256), z.string().max(64 * 1024)),
+      initTimeoutMs: z.number().int().min(1).max(LIMITS.timeoutMs.max * 100),
+      scratch: AbsolutePath,
+    })
+    .strict(),
+  /** Stops the build writing into `scratch` (its client went away). */
+  z.object({ id: Id, op: z.literal('cancel'), scratch: AbsolutePath }).strict(),
   /** Test-only, answered only by a host started with FN_VMM_TEST_HOOKS=1 (vmm/native/host_lockdown.h). */
   z
     .object({
@@ -101,6 +116,8 @@ export const ResultSchemas = {
   close: CloseResultSchema,
   stats: StatsResultSchema,
   probe: z.object({ outcome: z.string().max(64) }).strict(),
+  build: z.object({ dir: AbsolutePath, diffPages: z.number().int().min(0), createMs: z.number().min(0) }).strict(),
+  cancel: z.object({ cancelled: z.boolean() }).strict(),
 } as const;
 
 export const HostMessageSchema = z.union([
