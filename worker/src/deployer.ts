@@ -129,7 +129,9 @@ export class Deployer {
       }
       // The deploy host is not trusted to name where it wrote: only beneath this build's scratch.
       if (relative(scratch, snap.dir).startsWith('..') || isAbsolute(relative(scratch, snap.dir)))
-        throw new Error(`the deploy host wrote the snapshot of "${request.name}" to ${snap.dir}, outside its scratch directory ${scratch} — a bug or a compromised deploy host`);
+        throw new Error(
+          `the deploy host wrote the snapshot of "${request.name}" to ${snap.dir}, outside its scratch directory ${scratch} — a bug or a compromised deploy host`,
+        );
       this.options.series?.created('deploy', snap.createMs);
       if (signal?.aborted) throw new DeployCancelledError(what);
       if ((await store.putBlob(bundleBytes)) !== bundleDigest)

@@ -48,7 +48,11 @@ export const HostRequestSchema = z.discriminatedUnion('op', [
       bundle: z.string().max(LIMITS.bundleBytes),
       name: z.string().min(1).max(256),
       env: z.record(z.string().max(256), z.string().max(64 * 1024)),
-      initTimeoutMs: z.number().int().min(1).max(LIMITS.timeoutMs.max * 100),
+      initTimeoutMs: z
+        .number()
+        .int()
+        .min(1)
+        .max(LIMITS.timeoutMs.max * 100),
       scratch: AbsolutePath,
     })
     .strict(),
