@@ -31,7 +31,7 @@ import {
   type Logger,
 } from '@fn/gateway';
 import { Registry } from '@fn/registry';
-import { InProcessBus, Scheduler, SchedulerClient, serveScheduler, WorkerCapacity } from '@fn/scheduler';
+import { InProcessBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
 import { DEFAULT_GRACE_MS, SnapshotStore, type Digest, type GcReport } from '@fn/snapshots';
 import { choosePlatform, prepareRestores, probeKvm, type Platform } from '@fn/vmm';
 import { Deployer, DeployHost, serveWorkerOnBus, Worker } from '@fn/worker';
@@ -164,13 +164,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   closers.add('scheduler', () => scheduler.close());
   const served = await serveScheduler(bus, scheduler);
   closers.add('scheduler endpoint', () => served.close());
-  const reports = await WorkerReports.watch(bus);
+  // The workers' capacity reports: /metrics, /readyz and the console's pool sizes over time.
+  const poolHistory = new PoolHistory();
+  const reports = await WorkerReports.watch(bus, { onReport: (report) => poolHistory.record(report) });
   closers.add('worker reports', () => reports.close());
   const metrics = new GatewayMetrics({ workers: () => reports.series(), queueDepth: () => scheduler.stats().queued });
 
-  // The console's pool sizes over time: the capacity reports the scheduler already receives.
-  const poolHistory = new PoolHistory();
-  await bus.subscribe(WorkerCapacity, (report) => poolHistory.record(report));
   const serving = new AbortController(); // aborted at close: the console's open log tails end
 
   const invoker = new SchedulerClient(bus);

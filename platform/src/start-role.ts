@@ -17,7 +17,7 @@ import { hostname as machineName } from 'node:os';
 import { join } from 'node:path';
 import { AsyncRunner, createApp, GatewayMetrics, PoolHistory, registryLogSink, SourceMapFiles, startServer, stdoutLogger, type Logger } from '@fn/gateway';
 import { SharedRegistry } from '@fn/registry';
-import { DEFAULT_SUBJECT_PREFIX, NatsBus, Scheduler, SchedulerClient, serveScheduler, WorkerCapacity } from '@fn/scheduler';
+import { DEFAULT_SUBJECT_PREFIX, NatsBus, Scheduler, SchedulerClient, serveScheduler } from '@fn/scheduler';
 import { SnapshotStore, type Digest } from '@fn/snapshots';
 import type { Platform } from '@fn/vmm';
 import { Deployer, DeployHost, serveWorkerOnBus, Worker } from '@fn/worker';
@@ -170,13 +170,12 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       const invoker = new SchedulerClient(bus, options.scheduler);
       // Workers' capacity reports carry their series and readiness: /metrics and /readyz read them.
       const staleAfterMs = (options.scheduler?.reportIntervalMs ?? 1000) * (options.scheduler?.staleAfterIntervals ?? 3);
-      const reports = await WorkerReports.watch(bus, { staleAfterMs });
+      // ... and the console's pool sizes over time, from the same reports.
+      const poolHistory = new PoolHistory();
+      const reports = await WorkerReports.watch(bus, { staleAfterMs, onReport: (report) => poolHistory.record(report) });
       closers.add('worker reports', () => reports.close());
       const loads = await SchedulerLoads.watch(bus, staleAfterMs);
       closers.add('scheduler load reports', () => loads.close());
-      // The console's pool sizes: every worker's capacity reports, as the scheduler gets them.
-      const poolHistory = new PoolHistory();
-      await bus.subscribe(WorkerCapacity, (report) => poolHistory.record(report));
       const serving = new AbortController(); // aborted at close: the console's open log tails end
       const app = createApp({
         registry,

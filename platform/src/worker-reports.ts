@@ -10,6 +10,8 @@ import { WorkerCapacity, type Bus, type CapacityReport, type Subscription } from
 export interface WorkerReportsOptions {
   /** Default 3 s: three missed reports at the default interval, as the scheduler counts them. */
   staleAfterMs?: number;
+  /** Also hands each report on as it arrives (the console's pool history): one subscription for all. */
+  onReport?: (report: CapacityReport) => void;
 }
 
 export class WorkerReports {
@@ -24,6 +26,7 @@ export class WorkerReports {
     let reports: WorkerReports | undefined;
     const early: CapacityReport[] = [];
     const subscription = await bus.subscribe(WorkerCapacity, (report) => {
+      options.onReport?.(report);
       if (reports) reports.take(report);
       else early.push(report);
     });

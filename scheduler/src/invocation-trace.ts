@@ -5,7 +5,7 @@
  * traceparent (a test, a tool) is not traced: nothing is made for it.
  */
 import type { InvocationRequest } from '@fn/contract';
-import { childSpan, epochMs, parseTraceparent, recordHop, traceparentOf, tracingOn, type HopSpan } from '@fn/telemetry';
+import { childSpan, epochMs, errorText, parseTraceparent, recordHop, traceparentOf, tracingOn, type HopSpan } from '@fn/telemetry';
 
 export type SchedulerLog = (line: { level: 'debug' | 'info' | 'warn'; msg: string; [field: string]: unknown }) => void;
 
@@ -19,7 +19,7 @@ export function startSchedulerHop(req: InvocationRequest): HopSpan | undefined {
 
 export function finishSchedulerHop(log: SchedulerLog, req: InvocationRequest, hop: HopSpan | undefined, started: number, error?: unknown): void {
   const ms = performance.now() - started;
-  const failed = error === undefined ? undefined : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const failed = error === undefined ? undefined : errorText(error);
   log({
     level: 'debug',
     msg: failed ? 'invocation failed' : 'invocation scheduled',

@@ -1,4 +1,5 @@
 export { createLogger, levelFromEnv, lineLogger, rootLogger, type LineLogger, type LogLineFields, type Logger, type LoggerOptions } from './logger.js';
+export { errorText } from './error-text.js';
 export { redactObject, REDACTED } from './redaction.js';
 export {
   childSpan,

@@ -8,7 +8,7 @@
  * but the IPC time is split evenly between the two directions).
  */
 import type { InvocationRequest, InvocationResult } from '@fn/contract';
-import { childSpan, epochMs, newSpanId, parseTraceparent, recordHop, traceparentOf, tracingOn, type HopSpan, type Logger } from '@fn/telemetry';
+import { childSpan, epochMs, errorText, newSpanId, parseTraceparent, recordHop, traceparentOf, tracingOn, type HopSpan, type Logger } from '@fn/telemetry';
 
 export interface WorkerHop {
   worker: HopSpan;
@@ -34,7 +34,7 @@ export function finishWorkerHop(
   outcome: { result: InvocationResult } | { error: unknown },
 ): void {
   const ended = performance.now();
-  const failed = 'error' in outcome ? describe(outcome.error) : undefined;
+  const failed = 'error' in outcome ? errorText(outcome.error) : undefined;
   if (failed) {
     log.warn({ invocationId: req.invocationId, traceId: hop?.worker.traceId, tenant: req.tenant, function: req.function, error: failed }, 'invocation failed');
   } else if (log.isLevelEnabled('debug')) {
@@ -64,7 +64,3 @@ export function finishWorkerHop(
 }
 
 const round = (ms: number): number => Math.round(ms * 1000) / 1000;
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}

@@ -10,7 +10,7 @@
  */
 import { checkRequestLimits, failureKind, FunctionError } from '@fn/contract';
 import { NotFoundError, type Authenticated, type InvocationStatus, type LogLine, type RegistryApi as Registry, type VersionRecord } from '@fn/registry';
-import { traceparentOf } from '@fn/telemetry';
+import { errorText, traceparentOf } from '@fn/telemetry';
 import type { Context } from 'hono';
 import { authenticate } from '../auth.js';
 import { readBody } from '../body.js';
@@ -121,7 +121,7 @@ export function invokeHandler(deps: InvokeDeps): (c: Context<GatewayEnv>) => Pro
       );
     } catch (error) {
       const elapsed = performance.now() - called;
-      await record(failureStatus(error), elapsed, false, [...carriedLogs(error), { level: 'error', message: `[fn] ${describe(error)}`, ms: elapsed }]);
+      await record(failureStatus(error), elapsed, false, [...carriedLogs(error), { level: 'error', message: `[fn] ${errorText(error)}`, ms: elapsed }]);
       throw error;
     }
     const callMs = performance.now() - called;
@@ -184,8 +184,4 @@ function carriedLogs(error: unknown): LogLine[] {
     (l): l is InvokeResult['logs'][number] => typeof l?.message === 'string' && typeof l?.level === 'string' && typeof l?.ms === 'number',
   );
   return toLogLines(wellFormed);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -18,7 +18,7 @@ import { deployScratchRoot } from './host-sandbox.js';
 const COUNTER = `let n = 0; export default { fetch(req, env) { n += 1; return new Response(n + ' ' + env.WHO); } };`;
 const field = (pid: number, name: string) => new RegExp(`^${name}:\\s+(\\S+)`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
 
-let cleanup: (() => Promise<void> | void)[] = [];
+const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const done of cleanup.splice(0)) await done();
 });

@@ -5,12 +5,12 @@
  * at the default level), a warning when one fails.
  */
 import type { VmRequest } from '@fn/contract';
-import { traceIdOf, type Logger } from '@fn/telemetry';
+import { errorText, traceIdOf, type Logger } from '@fn/telemetry';
 
 export function logHostInvocation(log: Logger, vmId: string, request: VmRequest, ms: number, error?: unknown): void {
   if (error === undefined && !log.isLevelEnabled('debug')) return;
   const line = log.child({ invocationId: request.invocationId, traceId: traceIdOf(request.traceparent) });
   const fields = { vmId, ms: Math.round(ms * 1000) / 1000 };
   if (error === undefined) line.debug(fields, 'invocation done');
-  else line.warn({ ...fields, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }, 'invocation failed');
+  else line.warn({ ...fields, error: errorText(error) }, 'invocation failed');
 }
